@@ -1,0 +1,102 @@
+// Package awstest starts moto's server for tests of the AWS adapters: real HTTP, the real
+// SDK, DynamoDB conditional writes and transactions, SQS and Secrets Manager.
+package awstest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// RequireEnv makes a missing moto_server a failure instead of a skip (CI sets it).
+const RequireEnv = "AIENT_REQUIRE_MOTO"
+
+// Region is the region the tests' clients use.
+const Region = "us-east-1"
+
+// Moto is a running moto server.
+type Moto struct {
+	Endpoint string
+}
+
+// Start starts moto_server on a free loopback port and stops it when the test ends.
+// Where moto_server is absent the test is skipped with how to install it, unless
+// AIENT_REQUIRE_MOTO is set, which makes it a failure.
+func Start(t testing.TB) *Moto {
+	t.Helper()
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		msg := "moto_server not found: install it with `pip install 'moto[server]'` to run the AWS adapter tests"
+		if os.Getenv(RequireEnv) != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd.Env = append(os.Environ(), "MOTO_ALLOW_NONEXISTENT_REGION=true")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start moto_server: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	m := &Moto{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(m.Endpoint + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("moto_server did not answer on %s within 30s: %v", m.Endpoint, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return m
+}
+
+// Config is an SDK config that talks to this moto server with dummy credentials.
+func (m *Moto) Config() aws.Config {
+	return aws.Config{
+		Region:           Region,
+		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint:     aws.String(m.Endpoint),
+		RetryMaxAttempts: 1,
+	}
+}
+
+// Reset drops every resource moto holds.
+func (m *Moto) Reset(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.Endpoint+"/moto-api/reset", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
