@@ -1,0 +1,235 @@
+package dedup
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	DefaultLease       = 3 * time.Minute
+	DefaultTTL         = 24 * time.Hour
+	DefaultConcurrency = 16
+)
+
+// releaseGrace bounds the clean-up release after a failed claim when the caller's
+// context is already done: the lease covers the claims if even that fails.
+const releaseGrace = 2 * time.Second
+
+// Config tunes a Claimer. The zero value takes every default.
+type Config struct {
+	// Lease is how long a claim is ours before a retry may take it over. It must outlast
+	// the ingest function's timeout. Default 3m.
+	Lease time.Duration
+	// TTL is how long identities are remembered. It must outlast Firehose's longest retry
+	// window (2h). Default 24h.
+	TTL time.Duration
+	// Concurrency bounds the store calls of one Claim in flight at once. Default 16.
+	Concurrency int
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	if c.Lease <= 0 {
+		c.Lease = DefaultLease
+	}
+	if c.TTL <= 0 {
+		c.TTL = DefaultTTL
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Claimer runs the claim / commit / release state machine over a Store for batches of
+// identities. It is safe for concurrent use.
+type Claimer struct {
+	store Store
+	cfg   Config
+}
+
+// New returns a Claimer over s; zero fields of cfg take their defaults.
+func New(s Store, cfg Config) *Claimer {
+	return &Claimer{store: s, cfg: cfg.withDefaults()}
+}
+
+// Batch is the result of claiming a list of identities under one token.
+type Batch struct {
+	// Token is the batch's claim token, random per batch.
+	Token string
+	// Keys are the identities as passed to Claim, repeats included.
+	Keys []string
+	// Outcomes[i] is the outcome for Keys[i]. A key repeated within the batch is claimed
+	// once; its later occurrences are Duplicate.
+	Outcomes []Outcome
+}
+
+// Fresh returns the keys the batch holds: those to send, then commit (or release).
+func (b *Batch) Fresh() []string {
+	var fresh []string
+	for i, o := range b.Outcomes {
+		if o == Fresh {
+			fresh = append(fresh, b.Keys[i])
+		}
+	}
+	return fresh
+}
+
+// Count returns how many of the batch's keys had outcome o.
+func (b *Batch) Count(o Outcome) int {
+	n := 0
+	for _, got := range b.Outcomes {
+		if got == o {
+			n++
+		}
+	}
+	return n
+}
+
+// Claim claims every key under a new token, with at most Config.Concurrency store calls
+// in flight, within ctx. On a store error or when ctx ends it releases the claims it made
+// and returns an error wrapping ErrUnavailable (and ctx's error, if that was the cause).
+func (c *Claimer) Claim(ctx context.Context, keys []string) (*Batch, error) {
+	b := &Batch{
+		Token:    rand.Text(),
+		Keys:     keys,
+		Outcomes: make([]Outcome, len(keys)),
+	}
+	// Claim each distinct key once; repeats within the batch are duplicates of the first.
+	first := make(map[string]int, len(keys))
+	todo := make([]int, 0, len(keys))
+	for i, k := range keys {
+		if _, seen := first[k]; seen {
+			b.Outcomes[i] = Duplicate
+			continue
+		}
+		first[k] = i
+		todo = append(todo, i)
+	}
+	if len(todo) == 0 {
+		return b, nil
+	}
+
+	now := c.cfg.Now()
+	leaseUntil, expiresAt := now.Add(c.cfg.Lease), now.Add(c.cfg.TTL)
+	err := c.forEach(ctx, len(todo), func(ctx context.Context, j int) error {
+		i := todo[j]
+		o, err := c.store.Claim(ctx, Claim{Key: keys[i], Token: b.Token, LeaseUntil: leaseUntil, ExpiresAt: expiresAt}, now)
+		if err != nil {
+			return fmt.Errorf("claim %s: %w", keys[i], err)
+		}
+		b.Outcomes[i] = o
+		return nil
+	})
+	if err == nil {
+		return b, nil
+	}
+
+	// Give back what we hold so a retry need not wait for the lease.
+	rctx, cancel := c.cleanupContext(ctx)
+	defer cancel()
+	if fresh := b.Fresh(); len(fresh) > 0 {
+		if rerr := c.store.Release(rctx, fresh, b.Token); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("release %d claims after the failure: %w", len(fresh), rerr))
+		}
+	}
+	return nil, c.unavailable("claim", len(keys), ctx, err)
+}
+
+// Commit marks b's fresh keys done. The store batches the writes; keys the batch no
+// longer holds (taken over after its lease ended) are left alone.
+func (c *Claimer) Commit(ctx context.Context, b *Batch) error {
+	fresh := b.Fresh()
+	if len(fresh) == 0 {
+		return nil
+	}
+	expiresAt := c.cfg.Now().Add(c.cfg.TTL)
+	if err := c.store.Commit(ctx, fresh, b.Token, expiresAt); err != nil {
+		return c.unavailable("commit", len(fresh), ctx, err)
+	}
+	return nil
+}
+
+// Release deletes b's fresh claims, so that a retry can claim them at once. Keys the batch
+// no longer holds are left alone.
+func (c *Claimer) Release(ctx context.Context, b *Batch) error {
+	fresh := b.Fresh()
+	if len(fresh) == 0 {
+		return nil
+	}
+	if err := c.store.Release(ctx, fresh, b.Token); err != nil {
+		return c.unavailable("release", len(fresh), ctx, err)
+	}
+	return nil
+}
+
+// unavailable wraps err with ErrUnavailable, and with ctx's error when ctx has ended.
+func (c *Claimer) unavailable(op string, n int, ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		err = errors.Join(err, cerr)
+	}
+	if errors.Is(err, ErrUnavailable) {
+		return fmt.Errorf("dedup: %s %d keys: %w", op, n, err)
+	}
+	return fmt.Errorf("dedup: %s %d keys: %w: %w", op, n, ErrUnavailable, err)
+}
+
+// cleanupContext is ctx, or, when ctx has already ended, a short detached context so that
+// clean-up still gets a chance.
+func (c *Claimer) cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Err() == nil {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), releaseGrace)
+}
+
+// forEach calls fn(ctx, j) for j in [0, n) with at most Config.Concurrency calls at once.
+// The first error cancels the calls not yet started and is returned; an ended ctx stops it.
+func (c *Claimer) forEach(ctx context.Context, n int, fn func(ctx context.Context, j int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		wg   sync.WaitGroup
+		once sync.Once
+		ferr error
+		sem  = make(chan struct{}, c.cfg.Concurrency)
+	)
+	fail := func(err error) {
+		once.Do(func() {
+			ferr = err
+			cancel(err)
+		})
+	}
+	for j := range n {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := fn(ctx, j); err != nil {
+				fail(err)
+			}
+		})
+	}
+	wg.Wait()
+	if ferr != nil {
+		return ferr
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stopped before all %d keys were done: %w", n, context.Cause(ctx))
+	}
+	return nil
+}

@@ -1,0 +1,331 @@
+package dedup_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aient/firehose-drain/pkg/dedup"
+)
+
+var start = time.UnixMilli(1_800_000_000_000).UTC()
+
+// clock is a settable clock for Config.Now.
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { return c.t }
+
+func newClaimer(s dedup.Store, clk *clock) *dedup.Claimer {
+	return dedup.New(s, dedup.Config{Now: clk.Now})
+}
+
+func mustClaim(t *testing.T, c *dedup.Claimer, keys ...string) *dedup.Batch {
+	t.Helper()
+	b, err := c.Claim(context.Background(), keys)
+	if err != nil {
+		t.Fatalf("Claim(%q): %v", keys, err)
+	}
+	if len(b.Outcomes) != len(keys) || !slices.Equal(b.Keys, keys) {
+		t.Fatalf("Claim(%q) = keys %q outcomes %v, want one outcome per key", keys, b.Keys, b.Outcomes)
+	}
+	return b
+}
+
+func wantOutcomes(t *testing.T, b *dedup.Batch, want ...dedup.Outcome) {
+	t.Helper()
+	if !slices.Equal(b.Outcomes, want) {
+		t.Fatalf("outcomes of %q = %v, want %v", b.Keys, b.Outcomes, want)
+	}
+}
+
+const (
+	F = dedup.Fresh
+	D = dedup.Duplicate
+	B = dedup.Busy
+)
+
+func TestClaimThenCommitMakesTheSameBatchDuplicate(t *testing.T) {
+	s, clk := newMemStore(), &clock{start}
+	c := newClaimer(s, clk)
+	b := mustClaim(t, c, "a", "b", "c")
+	wantOutcomes(t, b, F, F, F)
+	if err := c.Commit(context.Background(), b); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	clk.t = clk.t.Add(time.Hour)
+	again := mustClaim(t, c, "a", "b", "c")
+	wantOutcomes(t, again, D, D, D)
+	if again.Count(dedup.Duplicate) != 3 || len(again.Fresh()) != 0 {
+		t.Fatalf("second delivery: %d duplicates, fresh %q; want 3 and none", again.Count(dedup.Duplicate), again.Fresh())
+	}
+}
+
+func TestRepeatedKeyWithinOneBatchIsClaimedOnce(t *testing.T) {
+	s := newMemStore()
+	c := newClaimer(s, &clock{start})
+	b := mustClaim(t, c, "a", "b", "a", "a")
+	wantOutcomes(t, b, F, F, D, D)
+	if got := b.Fresh(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("Fresh() = %q, want [a b]", got)
+	}
+	if s.claims != 2 {
+		t.Fatalf("store saw %d claims, want 2 (one per distinct key)", s.claims)
+	}
+}
+
+func TestEachBatchHasItsOwnRandomToken(t *testing.T) {
+	c := newClaimer(newMemStore(), &clock{start})
+	seen := map[string]bool{}
+	for i := range 50 {
+		b := mustClaim(t, c, fmt.Sprint(i))
+		if len(b.Token) < 16 || seen[b.Token] {
+			t.Fatalf("batch %d token %q: want a fresh token of at least 16 characters", i, b.Token)
+		}
+		seen[b.Token] = true
+	}
+}
+
+func TestInflightClaimIsBusyUntilTheDefaultLeaseEnds(t *testing.T) {
+	s, clk := newMemStore(), &clock{start}
+	crashed := newClaimer(s, clk)
+	mustClaim(t, crashed, "a") // never committed, never released
+
+	retry := newClaimer(s, clk)
+	clk.t = start.Add(dedup.DefaultLease - time.Millisecond)
+	wantOutcomes(t, mustClaim(t, retry, "a"), B)
+	clk.t = start.Add(dedup.DefaultLease + time.Millisecond)
+	wantOutcomes(t, mustClaim(t, retry, "a"), F)
+}
+
+func TestConfiguredLeaseAndTTLReachTheStore(t *testing.T) {
+	s, clk := newMemStore(), &clock{start}
+	c := dedup.New(s, dedup.Config{Lease: time.Minute, TTL: 2 * time.Hour, Now: clk.Now})
+	b := mustClaim(t, c, "a")
+	it := s.items["a"]
+	if !it.leaseUntil.Equal(start.Add(time.Minute)) || !it.expiresAt.Equal(start.Add(2*time.Hour)) {
+		t.Fatalf("claim lease %s expiry %s, want %s and %s", it.leaseUntil, it.expiresAt, start.Add(time.Minute), start.Add(2*time.Hour))
+	}
+	clk.t = start.Add(10 * time.Second)
+	if err := c.Commit(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.items["a"].expiresAt; !got.Equal(clk.t.Add(2 * time.Hour)) {
+		t.Fatalf("committed expiry %s, want commit time + TTL %s", got, clk.t.Add(2*time.Hour))
+	}
+}
+
+func TestDefaultTTLIsADay(t *testing.T) {
+	s := newMemStore()
+	mustClaim(t, newClaimer(s, &clock{start}), "a")
+	if got := s.items["a"].expiresAt; !got.Equal(start.Add(24 * time.Hour)) {
+		t.Fatalf("expiry %s, want %s", got, start.Add(24*time.Hour))
+	}
+}
+
+func TestMixedBatchCommitsOnlyItsFreshKeys(t *testing.T) {
+	s, clk := newMemStore(), &clock{start}
+	other := newClaimer(s, clk)
+	mustClaim(t, other, "busy")
+	done := mustClaim(t, other, "dup")
+	if err := other.Commit(context.Background(), done); err != nil {
+		t.Fatal(err)
+	}
+
+	c := newClaimer(s, clk)
+	b := mustClaim(t, c, "new", "busy", "dup")
+	wantOutcomes(t, b, F, B, D)
+	if b.Count(F) != 1 || b.Count(B) != 1 || b.Count(D) != 1 {
+		t.Fatalf("counts fresh %d busy %d dup %d, want 1 each", b.Count(F), b.Count(B), b.Count(D))
+	}
+	if err := c.Commit(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.commitBatches[len(s.commitBatches)-1]; !slices.Equal(got, []string{"new"}) {
+		t.Fatalf("committed %q, want only the fresh key [new]", got)
+	}
+	if s.state("busy") != "inflight" {
+		t.Fatalf("the other delivery's claim is %q, want still inflight", s.state("busy"))
+	}
+}
+
+func TestReleaseFreesTheBatchsClaimsForAnImmediateRetry(t *testing.T) {
+	s, clk := newMemStore(), &clock{start}
+	c := newClaimer(s, clk)
+	mustClaim(t, c, "held-by-other")
+	b := mustClaim(t, c, "a", "b", "held-by-other")
+	wantOutcomes(t, b, F, F, B)
+	if err := c.Release(context.Background(), b); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	clk.t = start.Add(time.Second)
+	wantOutcomes(t, mustClaim(t, c, "a", "b", "held-by-other"), F, F, B)
+}
+
+func TestBatchWithNothingFreshMakesNoCommitOrRelease(t *testing.T) {
+	s := newMemStore()
+	c := newClaimer(s, &clock{start})
+	for _, keys := range [][]string{nil, {}} {
+		b := mustClaim(t, c, keys...)
+		if err := c.Commit(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Release(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.claims+s.commits+s.releases != 0 {
+		t.Fatalf("store calls: %d claims %d commits %d releases, want none", s.claims, s.commits, s.releases)
+	}
+}
+
+func TestStoreFailureReleasesTheClaimsMadeAndIsUnavailable(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		failure error
+	}{
+		{"a store error that says it is transient", fmt.Errorf("throttled: %w", dedup.ErrUnavailable)},
+		{"a store error of any other kind", errors.New("disk on fire")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newMemStore()
+			s.claimErr = func(key string) error {
+				if key == "k-30" {
+					return tc.failure
+				}
+				return nil
+			}
+			c := dedup.New(s, dedup.Config{Concurrency: 1, Now: (&clock{start}).Now})
+			keys := make([]string, 40)
+			for i := range keys {
+				keys[i] = fmt.Sprintf("k-%d", i)
+			}
+			b, err := c.Claim(context.Background(), keys)
+			if !errors.Is(err, dedup.ErrUnavailable) || !errors.Is(err, tc.failure) {
+				t.Fatalf("Claim error %v, want one wrapping ErrUnavailable and the store's error", err)
+			}
+			if b != nil {
+				t.Fatalf("Claim returned a batch %v with its error", b)
+			}
+			for _, k := range keys {
+				if st := s.state(k); st != "" {
+					t.Fatalf("key %s is %q after the failed claim, want released", k, st)
+				}
+			}
+			if s.releases != 1 {
+				t.Fatalf("%d releases, want 1", s.releases)
+			}
+			if s.claims > 31 {
+				t.Fatalf("%d claims attempted, want the claim to stop at the failure (at most 31)", s.claims)
+			}
+		})
+	}
+}
+
+func TestFailedCleanupIsReportedToo(t *testing.T) {
+	s := newMemStore()
+	s.claimErr = func(key string) error {
+		if key == "bad" {
+			return errors.New("boom")
+		}
+		return nil
+	}
+	s.releaseErr = errors.New("release failed")
+	c := dedup.New(s, dedup.Config{Concurrency: 1, Now: (&clock{start}).Now})
+	_, err := c.Claim(context.Background(), []string{"good", "bad"})
+	if !errors.Is(err, dedup.ErrUnavailable) || !errors.Is(err, s.releaseErr) {
+		t.Fatalf("Claim error %v, want ErrUnavailable and the release failure", err)
+	}
+}
+
+func TestClaimStopsAtTheDeadlineAndReleases(t *testing.T) {
+	s := newMemStore()
+	s.claimDelay = 20 * time.Millisecond
+	c := dedup.New(s, dedup.Config{Concurrency: 2, Now: (&clock{start}).Now})
+	keys := make([]string, 200)
+	for i := range keys {
+		keys[i] = fmt.Sprint(i)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.Claim(ctx, keys)
+	if !errors.Is(err, dedup.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Claim error %v, want ErrUnavailable and DeadlineExceeded", err)
+	}
+	if s.claims >= len(keys) {
+		t.Fatalf("%d claims attempted after the deadline, want the claim to stop early", s.claims)
+	}
+	for _, k := range keys {
+		if st := s.state(k); st != "" {
+			t.Fatalf("key %s is %q after the deadline, want released", k, st)
+		}
+	}
+}
+
+func TestClaimConcurrencyIsBounded(t *testing.T) {
+	s := newMemStore()
+	s.claimDelay = 2 * time.Millisecond
+	c := dedup.New(s, dedup.Config{Concurrency: 4, Now: (&clock{start}).Now})
+	keys := make([]string, 100)
+	for i := range keys {
+		keys[i] = fmt.Sprint(i)
+	}
+	b := mustClaim(t, c, keys...)
+	if b.Count(F) != 100 {
+		t.Fatalf("%d fresh, want 100", b.Count(F))
+	}
+	if s.inflightMax > 4 || s.inflightMax < 2 {
+		t.Fatalf("at most %d claims in flight at once, want between 2 and the bound 4", s.inflightMax)
+	}
+}
+
+func TestCommitAndReleaseFailuresAreUnavailable(t *testing.T) {
+	s := newMemStore()
+	c := newClaimer(s, &clock{start})
+	b := mustClaim(t, c, "a")
+	s.commitErr = errors.New("commit failed")
+	s.releaseErr = errors.New("release failed")
+	if err := c.Commit(context.Background(), b); !errors.Is(err, dedup.ErrUnavailable) || !errors.Is(err, s.commitErr) {
+		t.Fatalf("Commit error %v, want ErrUnavailable wrapping the store's", err)
+	}
+	if err := c.Release(context.Background(), b); !errors.Is(err, dedup.ErrUnavailable) || !errors.Is(err, s.releaseErr) {
+		t.Fatalf("Release error %v, want ErrUnavailable wrapping the store's", err)
+	}
+}
+
+func TestConcurrentClaimsOfTheSameKeysAreFreshOnceAcrossBatches(t *testing.T) {
+	s := newMemStore()
+	c := newClaimer(s, &clock{start})
+	keys := make([]string, 50)
+	for i := range keys {
+		keys[i] = fmt.Sprint(i)
+	}
+	batches := make([]*dedup.Batch, 4)
+	errs := make([]error, 4)
+	done := make(chan struct{})
+	for i := range batches {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			batches[i], errs[i] = c.Claim(context.Background(), keys)
+		}()
+	}
+	for range batches {
+		<-done
+	}
+	fresh := map[string]int{}
+	for i, b := range batches {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		for _, k := range b.Fresh() {
+			fresh[k]++
+		}
+	}
+	for _, k := range keys {
+		if fresh[k] != 1 {
+			t.Fatalf("key %s fresh in %d of the concurrent batches, want exactly 1", k, fresh[k])
+		}
+	}
+}
