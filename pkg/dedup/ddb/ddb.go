@@ -1,0 +1,304 @@
+// Package ddb is the DynamoDB dedup.Store: one item per identity, claimed with a
+// conditional PutItem, committed with a conditional UpdateItem and released with a
+// conditional DeleteItem, all conditional on the claim's token.
+//
+// The table schema is fixed (the SAM template creates it): hash key pk (S); attributes
+// state ("inflight" or "done"), token (S), lease_until (N, unix milliseconds) and
+// expires_at (N, unix seconds; the table's TTL attribute).
+package ddb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/aient/firehose-drain/pkg/dedup"
+)
+
+// Attribute names and state values of the table.
+const (
+	AttrKey        = "pk"
+	AttrState      = "state"
+	AttrToken      = "token"
+	AttrLeaseUntil = "lease_until"
+	AttrExpiresAt  = "expires_at"
+
+	StateInflight = "inflight"
+	StateDone     = "done"
+)
+
+// concurrency bounds the writes in flight within one Commit or Release call.
+const concurrency = 16
+
+// claimAttempts bounds how often Claim retries when the item changed between its
+// conditional write and the read that explains the write's failure.
+const claimAttempts = 3
+
+// Store is a dedup.Store on one DynamoDB table. It is safe for concurrent use.
+type Store struct {
+	client *dynamodb.Client
+	table  string
+}
+
+var _ dedup.Store = (*Store)(nil)
+
+// New returns a Store on table through client.
+func New(client *dynamodb.Client, table string) *Store {
+	return &Store{client: client, table: table}
+}
+
+const claimCondition = "attribute_not_exists(#pk) OR (#state = :inflight AND #lease < :now)"
+
+// Claim writes c if the key is absent or its inflight lease ended before now; otherwise
+// it reports Duplicate (done) or Busy (live lease). Throttling, 5xx answers, timeouts and
+// unreachable endpoints are returned wrapping dedup.ErrUnavailable.
+func (s *Store) Claim(ctx context.Context, c dedup.Claim, now time.Time) (dedup.Outcome, error) {
+	in := &dynamodb.PutItemInput{
+		TableName: aws.String(s.table),
+		Item: map[string]types.AttributeValue{
+			AttrKey:        &types.AttributeValueMemberS{Value: c.Key},
+			AttrState:      &types.AttributeValueMemberS{Value: StateInflight},
+			AttrToken:      &types.AttributeValueMemberS{Value: c.Token},
+			AttrLeaseUntil: millis(c.LeaseUntil),
+			AttrExpiresAt:  seconds(c.ExpiresAt),
+		},
+		ConditionExpression: aws.String(claimCondition),
+		ExpressionAttributeNames: map[string]string{
+			"#pk": AttrKey, "#state": AttrState, "#lease": AttrLeaseUntil,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":inflight": &types.AttributeValueMemberS{Value: StateInflight},
+			":now":      millis(now),
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	for range claimAttempts {
+		_, err := s.client.PutItem(ctx, in)
+		if err == nil {
+			return dedup.Fresh, nil
+		}
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			return 0, s.wrap("claim", err)
+		}
+		item := ccf.Item
+		if item == nil {
+			// The service did not return the item that failed the condition: read it.
+			out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+				TableName:      aws.String(s.table),
+				Key:            map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: c.Key}},
+				ConsistentRead: aws.Bool(true),
+			})
+			if err != nil {
+				return 0, s.wrap("read the held claim", err)
+			}
+			item = out.Item
+		}
+		if o, ok := outcomeOf(item, now); ok {
+			return o, nil
+		}
+		// The item was released or its lease ran out since the write: try again.
+	}
+	// The key keeps changing under us; another delivery is working on it.
+	return dedup.Busy, nil
+}
+
+// outcomeOf explains a failed claim from the item that failed it. ok is false when the
+// item would not fail the condition any more (gone, or its lease ended).
+func outcomeOf(item map[string]types.AttributeValue, now time.Time) (dedup.Outcome, bool) {
+	if item == nil {
+		return 0, false
+	}
+	if st, _ := item[AttrState].(*types.AttributeValueMemberS); st != nil && st.Value == StateDone {
+		return dedup.Duplicate, true
+	}
+	if n, _ := item[AttrLeaseUntil].(*types.AttributeValueMemberN); n != nil {
+		if ms, err := strconv.ParseInt(n.Value, 10, 64); err == nil && ms < now.UnixMilli() {
+			return 0, false
+		}
+	}
+	return dedup.Busy, true
+}
+
+// Commit marks the inflight claims of token on keys done with expiresAt, one conditional
+// UpdateItem per key, at most 16 in flight. Keys not held by token are left alone (their
+// condition fails, which is not an error).
+func (s *Store) Commit(ctx context.Context, keys []string, token string, expiresAt time.Time) error {
+	return s.each(ctx, "commit", keys, func(ctx context.Context, key string) error {
+		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:           aws.String(s.table),
+			Key:                 map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
+			UpdateExpression:    aws.String("SET #state = :done, #exp = :exp REMOVE #lease"),
+			ConditionExpression: aws.String("#token = :token"),
+			ExpressionAttributeNames: map[string]string{
+				"#state": AttrState, "#exp": AttrExpiresAt, "#lease": AttrLeaseUntil, "#token": AttrToken,
+			},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":done":  &types.AttributeValueMemberS{Value: StateDone},
+				":exp":   seconds(expiresAt),
+				":token": &types.AttributeValueMemberS{Value: token},
+			},
+		})
+		return err
+	})
+}
+
+// Release deletes the inflight claims of token on keys, one conditional DeleteItem per
+// key, at most 16 in flight. Keys not held by token, and keys already committed, are left
+// alone: a release never makes a sent event claimable again.
+func (s *Store) Release(ctx context.Context, keys []string, token string) error {
+	return s.each(ctx, "release", keys, func(ctx context.Context, key string) error {
+		_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName:                aws.String(s.table),
+			Key:                      map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
+			ConditionExpression:      aws.String("#token = :token AND #state = :inflight"),
+			ExpressionAttributeNames: map[string]string{"#token": AttrToken, "#state": AttrState},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":token":    &types.AttributeValueMemberS{Value: token},
+				":inflight": &types.AttributeValueMemberS{Value: StateInflight},
+			},
+		})
+		return err
+	})
+}
+
+// each runs write for every key with bounded concurrency. A failed condition is not an
+// error; the other failures are counted and the first is returned, wrapped.
+func (s *Store) each(ctx context.Context, op string, keys []string, write func(context.Context, string) error) error {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed int
+		first  error
+		sem    = make(chan struct{}, concurrency)
+	)
+	for _, key := range keys {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			err := write(ctx, key)
+			var ccf *types.ConditionalCheckFailedException
+			if err == nil || errors.As(err, &ccf) {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			failed++
+			if first == nil {
+				first = err
+			}
+		})
+	}
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		return fmt.Errorf("ddb: %s %d keys: %w: %w", op, len(keys), dedup.ErrUnavailable, ctx.Err())
+	}
+	if first != nil {
+		return s.wrap(fmt.Sprintf("%s: %d of %d keys failed", op, failed, len(keys)), first)
+	}
+	return nil
+}
+
+// wrap adds context to err, and dedup.ErrUnavailable when a retry may cure it.
+func (s *Store) wrap(op string, err error) error {
+	if Transient(err) {
+		return fmt.Errorf("ddb: %s on table %s: %w: %w", op, s.table, dedup.ErrUnavailable, err)
+	}
+	return fmt.Errorf("ddb: %s on table %s: %w", op, s.table, err)
+}
+
+// Transient reports whether err is one a later retry may cure: throttling, a 5xx or 429
+// answer, a timeout or cancellation, or a connection failure.
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		code := ae.ErrorCode()
+		if _, ok := retry.DefaultThrottleErrorCodes[code]; ok {
+			return true
+		}
+		if _, ok := retry.DefaultRetryableErrorCodes[code]; ok {
+			return true
+		}
+		switch code {
+		case "InternalServerError", "ServiceUnavailable", "ReplicatedWriteConflictException", "TransactionConflictException":
+			return true
+		}
+	}
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) && (status.HTTPStatusCode() >= 500 || status.HTTPStatusCode() == 429) {
+		return true
+	}
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
+}
+
+func millis(t time.Time) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.UnixMilli(), 10)}
+}
+
+func seconds(t time.Time) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.Unix(), 10)}
+}
+
+// CreateTable creates table with the store's schema, billed per request, with TTL on
+// expires_at, and waits until it is active. A table that already exists is kept; its TTL
+// is switched on if it is off. For tests and local tooling; production tables come from
+// the SAM template.
+func CreateTable(ctx context.Context, client *dynamodb.Client, table string) error {
+	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(AttrKey), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(AttrKey), KeyType: types.KeyTypeHash}},
+	})
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("ddb: create table %s: %w", table, err)
+	}
+	w := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 200 * time.Millisecond
+		o.MaxDelay = 2 * time.Second
+	})
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 5*time.Minute); err != nil {
+		return fmt.Errorf("ddb: wait for table %s: %w", table, err)
+	}
+	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	if err != nil {
+		return fmt.Errorf("ddb: describe TTL of table %s: %w", table, err)
+	}
+	if d := ttl.TimeToLiveDescription; d != nil &&
+		(d.TimeToLiveStatus == types.TimeToLiveStatusEnabled || d.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
+		return nil
+	}
+	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName: aws.String(table),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{
+			AttributeName: aws.String(AttrExpiresAt),
+			Enabled:       aws.Bool(true),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("ddb: enable TTL on %s of table %s: %w", AttrExpiresAt, table, err)
+	}
+	return nil
+}
