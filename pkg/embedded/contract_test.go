@@ -1,0 +1,24 @@
+package embedded_test
+
+import (
+	"testing"
+
+	"github.com/aient/firehose-drain/pkg/dedup"
+	"github.com/aient/firehose-drain/pkg/dedup/deduptest"
+	"github.com/aient/firehose-drain/pkg/drains"
+	"github.com/aient/firehose-drain/pkg/drains/drainstest"
+	"github.com/aient/firehose-drain/pkg/problems"
+	"github.com/aient/firehose-drain/pkg/problems/problemstest"
+)
+
+func TestDrainsContract(t *testing.T) {
+	drainstest.Run(t, func(t *testing.T) drains.Store { return openStore(t, t.TempDir()).Drains() })
+}
+
+func TestProblemsContract(t *testing.T) {
+	problemstest.Run(t, func(t *testing.T) problems.Store { return openStore(t, t.TempDir()).Problems() })
+}
+
+func TestDedupContract(t *testing.T) {
+	deduptest.Run(t, func(t *testing.T) dedup.Store { return openStore(t, t.TempDir()).Claims() })
+}

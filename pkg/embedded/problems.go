@@ -1,0 +1,140 @@
+package embedded
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aient/firehose-drain/pkg/problems"
+)
+
+// problemStore is problems.Store over the problems and occurrences tables.
+type problemStore struct{ s *Store }
+
+var _ problems.Store = (*problemStore)(nil)
+
+func (p *problemStore) Record(ctx context.Context, o problems.Occurrence) (bool, error) {
+	sample, err := json.Marshal(o.Sample)
+	if err != nil {
+		return false, fmt.Errorf("embedded: record occurrence: encode sample: %w", err)
+	}
+	id := problems.ID(o.Org, o.Env, o.Fingerprint)
+	at := o.At.UnixMilli()
+	logGroups := "[]"
+	if o.Sample.LogGroup != "" {
+		b, err := json.Marshal([]string{o.Sample.LogGroup})
+		if err != nil {
+			return false, fmt.Errorf("embedded: record occurrence: encode log group: %w", err)
+		}
+		logGroups = string(b)
+	}
+	recorded := false
+	err = p.s.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO occurrences (identity, problem_id, at) VALUES (?, ?, ?)
+			ON CONFLICT (identity) DO NOTHING`, o.Identity, id, at)
+		if err != nil {
+			return fmt.Errorf("insert occurrence: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("insert occurrence: %w", err)
+		}
+		if n == 0 {
+			return nil // a redelivery: the transaction changed nothing
+		}
+		// In SET, every column on the right-hand side is the row's old value, so the
+		// "newest" test compares against the last_seen before this occurrence.
+		_, err = tx.ExecContext(ctx, `INSERT INTO problems (id, org, env, fingerprint, title, culprit, level,
+			count, first_seen, last_seen, log_groups, sample)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9, ?10)
+			ON CONFLICT (id) DO UPDATE SET
+				count = count + 1,
+				first_seen = min(first_seen, excluded.first_seen),
+				last_seen = max(last_seen, excluded.last_seen),
+				title = CASE WHEN excluded.last_seen >= last_seen THEN excluded.title ELSE title END,
+				culprit = CASE WHEN excluded.last_seen >= last_seen THEN excluded.culprit ELSE culprit END,
+				level = CASE WHEN excluded.last_seen >= last_seen THEN excluded.level ELSE level END,
+				sample = CASE WHEN excluded.last_seen >= last_seen THEN excluded.sample ELSE sample END,
+				log_groups = CASE
+					WHEN ?11 = '' OR EXISTS (SELECT 1 FROM json_each(problems.log_groups) WHERE value = ?11)
+					THEN log_groups
+					ELSE json_insert(log_groups, '$[#]', ?11) END`,
+			id, o.Org, o.Env, o.Fingerprint, o.Title, o.Culprit, o.Level, at, logGroups, string(sample),
+			o.Sample.LogGroup)
+		if err != nil {
+			return fmt.Errorf("upsert problem: %w", err)
+		}
+		recorded = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("embedded: record occurrence of problem %s: %w", id, err)
+	}
+	return recorded, nil
+}
+
+const problemColumns = `id, org, env, fingerprint, title, culprit, level, count, first_seen, last_seen,
+	log_groups, sample`
+
+func scanProblem(row scanner) (problems.Problem, error) {
+	var (
+		pr                problems.Problem
+		first, last       int64
+		logGroups, sample string
+	)
+	if err := row.Scan(&pr.ID, &pr.Org, &pr.Env, &pr.Fingerprint, &pr.Title, &pr.Culprit, &pr.Level,
+		&pr.Count, &first, &last, &logGroups, &sample); err != nil {
+		return problems.Problem{}, err
+	}
+	pr.FirstSeen, pr.LastSeen = time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
+	if err := json.Unmarshal([]byte(logGroups), &pr.LogGroups); err != nil {
+		return problems.Problem{}, fmt.Errorf("problem %s: decode stored log groups: %w", pr.ID, err)
+	}
+	slices.Sort(pr.LogGroups)
+	if err := json.Unmarshal([]byte(sample), &pr.Sample); err != nil {
+		return problems.Problem{}, fmt.Errorf("problem %s: decode stored sample: %w", pr.ID, err)
+	}
+	return pr, nil
+}
+
+func (p *problemStore) List(ctx context.Context, org, env string) ([]problems.Problem, error) {
+	q := `SELECT ` + problemColumns + ` FROM problems`
+	var args []any
+	if org != "" || env != "" {
+		q += ` WHERE org = ? AND env = ?`
+		args = append(args, org, env)
+	}
+	q += ` ORDER BY last_seen DESC, id`
+	rows, err := p.s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: list problems: %w", err)
+	}
+	defer rows.Close()
+	var out []problems.Problem
+	for rows.Next() {
+		pr, err := scanProblem(rows)
+		if err != nil {
+			return nil, fmt.Errorf("embedded: list problems: %w", err)
+		}
+		out = append(out, pr)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("embedded: list problems: %w", err)
+	}
+	return out, nil
+}
+
+func (p *problemStore) Get(ctx context.Context, id string) (problems.Problem, error) {
+	pr, err := scanProblem(p.s.r.QueryRowContext(ctx, `SELECT `+problemColumns+` FROM problems WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return problems.Problem{}, fmt.Errorf("embedded: get problem %q: %w", id, problems.ErrNotFound)
+	}
+	if err != nil {
+		return problems.Problem{}, fmt.Errorf("embedded: get problem %q: %w", id, err)
+	}
+	return pr, nil
+}
