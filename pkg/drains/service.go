@@ -1,0 +1,283 @@
+// Package drains manages Firehose drains: their access keys (only an HMAC digest is
+// stored), authentication of deliveries, rotation with a grace period, revocation, and the
+// status an operator reads.
+package drains
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Authentication errors. The ingest answers 401 for ErrUnauthorized (a wrong or missing
+// key and an unknown drain alike, so drains cannot be enumerated) and 403 for ErrRevoked.
+var ErrUnauthorized = errors.New("access key does not match this drain")
+
+// Pepper is the secret HMAC key behind access-key digests: Secrets Manager in AWS, a file in
+// the data dir locally.
+type Pepper interface {
+	Get(ctx context.Context) ([]byte, error)
+}
+
+// PepperFunc adapts a function to Pepper.
+type PepperFunc func(ctx context.Context) ([]byte, error)
+
+// Get calls f.
+func (f PepperFunc) Get(ctx context.Context) ([]byte, error) { return f(ctx) }
+
+// Config tunes a Service. Zero values take the documented defaults.
+type Config struct {
+	// CacheTTL is how long a drain record is reused between deliveries before it is read
+	// again: the most a revocation or rotation may take to reach a running ingest.
+	// Default 2s.
+	CacheTTL time.Duration
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Service is the drain lifecycle over a Store.
+type Service struct {
+	store  Store
+	pepper Pepper
+	ttl    time.Duration
+	now    func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cachedDrain
+}
+
+type cachedDrain struct {
+	d       Drain
+	err     error
+	fetched time.Time
+}
+
+// maxCached bounds the drain cache; past it the cache is cleared (drains are few, and a
+// flood of unknown drain ids must not grow memory).
+const maxCached = 4096
+
+// NewService returns a Service.
+func NewService(store Store, pepper Pepper, cfg Config) *Service {
+	if cfg.CacheTTL == 0 {
+		cfg.CacheTTL = 2 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{store: store, pepper: pepper, ttl: cfg.CacheTTL, now: cfg.Now, cache: map[string]cachedDrain{}}
+}
+
+// Store returns the store behind the service.
+func (s *Service) Store() Store { return s.store }
+
+// Create makes a drain for org and env and returns it with its access key. The key is
+// returned only here: only its digest is stored.
+func (s *Service) Create(ctx context.Context, org, env string) (Drain, string, error) {
+	if err := validName("org", org); err != nil {
+		return Drain{}, "", err
+	}
+	if err := validName("env", env); err != nil {
+		return Drain{}, "", err
+	}
+	key, digest, err := s.newKey(ctx)
+	if err != nil {
+		return Drain{}, "", err
+	}
+	d := Drain{
+		ID:        NewID(),
+		Org:       org,
+		Env:       env,
+		State:     StateActive,
+		Keys:      []Key{{Digest: digest}},
+		CreatedAt: s.now().UTC().Truncate(time.Millisecond),
+	}
+	if err := s.store.Create(ctx, d); err != nil {
+		return Drain{}, "", fmt.Errorf("create drain: %w", err)
+	}
+	return d, key, nil
+}
+
+// Rotate issues a new access key for the drain. The keys that were valid keep working for
+// grace (0: they stop at once), so Firehose can be updated without dropped deliveries.
+func (s *Service) Rotate(ctx context.Context, id string, grace time.Duration) (Drain, string, error) {
+	if grace < 0 {
+		return Drain{}, "", fmt.Errorf("grace period %v is negative", grace)
+	}
+	d, err := s.store.Get(ctx, id)
+	if err != nil {
+		return Drain{}, "", fmt.Errorf("rotate drain %s: %w", id, err)
+	}
+	if d.State == StateRevoked {
+		return Drain{}, "", fmt.Errorf("rotate drain %s: %w", id, ErrRevoked)
+	}
+	key, digest, err := s.newKey(ctx)
+	if err != nil {
+		return Drain{}, "", err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	keys := []Key{{Digest: digest}}
+	if grace > 0 {
+		until := now.Add(grace)
+		for _, k := range d.Keys {
+			if k.ValidUntil.IsZero() || k.ValidUntil.After(now) {
+				if k.ValidUntil.IsZero() || k.ValidUntil.After(until) {
+					k.ValidUntil = until
+				}
+				keys = append(keys, k)
+			}
+		}
+	}
+	if err := s.store.SetKeys(ctx, id, keys, now); err != nil {
+		return Drain{}, "", fmt.Errorf("rotate drain %s: %w", id, err)
+	}
+	s.forget(id)
+	d.Keys, d.RotatedAt = keys, now
+	return d, key, nil
+}
+
+// Revoke stops the drain: from the next delivery on (at most CacheTTL later on a running
+// ingest) its keys are refused with 403.
+func (s *Service) Revoke(ctx context.Context, id string) error {
+	if err := s.store.Revoke(ctx, id, s.now().UTC().Truncate(time.Millisecond)); err != nil {
+		return fmt.Errorf("revoke drain %s: %w", id, err)
+	}
+	s.forget(id)
+	return nil
+}
+
+// Authenticate checks key against the drain's valid key digests in constant time. It
+// does the same digest work whether or not the drain exists. It returns ErrUnauthorized
+// for a wrong key or an unknown drain, ErrRevoked for a valid key on a revoked drain,
+// and other errors when the store or the pepper cannot be read.
+func (s *Service) Authenticate(ctx context.Context, id, key string) (Drain, error) {
+	pepper, err := s.pepper.Get(ctx)
+	if err != nil {
+		return Drain{}, fmt.Errorf("read pepper: %w", err)
+	}
+	got := digestBytes(pepper, key)
+	d, err := s.lookup(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		// Same comparison work as for a drain with one key, then the same answer as a wrong key.
+		hmac.Equal(got, make([]byte, len(got)))
+		return Drain{}, ErrUnauthorized
+	}
+	if err != nil {
+		return Drain{}, err
+	}
+	now := s.now()
+	match := false
+	for _, k := range d.Keys {
+		want, err := hex.DecodeString(k.Digest)
+		if err != nil {
+			continue
+		}
+		ok := hmac.Equal(got, want)
+		if ok && (k.ValidUntil.IsZero() || now.Before(k.ValidUntil)) {
+			match = true
+		}
+	}
+	if key == "" || !match {
+		return d, ErrUnauthorized
+	}
+	if d.State == StateRevoked {
+		return d, ErrRevoked
+	}
+	return d, nil
+}
+
+func (s *Service) lookup(ctx context.Context, id string) (Drain, error) {
+	now := s.now()
+	s.mu.Lock()
+	c, ok := s.cache[id]
+	s.mu.Unlock()
+	if ok && now.Sub(c.fetched) < s.ttl && now.Sub(c.fetched) >= 0 {
+		return c.d, c.err
+	}
+	d, err := s.store.Get(ctx, id)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Drain{}, fmt.Errorf("read drain: %w", err)
+	}
+	s.mu.Lock()
+	if len(s.cache) >= maxCached {
+		clear(s.cache)
+	}
+	s.cache[id] = cachedDrain{d: d, err: err, fetched: now}
+	s.mu.Unlock()
+	return d, err
+}
+
+func (s *Service) forget(id string) {
+	s.mu.Lock()
+	delete(s.cache, id)
+	s.mu.Unlock()
+}
+
+func (s *Service) newKey(ctx context.Context) (key, digest string, err error) {
+	pepper, err := s.pepper.Get(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("read pepper: %w", err)
+	}
+	key = NewKey()
+	return key, Digest(pepper, key), nil
+}
+
+// Digest is the stored form of an access key: hex HMAC-SHA256(pepper, key).
+func Digest(pepper []byte, key string) string { return hex.EncodeToString(digestBytes(pepper, key)) }
+
+func digestBytes(pepper []byte, key string) []byte {
+	m := hmac.New(sha256.New, pepper)
+	m.Write([]byte(key))
+	return m.Sum(nil)
+}
+
+// KeyPrefix starts every access key, so a leaked key is recognisable by secret scanners.
+const KeyPrefix = "fhd_"
+
+// NewKey returns a fresh access key: 32 random bytes, URL-safe base64.
+func NewKey() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return KeyPrefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// NewID returns a fresh drain id: "drn_" and 16 random lower-case base32 characters.
+func NewID() string {
+	b := make([]byte, 10)
+	rand.Read(b)
+	return "drn_" + idEncoding.EncodeToString(b)
+}
+
+// ValidID reports whether s can be a drain id (URL-safe, bounded), so that garbage in a
+// request path never reaches the store.
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func validName(what, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return fmt.Errorf("%s is required", what)
+	}
+	if len(v) > 128 || strings.ContainsAny(v, "/\x00\n") {
+		return fmt.Errorf("%s %q: at most 128 characters, no '/' or control characters", what, v)
+	}
+	return nil
+}
