@@ -1,0 +1,111 @@
+package ddb_test
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aient/firehose-drain/internal/awstest"
+	"github.com/aient/firehose-drain/pkg/drains"
+	"github.com/aient/firehose-drain/pkg/drains/ddb"
+	"github.com/aient/firehose-drain/pkg/drains/drainstest"
+)
+
+// TestAgainstMoto starts one moto server and gives every subtest a table of its own.
+func TestAgainstMoto(t *testing.T) {
+	m := awstest.Start(t)
+	client := newClient(m)
+	var n atomic.Int64
+	newTable := func(t *testing.T) string {
+		t.Helper()
+		name := fmt.Sprintf("drains-%d", n.Add(1))
+		if err := ddb.CreateTable(t.Context(), client, name); err != nil {
+			t.Fatalf("CreateTable: %v", err)
+		}
+		return name
+	}
+
+	t.Run("contract", func(t *testing.T) {
+		drainstest.Run(t, func(t *testing.T) drains.Store { return ddb.New(client, newTable(t)) })
+	})
+
+	t.Run("the item keeps the documented schema", func(t *testing.T) {
+		table := newTable(t)
+		s := ddb.New(client, table)
+		at := time.UnixMilli(1_763_700_000_123).UTC()
+		d := drains.Drain{
+			ID: "drn_schema", Org: "acme", Env: "prod", State: drains.StateActive,
+			Keys:      []drains.Key{{Digest: "d1"}, {Digest: "d0", ValidUntil: at.Add(time.Hour)}},
+			CreatedAt: at,
+		}
+		if err := s.Create(t.Context(), d); err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		if err := s.RecordDelivery(t.Context(), d.ID, drains.Delivery{At: at, Data: true, Counters: drains.Counters{Events: 3}}); err != nil {
+			t.Fatalf("RecordDelivery: %v", err)
+		}
+		out, err := client.GetItem(t.Context(), &dynamodb.GetItemInput{
+			TableName: aws.String(table),
+			Key:       map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: d.ID}},
+		})
+		if err != nil {
+			t.Fatalf("GetItem: %v", err)
+		}
+		wantN := map[string]string{
+			"createdAt": "1763700000123", "lastReceivedAt": "1763700000123", "events": "3", "deliveries": "0",
+		}
+		for name, want := range wantN {
+			n, ok := out.Item[name].(*types.AttributeValueMemberN)
+			if !ok || n.Value != want {
+				t.Errorf("attribute %s = %#v, want N %s", name, out.Item[name], want)
+			}
+		}
+		keys, ok := out.Item["keys"].(*types.AttributeValueMemberL)
+		if !ok || len(keys.Value) != 2 {
+			t.Fatalf("attribute keys = %#v, want a list of two maps", out.Item["keys"])
+		}
+		k1, ok := keys.Value[1].(*types.AttributeValueMemberM)
+		if !ok {
+			t.Fatalf("keys[1] = %#v, want a map", keys.Value[1])
+		}
+		if v, ok := k1.Value["validUntil"].(*types.AttributeValueMemberN); !ok || v.Value != "1763703600123" {
+			t.Errorf("keys[1].validUntil = %#v, want N 1763703600123", k1.Value["validUntil"])
+		}
+		if _, ok := out.Item["rotatedAt"]; ok {
+			t.Errorf("a zero RotatedAt was stored as %#v, want no attribute", out.Item["rotatedAt"])
+		}
+	})
+
+	t.Run("a missing table is an error, not a missing drain", func(t *testing.T) {
+		s := ddb.New(client, "drains-no-such-table")
+		ctx := t.Context()
+		at := time.UnixMilli(1_763_700_000_123)
+		checks := map[string]error{}
+		_, checks["Get"] = s.Get(ctx, "drn_x")
+		_, checks["List"] = s.List(ctx)
+		checks["Create"] = s.Create(ctx, drains.Drain{ID: "drn_x", State: drains.StateActive, CreatedAt: at})
+		checks["SetKeys"] = s.SetKeys(ctx, "drn_x", nil, at)
+		checks["Revoke"] = s.Revoke(ctx, "drn_x", at)
+		checks["RecordDelivery"] = s.RecordDelivery(ctx, "drn_x", drains.Delivery{At: at})
+		_, checks["RecordAuthFailure"] = s.RecordAuthFailure(ctx, "drn_x", drains.Note{At: at}, time.Minute)
+		for op, err := range checks {
+			if err == nil {
+				t.Errorf("%s on a missing table = nil, want an error", op)
+				continue
+			}
+			if errors.Is(err, drains.ErrNotFound) || errors.Is(err, drains.ErrExists) || errors.Is(err, drains.ErrRevoked) {
+				t.Errorf("%s on a missing table = %v, want a backend error, not a drains sentinel", op, err)
+			}
+			var rnf *types.ResourceNotFoundException
+			if !errors.As(err, &rnf) {
+				t.Errorf("%s on a missing table = %v, want it to wrap the SDK's ResourceNotFoundException", op, err)
+			}
+		}
+	})
+}
