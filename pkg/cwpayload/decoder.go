@@ -1,0 +1,256 @@
+package cwpayload
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
+)
+
+// maxPooledBuffer is the largest buffer a worker keeps between records.
+const maxPooledBuffer = 64 << 20
+
+// Decoder decodes Firehose record data. It holds pools of gzip readers and buffers and is
+// safe for concurrent use.
+type Decoder struct {
+	limits  Limits
+	workers sync.Pool // *worker
+}
+
+// worker is the reusable state of one decoding goroutine.
+type worker struct {
+	raw []byte // base64-decoded record
+	out []byte // inflated record
+	gz  *gzip.Reader
+	br  bytes.Reader
+	p   parser
+}
+
+// NewDecoder returns a Decoder with the given limits; zero fields take DefaultLimits.
+func NewDecoder(l Limits) *Decoder {
+	def := DefaultLimits()
+	if l.MaxRecordBytes <= 0 {
+		l.MaxRecordBytes = def.MaxRecordBytes
+	}
+	if l.MaxRecordInflated <= 0 {
+		l.MaxRecordInflated = def.MaxRecordInflated
+	}
+	if l.MaxRequestInflated <= 0 {
+		l.MaxRequestInflated = def.MaxRequestInflated
+	}
+	d := &Decoder{limits: l}
+	d.workers.New = func() any { return new(worker) }
+	return d
+}
+
+// Limits returns the decoder's limits.
+func (d *Decoder) Limits() Limits { return d.limits }
+
+// DecodeRecords decodes the base64 data strings of a Firehose request (slices may alias the
+// request body) with up to workers goroutines and returns one result per record, in record
+// order. A bad record does not stop the others. When ctx ends, records not yet started
+// get a RecordError carrying ctx's error.
+func (d *Decoder) DecodeRecords(ctx context.Context, records [][]byte, st *Stamp, workers int) []RecordResult {
+	if st == nil {
+		st = &Stamp{}
+	}
+	results := make([]RecordResult, len(records))
+	budget := &atomic.Int64{}
+	budget.Store(d.limits.MaxRequestInflated)
+	if workers > len(records) {
+		workers = len(records)
+	}
+	if workers <= 1 {
+		w := d.workers.Get().(*worker)
+		for i, rec := range records {
+			d.decodeOne(ctx, w, i, rec, st, budget, &results[i])
+		}
+		d.release(w)
+		return results
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := d.workers.Get().(*worker)
+			defer d.release(w)
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(records) {
+					return
+				}
+				d.decodeOne(ctx, w, i, records[i], st, budget, &results[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+func (d *Decoder) release(w *worker) {
+	if cap(w.raw) > maxPooledBuffer {
+		w.raw = nil
+	}
+	if cap(w.out) > maxPooledBuffer {
+		w.out = nil
+	}
+	if cap(w.p.scratch) > maxPooledBuffer {
+		w.p.scratch = nil
+	}
+	w.p.reset(nil, nil, nil)
+	w.br.Reset(nil)
+	d.workers.Put(w)
+}
+
+func (d *Decoder) decodeOne(ctx context.Context, w *worker, i int, rec []byte, st *Stamp, budget *atomic.Int64, res *RecordResult) {
+	if err := ctx.Err(); err != nil {
+		res.Err = &RecordError{Index: i, Reason: "not decoded before the deadline", Err: err}
+		return
+	}
+	defer func() {
+		// The decoder must never take the process down on untrusted input; a panic here
+		// is a bug, reported as this record's error.
+		if r := recover(); r != nil {
+			res.Err = &RecordError{Index: i, Reason: "internal decoder error", Err: fmt.Errorf("%v", r)}
+		}
+	}()
+	if reason, err := d.decodeRecord(w, rec, st, budget, res); reason != "" {
+		res.Err = &RecordError{Index: i, Reason: reason, Err: err}
+	}
+}
+
+// decodeRecord fills res and returns a user-facing reason when the record is bad.
+func (d *Decoder) decodeRecord(w *worker, rec []byte, st *Stamp, budget *atomic.Int64, res *RecordResult) (string, error) {
+	if int64(base64.StdEncoding.DecodedLen(len(rec))) > d.limits.MaxRecordBytes+3 {
+		return fmt.Sprintf("record over %s bytes", thousands(d.limits.MaxRecordBytes)), nil
+	}
+	if n := base64.StdEncoding.DecodedLen(len(rec)); cap(w.raw) < n {
+		w.raw = make([]byte, n)
+	}
+	n, err := base64.StdEncoding.Decode(w.raw[:cap(w.raw)], rec)
+	if err != nil {
+		return "not base64", err
+	}
+	raw := w.raw[:n]
+	if int64(n) > d.limits.MaxRecordBytes {
+		return fmt.Sprintf("record over %s bytes", thousands(d.limits.MaxRecordBytes)), nil
+	}
+	if n == 0 {
+		return "empty record", nil
+	}
+	data := raw
+	if n >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+		out, reason, err := d.inflate(w, raw, budget)
+		if reason != "" {
+			return reason, err
+		}
+		data = out
+	} else {
+		if budget.Add(-int64(n)) < 0 {
+			return fmt.Sprintf("request inflated size over the %s-byte cap", thousands(d.limits.MaxRequestInflated)), nil
+		}
+		if first := firstNonSpace(raw); first != '{' {
+			return "not gzip and not JSON", nil
+		}
+	}
+	return w.p.parseRecord(data, st, res)
+}
+
+// capWriter appends to a buffer and fails past the record's limit or once the request's
+// budget, shared by all workers and taken chunk by chunk, runs out.
+type capWriter struct {
+	buf    []byte
+	limit  int64
+	budget *atomic.Int64
+}
+
+var (
+	errRecordCap  = errors.New("record inflated size over the cap")
+	errRequestCap = errors.New("request inflated size over the cap")
+)
+
+func (c *capWriter) Write(p []byte) (int, error) {
+	if int64(len(c.buf))+int64(len(p)) > c.limit {
+		return 0, errRecordCap
+	}
+	if c.budget.Add(-int64(len(p))) < 0 {
+		return 0, errRequestCap
+	}
+	c.buf = append(c.buf, p...)
+	return len(p), nil
+}
+
+// inflate gunzips raw into w.out, stopping past the record cap or the request budget. It
+// returns a user-facing reason when the gzip stream is bad or too big.
+func (d *Decoder) inflate(w *worker, raw []byte, budget *atomic.Int64) ([]byte, string, error) {
+	w.br.Reset(raw)
+	var err error
+	if w.gz == nil {
+		w.gz, err = gzip.NewReader(&w.br)
+	} else {
+		err = w.gz.Reset(&w.br)
+	}
+	if err != nil {
+		return nil, gzipReason(err), err
+	}
+	cw := capWriter{buf: w.out[:0], limit: d.limits.MaxRecordInflated, budget: budget}
+	_, err = w.gz.WriteTo(&cw)
+	w.out = cw.buf
+	if err != nil {
+		switch {
+		case errors.Is(err, errRecordCap):
+			return nil, fmt.Sprintf("inflated size over the %s-byte cap", thousands(d.limits.MaxRecordInflated)), nil
+		case errors.Is(err, errRequestCap):
+			return nil, fmt.Sprintf("request inflated size over the %s-byte cap", thousands(d.limits.MaxRequestInflated)), nil
+		}
+		return cw.buf, gzipReason(err), err
+	}
+	return cw.buf, "", nil
+}
+
+func gzipReason(err error) string {
+	var corrupt flate.CorruptInputError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "truncated gzip"
+	case errors.Is(err, gzip.ErrChecksum):
+		return "corrupt gzip (checksum mismatch)"
+	case errors.As(err, &corrupt), errors.Is(err, gzip.ErrHeader):
+		return "corrupt gzip"
+	}
+	return "unreadable gzip"
+}
+
+func firstNonSpace(b []byte) byte {
+	for _, c := range b {
+		if !isSpace(c) {
+			return c
+		}
+	}
+	return 0
+}
+
+// thousands formats n with comma separators: 1024000 -> "1,024,000".
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return s
+	}
+	var b []byte
+	for i, c := range []byte(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
