@@ -1,6 +1,9 @@
 """Runs the AWS SAM transform on a template offline and prints the CloudFormation as JSON.
 
-Usage: python3 sam_transform.py template.yaml
+Usage: python3 sam_transform.py [--parse-only] template.yaml
+
+--parse-only prints the template as JSON without the transform (for plain CloudFormation,
+whose short-form tags such as !Ref need a CloudFormation-aware YAML loader).
 
 aws-sam-translator is installed with cfn-lint. The transform needs a managed-policy
 loader (it maps AWS managed policy names to ARNs by calling IAM); this stub answers from
@@ -43,17 +46,21 @@ def as_packaged(template):
     return template
 
 
-def main(path):
+def main(path, parse_only=False):
     # The region only fills pseudo parameters; no AWS call is made.
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     with open(path, encoding="utf-8") as f:
         template = yaml_parse(f.read())
-    out = transform(as_packaged(template), {}, OfflinePolicyLoader())
+    out = template if parse_only else transform(as_packaged(template), {}, OfflinePolicyLoader())
     json.dump(out, sys.stdout, indent=1, sort_keys=True, default=str)
     sys.stdout.write("\n")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: sam_transform.py TEMPLATE")
-    main(sys.argv[1])
+    args = sys.argv[1:]
+    parse_only = args[:1] == ["--parse-only"]
+    if parse_only:
+        args = args[1:]
+    if len(args) != 1:
+        sys.exit("usage: sam_transform.py [--parse-only] TEMPLATE")
+    main(args[0], parse_only)
