@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,14 +70,42 @@ func Start(t testing.TB) *Moto {
 	return m
 }
 
-// Config is an SDK config that talks to this moto server with dummy credentials.
+// Config is an SDK config that talks to this moto server with dummy credentials. Its
+// requests go one at a time (see Serial), so each is atomic, as on AWS.
 func (m *Moto) Config() aws.Config {
+	return m.ConfigWith(http.DefaultTransport)
+}
+
+// ConfigWith is Config with requests sent through rt (to count or fail them).
+func (m *Moto) ConfigWith(rt http.RoundTripper) aws.Config {
 	return aws.Config{
 		Region:           Region,
 		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 		BaseEndpoint:     aws.String(m.Endpoint),
 		RetryMaxAttempts: 1,
+		HTTPClient:       Serial(rt),
 	}
+}
+
+// Serial is an HTTP client that sends one request at a time. moto applies a request's
+// read-modify-write without a lock, so two concurrent conditional writes on one item can
+// both pass their condition, or lose an ADD — which DynamoDB never does: each of its
+// single requests is atomic. Sending requests one at a time restores that guarantee and
+// nothing more: callers still run concurrently and interleave request by request, so a
+// design that needs more than one request to stay correct is still put to the test.
+func Serial(rt http.RoundTripper) aws.HTTPClient {
+	return &serialClient{c: &http.Client{Transport: rt}}
+}
+
+type serialClient struct {
+	mu sync.Mutex
+	c  *http.Client
+}
+
+func (s *serialClient) Do(r *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.c.Do(r)
 }
 
 // Reset drops every resource moto holds.

@@ -1,0 +1,90 @@
+// Package firehosetest builds Firehose deliveries of CloudWatch Logs for tests: records
+// the way CloudWatch writes them (gzip JSON, base64 in the request) and request bodies.
+package firehosetest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+)
+
+// LogEvent is one CloudWatch Logs event of a record.
+type LogEvent struct {
+	ID              string            `json:"id"`
+	Timestamp       int64             `json:"timestamp"`
+	Message         string            `json:"message"`
+	ExtractedFields map[string]string `json:"extractedFields,omitempty"`
+}
+
+// Owner is the account of the records Record builds.
+const Owner = "123456789012"
+
+// Record is the base64 data of a gzip CloudWatch Logs DATA_MESSAGE.
+func Record(group, stream string, evs ...LogEvent) string {
+	if evs == nil {
+		evs = []LogEvent{}
+	}
+	raw, err := json.Marshal(map[string]any{
+		"messageType": "DATA_MESSAGE", "owner": Owner, "logGroup": group, "logStream": stream,
+		"subscriptionFilters": []string{"aient"}, "logEvents": evs,
+	})
+	if err != nil {
+		panic(err) // only plain values above
+	}
+	return base64.StdEncoding.EncodeToString(Gzip(raw))
+}
+
+// Body is a Firehose request body carrying the given record data.
+func Body(requestID string, data ...string) []byte {
+	recs := make([]map[string]string, len(data))
+	for i, d := range data {
+		recs[i] = map[string]string{"data": d}
+	}
+	b, err := json.Marshal(map[string]any{"requestId": requestID, "timestamp": 1700000000000, "records": recs})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Gzip compresses b.
+func Gzip(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+// ErrorEvent is the i-th occurrence of a structured Node.js error (the product's
+// recommended shape): every occurrence is the same bug, with its own id and time.
+func ErrorEvent(i int) LogEvent {
+	return LogEvent{
+		ID:        fmt.Sprintf("37563910511486759624444503250502373204917139759160%06d", i),
+		Timestamp: 1700000000000 + int64(i),
+		Message: fmt.Sprintf(`{"level":"ERROR","message":"charge failed for order %d","error":"PaymentError",`+
+			`"stack":"PaymentError: charge failed for order %d\n    at charge (/var/task/src/pay.js:%d:5)\n    at handler (/var/task/src/index.js:12:3)\n    at Runtime.handleOnceNonStreaming (file:///var/runtime/index.mjs:1173:29)"}`, i, i, 10+i%7),
+	}
+}
+
+// OtherErrorEvent is the i-th occurrence of a second, different bug (a Python KeyError).
+func OtherErrorEvent(i int) LogEvent {
+	return LogEvent{
+		ID:        fmt.Sprintf("37563910511486759624444503250502373204917139759170%06d", i),
+		Timestamp: 1700000000000 + int64(i),
+		Message: fmt.Sprintf("[ERROR] KeyError: 'customer_%d'\nTraceback (most recent call last):\n"+
+			"  File \"/var/task/app/handler.py\", line %d, in lambda_handler\n    return lookup(event)\n"+
+			"  File \"/var/task/app/customers.py\", line 8, in lookup\n    return CUSTOMERS[event['id']]", i, 20+i%5),
+	}
+}
+
+// InfoEvent is an informational Lambda text line.
+func InfoEvent(i int) LogEvent {
+	return LogEvent{
+		ID:        fmt.Sprintf("37563910511486759624444503250502373204917139759180%06d", i),
+		Timestamp: 1700000000000 + int64(i),
+		Message:   fmt.Sprintf("2023-11-14T22:13:20.000Z\tc0ffee00-0000-4000-8000-000000000000\tINFO\tcharged order %d\n", i),
+	}
+}

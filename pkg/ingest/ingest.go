@@ -1,0 +1,336 @@
+// Package ingest is the Firehose HTTP endpoint: it authenticates the drain, decodes the
+// CloudWatch Logs records, claims the identity of every error-class event and sends the
+// claimed events on, and answers Firehose with the status policy of DESIGN section 3.
+// The same Handler serves a Lambda Function URL (Invoke) and plain net/http (ServeHTTP).
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aient/firehose-drain/pkg/cwpayload"
+	"github.com/aient/firehose-drain/pkg/dedup"
+	"github.com/aient/firehose-drain/pkg/drains"
+	"github.com/aient/firehose-drain/pkg/event"
+	"github.com/aient/firehose-drain/pkg/firehose"
+)
+
+// PathPrefix is the route Firehose posts to: PathPrefix + drain id.
+const PathPrefix = "/aws/firehose/"
+
+// Authenticator checks a delivery's access key (drains.Service).
+type Authenticator interface {
+	Authenticate(ctx context.Context, id, key string) (drains.Drain, error)
+}
+
+// Bookkeeper records what deliveries did to a drain (a drains.Store).
+type Bookkeeper interface {
+	RecordDelivery(ctx context.Context, id string, d drains.Delivery) error
+	RecordAuthFailure(ctx context.Context, id string, n drains.Note, minInterval time.Duration) (bool, error)
+}
+
+// Claimer claims event identities (dedup.Claimer).
+type Claimer interface {
+	Claim(ctx context.Context, keys []string) (*dedup.Batch, error)
+	Commit(ctx context.Context, b *dedup.Batch) error
+	Release(ctx context.Context, b *dedup.Batch) error
+}
+
+// Sender sends claimed events downstream (SQS, or the embedded queue).
+type Sender interface {
+	Send(ctx context.Context, events []event.Event) error
+}
+
+// Config tunes a Handler. Zero values take the documented defaults.
+type Config struct {
+	// Limits caps record and inflated sizes. Default cwpayload.DefaultLimits().
+	Limits cwpayload.Limits
+	// MaxRequestBytes caps the request body as received (and, for a gzip request, inflated).
+	// Default 64 MiB: a Function URL event is at most 6 MB, so only the local server sees more.
+	MaxRequestBytes int64
+	// Workers decode records in parallel. Default 2.
+	Workers int
+	// AuthFailureInterval: auth failures are recorded at most once per interval per drain.
+	// Default 1 minute.
+	AuthFailureInterval time.Duration
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Logger. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Handler serves Firehose deliveries.
+type Handler struct {
+	auth    Authenticator
+	books   Bookkeeper
+	claims  Claimer
+	send    Sender
+	decoder *cwpayload.Decoder
+	cfg     Config
+
+	mu         sync.Mutex
+	authWrites map[string]time.Time // drain id -> last auth-failure write attempt by this instance
+}
+
+// New returns a Handler.
+func New(auth Authenticator, books Bookkeeper, claims Claimer, send Sender, cfg Config) *Handler {
+	if cfg.Limits == (cwpayload.Limits{}) {
+		cfg.Limits = cwpayload.DefaultLimits()
+	}
+	if cfg.MaxRequestBytes == 0 {
+		cfg.MaxRequestBytes = 64 << 20
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.AuthFailureInterval == 0 {
+		cfg.AuthFailureInterval = time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Handler{
+		auth: auth, books: books, claims: claims, send: send,
+		decoder:    cwpayload.NewDecoder(cfg.Limits),
+		cfg:        cfg,
+		authWrites: map[string]time.Time{},
+	}
+}
+
+// Request is one HTTP request as both transports deliver it.
+type Request struct {
+	Method string
+	Path   string
+	// Header returns a header's value by its lower-case name.
+	Header func(name string) string
+	// Body is the request body as sent (possibly gzip); a Function URL's base64 is undone.
+	Body []byte
+}
+
+// Response is the answer: always the Firehose JSON body, also on errors.
+type Response struct {
+	Status int
+	Body   []byte
+}
+
+// Outcome is what a delivery did; the response is derived from it. Exported for tests and logs.
+type Outcome struct {
+	Status        int
+	Message       string // the errorMessage; empty on success
+	Records       int
+	Events        int
+	ErrorEvents   int
+	Sent          int
+	Duplicates    int
+	Busy          int
+	RejectedIndex []int
+}
+
+// Handle serves one delivery.
+func (h *Handler) Handle(ctx context.Context, req Request) Response {
+	requestID := req.Header("x-amz-firehose-request-id")
+	out := h.handle(ctx, req, &requestID)
+	lvl := slog.LevelInfo
+	if out.Status >= 500 {
+		lvl = slog.LevelWarn
+	}
+	h.cfg.Logger.Log(ctx, lvl, "firehose delivery",
+		"status", out.Status, "firehoseRequestId", requestID, "error", out.Message,
+		"records", out.Records, "events", out.Events, "errorEvents", out.ErrorEvents,
+		"sent", out.Sent, "duplicates", out.Duplicates, "busy", out.Busy)
+	return Response{Status: out.Status, Body: firehose.ResponseBody(requestID, h.cfg.Now(), out.Message)}
+}
+
+func (h *Handler) handle(ctx context.Context, req Request, requestID *string) Outcome {
+	if req.Method != http.MethodPost {
+		return Outcome{Status: http.StatusMethodNotAllowed, Message: "method " + req.Method + " not allowed: Firehose delivers with POST"}
+	}
+	id, ok := strings.CutPrefix(req.Path, PathPrefix)
+	if !ok || !drains.ValidID(id) {
+		return Outcome{Status: http.StatusNotFound, Message: "no such endpoint: Firehose posts to " + PathPrefix + "{drainId}"}
+	}
+
+	// Authenticate before touching the body: a bad request costs one digest.
+	key := req.Header("x-amz-firehose-access-key")
+	if len(key) > firehose.MaxAccessKeyBytes {
+		key = "" // never compared, never echoed
+	}
+	drain, err := h.auth.Authenticate(ctx, id, key)
+	switch {
+	case errors.Is(err, drains.ErrUnauthorized):
+		reason := "access key does not match"
+		if key == "" {
+			reason = "access key missing or over 4096 bytes"
+		}
+		h.recordAuthFailure(ctx, id, reason)
+		return Outcome{Status: http.StatusUnauthorized, Message: "unauthorized: " + reason + " for this endpoint"}
+	case errors.Is(err, drains.ErrRevoked):
+		return Outcome{Status: http.StatusForbidden, Message: "forbidden: this drain is revoked"}
+	case err != nil:
+		h.cfg.Logger.ErrorContext(ctx, "authenticate drain", "drain", id, "err", err)
+		return Outcome{Status: http.StatusServiceUnavailable, Message: "drain store unavailable; retry"}
+	}
+
+	now := h.cfg.Now()
+	delivery := drains.Delivery{At: now, Counters: drains.Counters{Deliveries: 1}}
+	out := h.deliver(ctx, req, drain, requestID, &delivery)
+	if out.Status == http.StatusBadRequest {
+		delivery.PayloadError = &drains.Note{At: now, Reason: out.Message}
+	}
+	delivery.Counters.Events = int64(out.Events)
+	delivery.Counters.ErrorEvents = int64(out.ErrorEvents)
+	delivery.Counters.Duplicates = int64(out.Duplicates)
+	delivery.Counters.RecordsRejected = int64(len(out.RejectedIndex))
+	if err := h.books.RecordDelivery(ctx, drain.ID, delivery); err != nil {
+		h.cfg.Logger.WarnContext(ctx, "record delivery on drain", "drain", drain.ID, "err", err)
+	}
+	return out
+}
+
+// deliver decodes, claims and sends; the caller does the drain bookkeeping.
+func (h *Handler) deliver(ctx context.Context, req Request, drain drains.Drain, requestID *string, delivery *drains.Delivery) Outcome {
+	body, err := firehose.DecodeContent(req.Body, req.Header("content-encoding"), h.cfg.MaxRequestBytes)
+	if err != nil {
+		return Outcome{Status: http.StatusBadRequest, Message: "request body: " + err.Error()}
+	}
+	fb, err := firehose.ParseBody(body)
+	if err != nil {
+		return Outcome{Status: http.StatusBadRequest, Message: "request body: " + err.Error()}
+	}
+	switch {
+	case *requestID == "":
+		*requestID = fb.RequestID
+	case fb.RequestID != *requestID:
+		return Outcome{Status: http.StatusBadRequest, Message: fmt.Sprintf("request body: requestId %q does not match the X-Amz-Firehose-Request-Id header", truncate(fb.RequestID, 64))}
+	}
+	attrs, err := firehose.ParseCommonAttributes(req.Header("x-amz-firehose-common-attributes"))
+	if err != nil {
+		return Outcome{Status: http.StatusBadRequest, Message: "X-Amz-Firehose-Common-Attributes: " + err.Error()}
+	}
+	region, _ := firehose.ParseSourceARN(req.Header("x-amz-firehose-source-arn"))
+	stamp := &cwpayload.Stamp{
+		Drain: drain.ID, Org: drain.Org, Env: drain.Env, Region: region,
+		RequestID: *requestID, Attributes: attrs,
+	}
+
+	results := h.decoder.DecodeRecords(ctx, fb.Records, stamp, h.cfg.Workers)
+	out := Outcome{Status: http.StatusOK, Records: len(fb.Records)}
+	var errs []event.Event
+	var firstBad *cwpayload.RecordError
+	for i := range results {
+		r := &results[i]
+		delivery.Control = delivery.Control || r.Control
+		delivery.Data = delivery.Data || r.Data
+		out.Events += r.Events
+		errs = append(errs, r.Errors...)
+		if r.Err != nil {
+			out.RejectedIndex = append(out.RejectedIndex, r.Err.Index)
+			if firstBad == nil {
+				firstBad = r.Err
+			}
+		}
+	}
+	out.ErrorEvents = len(errs)
+	if err := ctx.Err(); err != nil {
+		return Outcome{Status: http.StatusServiceUnavailable, Message: "deadline reached while decoding; retry", Records: out.Records}
+	}
+
+	// Decodable records are processed even when others are rejected: dedup makes
+	// Firehose's retries of the same batch no-ops for them.
+	if len(errs) > 0 {
+		if st := h.forward(ctx, errs, &out); st != nil {
+			return *st
+		}
+	}
+	switch {
+	case firstBad != nil:
+		out.Status = http.StatusBadRequest
+		out.Message = firstBad.Error()
+		if n := len(out.RejectedIndex); n > 1 {
+			out.Message += fmt.Sprintf(" (and %d more rejected records)", n-1)
+		}
+	case out.Busy > 0:
+		out.Status = http.StatusServiceUnavailable
+		out.Message = fmt.Sprintf("%d events are being delivered by a concurrent request; retry", out.Busy)
+	}
+	return out
+}
+
+// forward claims, sends and commits the error-class events. It returns a non-nil outcome
+// when the delivery must be answered 503.
+func (h *Handler) forward(ctx context.Context, evs []event.Event, out *Outcome) *Outcome {
+	keys := make([]string, len(evs))
+	for i := range evs {
+		keys[i] = evs[i].Identity()
+	}
+	batch, err := h.claims.Claim(ctx, keys)
+	if err != nil {
+		h.cfg.Logger.ErrorContext(ctx, "claim event identities", "err", err)
+		return &Outcome{Status: http.StatusServiceUnavailable, Message: "dedup store unavailable; retry", Records: out.Records, Events: out.Events, ErrorEvents: out.ErrorEvents}
+	}
+	fresh := make([]event.Event, 0, len(evs))
+	for i, o := range batch.Outcomes {
+		switch o {
+		case dedup.Fresh:
+			fresh = append(fresh, evs[i])
+		case dedup.Duplicate:
+			out.Duplicates++
+		case dedup.Busy:
+			out.Busy++
+		}
+	}
+	if len(fresh) > 0 {
+		if err := h.send.Send(ctx, fresh); err != nil {
+			h.cfg.Logger.ErrorContext(ctx, "send events", "events", len(fresh), "err", err)
+			if rerr := h.claims.Release(context.WithoutCancel(ctx), batch); rerr != nil {
+				// The claims' leases run out instead; the retry re-claims them then.
+				h.cfg.Logger.ErrorContext(ctx, "release claims", "err", rerr)
+			}
+			return &Outcome{Status: http.StatusServiceUnavailable, Message: "queue unavailable; retry", Records: out.Records, Events: out.Events, ErrorEvents: out.ErrorEvents}
+		}
+		out.Sent = len(fresh)
+		if err := h.claims.Commit(context.WithoutCancel(ctx), batch); err != nil {
+			// The events are sent. Uncommitted claims expire with their lease; a later
+			// retry could send them again, and the grouper counts each identity once.
+			h.cfg.Logger.WarnContext(ctx, "commit claims", "err", err)
+		}
+	}
+	return nil
+}
+
+// recordAuthFailure notes an auth failure on the drain, at most once per interval per
+// instance before the store's own conditional write, so a flood of bad keys makes no
+// flood of writes.
+func (h *Handler) recordAuthFailure(ctx context.Context, id, reason string) {
+	now := h.cfg.Now()
+	h.mu.Lock()
+	last, seen := h.authWrites[id]
+	if seen && now.Sub(last) < h.cfg.AuthFailureInterval {
+		h.mu.Unlock()
+		return
+	}
+	if len(h.authWrites) >= 4096 {
+		clear(h.authWrites)
+	}
+	h.authWrites[id] = now
+	h.mu.Unlock()
+	if _, err := h.books.RecordAuthFailure(ctx, id, drains.Note{At: now, Reason: reason}, h.cfg.AuthFailureInterval); err != nil {
+		h.cfg.Logger.WarnContext(ctx, "record auth failure on drain", "drain", id, "err", err)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
