@@ -1,0 +1,165 @@
+package ddb_test
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aient/firehose-drain/internal/awstest"
+	"github.com/aient/firehose-drain/pkg/event"
+	"github.com/aient/firehose-drain/pkg/problems"
+	"github.com/aient/firehose-drain/pkg/problems/ddb"
+	"github.com/aient/firehose-drain/pkg/problems/problemstest"
+)
+
+func occurrence(org, env, fp, eventID string, at time.Time) problems.Occurrence {
+	return problems.Occurrence{
+		Identity: event.Identity("drn_1", "123456789012", "/aws/lambda/api", "stream", eventID),
+		Org:      org, Env: env, Fingerprint: fp,
+		Title: "Error: boom", Level: string(event.Error), At: at,
+		Sample: problems.Sample{LogGroup: "/aws/lambda/api", LogStream: "stream", EventID: eventID, Timestamp: at.UnixMilli(), Message: "Error: boom"},
+	}
+}
+
+// TestAgainstMoto starts one moto server and gives every subtest a table of its own.
+func TestAgainstMoto(t *testing.T) {
+	m := awstest.Start(t)
+	client := newClient(m)
+	var n atomic.Int64
+	newTable := func(t *testing.T) string {
+		t.Helper()
+		name := fmt.Sprintf("problems-%d", n.Add(1))
+		if err := ddb.CreateTable(t.Context(), client, name); err != nil {
+			t.Fatalf("CreateTable: %v", err)
+		}
+		return name
+	}
+	at := time.UnixMilli(1_763_700_000_123).UTC()
+
+	t.Run("contract", func(t *testing.T) {
+		problemstest.Run(t, func(t *testing.T) problems.Store { return ddb.New(client, newTable(t)) })
+	})
+
+	t.Run("the table and items keep the documented schema", func(t *testing.T) {
+		table := newTable(t)
+		ttl, err := client.DescribeTimeToLive(t.Context(), &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+		if err != nil {
+			t.Fatalf("DescribeTimeToLive: %v", err)
+		}
+		if d := ttl.TimeToLiveDescription; d == nil || aws.ToString(d.AttributeName) != "expires_at" || d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
+			t.Errorf("TTL = %+v, want enabled on expires_at", d)
+		}
+		desc, err := client.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		if err != nil {
+			t.Fatalf("DescribeTable: %v", err)
+		}
+		if g := desc.Table.GlobalSecondaryIndexes; len(g) != 1 || aws.ToString(g[0].IndexName) != "byScope" {
+			t.Errorf("indexes = %+v, want byScope only", g)
+		}
+
+		s := ddb.New(client, table)
+		o := occurrence("acme", "prod", "fp-schema", "evt-1", at)
+		before := time.Now()
+		if _, err := s.Record(t.Context(), o); err != nil {
+			t.Fatalf("Record: %v", err)
+		}
+		after := time.Now()
+		get := func(pk string) map[string]types.AttributeValue {
+			out, err := client.GetItem(t.Context(), &dynamodb.GetItemInput{
+				TableName: aws.String(table), Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}},
+			})
+			if err != nil || out.Item == nil {
+				t.Fatalf("GetItem %s = %v, %v", pk, out, err)
+			}
+			return out.Item
+		}
+		prob := get("problem#" + problems.ID("acme", "prod", "fp-schema"))
+		if v, ok := prob["scope"].(*types.AttributeValueMemberS); !ok || v.Value != "acme/prod" {
+			t.Errorf("problem scope = %#v, want S acme/prod", prob["scope"])
+		}
+		if v, ok := prob["lastSeen"].(*types.AttributeValueMemberN); !ok || v.Value != "1763700000123" {
+			t.Errorf("problem lastSeen = %#v, want N 1763700000123", prob["lastSeen"])
+		}
+		if _, ok := prob["expires_at"]; ok {
+			t.Error("the problem item carries expires_at: problems must not expire")
+		}
+		occ := get("occurrence#" + o.Identity)
+		if _, ok := occ["scope"]; ok {
+			t.Error("the occurrence item carries scope: it would show in the byScope index")
+		}
+		exp, ok := occ["expires_at"].(*types.AttributeValueMemberN)
+		if !ok {
+			t.Fatalf("occurrence expires_at = %#v, want N", occ["expires_at"])
+		}
+		lo, hi := before.Add(ddb.OccurrenceTTL).Unix(), after.Add(ddb.OccurrenceTTL).Unix()
+		if v, err := strconv.ParseInt(exp.Value, 10, 64); err != nil || v < lo || v > hi {
+			t.Errorf("occurrence expires_at = %d, want between %d and %d (now + %v)", v, lo, hi, ddb.OccurrenceTTL)
+		}
+	})
+
+	t.Run("an org containing a slash does not share another scope", func(t *testing.T) {
+		s := ddb.New(client, newTable(t))
+		a := occurrence("a/b", "c", "fp", "evt-1", at)
+		b := occurrence("a", "b/c", "fp", "evt-2", at)
+		for _, o := range []problems.Occurrence{a, b} {
+			if _, err := s.Record(t.Context(), o); err != nil {
+				t.Fatalf("Record: %v", err)
+			}
+		}
+		for _, o := range []problems.Occurrence{a, b} {
+			got, err := s.List(t.Context(), o.Org, o.Env)
+			if err != nil {
+				t.Fatalf("List: %v", err)
+			}
+			if len(got) != 1 || got[0].Org != o.Org || got[0].Env != o.Env {
+				t.Errorf("List(%q, %q) = %+v, want only its own problem", o.Org, o.Env, got)
+			}
+		}
+	})
+
+	t.Run("a huge sample is cut to the kept limits", func(t *testing.T) {
+		s := ddb.New(client, newTable(t))
+		o := occurrence("acme", "prod", "fp-huge", "evt-1", at)
+		o.Sample.Message = strings.Repeat("é", ddb.MaxSampleMessage) // 2 bytes each
+		for i := range ddb.MaxSampleFrames + 50 {
+			o.Sample.Frames = append(o.Sample.Frames, problems.Frame{Function: fmt.Sprintf("f%d", i), File: "app.js", Line: i, InApp: true})
+		}
+		if _, err := s.Record(t.Context(), o); err != nil {
+			t.Fatalf("Record of a %d-byte sample: %v", len(o.Sample.Message), err)
+		}
+		p, err := s.Get(t.Context(), problems.ID("acme", "prod", "fp-huge"))
+		if err != nil {
+			t.Fatalf("Get: %v", err)
+		}
+		if len(p.Sample.Message) != ddb.MaxSampleMessage || !strings.HasPrefix(o.Sample.Message, p.Sample.Message) {
+			t.Errorf("sample message kept %d bytes, want the first %d on a rune boundary", len(p.Sample.Message), ddb.MaxSampleMessage)
+		}
+		if len(p.Sample.Frames) != ddb.MaxSampleFrames || p.Sample.Frames[0].Function != "f0" {
+			t.Errorf("sample kept %d frames, want the first %d", len(p.Sample.Frames), ddb.MaxSampleFrames)
+		}
+	})
+
+	t.Run("a failing write reports an error and counts nothing", func(t *testing.T) {
+		s := ddb.New(client, "problems-no-such-table")
+		fresh, err := s.Record(t.Context(), occurrence("acme", "prod", "fp", "evt-1", at))
+		if err == nil || fresh {
+			t.Fatalf("Record on a missing table = (%v, %v), want (false, an error)", fresh, err)
+		}
+		if _, err := s.Get(t.Context(), "x"); err == nil || errors.Is(err, problems.ErrNotFound) {
+			t.Errorf("Get on a missing table = %v, want a backend error, not ErrNotFound", err)
+		}
+		for _, scope := range [][2]string{{"acme", "prod"}, {"", ""}} {
+			if _, err := s.List(t.Context(), scope[0], scope[1]); err == nil {
+				t.Errorf("List(%q, %q) on a missing table = nil error, want one", scope[0], scope[1])
+			}
+		}
+	})
+}
