@@ -1,0 +1,96 @@
+package grouping
+
+import "strings"
+
+// Path fragments that put a frame outside the application, in any language:
+// the Lambda runtimes, language installations and third-party libraries.
+var notInAppPaths = [...]string{
+	"/var/runtime/", "awslambdaric", "/opt/aws-lambda-",
+	"node_modules", "site-packages", "dist-packages", "/lib/python", "<frozen ",
+	"go/pkg/mod", "/vendor/", "/usr/local/go/src/", "/usr/lib/go", "/usr/share/go", "/go/src/runtime/",
+	"aws-lambda-go/lambda", "aws-lambda-go/",
+	"/gems/", "/lib/ruby/", "/vendor/bundle/", "<internal:",
+	"/usr/share/php/", "/usr/lib/php", "[internal function]",
+}
+
+// isLibraryPath reports whether a file path belongs to a runtime or library.
+func isLibraryPath(p string) bool {
+	if p == "" {
+		return false
+	}
+	if strings.HasPrefix(p, "node:") || strings.HasPrefix(p, "internal/") || strings.HasPrefix(p, "vendor/") {
+		return true
+	}
+	for _, frag := range notInAppPaths {
+		if strings.Contains(p, frag) {
+			return true
+		}
+	}
+	return false
+}
+
+// Qualified-name prefixes of the JVM and .NET platforms and common libraries.
+var notInAppJVM = [...]string{
+	"java.", "javax.", "jdk.", "sun.", "com.sun.", "jakarta.", "kotlin.", "kotlinx.", "scala.", "groovy.",
+	"org.springframework.", "org.mortbay.", "org.apache.", "org.eclipse.", "org.hibernate.",
+	"org.junit.", "org.slf4j.", "ch.qos.", "io.netty.", "io.micronaut.", "io.quarkus.", "io.vertx.",
+	"reactor.", "com.fasterxml.", "com.google.", "com.zaxxer.", "okhttp3.", "retrofit2.",
+	"com.amazonaws.", "software.amazon.", "lambdainternal.",
+}
+
+var notInAppDotnet = [...]string{
+	"System.", "Microsoft.", "Amazon.", "Newtonsoft.", "Npgsql.", "Dapper.", "Polly.",
+	"MySqlConnector.", "StackExchange.", "Grpc.", "Google.", "Serilog.", "NLog.", "Castle.",
+	"lambda_method", "Xunit.", "NUnit.",
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// goStdlib lists the top-level package paths of the Go standard library.
+var goStdlib = [...]string{
+	"archive", "bufio", "builtin", "bytes", "cmp", "compress", "container", "context", "crypto",
+	"database", "debug", "embed", "encoding", "errors", "expvar", "flag", "fmt", "go", "hash",
+	"html", "image", "index", "internal", "io", "iter", "log", "maps", "math", "mime", "net",
+	"os", "path", "plugin", "reflect", "regexp", "runtime", "slices", "sort", "strconv",
+	"strings", "structs", "sync", "syscall", "testing", "text", "time", "unicode", "unique",
+	"unsafe", "weak", "panic", "created", "goexit",
+}
+
+// goPackage returns the package path of a Go function name such as
+// "net/http.(*conn).serve" -> "net/http".
+func goPackage(fn string) string {
+	slash := strings.LastIndexByte(fn, '/')
+	rest := fn[slash+1:]
+	if dot := strings.IndexByte(rest, '.'); dot >= 0 {
+		return fn[:slash+1+dot]
+	}
+	return fn
+}
+
+// isGoLibrary reports whether a Go function or its file is outside the app.
+func isGoLibrary(fn, file string) bool {
+	if isLibraryPath(file) || strings.Contains(file, "@v") || strings.Contains(fn, "aws-lambda-go/") || strings.Contains(fn, "/vendor/") {
+		return true
+	}
+	pkg := goPackage(fn)
+	top := pkg
+	if i := strings.IndexByte(pkg, '/'); i >= 0 {
+		top = pkg[:i]
+	}
+	if strings.IndexByte(top, '.') >= 0 {
+		return false // a module path such as github.com/acme/app
+	}
+	for _, s := range goStdlib {
+		if top == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,380 @@
+package grouping
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// jkind is the kind of a parsed JSON value.
+type jkind uint8
+
+const (
+	jInvalid jkind = iota
+	jNull
+	jBool
+	jNumber
+	jString
+	jArray
+	jObject
+)
+
+// jvalue is one JSON value: a small tree with string payloads that are
+// substrings of the input whenever no escape had to be decoded.
+type jvalue struct {
+	kind jkind
+	str  string // string, number (raw text) and bool ("true"/"false")
+	keys []string
+	vals []jvalue // object values (parallel to keys) or array elements
+}
+
+// get returns the value of key in an object (exact match), or an invalid value.
+func (v *jvalue) get(key string) *jvalue {
+	if v == nil || v.kind != jObject {
+		return nil
+	}
+	for i, k := range v.keys {
+		if k == key {
+			return &v.vals[i]
+		}
+	}
+	return nil
+}
+
+// getFold returns the value of key in an object, ignoring ASCII case.
+func (v *jvalue) getFold(key string) *jvalue {
+	if v == nil || v.kind != jObject {
+		return nil
+	}
+	for i, k := range v.keys {
+		if len(k) == len(key) && equalFoldASCII(k, key) {
+			return &v.vals[i]
+		}
+	}
+	return nil
+}
+
+// text returns the string content of a string value, the raw text of a
+// number, or "".
+func (v *jvalue) text() string {
+	if v == nil {
+		return ""
+	}
+	switch v.kind {
+	case jString, jNumber:
+		return v.str
+	}
+	return ""
+}
+
+// Limits of the JSON parser: nesting deeper than maxJSONDepth is skipped,
+// objects and arrays keep at most maxJSONMembers members.
+const (
+	maxJSONDepth   = 16
+	maxJSONMembers = 256
+)
+
+// jparser is a tolerant, non-backtracking JSON parser over a string.
+type jparser struct {
+	s   string
+	pos int
+	err bool
+}
+
+// parseJSON parses s (which must hold exactly one JSON object or array,
+// surrounded by optional whitespace). ok is false on any syntax error.
+func parseJSON(s string) (v jvalue, ok bool) {
+	p := jparser{s: s}
+	p.ws()
+	v = p.value(0)
+	p.ws()
+	if p.err || p.pos != len(p.s) || (v.kind != jObject && v.kind != jArray) {
+		return jvalue{}, false
+	}
+	return v, true
+}
+
+// parseJSONPrefix parses one JSON object or array at the start of s and
+// returns it with the number of bytes consumed; trailing text is allowed.
+func parseJSONPrefix(s string) (v jvalue, n int, ok bool) {
+	p := jparser{s: s}
+	p.ws()
+	v = p.value(0)
+	if p.err || (v.kind != jObject && v.kind != jArray) {
+		return jvalue{}, 0, false
+	}
+	return v, p.pos, true
+}
+
+func (p *jparser) ws() {
+	for p.pos < len(p.s) {
+		switch p.s[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jparser) value(depth int) jvalue {
+	if p.pos >= len(p.s) {
+		p.err = true
+		return jvalue{}
+	}
+	switch c := p.s[p.pos]; {
+	case c == '{':
+		if depth >= maxJSONDepth {
+			p.skip()
+			return jvalue{kind: jObject}
+		}
+		return p.object(depth)
+	case c == '[':
+		if depth >= maxJSONDepth {
+			p.skip()
+			return jvalue{kind: jArray}
+		}
+		return p.array(depth)
+	case c == '"':
+		s := p.string()
+		return jvalue{kind: jString, str: s}
+	case c == 't':
+		return p.literal("true", jBool)
+	case c == 'f':
+		return p.literal("false", jBool)
+	case c == 'n':
+		return p.literal("null", jNull)
+	case c == '-' || (c >= '0' && c <= '9'):
+		start := p.pos
+		p.pos++
+		for p.pos < len(p.s) {
+			c := p.s[p.pos]
+			if (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-' {
+				p.pos++
+				continue
+			}
+			break
+		}
+		return jvalue{kind: jNumber, str: p.s[start:p.pos]}
+	}
+	p.err = true
+	return jvalue{}
+}
+
+func (p *jparser) literal(lit string, k jkind) jvalue {
+	if len(p.s)-p.pos >= len(lit) && p.s[p.pos:p.pos+len(lit)] == lit {
+		p.pos += len(lit)
+		return jvalue{kind: k, str: lit}
+	}
+	p.err = true
+	return jvalue{}
+}
+
+func (p *jparser) object(depth int) jvalue {
+	v := jvalue{kind: jObject}
+	p.pos++ // {
+	p.ws()
+	if p.pos < len(p.s) && p.s[p.pos] == '}' {
+		p.pos++
+		return v
+	}
+	for !p.err {
+		p.ws()
+		if p.pos >= len(p.s) || p.s[p.pos] != '"' {
+			p.err = true
+			break
+		}
+		k := p.string()
+		p.ws()
+		if p.pos >= len(p.s) || p.s[p.pos] != ':' {
+			p.err = true
+			break
+		}
+		p.pos++
+		p.ws()
+		val := p.value(depth + 1)
+		if len(v.keys) < maxJSONMembers {
+			v.keys = append(v.keys, k)
+			v.vals = append(v.vals, val)
+		}
+		p.ws()
+		if p.pos >= len(p.s) {
+			p.err = true
+			break
+		}
+		if p.s[p.pos] == ',' {
+			p.pos++
+			continue
+		}
+		if p.s[p.pos] == '}' {
+			p.pos++
+			break
+		}
+		p.err = true
+	}
+	return v
+}
+
+func (p *jparser) array(depth int) jvalue {
+	v := jvalue{kind: jArray}
+	p.pos++ // [
+	p.ws()
+	if p.pos < len(p.s) && p.s[p.pos] == ']' {
+		p.pos++
+		return v
+	}
+	for !p.err {
+		p.ws()
+		val := p.value(depth + 1)
+		if len(v.vals) < maxJSONMembers {
+			v.vals = append(v.vals, val)
+		}
+		p.ws()
+		if p.pos >= len(p.s) {
+			p.err = true
+			break
+		}
+		if p.s[p.pos] == ',' {
+			p.pos++
+			continue
+		}
+		if p.s[p.pos] == ']' {
+			p.pos++
+			break
+		}
+		p.err = true
+	}
+	return v
+}
+
+// skip passes over one object or array without building it, iteratively.
+func (p *jparser) skip() {
+	depth := 0
+	for p.pos < len(p.s) {
+		c := p.s[p.pos]
+		switch c {
+		case '"':
+			p.string()
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				p.pos++
+				return
+			}
+		}
+		p.pos++
+	}
+	p.err = true
+}
+
+// string parses a JSON string at p.pos (which holds '"') and returns its
+// decoded content. Without escapes it is a substring of the input.
+func (p *jparser) string() string {
+	p.pos++ // opening quote
+	start := p.pos
+	for p.pos < len(p.s) {
+		c := p.s[p.pos]
+		if c == '"' {
+			s := p.s[start:p.pos]
+			p.pos++
+			return s
+		}
+		if c == '\\' {
+			return p.stringSlow(start)
+		}
+		p.pos++
+	}
+	p.err = true
+	return ""
+}
+
+func (p *jparser) stringSlow(start int) string {
+	b := make([]byte, 0, p.pos-start+16)
+	b = append(b, p.s[start:p.pos]...)
+	for p.pos < len(p.s) {
+		c := p.s[p.pos]
+		switch {
+		case c == '"':
+			p.pos++
+			return string(b)
+		case c == '\\':
+			if p.pos+1 >= len(p.s) {
+				p.err = true
+				return ""
+			}
+			e := p.s[p.pos+1]
+			p.pos += 2
+			switch e {
+			case 'n':
+				b = append(b, '\n')
+			case 't':
+				b = append(b, '\t')
+			case 'r':
+				b = append(b, '\r')
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case '/', '\\', '"':
+				b = append(b, e)
+			case 'u':
+				r, ok := p.hex4()
+				if !ok {
+					p.err = true
+					return ""
+				}
+				if r >= 0xD800 && r < 0xDC00 && p.pos+1 < len(p.s) && p.s[p.pos] == '\\' && p.s[p.pos+1] == 'u' {
+					p.pos += 2
+					r2, ok := p.hex4()
+					if !ok {
+						p.err = true
+						return ""
+					}
+					r = (r-0xD800)<<10 | (r2 - 0xDC00) + 0x10000
+				}
+				b = utf8.AppendRune(b, r)
+			default:
+				p.err = true
+				return ""
+			}
+		default:
+			b = append(b, c)
+			p.pos++
+		}
+	}
+	p.err = true
+	return ""
+}
+
+func (p *jparser) hex4() (rune, bool) {
+	if p.pos+4 > len(p.s) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(p.s[p.pos:p.pos+4], 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	p.pos += 4
+	return rune(n), true
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x >= 'A' && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if y >= 'A' && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
