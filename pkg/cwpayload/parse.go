@@ -2,7 +2,9 @@ package cwpayload
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 
@@ -181,16 +183,39 @@ func (p *parser) parseDoc(i int) (int, string, error) {
 }
 
 // key reads `"name" :` at b[i] and returns the name's span and the index of the value.
+// Keys are short: a plain loop finds their end faster than a search.
 func (p *parser) key(i int) (span, int, error) {
-	k, i, err := p.stringSpan(i)
-	if err != nil {
-		return span{}, 0, err
+	b := p.b
+	if i >= len(b) || b[i] != '"' {
+		return span{}, 0, &syntaxError{i, "expected a key"}
 	}
-	i = skipWS(p.b, i)
-	if i >= len(p.b) || p.b[i] != ':' {
-		return span{}, 0, &syntaxError{i, "expected :"}
+	j := i + 1
+	for j < len(b) && b[j] != '"' && b[j] != '\\' {
+		j++
 	}
-	return k, skipWS(p.b, i+1), nil
+	var k span
+	if j < len(b) && b[j] == '"' {
+		k = span{start: i + 1, end: j, set: true}
+		j++
+	} else {
+		var err error
+		if k, j, err = p.stringSpan(i); err != nil {
+			return span{}, 0, err
+		}
+	}
+	if j < len(b) && b[j] == ':' {
+		j++
+	} else {
+		j = skipWS(b, j)
+		if j >= len(b) || b[j] != ':' {
+			return span{}, 0, &syntaxError{j, "expected :"}
+		}
+		j++
+	}
+	if j < len(b) && b[j] > ' ' {
+		return k, j, nil
+	}
+	return k, skipWS(b, j), nil
 }
 
 // stringSpan reads the JSON string at b[i].
@@ -204,20 +229,6 @@ func (p *parser) stringSpan(i int) (span, int, error) {
 		return span{}, 0, &syntaxError{i, "unterminated string"}
 	}
 	return span{start: i + 1, end: end - 1, esc: esc, set: true}, end, nil
-}
-
-// bytesOf returns the unescaped content of s, using p.scratch when it has escapes.
-func (p *parser) bytesOf(s span) ([]byte, error) {
-	raw := p.b[s.start:s.end]
-	if !s.esc {
-		return raw, nil
-	}
-	out, ok := unescape(p.scratch[:0], raw)
-	p.scratch = out
-	if !ok {
-		return nil, &syntaxError{s.start, "bad string escape"}
-	}
-	return out, nil
 }
 
 // stringOf allocates the string of s.
@@ -271,8 +282,9 @@ func (p *parser) events(i int, data bool) (int, error) {
 // event reads one log event object at b[i] == '{', counts it and keeps it when error-class.
 func (p *parser) event(i int) (int, error) {
 	b := p.b
-	var id, msg, account, region span
+	var id, account, region span
 	var ts int64
+	var msg []byte
 	var err error
 	i++
 	for first := true; ; first = false {
@@ -296,7 +308,11 @@ func (p *parser) event(i int) (int, error) {
 		}
 		switch string(b[key.start:key.end]) {
 		case "message":
-			msg, i, err = p.stringSpan(i)
+			if i < len(b) && b[i] == '"' {
+				msg, i, err = p.readMessage(i)
+			} else {
+				i, err = skipValue(b, i, 0)
+			}
 		case "id":
 			if i < len(b) && b[i] != '"' {
 				// A numeric id (hand-written payloads): keep its text.
@@ -322,17 +338,11 @@ func (p *parser) event(i int) (int, error) {
 		}
 	}
 	p.res.Events++
-	m := []byte(nil)
-	if msg.set {
-		if m, err = p.bytesOf(msg); err != nil {
-			return 0, err
-		}
-	}
-	l := level.Of(m)
+	l := level.Of(msg)
 	if !l.IsErrorClass() {
 		return i, nil
 	}
-	return i, p.keep(m, l, id, ts, account, region)
+	return i, p.keep(msg, l, id, ts, account, region)
 }
 
 // keep materialises an error-class event.
@@ -497,25 +507,94 @@ func skipWS(b []byte, i int) int {
 func scanString(b []byte, i int) (end int, esc bool, ok bool) {
 	j := i + 1
 	for {
-		k := bytes.IndexByte(b[j:], '"')
-		if k < 0 {
+		k := findSpecial(b, j)
+		if k >= len(b) {
 			return 0, false, false
 		}
-		q := j + k
-		if !esc && bytes.IndexByte(b[j:q], '\\') >= 0 {
-			esc = true
+		if b[k] == '"' {
+			return k + 1, esc, true
 		}
-		if esc {
-			n := 0
-			for p := q - 1; p > i && b[p] == '\\'; p-- {
-				n++
-			}
-			if n%2 == 1 {
-				j = q + 1
-				continue
-			}
+		esc = true
+		j = k + 2
+	}
+}
+
+const (
+	lsb       = 0x0101010101010101
+	msb       = 0x8080808080808080
+	quotes    = '"' * lsb
+	backslash = '\\' * lsb
+)
+
+// findSpecial returns the index of the first '"' or '\\' in b at or after j, or len(b).
+// It tests eight bytes at a time.
+func findSpecial(b []byte, j int) int {
+	for ; j+8 <= len(b); j += 8 {
+		w := binary.LittleEndian.Uint64(b[j:])
+		q := w ^ quotes
+		s := w ^ backslash
+		m := ((q-lsb)&^q | (s-lsb)&^s) & msb
+		if m != 0 {
+			return j + bits.TrailingZeros64(m)/8
 		}
-		return q + 1, esc, true
+	}
+	for ; j < len(b); j++ {
+		if c := b[j]; c == '"' || c == '\\' {
+			return j
+		}
+	}
+	return len(b)
+}
+
+// readMessage reads the JSON string at b[i] == '"' and returns its content, unescaped
+// into p.scratch when it has escapes (valid until the next call), in one pass.
+func (p *parser) readMessage(i int) ([]byte, int, error) {
+	b := p.b
+	start := i + 1
+	k := findSpecial(b, start)
+	if k >= len(b) {
+		return nil, 0, &syntaxError{i, "unterminated string"}
+	}
+	if b[k] == '"' {
+		return b[start:k], k + 1, nil
+	}
+	out := p.scratch[:0]
+	for {
+		out = append(out, b[start:k]...)
+		if b[k] == '"' {
+			p.scratch = out
+			return out, k + 1, nil
+		}
+		if k+1 >= len(b) {
+			return nil, 0, &syntaxError{i, "unterminated string"}
+		}
+		start = k + 2
+		switch b[k+1] {
+		case '"', '\\', '/':
+			out = append(out, b[k+1])
+		case 'n':
+			out = append(out, '\n')
+		case 't':
+			out = append(out, '\t')
+		case 'r':
+			out = append(out, '\r')
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'u':
+			r, n := unicodeEscape(b[k:])
+			if n == 0 {
+				return nil, 0, &syntaxError{k, "bad string escape"}
+			}
+			out = utf8.AppendRune(out, r)
+			start = k + n
+		default:
+			return nil, 0, &syntaxError{k, "bad string escape"}
+		}
+		if k = findSpecial(b, start); k >= len(b) {
+			return nil, 0, &syntaxError{i, "unterminated string"}
+		}
 	}
 }
 
