@@ -28,6 +28,19 @@ const (
 // keysPerStatement bounds the keys bound into one IN (...) list.
 const keysPerStatement = 500
 
+// The claim store's fixed statements.
+const (
+	sqlSweepClaims = `DELETE FROM claims WHERE key IN (SELECT key FROM claims WHERE expires_at < ? LIMIT ?)`
+	// The conditional write: insert, or take over an inflight claim whose lease ended (or
+	// any claim past its expiry). When the WHERE is false nothing changes.
+	sqlClaim = `INSERT INTO claims (key, token, state, lease_until, expires_at)
+		VALUES (?1, ?2, ?3, ?4, ?5)
+		ON CONFLICT (key) DO UPDATE SET token = excluded.token, state = excluded.state,
+			lease_until = excluded.lease_until, expires_at = excluded.expires_at
+		WHERE (claims.state = ?3 AND claims.lease_until < ?6) OR claims.expires_at < ?6`
+	sqlClaimState = `SELECT state FROM claims WHERE key = ?`
+)
+
 // claimStore is dedup.Store over the claims table. An expired claim (ExpiresAt before now)
 // counts as absent, as if its TTL had already deleted it; a zero ExpiresAt never expires.
 type claimStore struct {
@@ -51,19 +64,11 @@ func (c *claimStore) Claim(ctx context.Context, cl dedup.Claim, now time.Time) (
 	sweep := c.claims.Add(1)%claimSweepEvery == 0
 	err := c.s.writeTx(ctx, func(tx *sql.Tx) error {
 		if sweep {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM claims WHERE key IN
-				(SELECT key FROM claims WHERE expires_at < ? LIMIT ?)`, now.UnixMilli(), claimSweepBatch); err != nil {
+			if _, err := c.s.exec(ctx, tx, sqlSweepClaims, now.UnixMilli(), claimSweepBatch); err != nil {
 				return fmt.Errorf("sweep expired claims: %w", err)
 			}
 		}
-		// The conditional write: insert, or take over an inflight claim whose lease ended
-		// (or any claim past its expiry). When the WHERE is false nothing changes.
-		res, err := tx.ExecContext(ctx, `INSERT INTO claims (key, token, state, lease_until, expires_at)
-			VALUES (?1, ?2, ?3, ?4, ?5)
-			ON CONFLICT (key) DO UPDATE SET token = excluded.token, state = excluded.state,
-				lease_until = excluded.lease_until, expires_at = excluded.expires_at
-			WHERE (claims.state = ?3 AND claims.lease_until < ?6) OR claims.expires_at < ?6`,
-			cl.Key, cl.Token, claimInflight, cl.LeaseUntil.UnixMilli(), ms(cl.ExpiresAt), now.UnixMilli())
+		res, err := c.s.exec(ctx, tx, sqlClaim, cl.Key, cl.Token, claimInflight, cl.LeaseUntil.UnixMilli(), ms(cl.ExpiresAt), now.UnixMilli())
 		if err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
@@ -76,7 +81,7 @@ func (c *claimStore) Claim(ctx context.Context, cl dedup.Claim, now time.Time) (
 			return nil
 		}
 		var state string
-		if err := tx.QueryRowContext(ctx, `SELECT state FROM claims WHERE key = ?`, cl.Key).Scan(&state); err != nil {
+		if err := c.s.queryRow(ctx, tx, sqlClaimState, cl.Key).Scan(&state); err != nil {
 			return fmt.Errorf("read the claim held: %w", err)
 		}
 		switch state {

@@ -87,12 +87,7 @@ func (d *drainStore) Create(ctx context.Context, dr drains.Drain) error {
 	authAt, authReason := note(dr.LastAuthError)
 	payAt, payReason := note(dr.LastPayloadError)
 	c := dr.Counters
-	res, err := d.s.w.ExecContext(ctx, `INSERT INTO drains (id, org, env, state, keys, created_at, rotated_at,
-		revoked_at, last_received_at, last_control_at, last_auth_error_at, last_auth_error_reason,
-		last_payload_error_at, last_payload_error_reason, deliveries, events, error_events, duplicates,
-		records_rejected)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`,
+	res, err := d.s.exec(ctx, nil, sqlCreateDrain,
 		dr.ID, dr.Org, dr.Env, state, keys, ms(dr.CreatedAt), ms(dr.RotatedAt), ms(dr.RevokedAt),
 		ms(dr.LastReceivedAt), ms(dr.LastControlAt), authAt, authReason, payAt, payReason,
 		c.Deliveries, c.Events, c.ErrorEvents, c.Duplicates, c.RecordsRejected)
@@ -109,9 +104,36 @@ func (d *drainStore) Create(ctx context.Context, dr drains.Drain) error {
 	return nil
 }
 
-const drainColumns = `id, org, env, state, keys, created_at, rotated_at, revoked_at, last_received_at,
+// The drain store's statements.
+const (
+	drainColumns = `id, org, env, state, keys, created_at, rotated_at, revoked_at, last_received_at,
 	last_control_at, last_auth_error_at, last_auth_error_reason, last_payload_error_at,
 	last_payload_error_reason, deliveries, events, error_events, duplicates, records_rejected`
+
+	sqlCreateDrain = `INSERT INTO drains (` + drainColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`
+	sqlGetDrain    = `SELECT ` + drainColumns + ` FROM drains WHERE id = ?`
+	sqlListDrains  = `SELECT ` + drainColumns + ` FROM drains ORDER BY created_at, id`
+	sqlDrainState  = `SELECT state FROM drains WHERE id = ?`
+	sqlSetKeys     = `UPDATE drains SET keys = ?, rotated_at = ? WHERE id = ? AND state = ?`
+	sqlRevokeDrain = `UPDATE drains SET state = ?, revoked_at = coalesce(revoked_at, ?) WHERE id = ?`
+	// Counters are added; each time and the payload error are replaced only when the
+	// delivery sets them (a NULL parameter keeps the stored value).
+	sqlRecordDelivery = `UPDATE drains SET
+		deliveries = deliveries + ?1,
+		events = events + ?2,
+		error_events = error_events + ?3,
+		duplicates = duplicates + ?4,
+		records_rejected = records_rejected + ?5,
+		last_received_at = coalesce(?6, last_received_at),
+		last_control_at = coalesce(?7, last_control_at),
+		last_payload_error_at = coalesce(?8, last_payload_error_at),
+		last_payload_error_reason = CASE WHEN ?8 IS NULL THEN last_payload_error_reason ELSE ?9 END
+		WHERE id = ?10`
+	sqlRecordAuthFailure = `UPDATE drains SET last_auth_error_at = ?, last_auth_error_reason = ?
+		WHERE id = ? AND (last_auth_error_at IS NULL OR last_auth_error_at <= ?)`
+)
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -141,7 +163,7 @@ func scanDrain(row scanner) (drains.Drain, error) {
 }
 
 func (d *drainStore) Get(ctx context.Context, id string) (drains.Drain, error) {
-	dr, err := scanDrain(d.s.r.QueryRowContext(ctx, `SELECT `+drainColumns+` FROM drains WHERE id = ?`, id))
+	dr, err := scanDrain(d.s.queryRow(ctx, nil, sqlGetDrain, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return drains.Drain{}, fmt.Errorf("embedded: get drain %q: %w", id, drains.ErrNotFound)
 	}
@@ -152,7 +174,7 @@ func (d *drainStore) Get(ctx context.Context, id string) (drains.Drain, error) {
 }
 
 func (d *drainStore) List(ctx context.Context) ([]drains.Drain, error) {
-	rows, err := d.s.r.QueryContext(ctx, `SELECT `+drainColumns+` FROM drains ORDER BY created_at, id`)
+	rows, err := d.s.query(ctx, nil, sqlListDrains)
 	if err != nil {
 		return nil, fmt.Errorf("embedded: list drains: %w", err)
 	}
@@ -171,11 +193,12 @@ func (d *drainStore) List(ctx context.Context) ([]drains.Drain, error) {
 	return out, nil
 }
 
-// state reads a drain's state after a conditional write touched no row, to tell why. Drains are never deleted and only move from active to revoked, so reading
-// after the write cannot mistake why the write did nothing.
+// state reads a drain's state after a conditional write touched no row, to tell why.
+// Drains are never deleted and only move from active to revoked, so reading after the
+// write cannot mistake why the write did nothing.
 func (d *drainStore) state(ctx context.Context, id string) (string, error) {
 	var state string
-	err := d.s.w.QueryRowContext(ctx, `SELECT state FROM drains WHERE id = ?`, id).Scan(&state)
+	err := d.s.queryRow(ctx, nil, sqlDrainState, id).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", drains.ErrNotFound
 	}
@@ -187,8 +210,7 @@ func (d *drainStore) SetKeys(ctx context.Context, id string, keys []drains.Key, 
 	if err != nil {
 		return fmt.Errorf("embedded: set keys of drain %s: %w", id, err)
 	}
-	res, err := d.s.w.ExecContext(ctx, `UPDATE drains SET keys = ?, rotated_at = ? WHERE id = ? AND state = ?`,
-		enc, ms(rotatedAt), id, drains.StateActive)
+	res, err := d.s.exec(ctx, nil, sqlSetKeys, enc, ms(rotatedAt), id, drains.StateActive)
 	if err != nil {
 		return fmt.Errorf("embedded: set keys of drain %s: %w", id, err)
 	}
@@ -212,8 +234,7 @@ func (d *drainStore) SetKeys(ctx context.Context, id string, keys []drains.Key, 
 
 func (d *drainStore) Revoke(ctx context.Context, id string, at time.Time) error {
 	// A second revocation keeps the first one's time.
-	res, err := d.s.w.ExecContext(ctx, `UPDATE drains SET state = ?, revoked_at = coalesce(revoked_at, ?)
-		WHERE id = ?`, drains.StateRevoked, ms(at), id)
+	res, err := d.s.exec(ctx, nil, sqlRevokeDrain, drains.StateRevoked, ms(at), id)
 	if err != nil {
 		return fmt.Errorf("embedded: revoke drain %s: %w", id, err)
 	}
@@ -238,20 +259,8 @@ func (d *drainStore) RecordDelivery(ctx context.Context, id string, dl drains.De
 	}
 	payAt, payReason := note(dl.PayloadError)
 	c := dl.Counters
-	// One statement: counters added; each time and the payload error replaced only when
-	// this delivery sets it (a NULL parameter keeps the stored value).
-	_, err := d.s.w.ExecContext(ctx, `UPDATE drains SET
-		deliveries = deliveries + ?1,
-		events = events + ?2,
-		error_events = error_events + ?3,
-		duplicates = duplicates + ?4,
-		records_rejected = records_rejected + ?5,
-		last_received_at = coalesce(?6, last_received_at),
-		last_control_at = coalesce(?7, last_control_at),
-		last_payload_error_at = coalesce(?8, last_payload_error_at),
-		last_payload_error_reason = CASE WHEN ?8 IS NULL THEN last_payload_error_reason ELSE ?9 END
-		WHERE id = ?10`,
-		c.Deliveries, c.Events, c.ErrorEvents, c.Duplicates, c.RecordsRejected,
+	// One statement, one write.
+	_, err := d.s.exec(ctx, nil, sqlRecordDelivery, c.Deliveries, c.Events, c.ErrorEvents, c.Duplicates, c.RecordsRejected,
 		received, control, payAt, payReason, id)
 	if err != nil {
 		return fmt.Errorf("embedded: record delivery on drain %s: %w", id, err)
@@ -263,9 +272,7 @@ func (d *drainStore) RecordAuthFailure(ctx context.Context, id string, n drains.
 	// One conditional statement: under any number of concurrent callers, only the first
 	// within an interval finds the condition true; the others change no row.
 	threshold := n.At.Add(-minInterval).UnixMilli()
-	res, err := d.s.w.ExecContext(ctx, `UPDATE drains SET last_auth_error_at = ?, last_auth_error_reason = ?
-		WHERE id = ? AND (last_auth_error_at IS NULL OR last_auth_error_at <= ?)`,
-		n.At.UnixMilli(), n.Reason, id, threshold)
+	res, err := d.s.exec(ctx, nil, sqlRecordAuthFailure, n.At.UnixMilli(), n.Reason, id, threshold)
 	if err != nil {
 		return false, fmt.Errorf("embedded: record auth failure on drain %s: %w", id, err)
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // openStore opens the store in dir and closes it when the test ends.
-func openStore(t *testing.T, dir string, opts ...embedded.Option) *embedded.Store {
+func openStore(t testing.TB, dir string, opts ...embedded.Option) *embedded.Store {
 	t.Helper()
 	s, err := embedded.Open(dir, opts...)
 	if err != nil {

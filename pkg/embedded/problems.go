@@ -34,8 +34,7 @@ func (p *problemStore) Record(ctx context.Context, o problems.Occurrence) (bool,
 	}
 	recorded := false
 	err = p.s.writeTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO occurrences (identity, problem_id, at) VALUES (?, ?, ?)
-			ON CONFLICT (identity) DO NOTHING`, o.Identity, id, at)
+		res, err := p.s.exec(ctx, tx, sqlInsertOccurrence, o.Identity, id, at)
 		if err != nil {
 			return fmt.Errorf("insert occurrence: %w", err)
 		}
@@ -46,24 +45,7 @@ func (p *problemStore) Record(ctx context.Context, o problems.Occurrence) (bool,
 		if n == 0 {
 			return nil // a redelivery: the transaction changed nothing
 		}
-		// In SET, every column on the right-hand side is the row's old value, so the
-		// "newest" test compares against the last_seen before this occurrence.
-		_, err = tx.ExecContext(ctx, `INSERT INTO problems (id, org, env, fingerprint, title, culprit, level,
-			count, first_seen, last_seen, log_groups, sample)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9, ?10)
-			ON CONFLICT (id) DO UPDATE SET
-				count = count + 1,
-				first_seen = min(first_seen, excluded.first_seen),
-				last_seen = max(last_seen, excluded.last_seen),
-				title = CASE WHEN excluded.last_seen >= last_seen THEN excluded.title ELSE title END,
-				culprit = CASE WHEN excluded.last_seen >= last_seen THEN excluded.culprit ELSE culprit END,
-				level = CASE WHEN excluded.last_seen >= last_seen THEN excluded.level ELSE level END,
-				sample = CASE WHEN excluded.last_seen >= last_seen THEN excluded.sample ELSE sample END,
-				log_groups = CASE
-					WHEN ?11 = '' OR EXISTS (SELECT 1 FROM json_each(problems.log_groups) WHERE value = ?11)
-					THEN log_groups
-					ELSE json_insert(log_groups, '$[#]', ?11) END`,
-			id, o.Org, o.Env, o.Fingerprint, o.Title, o.Culprit, o.Level, at, logGroups, string(sample),
+		_, err = p.s.exec(ctx, tx, sqlUpsertProblem, id, o.Org, o.Env, o.Fingerprint, o.Title, o.Culprit, o.Level, at, logGroups, string(sample),
 			o.Sample.LogGroup)
 		if err != nil {
 			return fmt.Errorf("upsert problem: %w", err)
@@ -77,8 +59,35 @@ func (p *problemStore) Record(ctx context.Context, o problems.Occurrence) (bool,
 	return recorded, nil
 }
 
-const problemColumns = `id, org, env, fingerprint, title, culprit, level, count, first_seen, last_seen,
+// The problem store's statements.
+const (
+	problemColumns = `id, org, env, fingerprint, title, culprit, level, count, first_seen, last_seen,
 	log_groups, sample`
+
+	sqlInsertOccurrence = `INSERT INTO occurrences (identity, problem_id, at) VALUES (?, ?, ?)
+		ON CONFLICT (identity) DO NOTHING`
+	// In SET, every column on the right-hand side is the row's old value, so the "newest"
+	// test compares against the last_seen before this occurrence. Log groups are a JSON
+	// array kept as a set; an empty log group is not added.
+	sqlUpsertProblem = `INSERT INTO problems (` + problemColumns + `)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9, ?10)
+		ON CONFLICT (id) DO UPDATE SET
+			count = count + 1,
+			first_seen = min(first_seen, excluded.first_seen),
+			last_seen = max(last_seen, excluded.last_seen),
+			title = CASE WHEN excluded.last_seen >= last_seen THEN excluded.title ELSE title END,
+			culprit = CASE WHEN excluded.last_seen >= last_seen THEN excluded.culprit ELSE culprit END,
+			level = CASE WHEN excluded.last_seen >= last_seen THEN excluded.level ELSE level END,
+			sample = CASE WHEN excluded.last_seen >= last_seen THEN excluded.sample ELSE sample END,
+			log_groups = CASE
+				WHEN ?11 = '' OR EXISTS (SELECT 1 FROM json_each(problems.log_groups) WHERE value = ?11)
+				THEN log_groups
+				ELSE json_insert(log_groups, '$[#]', ?11) END`
+	sqlGetProblem         = `SELECT ` + problemColumns + ` FROM problems WHERE id = ?`
+	sqlListProblems       = `SELECT ` + problemColumns + ` FROM problems ORDER BY last_seen DESC, id`
+	sqlListScopedProblems = `SELECT ` + problemColumns + ` FROM problems WHERE org = ? AND env = ?
+		ORDER BY last_seen DESC, id`
+)
 
 func scanProblem(row scanner) (problems.Problem, error) {
 	var (
@@ -102,14 +111,11 @@ func scanProblem(row scanner) (problems.Problem, error) {
 }
 
 func (p *problemStore) List(ctx context.Context, org, env string) ([]problems.Problem, error) {
-	q := `SELECT ` + problemColumns + ` FROM problems`
-	var args []any
+	q, args := sqlListProblems, []any(nil)
 	if org != "" || env != "" {
-		q += ` WHERE org = ? AND env = ?`
-		args = append(args, org, env)
+		q, args = sqlListScopedProblems, []any{org, env}
 	}
-	q += ` ORDER BY last_seen DESC, id`
-	rows, err := p.s.r.QueryContext(ctx, q, args...)
+	rows, err := p.s.query(ctx, nil, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("embedded: list problems: %w", err)
 	}
@@ -129,7 +135,7 @@ func (p *problemStore) List(ctx context.Context, org, env string) ([]problems.Pr
 }
 
 func (p *problemStore) Get(ctx context.Context, id string) (problems.Problem, error) {
-	pr, err := scanProblem(p.s.r.QueryRowContext(ctx, `SELECT `+problemColumns+` FROM problems WHERE id = ?`, id))
+	pr, err := scanProblem(p.s.queryRow(ctx, nil, sqlGetProblem, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return problems.Problem{}, fmt.Errorf("embedded: get problem %q: %w", id, problems.ErrNotFound)
 	}

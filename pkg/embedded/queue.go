@@ -22,6 +22,23 @@ type Message struct {
 	Attempts int
 }
 
+// The queue's fixed statements.
+const (
+	sqlEnqueue = `INSERT INTO queue (body, attempts, visible_at, enqueued_at) VALUES (?, 0, ?, ?)`
+	sqlLease   = `UPDATE queue SET attempts = attempts + 1, visible_at = ?1
+		WHERE id IN (SELECT id FROM queue WHERE visible_at <= ?2 ORDER BY id LIMIT ?3)
+		RETURNING id, body, attempts`
+	sqlAttempts = `SELECT attempts FROM queue WHERE id = ?`
+	sqlRetry    = `UPDATE queue SET visible_at = ? WHERE id = ?`
+	sqlBury     = `INSERT INTO dead (id, body, attempts, enqueued_at, dead_at)
+		SELECT id, body, attempts, enqueued_at, ? FROM queue WHERE id = ?`
+	sqlDequeue = `DELETE FROM queue WHERE id = ?`
+	sqlDepth   = `SELECT
+		(SELECT count(*) FROM queue WHERE visible_at <= ?1),
+		(SELECT count(*) FROM queue WHERE visible_at > ?1),
+		(SELECT count(*) FROM dead)`
+)
+
 // Queue is the durable local stand-in for SQS: killing the server between ingest and
 // grouping loses nothing. A message stays in the database until it is acked or moved to the
 // dead-letter table; receiving it only hides it for a visibility timeout (a lease).
@@ -44,13 +61,8 @@ func (q *Queue) Send(ctx context.Context, events []event.Event) error {
 	}
 	now := q.s.cfg.now().UnixMilli()
 	err := q.s.writeTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO queue (body, attempts, visible_at, enqueued_at) VALUES (?, 0, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
-		}
-		defer stmt.Close()
 		for i, b := range bodies {
-			if _, err := stmt.ExecContext(ctx, b, now, now); err != nil {
+			if _, err := q.s.exec(ctx, tx, sqlEnqueue, b, now, now); err != nil {
 				return fmt.Errorf("insert event %d: %w", i, err)
 			}
 		}
@@ -72,10 +84,7 @@ func (q *Queue) Receive(ctx context.Context, max int, visibility time.Duration) 
 	now := q.s.cfg.now()
 	var msgs []Message
 	err := q.s.writeTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE queue SET attempts = attempts + 1, visible_at = ?1
-			WHERE id IN (SELECT id FROM queue WHERE visible_at <= ?2 ORDER BY id LIMIT ?3)
-			RETURNING id, body, attempts`,
-			now.Add(visibility).UnixMilli(), now.UnixMilli(), max)
+		rows, err := q.s.query(ctx, tx, sqlLease, now.Add(visibility).UnixMilli(), now.UnixMilli(), max)
 		if err != nil {
 			return fmt.Errorf("lease: %w", err)
 		}
@@ -102,7 +111,7 @@ func (q *Queue) Receive(ctx context.Context, max int, visibility time.Duration) 
 			return fmt.Errorf("lease: %w", err)
 		}
 		for _, id := range poisoned {
-			if err := bury(ctx, tx, id, now); err != nil {
+			if err := q.bury(ctx, tx, id, now); err != nil {
 				return fmt.Errorf("dead-letter undecodable message %d: %w", id, err)
 			}
 		}
@@ -153,7 +162,7 @@ func (q *Queue) Fail(ctx context.Context, id int64, maxAttempts int) (dead bool,
 	now := q.s.cfg.now()
 	err = q.s.writeTx(ctx, func(tx *sql.Tx) error {
 		var attempts int
-		err := tx.QueryRowContext(ctx, `SELECT attempts FROM queue WHERE id = ?`, id).Scan(&attempts)
+		err := q.s.queryRow(ctx, tx, sqlAttempts, id).Scan(&attempts)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -162,10 +171,10 @@ func (q *Queue) Fail(ctx context.Context, id int64, maxAttempts int) (dead bool,
 		}
 		if attempts >= maxAttempts {
 			dead = true
-			return bury(ctx, tx, id, now)
+			return q.bury(ctx, tx, id, now)
 		}
 		retryAt := now.Add(time.Duration(max(attempts, 1)) * q.s.cfg.retryDelay)
-		if _, err := tx.ExecContext(ctx, `UPDATE queue SET visible_at = ? WHERE id = ?`, retryAt.UnixMilli(), id); err != nil {
+		if _, err := q.s.exec(ctx, tx, sqlRetry, retryAt.UnixMilli(), id); err != nil {
 			return fmt.Errorf("schedule retry: %w", err)
 		}
 		return nil
@@ -177,12 +186,11 @@ func (q *Queue) Fail(ctx context.Context, id int64, maxAttempts int) (dead bool,
 }
 
 // bury moves a message to the dead-letter table.
-func bury(ctx context.Context, tx *sql.Tx, id int64, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO dead (id, body, attempts, enqueued_at, dead_at)
-		SELECT id, body, attempts, enqueued_at, ? FROM queue WHERE id = ?`, now.UnixMilli(), id); err != nil {
+func (q *Queue) bury(ctx context.Context, tx *sql.Tx, id int64, now time.Time) error {
+	if _, err := q.s.exec(ctx, tx, sqlBury, now.UnixMilli(), id); err != nil {
 		return fmt.Errorf("copy to dead letters: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM queue WHERE id = ?`, id); err != nil {
+	if _, err := q.s.exec(ctx, tx, sqlDequeue, id); err != nil {
 		return fmt.Errorf("delete from queue: %w", err)
 	}
 	return nil
@@ -191,10 +199,7 @@ func bury(ctx context.Context, tx *sql.Tx, id int64, now time.Time) error {
 // Depth counts messages: ready to receive, leased (or waiting to be retried), and dead.
 func (q *Queue) Depth(ctx context.Context) (ready, inflight, dead int, err error) {
 	now := q.s.cfg.now().UnixMilli()
-	err = q.s.r.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM queue WHERE visible_at <= ?1),
-		(SELECT count(*) FROM queue WHERE visible_at > ?1),
-		(SELECT count(*) FROM dead)`, now).Scan(&ready, &inflight, &dead)
+	err = q.s.queryRow(ctx, nil, sqlDepth, now).Scan(&ready, &inflight, &dead)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("embedded: queue depth: %w", err)
 	}

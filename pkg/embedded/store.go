@@ -93,6 +93,10 @@ type Store struct {
 	claims   *claimStore
 	queue    *Queue
 
+	// ws and rs are the statements prepared at Open on w and r, by their SQL; they are
+	// not changed afterwards. Parsing a statement costs more than running it.
+	ws, rs stmtSet
+
 	pepperMu sync.Mutex
 	pepper   []byte
 }
@@ -152,6 +156,11 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	s.r.SetMaxOpenConns(readConns)
 	s.r.SetMaxIdleConns(readConns)
 
+	if err := s.prepare(); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+
 	s.drains = &drainStore{s: s}
 	s.problems = &problemStore{s: s}
 	s.claims = &claimStore{s: s}
@@ -166,6 +175,8 @@ func dsn(path string, busyMS int64, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyMS))
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Truncate the WAL back to at most 64 MiB after a checkpoint that emptied it.
+	q.Add("_pragma", "journal_size_limit(67108864)")
 	if readOnly {
 		q.Set("_query_only", "1")
 	} else {
@@ -300,9 +311,95 @@ var schema = [...]string{
 	) STRICT`,
 }
 
-// Close closes the database connections.
+// writeStatements are the fixed statements run on the writer, in a transaction or alone.
+var writeStatements = [...]string{
+	sqlCreateDrain, sqlSetKeys, sqlRevokeDrain, sqlRecordDelivery, sqlRecordAuthFailure,
+	sqlInsertOccurrence, sqlUpsertProblem,
+	sqlSweepClaims, sqlClaim, sqlClaimState,
+	sqlEnqueue, sqlLease, sqlAttempts, sqlRetry, sqlBury, sqlDequeue,
+}
+
+// readStatements are the fixed statements run on the readers.
+var readStatements = [...]string{
+	sqlGetDrain, sqlListDrains, sqlDrainState, sqlGetProblem, sqlListProblems, sqlListScopedProblems, sqlDepth,
+}
+
+// stmtSet holds prepared statements by their SQL.
+type stmtSet map[string]*sql.Stmt
+
+func (s *Store) prepare() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.busyTimeout+5*time.Second)
+	defer cancel()
+	s.ws, s.rs = stmtSet{}, stmtSet{}
+	for _, set := range []struct {
+		db      *sql.DB
+		dst     stmtSet
+		queries []string
+	}{{s.w, s.ws, writeStatements[:]}, {s.r, s.rs, readStatements[:]}} {
+		for _, q := range set.queries {
+			st, err := set.db.PrepareContext(ctx, q)
+			if err != nil {
+				return fmt.Errorf("embedded: open: prepare %q: %w", q, err)
+			}
+			set.dst[q] = st
+		}
+	}
+	return nil
+}
+
+// exec runs a write on the writer, in tx when there is one, prepared when it is one of
+// writeStatements.
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	st := s.ws[q]
+	switch {
+	case tx != nil && st != nil:
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	case tx != nil:
+		return tx.ExecContext(ctx, q, args...)
+	case st != nil:
+		return st.ExecContext(ctx, args...)
+	default:
+		return s.w.ExecContext(ctx, q, args...)
+	}
+}
+
+// query runs a query in tx on the writer, or without one on a reader.
+func (s *Store) query(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	if tx != nil {
+		if st := s.ws[q]; st != nil {
+			return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+		}
+		return tx.QueryContext(ctx, q, args...)
+	}
+	if st := s.rs[q]; st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.r.QueryContext(ctx, q, args...)
+}
+
+// queryRow is query for one row.
+func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	if tx != nil {
+		if st := s.ws[q]; st != nil {
+			return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+		}
+		return tx.QueryRowContext(ctx, q, args...)
+	}
+	if st := s.rs[q]; st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.r.QueryRowContext(ctx, q, args...)
+}
+
+// Close closes the prepared statements and the database connections.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	var errs []error
+	for _, set := range []stmtSet{s.ws, s.rs} {
+		for _, st := range set {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(append(errs, s.r.Close(), s.w.Close())...)
 }
 
 // Dir is the data dir the store lives in.
