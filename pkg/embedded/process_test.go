@@ -1,6 +1,7 @@
 package embedded_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -28,12 +29,17 @@ const (
 	envChildDir  = "EMBEDDED_TEST_CHILD_DIR"
 	envChildName = "EMBEDDED_TEST_CHILD_NAME"
 	envChildN    = "EMBEDDED_TEST_CHILD_N"
+	envChildHang = "EMBEDDED_TEST_CHILD_HANG"
 )
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(envChildDir); dir != "" {
 		n, err := strconv.Atoi(os.Getenv(envChildN))
-		if err == nil {
+		switch {
+		case err != nil:
+		case os.Getenv(envChildHang) != "":
+			err = sendAndHang(context.Background(), dir, n)
+		default:
 			err = workload(context.Background(), dir, os.Getenv(envChildName), n, os.Stdout)
 		}
 		if err != nil {
@@ -95,6 +101,26 @@ func workload(ctx context.Context, dir, name string, n int, out *os.File) error 
 	sum := sha256.Sum256(p)
 	fmt.Fprintf(out, "pepper %s\n", hex.EncodeToString(sum[:]))
 	return nil
+}
+
+// sendAndHang is a server that dies mid-way: it enqueues n events one Send at a time,
+// leases the first half, says so, and hangs until it is killed.
+func sendAndHang(ctx context.Context, dir string, n int) error {
+	s, err := embedded.Open(dir)
+	if err != nil {
+		return err
+	}
+	for i := range n {
+		if err := s.Queue().Send(ctx, events(i, i+1)); err != nil {
+			return err
+		}
+	}
+	if _, err := s.Queue().Receive(ctx, n/2, time.Minute); err != nil {
+		return err
+	}
+	fmt.Println("sent")
+	time.Sleep(time.Hour) // until killed
+	return errors.New("was not killed")
 }
 
 // result is what one workload printed.
@@ -235,4 +261,57 @@ func TestThreeProcessesOnOneDirWriteAtOnce(t *testing.T) {
 		results[i] = parseResult(t, outs[i].Bytes())
 	}
 	checkWorkloads(t, dir, procs, rounds, results)
+}
+
+func TestAKilledServerLosesNoQueuedEvent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	const n = 40
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), envChildDir+"="+dir, envChildN+"="+strconv.Itoa(n), envChildHang+"=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if line != "sent\n" {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("server said %q, %v; stderr:\n%s", line, err, stderr.String())
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no Close, no deferred cleanup
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	// The next server, after the dead one's leases ran out, gets every event once.
+	clk := &clock{now: time.Now().Add(2 * time.Minute)}
+	q := openStore(t, dir, embedded.WithClock(clk.Now)).Queue()
+	msgs, err := q.Receive(context.Background(), 2*n, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		seen[m.Event.ID] = true
+	}
+	for i := range n {
+		if !seen[errorEvent(i).ID] {
+			t.Errorf("event %d was lost", i)
+		}
+	}
+	if len(msgs) != n {
+		t.Errorf("received %d messages, want %d", len(msgs), n)
+	}
 }
