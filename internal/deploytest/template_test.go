@@ -44,6 +44,7 @@ func TestCfnLint(t *testing.T) {
 type cfn struct {
 	Parameters map[string]map[string]any `json:"Parameters"`
 	Conditions map[string]any            `json:"Conditions"`
+	Mappings   map[string]any            `json:"Mappings"`
 	Resources  map[string]cfnResource    `json:"Resources"`
 	Outputs    map[string]struct {
 		Value any `json:"Value"`
@@ -138,6 +139,25 @@ func TestSAMTransform(t *testing.T) {
 			}
 			if !regexp.MustCompile(`(?m)^build-` + fn + `:`).Match(makefile) {
 				t.Errorf("Makefile has no build-%s target, which `sam build` runs", fn)
+			}
+		}
+	})
+
+	t.Run("the LogLevel parameter reaches the lambdacontext logger (AWS_LAMBDA_LOG_LEVEL)", func(t *testing.T) {
+		// Lambda sets AWS_LAMBDA_LOG_LEVEL from ApplicationLogLevel, only with JSON log format.
+		want := map[string]any{"Fn::FindInMap": []any{"LogLevels", ref("LogLevel"), "Lambda"}}
+		for _, fn := range []string{"IngestFunction", "GrouperFunction"} {
+			lc, _ := c.resource(t, fn, "AWS::Lambda::Function").Properties["LoggingConfig"].(map[string]any)
+			if lc["LogFormat"] != "JSON" || !reflect.DeepEqual(lc["ApplicationLogLevel"], want) {
+				t.Errorf("%s LoggingConfig = %v, want JSON with ApplicationLogLevel from LogLevel", fn, lc)
+			}
+		}
+		allowed, _ := c.Parameters["LogLevel"]["AllowedValues"].([]any)
+		mapping, _ := c.Mappings["LogLevels"].(map[string]any)
+		for _, v := range allowed {
+			m, _ := mapping[v.(string)].(map[string]any)
+			if lv, _ := m["Lambda"].(string); !slices.Contains([]string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}, lv) {
+				t.Errorf("LogLevel %v maps to Lambda level %q", v, lv)
 			}
 		}
 	})
