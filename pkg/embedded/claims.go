@@ -126,24 +126,28 @@ func (c *claimStore) Release(ctx context.Context, keys []string, token string) e
 	return nil
 }
 
-// eachChunk runs fn, in one transaction, over keys in chunks of at most keysPerStatement,
-// giving it the placeholder list and the keys as arguments.
+// eachChunk runs fn, in one transaction, over keys in chunks of at most keysPerStatement.
 func (c *claimStore) eachChunk(ctx context.Context, keys []string, fn func(tx *sql.Tx, in string, args []any) error) error {
 	if len(keys) == 0 {
 		return nil
 	}
 	return c.s.writeTx(ctx, func(tx *sql.Tx) error {
-		for start := 0; start < len(keys); start += keysPerStatement {
-			chunk := keys[start:min(start+keysPerStatement, len(keys))]
-			args := make([]any, len(chunk))
-			for i, k := range chunk {
-				args[i] = k
-			}
-			in := strings.Repeat("?,", len(chunk))
-			if err := fn(tx, in[:len(in)-1], args); err != nil {
-				return err
-			}
-		}
-		return nil
+		return inChunks(keys, func(in string, args []any) error { return fn(tx, in, args) })
 	})
+}
+
+// inChunks calls fn for items in chunks of at most keysPerStatement, giving it the chunk's
+// placeholder list for IN (...) ("?,?,?") and the chunk as arguments.
+func inChunks[T any](items []T, fn func(in string, args []any) error) error {
+	for start := 0; start < len(items); start += keysPerStatement {
+		chunk := items[start:min(start+keysPerStatement, len(items))]
+		args := make([]any, len(chunk))
+		for i, item := range chunk {
+			args[i] = item
+		}
+		if err := fn(strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ","), args); err != nil {
+			return err
+		}
+	}
+	return nil
 }

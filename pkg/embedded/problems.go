@@ -45,8 +45,8 @@ func (p *problemStore) Record(ctx context.Context, o problems.Occurrence) (bool,
 		if n == 0 {
 			return nil // a redelivery: the transaction changed nothing
 		}
-		_, err = p.s.exec(ctx, tx, sqlUpsertProblem, id, o.Org, o.Env, o.Fingerprint, o.Title, o.Culprit, o.Level, at, logGroups, string(sample),
-			o.Sample.LogGroup)
+		_, err = p.s.exec(ctx, tx, sqlUpsertProblem, id, o.Org, o.Env, o.Fingerprint, o.Title, o.Culprit,
+			o.Level, at, logGroups, string(sample), o.Sample.LogGroup)
 		if err != nil {
 			return fmt.Errorf("upsert problem: %w", err)
 		}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aient/firehose-drain/pkg/event"
@@ -131,18 +130,10 @@ func (q *Queue) Ack(ctx context.Context, ids ...int64) error {
 		return nil
 	}
 	err := q.s.writeTx(ctx, func(tx *sql.Tx) error {
-		for start := 0; start < len(ids); start += keysPerStatement {
-			chunk := ids[start:min(start+keysPerStatement, len(ids))]
-			args := make([]any, len(chunk))
-			for i, id := range chunk {
-				args[i] = id
-			}
-			in := strings.Repeat("?,", len(chunk))
-			if _, err := tx.ExecContext(ctx, `DELETE FROM queue WHERE id IN (`+in[:len(in)-1]+`)`, args...); err != nil {
-				return err
-			}
-		}
-		return nil
+		return inChunks(ids, func(in string, args []any) error {
+			_, err := tx.ExecContext(ctx, `DELETE FROM queue WHERE id IN (`+in+`)`, args...)
+			return err
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("embedded: queue ack %d messages: %w", len(ids), err)
