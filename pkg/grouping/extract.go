@@ -28,7 +28,11 @@ func (x *extractor) extract(msg string, depth int) ([]Exception, string) {
 		}
 	}
 	if t != "" && t[0] == '{' {
-		if v, n, ok := parseJSONPrefix(t); ok && v.kind == jObject {
+		v, n, ok := parseJSONPrefix(t)
+		if x.work != nil {
+			*x.work += n
+		}
+		if ok && v.kind == jObject {
 			chain, fallback := x.fromObject(&v, true, depth)
 			if len(chain) > 0 || fallback != "" {
 				return chain, fallback
@@ -280,7 +284,7 @@ func (x *extractor) stackChain(v *jvalue, depth int) []Exception {
 		var e Exception
 		for i := range v.vals {
 			if f, ok := objectFrame(&v.vals[i]); ok && len(e.Frames) < maxFrames {
-				e.Frames = append(e.Frames, f)
+				e.Frames = appendFrame(e.Frames, f)
 			}
 		}
 		if len(e.Frames) == 0 {

@@ -2,29 +2,63 @@ package grouping
 
 import "strings"
 
-// Path fragments that put a frame outside the application, in any language:
-// the Lambda runtimes, language installations and third-party libraries.
-var notInAppPaths = [...]string{
-	"/var/runtime/", "awslambdaric", "/opt/aws-lambda-",
-	"node_modules", "site-packages", "dist-packages", "/lib/python", "<frozen ",
-	"go/pkg/mod", "/vendor/", "/usr/local/go/src/", "/usr/lib/go", "/usr/share/go", "/go/src/runtime/",
-	"aws-lambda-go/lambda", "aws-lambda-go/",
-	"/gems/", "/lib/ruby/", "/vendor/bundle/", "<internal:",
-	"/usr/share/php/", "/usr/lib/php", "[internal function]",
-}
-
-// isLibraryPath reports whether a file path belongs to a runtime or library.
+// isLibraryPath reports whether a file path belongs to a Lambda runtime, a
+// language installation or a third-party library: /var/runtime/, awslambdaric,
+// node:/internal/, node_modules, site-packages, dist-packages, lib/python*,
+// go/pkg/mod, vendor, GOROOT, aws-lambda-go, gems and lib/ruby, PHP's
+// [internal function]. It walks the path's segments once.
 func isLibraryPath(p string) bool {
 	if p == "" {
 		return false
 	}
-	if strings.HasPrefix(p, "node:") || strings.HasPrefix(p, "internal/") || strings.HasPrefix(p, "vendor/") {
-		return true
-	}
-	for _, frag := range notInAppPaths {
-		if strings.Contains(p, frag) {
+	switch p[0] {
+	case 'n', 'i', 'v':
+		if strings.HasPrefix(p, "node:") || strings.HasPrefix(p, "internal/") || strings.HasPrefix(p, "vendor/") {
 			return true
 		}
+	case '<':
+		return strings.HasPrefix(p, "<frozen ") || strings.HasPrefix(p, "<internal:")
+	case '[':
+		return strings.HasPrefix(p, "[internal function]")
+	case '/':
+		if strings.HasPrefix(p, "/var/runtime/") || strings.HasPrefix(p, "/opt/aws-lambda-") ||
+			strings.HasPrefix(p, "/usr/local/go/src/") || strings.HasPrefix(p, "/usr/lib/go") ||
+			strings.HasPrefix(p, "/usr/share/go") || strings.HasPrefix(p, "/usr/share/php/") || strings.HasPrefix(p, "/usr/lib/php") {
+			return true
+		}
+	}
+	var prev2, prev string
+	for p != "" {
+		i := strings.IndexAny(p, `/\`)
+		seg := p
+		if i >= 0 {
+			seg, p = p[:i], p[i+1:]
+		} else {
+			p = ""
+		}
+		switch seg {
+		case "node_modules", "site-packages", "dist-packages", "vendor", "gems", "awslambdaric", "aws-lambda-go", "bundle":
+			return true
+		case "mod":
+			if prev == "pkg" {
+				return true
+			}
+		case "runtime":
+			if prev == "src" && prev2 == "go" {
+				return true
+			}
+		case "ruby":
+			if prev == "lib" {
+				return true
+			}
+		}
+		if prev == "lib" && strings.HasPrefix(seg, "python") {
+			return true
+		}
+		if strings.HasPrefix(seg, "aws-lambda-go@") {
+			return true
+		}
+		prev2, prev = prev, seg
 	}
 	return false
 }

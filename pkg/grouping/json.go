@@ -100,7 +100,7 @@ func parseJSONPrefix(s string) (v jvalue, n int, ok bool) {
 	p.ws()
 	v = p.value(0)
 	if p.err || (v.kind != jObject && v.kind != jArray) {
-		return jvalue{}, 0, false
+		return jvalue{}, p.pos, false
 	}
 	return v, p.pos, true
 }
@@ -192,6 +192,10 @@ func (p *jparser) object(depth int) jvalue {
 		p.pos++
 		p.ws()
 		val := p.value(depth + 1)
+		if v.keys == nil {
+			v.keys = make([]string, 0, 8)
+			v.vals = make([]jvalue, 0, 8)
+		}
 		if len(v.keys) < maxJSONMembers {
 			v.keys = append(v.keys, k)
 			v.vals = append(v.vals, val)

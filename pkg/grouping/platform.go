@@ -26,6 +26,9 @@ func platformFailure(msg string) (kind, typ, title string) {
 	if len(msg) > maxPlatformScan {
 		msg = msg[:maxPlatformScan]
 	}
+	if !strings.Contains(msg, "Runtime") && !strings.Contains(msg, "REPORT") && !strings.Contains(msg, "Task timed out") {
+		return "", "", ""
+	}
 	if i := strings.Index(msg, "Task timed out after"); i >= 0 {
 		return PlatformTimeout, "Lambda.Timeout", firstLine(msg[i:])
 	}

@@ -174,7 +174,7 @@ func parseAtStyle(text string, frame func(string) (Frame, bool), work *int) []Ex
 				}
 				e := &chain[len(chain)-1]
 				if len(e.Frames) < maxFrames {
-					e.Frames = append(e.Frames, f)
+					e.Frames = appendFrame(e.Frames, f)
 				}
 				headerOpen = false
 				continue
@@ -258,7 +258,7 @@ func parseDotnet(text string, work *int) []Exception {
 				idx = 0
 			}
 			if len(chain[idx].Frames) < maxFrames {
-				chain[idx].Frames = append(chain[idx].Frames, f)
+				chain[idx].Frames = appendFrame(chain[idx].Frames, f)
 			}
 			continue
 		}
@@ -375,7 +375,7 @@ func parsePython(text string, work *int) []Exception {
 			}
 			b := &blocks[len(blocks)-1]
 			if len(b.Frames) < maxFrames {
-				b.Frames = append(b.Frames, f)
+				b.Frames = appendFrame(b.Frames, f)
 			}
 			continue
 		}
@@ -484,7 +484,7 @@ func parseGo(text string, work *int) []Exception {
 		}
 		it.next()
 		if f, ok := ParseGoFrame(t, loc); ok && len(e.Frames) < maxFrames {
-			e.Frames = append(e.Frames, f)
+			e.Frames = appendFrame(e.Frames, f)
 		}
 	}
 	if !haveHeader && len(e.Frames) == 0 {
@@ -542,7 +542,7 @@ func parseRuby(text string, work *int) []Exception {
 				}
 			}
 			if len(e.Frames) < maxFrames {
-				e.Frames = append(e.Frames, f)
+				e.Frames = appendFrame(e.Frames, f)
 			}
 			continue
 		}
@@ -651,11 +651,11 @@ func parsePHP(text string, work *int) []Exception {
 		for _, r := range b.raw {
 			f := Frame{Function: r.Function, Module: r.Module, File: file, Line: ln}
 			f.InApp = file != "" && !isLibraryPath(file)
-			e.Frames = append(e.Frames, f)
+			e.Frames = appendFrame(e.Frames, f)
 			file, ln = r.File, r.Line
 		}
 		if len(b.raw) == 0 && file != "" {
-			e.Frames = append(e.Frames, Frame{File: file, Line: ln, InApp: !isLibraryPath(file)})
+			e.Frames = appendFrame(e.Frames, Frame{File: file, Line: ln, InApp: !isLibraryPath(file)})
 		}
 		chain = append(chain, e)
 	}

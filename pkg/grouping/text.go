@@ -219,3 +219,12 @@ func hasLower(s string) bool {
 	}
 	return false
 }
+
+// appendFrame appends f, starting a new frame list at a capacity that
+// holds a typical trace without regrowing.
+func appendFrame(frames []Frame, f Frame) []Frame {
+	if frames == nil {
+		frames = make([]Frame, 0, 16)
+	}
+	return append(frames, f)
+}

@@ -1,0 +1,160 @@
+package grouping
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// maxWork bounds the bytes Analyze visits on any input: the JSON parse of at
+// most maxJSON bytes plus a fixed number of text scans of at most maxScan.
+const maxWork = maxJSON + 48*maxScan
+
+func checkResult(t *testing.T, msg string, r Result) {
+	t.Helper()
+	if !strings.HasPrefix(r.Fingerprint, "v"+Version+":") || len(r.Fingerprint) != 35 {
+		t.Fatalf("malformed fingerprint %q", r.Fingerprint)
+	}
+	if !utf8.ValidString(r.Title) {
+		t.Fatalf("title not UTF-8: %q", r.Title)
+	}
+	if n := utf8.RuneCountInString(r.Title); n > maxTitle+1 {
+		t.Fatalf("title has %d characters", n)
+	}
+	if len(r.Chain) > maxChain {
+		t.Fatalf("chain of %d exceptions", len(r.Chain))
+	}
+	for _, e := range r.Chain {
+		if len(e.Frames) > maxFrames {
+			t.Fatalf("exception with %d frames", len(e.Frames))
+		}
+	}
+}
+
+func seedMessages(f *testing.F) {
+	for _, path := range []string{examplesPath, filepath.Join("testdata", "corpus.jsonl")} {
+		for _, e := range loadEntries(f, path) {
+			f.Add(e.Message, e.LogGroup)
+		}
+	}
+	for _, s := range []string{"", "{", "[[[", `{"message":{"message":{}}}`, "at (", "File \"", "goroutine 1 [running]:\n", "#0 ", " ---> ", "Caused by: ", "\u00a0"} {
+		f.Add(s, "")
+	}
+}
+
+func FuzzAnalyze(f *testing.F) {
+	seedMessages(f)
+	f.Fuzz(func(t *testing.T, msg, logGroup string) {
+		var work int
+		r := analyze(msg, logGroup, &work)
+		checkResult(t, msg, r)
+		if work > maxWork {
+			t.Fatalf("visited %d bytes, bound %d", work, maxWork)
+		}
+		if again := Analyze(msg, logGroup); again.Fingerprint != r.Fingerprint || again.Title != r.Title {
+			t.Fatalf("not deterministic: %s/%q vs %s/%q", r.Fingerprint, r.Title, again.Fingerprint, again.Title)
+		}
+	})
+}
+
+// FuzzFrameParsers feeds one line to every frame parser.
+func FuzzFrameParsers(f *testing.F) {
+	for _, s := range []string{
+		"    at getUser (/var/task/src/users.js:42:18)", "at file:///x.mjs:1:2", "at eval at f (x.js:1:1), <anonymous>:1:1",
+		"\tat com.acme.A.b(A.java:3) ~[app.jar:1.2.0]", "at java.base/java.lang.Thread.run(Thread.java:833)",
+		"at A.B.<C>d__4.MoveNext() in /s/B.cs:line 3", "at Shop.Repo`1.Get[T](Int32 id)",
+		`  File "/var/task/app.py", line 3, in handler`, "app/a.rb:1:in `x'", "#0 /a.php(2): A->b()",
+		"main.f(0x1)\n\t/app/main.go:5 +0x10", "net/http.(*conn).serve.func1()\n\t/usr/local/go/src/net/http/server.go:1 +0x1",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		ParseV8Frame(line)
+		ParseJavaFrame(line)
+		ParseDotnetFrame(line)
+		ParsePythonFrame(line)
+		ParseRubyFrame(line)
+		ParsePHPFrame(line)
+		fn, loc, _ := strings.Cut(line, "\n")
+		ParseGoFrame(fn, loc)
+		normalizeFunction(line)
+		appendNormalizedMessage(nil, line)
+		var work int
+		for _, s := range []string{line, "at " + line, "\tat " + line + "\n" + line} {
+			parseAtStyle(s, ParseV8Frame, &work)
+			parseAtStyle(s, ParseJavaFrame, &work)
+			parseDotnet(s, &work)
+			parsePython(s, &work)
+			parseGo(s, &work)
+			parseRuby(s, &work)
+			parsePHP(s, &work)
+		}
+	})
+}
+
+// FuzzParseJSON: every valid JSON object or array parses, and nothing panics.
+func FuzzParseJSON(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `[1,"x",{"b":[null,true,false]}]`, `{"s":"\u00e9\ud83d\ude00\n"}`, `{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":{"j":{"k":{"l":{"m":{"n":{"o":{"p":{"q":{"r":1}}}}}}}}}}}}}}}}}}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_, ok := parseJSON(s)
+		if !json.Valid([]byte(s)) {
+			return
+		}
+		tr := strings.TrimSpace(s)
+		if tr == "" || (tr[0] != '{' && tr[0] != '[') {
+			return
+		}
+		if !ok {
+			t.Fatalf("valid JSON rejected: %q", s)
+		}
+	})
+}
+
+// TestPathologicalInputIsBounded: 1 MiB messages built to make scanners
+// backtrack or recurse finish within the work bound.
+func TestPathologicalInputIsBounded(t *testing.T) {
+	const mb = 1 << 20
+	fill := func(unit string) string { return strings.Repeat(unit, mb/len(unit)+1)[:mb] }
+	bigStack := `{"errorType":"Error","errorMessage":"x","stack":[` + strings.Repeat(`"    at f (/var/task/a.js:1:1)",`, 30000) + `"end"]}`
+	cases := map[string]string{
+		"repeated at (":              fill("    at ("),
+		"repeated at frames":         fill("    at f (/var/task/a.js:1:1)\n"),
+		"repeated File quote":        fill(`File "`),
+		"python frames":              fill("  File \"/a.py\", line 1, in f\n"),
+		"deep JSON nesting":          fill("["),
+		"deep JSON objects":          fill(`{"message":`),
+		"huge JSON string":           `{"message":"` + fill(`a\n at x (`) + `"}`,
+		"huge JSON stack array":      bigStack,
+		"repeated Caused by":         fill("Caused by: java.lang.X: y\n"),
+		"repeated java frames":       fill("\tat a.B.c(B.java:1)\n"),
+		"goroutines":                 fill("goroutine 1 [running]:\nmain.f(\n\t/a.go:1 +0x1\n"),
+		"ruby frames":                fill("a.rb:1:in `"),
+		"php frames":                 fill("#0 /a.php(1): f()\n"),
+		"dotnet arrows":              fill(" ---> System.X: y"),
+		"dotnet end markers":         fill("--- End of inner exception stack trace ---\n   at A.B() in /a.cs:line 1\n"),
+		"tracebacks":                 fill("Traceback (most recent call last):\n"),
+		"one long line":              fill("a"),
+		"quotes and equals":          fill(`'"=` + "`"),
+		"no-break spaces":            fill("\u00a0"),
+		"lambda prefix then garbage": "2026-11-21T01:00:00.000Z\tabc\tERROR\tInvoke Error \t" + fill("{"),
+		"unterminated JSON string":   `{"stack":"` + fill(`\"`),
+		"platform words":             fill("Task timed out after REPORT Memory Size: "),
+		"headers without frames":     fill("TypeError: x\n"),
+		"nested causes":              strings.Repeat(`{"errorType":"E","errorMessage":"m","cause":`, 5000) + "{}" + strings.Repeat("}", 5000),
+	}
+	for name, msg := range cases {
+		t.Run(name, func(t *testing.T) {
+			var work int
+			r := analyze(msg, "/aws/lambda/x", &work)
+			t.Logf("%s: visited %d bytes", name, work)
+			checkResult(t, msg, r)
+			if work > maxWork {
+				t.Errorf("visited %d bytes of a %d byte message, bound %d", work, len(msg), maxWork)
+			}
+		})
+	}
+}
