@@ -1,0 +1,181 @@
+// Package sqsqueue sends events to the grouper's SQS queue, one JSON event.Event per
+// message, with SendMessageBatch.
+package sqsqueue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/aient/firehose-drain/pkg/event"
+)
+
+// SQS limits.
+const (
+	// MaxMessageBytes is the largest message body sent (SQS's classic 256 KiB limit).
+	MaxMessageBytes = 256 * 1024
+	// MaxBatchEntries is the most messages in one SendMessageBatch.
+	MaxBatchEntries = 10
+	// MaxBatchBytes is the most body bytes in one SendMessageBatch.
+	MaxBatchBytes = 256 * 1024
+)
+
+// concurrency bounds the SendMessageBatch calls of one Send in flight at once.
+const concurrency = 8
+
+// ErrUnavailable wraps send failures: the caller answers 503 and Firehose retries.
+var ErrUnavailable = errors.New("queue unavailable")
+
+// Sender sends events to one SQS queue. It is safe for concurrent use.
+type Sender struct {
+	client   *sqs.Client
+	queueURL string
+}
+
+// New returns a Sender to the queue at queueURL.
+func New(client *sqs.Client, queueURL string) *Sender {
+	return &Sender{client: client, queueURL: queueURL}
+}
+
+// message is one event's body.
+type message struct {
+	body string
+}
+
+// Send sends each event as one JSON message body with SendMessageBatch: at most 10
+// entries and 256 KiB per batch, at most 8 batches in flight, within ctx. An event whose
+// JSON exceeds 256 KiB is truncated (see Fit), never dropped. Entries that fail are sent
+// once more; if any still fail, Send returns an error wrapping ErrUnavailable that says
+// how many. Events are not deduplicated here: a failed Send may have sent some of them.
+func (s *Sender) Send(ctx context.Context, events []event.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	msgs := make([]message, 0, len(events))
+	var unfit error
+	unfitN := 0
+	for i := range events {
+		body, err := Fit(&events[i], MaxMessageBytes)
+		if err != nil {
+			unfitN++
+			unfit = errors.Join(unfit, err)
+			continue
+		}
+		msgs = append(msgs, message{body: string(body)})
+	}
+
+	failed, lastErr := s.sendAll(ctx, msgs)
+	if len(failed) > 0 && ctx.Err() == nil {
+		failed, lastErr = s.sendAll(ctx, failed)
+	}
+	if len(failed) == 0 && unfitN == 0 {
+		return nil
+	}
+	err := errors.Join(unfit, lastErr)
+	if ctx.Err() != nil {
+		err = errors.Join(err, ctx.Err())
+	}
+	return fmt.Errorf("sqsqueue: %d of %d events not sent to %s: %w: %w", len(failed)+unfitN, len(events), s.queueURL, ErrUnavailable, err)
+}
+
+// sendAll sends msgs in batches and returns the messages that were not sent, with the
+// last error seen.
+func (s *Sender) sendAll(ctx context.Context, msgs []message) ([]message, error) {
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		failed  []message
+		lastErr error
+		sem     = make(chan struct{}, concurrency)
+	)
+	batches := batch(msgs)
+	for bi, b := range batches {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			mu.Lock()
+			for _, rest := range batches[bi:] {
+				failed = append(failed, rest...)
+			}
+			lastErr = ctx.Err()
+			mu.Unlock()
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			notSent, err := s.sendBatch(ctx, b)
+			if len(notSent) == 0 {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			failed = append(failed, notSent...)
+			lastErr = err
+		})
+	}
+	wg.Wait()
+	return failed, lastErr
+}
+
+// sendBatch sends one batch and returns the messages that failed.
+func (s *Sender) sendBatch(ctx context.Context, b []message) ([]message, error) {
+	entries := make([]types.SendMessageBatchRequestEntry, len(b))
+	for i, m := range b {
+		entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(m.body)}
+	}
+	out, err := s.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(s.queueURL), Entries: entries})
+	if err != nil {
+		return b, fmt.Errorf("send batch of %d: %w", len(b), err)
+	}
+	// Only entries the answer confirms count as sent.
+	sent := make([]bool, len(b))
+	for _, r := range out.Successful {
+		if i, err := strconv.Atoi(aws.ToString(r.Id)); err == nil && i >= 0 && i < len(b) {
+			sent[i] = true
+		}
+	}
+	var failed []message
+	for i, ok := range sent {
+		if !ok {
+			failed = append(failed, b[i])
+		}
+	}
+	if len(failed) == 0 {
+		return nil, nil
+	}
+	first := fmt.Errorf("%d of %d entries not confirmed", len(failed), len(b))
+	if len(out.Failed) > 0 {
+		f := out.Failed[0]
+		first = fmt.Errorf("%w, first: %s: %s (sender fault %t)", first, aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault)
+	}
+	return failed, first
+}
+
+// batch splits msgs into batches of at most MaxBatchEntries and MaxBatchBytes.
+func batch(msgs []message) [][]message {
+	var (
+		out   [][]message
+		cur   []message
+		bytes int
+	)
+	for _, m := range msgs {
+		if len(cur) == MaxBatchEntries || (len(cur) > 0 && bytes+len(m.body) > MaxBatchBytes) {
+			out = append(out, cur)
+			cur, bytes = nil, 0
+		}
+		cur = append(cur, m)
+		bytes += len(m.body)
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
