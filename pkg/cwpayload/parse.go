@@ -59,6 +59,9 @@ func (p *parser) reset(b []byte, st *Stamp, res *RecordResult) {
 // sequence of CloudWatch Logs documents.
 func (p *parser) parseRecord(b []byte, st *Stamp, res *RecordResult) (string, error) {
 	p.reset(b, st, res)
+	if cap(p.scratch) < len(b)+8 {
+		p.scratch = make([]byte, 0, len(b)+8+len(b)/4)
+	}
 	defer p.reset(nil, nil, nil)
 	docs := 0
 	i := 0
@@ -283,11 +286,33 @@ func (p *parser) events(i int, data bool) (int, error) {
 func (p *parser) event(i int) (int, error) {
 	b := p.b
 	var id, account, region span
-	var ts int64
-	var msg []byte
+	tsAt := -1   // the timestamp is parsed only for events that are kept
+	var msg span // the message's raw (escaped) content
 	var err error
-	i++
-	for first := true; ; first = false {
+	first := true
+	// The fast path: CloudWatch's own compact layout, {"id":"..","timestamp":N,"message":".."}.
+	if hasAt(b, i, `{"id":"`) {
+		j := i + 7
+		if k := findSpecial(b, j); k < len(b) && b[k] == '"' {
+			id = span{start: j, end: k, set: true}
+			i, first = k, false
+			if hasAt(b, k+1, `,"timestamp":`) {
+				tsAt = k + 14
+				if i, err = skipNumber(b, tsAt); err != nil {
+					return 0, err
+				}
+				if hasAt(b, i, `,"message":"`) {
+					if msg, i, err = p.stringSpan(i + 11); err != nil {
+						return 0, err
+					}
+				}
+			}
+		}
+	}
+	if first {
+		i++
+	}
+	for ; ; first = false {
 		i = skipWS(b, i)
 		if i >= len(b) {
 			return 0, &syntaxError{i, "unexpected end of log event"}
@@ -309,8 +334,9 @@ func (p *parser) event(i int) (int, error) {
 		switch string(b[key.start:key.end]) {
 		case "message":
 			if i < len(b) && b[i] == '"' {
-				msg, i, err = p.readMessage(i)
+				msg, i, err = p.stringSpan(i)
 			} else {
+				msg = span{}
 				i, err = skipValue(b, i, 0)
 			}
 		case "id":
@@ -323,7 +349,8 @@ func (p *parser) event(i int) (int, error) {
 				id, i, err = p.stringSpan(i)
 			}
 		case "timestamp":
-			ts, i, err = p.number(i)
+			tsAt = i
+			i, err = skipNumber(b, i)
 		case "extractedFields":
 			i, err = p.extracted(i, &account, &region)
 		case "@aws.account":
@@ -338,11 +365,38 @@ func (p *parser) event(i int) (int, error) {
 		}
 	}
 	p.res.Events++
-	l := level.Of(msg)
+	// Classify: messages without escapes in place; escaped ones from their escaped form when
+	// that decides (most Lambda and JSON lines), else unescaped once into p.scratch.
+	var m []byte
+	var l event.Level
+	switch {
+	case !msg.set:
+		l = level.Of(nil)
+	case !msg.esc:
+		m = b[msg.start:msg.end]
+		l = level.Of(m)
+	default:
+		var ok bool
+		if l, ok = level.OfEscaped(b[msg.start:msg.end]); ok && !l.IsErrorClass() {
+			return i, nil
+		}
+		if m, _, err = p.readMessage(msg.start - 1); err != nil {
+			return 0, err
+		}
+		if !ok {
+			l = level.Of(m)
+		}
+	}
 	if !l.IsErrorClass() {
 		return i, nil
 	}
-	return i, p.keep(msg, l, id, ts, account, region)
+	var ts int64
+	if tsAt >= 0 {
+		if ts, _, err = p.number(tsAt); err != nil {
+			return 0, err
+		}
+	}
+	return i, p.keep(m, l, id, ts, account, region)
 }
 
 // keep materialises an error-class event.
@@ -493,6 +547,27 @@ func (p *parser) number(i int) (int64, int, error) {
 	return n, i, nil
 }
 
+// hasAt reports whether b[i:] starts with s.
+func hasAt(b []byte, i int, s string) bool {
+	return i >= 0 && len(b)-i >= len(s) && string(b[i:i+len(s)]) == s
+}
+
+// skipNumber returns the index after the JSON number at b[i].
+func skipNumber(b []byte, i int) (int, error) {
+	j := i
+	for j < len(b) {
+		if c := b[j]; ('0' <= c && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
+			j++
+			continue
+		}
+		break
+	}
+	if j == i {
+		return 0, &syntaxError{i, "expected a number"}
+	}
+	return j, nil
+}
+
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func skipWS(b []byte, i int) int {
@@ -546,54 +621,79 @@ func findSpecial(b []byte, j int) int {
 	return len(b)
 }
 
-// readMessage reads the JSON string at b[i] == '"' and returns its content, unescaped
-// into p.scratch when it has escapes (valid until the next call), in one pass.
+// readMessage reads the JSON string at b[i] == '"' and returns its content: a slice of b
+// when it has no escapes, else unescaped into p.scratch (valid until the next call). One
+// pass: eight bytes at a time are copied and tested for '"' and '\\' together.
+// p.scratch has room for len(b)+8 bytes (parseRecord sees to it), and the unescaped text
+// is never longer than the escaped one, so the 8-byte stores never run out of room.
 func (p *parser) readMessage(i int) ([]byte, int, error) {
 	b := p.b
 	start := i + 1
-	k := findSpecial(b, start)
-	if k >= len(b) {
+	j := findSpecial(b, start)
+	if j >= len(b) {
 		return nil, 0, &syntaxError{i, "unterminated string"}
 	}
-	if b[k] == '"' {
-		return b[start:k], k + 1, nil
+	if b[j] == '"' {
+		return b[start:j], j + 1, nil
 	}
-	out := p.scratch[:0]
+	out := p.scratch[:cap(p.scratch)]
+	n := copy(out, b[start:j])
 	for {
-		out = append(out, b[start:k]...)
-		if b[k] == '"' {
-			p.scratch = out
-			return out, k + 1, nil
-		}
-		if k+1 >= len(b) {
+		// b[j] == '\\'
+		if j+1 >= len(b) {
 			return nil, 0, &syntaxError{i, "unterminated string"}
 		}
-		start = k + 2
-		switch b[k+1] {
+		switch c := b[j+1]; c {
 		case '"', '\\', '/':
-			out = append(out, b[k+1])
+			out[n] = c
 		case 'n':
-			out = append(out, '\n')
+			out[n] = '\n'
 		case 't':
-			out = append(out, '\t')
+			out[n] = '\t'
 		case 'r':
-			out = append(out, '\r')
+			out[n] = '\r'
 		case 'b':
-			out = append(out, '\b')
+			out[n] = '\b'
 		case 'f':
-			out = append(out, '\f')
+			out[n] = '\f'
 		case 'u':
-			r, n := unicodeEscape(b[k:])
-			if n == 0 {
-				return nil, 0, &syntaxError{k, "bad string escape"}
+			r, size := unicodeEscape(b[j:])
+			if size == 0 {
+				return nil, 0, &syntaxError{j, "bad string escape"}
 			}
-			out = utf8.AppendRune(out, r)
-			start = k + n
+			n += utf8.EncodeRune(out[n:], r)
+			j += size
+			goto scan
 		default:
-			return nil, 0, &syntaxError{k, "bad string escape"}
+			return nil, 0, &syntaxError{j, "bad string escape"}
 		}
-		if k = findSpecial(b, start); k >= len(b) {
+		n++
+		j += 2
+	scan:
+		for j+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[j:])
+			binary.LittleEndian.PutUint64(out[n:], w)
+			q := w ^ quotes
+			s := w ^ backslash
+			if m := ((q-lsb)&^q | (s-lsb)&^s) & msb; m != 0 {
+				t := bits.TrailingZeros64(m) / 8
+				n += t
+				j += t
+				break scan
+			}
+			n += 8
+			j += 8
+		}
+		for j < len(b) && b[j] != '"' && b[j] != '\\' {
+			out[n] = b[j]
+			n++
+			j++
+		}
+		if j >= len(b) {
 			return nil, 0, &syntaxError{i, "unterminated string"}
+		}
+		if b[j] == '"' {
+			return out[:n], j + 1, nil
 		}
 	}
 }

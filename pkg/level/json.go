@@ -83,13 +83,19 @@ func ofJSON(m []byte) (event.Level, bool) {
 }
 
 func isLevelKey(k []byte) bool {
-	if len(k) < 2 || len(k) > 10 {
-		return false
-	}
-	for _, s := range [...]string{"level", "log_level", "loglevel", "levelname", "severity", "@l", "@level", "lvl", "log.level"} {
-		if equalFold(k, s) {
-			return true
-		}
+	switch len(k) {
+	case 2:
+		return equalFold(k, "@l")
+	case 3:
+		return equalFold(k, "lvl")
+	case 5:
+		return equalFold(k, "level")
+	case 6:
+		return equalFold(k, "@level")
+	case 8:
+		return equalFold(k, "severity") || equalFold(k, "loglevel")
+	case 9:
+		return equalFold(k, "log_level") || equalFold(k, "levelname") || equalFold(k, "log.level")
 	}
 	return false
 }

@@ -219,3 +219,83 @@ func BenchmarkOf(b *testing.B) {
 		Of(msgs[i%len(msgs)])
 	}
 }
+
+// escapeJSON escapes msg as encoding/json and CloudWatch do; with hard set it also writes
+// '/' as \/ and some letters as \u escapes, which OfEscaped must see through, and leaves
+// tabs and newlines raw, as a lenient producer might.
+func escapeJSON(msg []byte, hard bool) []byte {
+	var out []byte
+	for _, c := range msg {
+		switch {
+		case hard && (c == '\t' || c == '\n'):
+			out = append(out, c)
+		case c == '"' || c == '\\':
+			out = append(out, '\\', c)
+		case c == '\n':
+			out = append(out, '\\', 'n')
+		case c == '\t':
+			out = append(out, '\\', 't')
+		case c == '\r':
+			out = append(out, '\\', 'r')
+		case c < 0x20 || (hard && (c == 'S' || c == 'E')):
+			out = append(out, '\\', 'u', '0', '0', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+		case hard && c == '/':
+			out = append(out, '\\', '/')
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func TestOfEscapedAgreesWithOf(t *testing.T) {
+	cases := []struct {
+		name   string
+		msg    string
+		decide bool // OfEscaped is expected to decide this one
+	}{
+		{"node info line", "2023-05-18T15:33:23.822Z\t632d3270-354e-4504-96e1-e3a74218c002\tINFO\thello\n", true},
+		{"node warn line mentioning an error", "2023-05-18T15:33:23.822Z\t632d\tWARN\tretrying after error\n", true},
+		{"node error line", "2023-05-18T15:33:23.822Z\t632d\tERROR\tboom\n", true},
+		{"node invoke error is left to Of", "2023-05-18T15:33:23.822Z\t632d\tInvoke Error \t{}", false},
+		{"python info bracket", "[INFO]\t2023-05-18T15:33:23.822Z\t632d\tok\n", true},
+		{"platform start", "START RequestId: 632d Version: $LATEST\n", true},
+		{"platform report ok", "REPORT RequestId: 632d\tDuration: 37.18 ms\tBilled Duration: 38 ms\t\n", true},
+		{"platform report timeout is left to Of", "REPORT RequestId: 632d\tDuration: 3000.00 ms\tStatus: timeout\n", false},
+		{"json level first", `{"level":"info","msg":"error budget ok"}`, true},
+		{"json pino number", `{"level":50,"time":1,"msg":"boom"}`, true},
+		{"json level after simple fields", `{"timestamp":"2024-01-01T00:00:00Z","level":"WARN","requestId":"r"}`, true},
+		{"json level after a nested field is left to Of", `{"a":{"b":1},"level":"error"}`, false},
+		{"json level value with an escape is left to Of", `{"level":"in\tfo"}`, false},
+		{"text is left to Of", "ERROR Aient Firehose smoke test error", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, hard := range []bool{false, true} {
+				raw := escapeJSON([]byte(tc.msg), hard)
+				l, ok := OfEscaped(raw)
+				if !hard && ok != tc.decide {
+					t.Errorf("OfEscaped(%s) decided=%v, want %v", raw, ok, tc.decide)
+				}
+				if ok && l != Of([]byte(tc.msg)) {
+					t.Errorf("OfEscaped(%s) = %q, Of = %q", raw, l, Of([]byte(tc.msg)))
+				}
+			}
+		})
+	}
+}
+
+func FuzzOfEscaped(f *testing.F) {
+	for _, s := range []string{
+		"2023-05-18T15:33:23.822Z\t632d\tINFO\thello\n", "[WARNING]\tx", "REPORT RequestId: x\tStatus: error",
+		`{"level":"info","a":1}`, `{"t":1.5e3,"lvl":"debug"}`, "START RequestId: x", "1\t2\t3\t", `{"@l":"Error"}`,
+	} {
+		f.Add([]byte(s), false)
+	}
+	f.Fuzz(func(t *testing.T, msg []byte, hard bool) {
+		raw := escapeJSON(msg, hard)
+		if l, ok := OfEscaped(raw); ok && l != Of(msg) {
+			t.Fatalf("OfEscaped(%q) = %q, Of(%q) = %q", raw, l, msg, Of(msg))
+		}
+	})
+}
