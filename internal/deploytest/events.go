@@ -9,6 +9,7 @@ package deploytest
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/event"
 )
 
@@ -72,7 +74,6 @@ const (
 	alloyRequestID     = "86208cf6-2bcc-47e6-9010-02ca9f44a025" // the alloy captures' requestId
 	gzipRequestID      = "7d3c6a2e-9b1f-4c55-8e0a-2f6b1d4c9e01"
 	malformedRequestID = "1f0e2d3c-4b5a-4697-8877-665544332211"
-	getRequestID       = "0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d"
 	goodMessageID      = "4d1c0e3a-5b6f-4e2d-9a8b-7c6d5e4f3a21"
 	poisonMessageID    = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
 	errorMessageID     = "2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901"
@@ -95,8 +96,8 @@ func Expectations() []Expectation {
 			Shows: "the right key for a drain that was revoked"},
 		{File: "url-malformed-body.json", Kind: FunctionURL, Status: 400, RequestID: malformedRequestID, ErrorMessage: true,
 			Shows: "a body that is not JSON; the answer echoes the header's request id"},
-		{File: "url-get.json", Kind: FunctionURL, Status: 405, RequestID: getRequestID, ErrorMessage: true,
-			Shows: "a GET (a browser or a probe, not Firehose)"},
+		{File: "url-get.json", Kind: FunctionURL, Status: 405, RequestID: "", ErrorMessage: true,
+			Shows: "a GET (a browser or a probe, not Firehose): no Firehose headers, so the answer's requestId is empty"},
 		{File: "sqs-one-error.json", Kind: SQS, BatchItemFailures: []string{},
 			Shows: "one error event (event.Event JSON) with a Node.js stack trace; recorded as one occurrence of a problem"},
 		{File: "sqs-poison-message.json", Kind: SQS, BatchItemFailures: []string{poisonMessageID},
@@ -206,7 +207,7 @@ func GenerateEvents(in Inputs) (map[string][]byte, error) {
 		"url-malformed-body.json": {method: "POST", drainID: ExampleDrainID, accessKey: ExampleAccessKey,
 			requestID: malformedRequestID, sourceARN: alloySource,
 			body: []byte("<html><body>this is not a Firehose request</body></html>\n"), time: alloyTime},
-		"url-get.json": {method: "GET", drainID: ExampleDrainID, requestID: getRequestID, time: alloyTime},
+		"url-get.json": {method: "GET", drainID: ExampleDrainID, time: alloyTime},
 	}
 	out := make(map[string][]byte, len(url)+2)
 	for name, r := range url {
@@ -397,4 +398,29 @@ func gzipBytes(b []byte) ([]byte, error) {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// drainCreator is the part of drains.Store that SeedExampleDrains needs.
+type drainCreator interface {
+	Create(ctx context.Context, d drains.Drain) error
+	Revoke(ctx context.Context, id string, at time.Time) error
+}
+
+// SeedExampleDrains stores the drains the events/ files deliver to: ExampleDrainID, active,
+// and RevokedDrainID, revoked, both with ExampleAccessKey digested under pepper.
+func SeedExampleDrains(ctx context.Context, store drainCreator, pepper []byte, now time.Time) error {
+	digest := drains.Digest(pepper, ExampleAccessKey)
+	for _, id := range []string{ExampleDrainID, RevokedDrainID} {
+		d := drains.Drain{
+			ID: id, Org: ExampleOrg, Env: ExampleEnv, State: drains.StateActive,
+			Keys: []drains.Key{{Digest: digest}}, CreatedAt: now,
+		}
+		if err := store.Create(ctx, d); err != nil {
+			return fmt.Errorf("seed drain %s: %w", id, err)
+		}
+	}
+	if err := store.Revoke(ctx, RevokedDrainID, now); err != nil {
+		return fmt.Errorf("revoke drain %s: %w", RevokedDrainID, err)
+	}
+	return nil
 }
