@@ -158,6 +158,16 @@ var corpusBugs = []corpusBug{
 	{id: "platform-runtime-exit-killed-billing", hint: "platform-runtime-exit-billing", runtime: "any (near-miss: other function)", logGroup: "/aws/lambda/billing", text: true,
 		tmpl: `RequestId: {REQ} Error: Runtime exited with error: signal: killed\nRuntime.ExitError`},
 
+	// ---- Loggers that put a message before the error ----
+	{hint: "node-loadConfig-console-preamble", runtime: "nodejs20.x console.error(msg, err)", text: true,
+		tmpl: `{TS}\t{REQ}\tERROR\tFailed to load config for tenant {ID}: Error: ENOENT: no such file or directory, open '/tmp/cfg-{ID}.json'\n    at Object.openSync (node:fs:573:18)\n    at loadConfig (/var/task/src/config.js:{L}:9)\n    at Runtime.handler (/var/task/index.js:{L}:15)`},
+	{hint: "ruby-logger-NoMethodError", runtime: "ruby container, Logger", text: true,
+		tmpl: "E, [{TS} #{N}] ERROR -- worker: undefined method `fetch' for nil (NoMethodError)\n/srv/app/lib/sync.rb:{L}:in `pull'\n/srv/app/lib/sync.rb:{L}:in `run'"},
+	{hint: "dotnet-Cart.Total-unhandled-console", runtime: "dotnet console app", text: true,
+		tmpl: `Unhandled exception. System.InvalidOperationException: Sequence contains no elements\n   at System.Linq.ThrowHelper.ThrowNoElementsException()\n   at System.Linq.Enumerable.First[TSource](IEnumerable` + "`" + `1 source)\n   at Shop.Cart.Total() in /build/{DEP}/src/Cart.cs:line {L}\n   at Shop.Program.Main(String[] args) in /build/{DEP}/src/Program.cs:line {L}`},
+	{hint: "go-sigquit-dump-runtime-only", runtime: "go container, SIGQUIT goroutine dump", text: true,
+		tmpl: `SIGQUIT: quit\nPC={HEX} m=0 sigcode=0\n\ngoroutine 0 gp={HEX} m=0 mp={HEX} [idle]:\nruntime.futex({HEX}, 0x80, 0x0, 0x0, 0x0, 0x0)\n\t/usr/local/go/src/runtime/sys_linux_amd64.s:557 +0x21\nruntime.futexsleep({HEX}, 0x0, 0xffffffffffffffff)\n\t/usr/local/go/src/runtime/os_linux.go:69 +0x30\n\ngoroutine {GID} [select]:\nmain.worker()\n\t/app/main.go:{L} +0x8d`},
+
 	// ---- Plain text, no type, no stack ----
 	{hint: "text-db-connect-failed", runtime: "any, plain text", text: true,
 		tmpl: `{TS}\t{REQ}\tERROR\tcould not connect to database at {IP}:5432 after {N} attempts (request {UUID})`},

@@ -92,6 +92,15 @@ func stripLogPrefix(t string) string {
 			}
 		}
 	}
+	// Ruby Logger: "E, [2026-11-21T01:02:03.123456 #1] ERROR -- app: message"
+	if len(t) > 4 && t[1] == ',' && t[2] == ' ' && t[3] == '[' {
+		if i := strings.Index(firstLine(t), " -- "); i > 0 {
+			rest := t[i+4:]
+			if j := strings.Index(firstLine(rest), ": "); j >= 0 {
+				return trimSpace(rest[j+2:])
+			}
+		}
+	}
 	for _, p := range [...]string{"fail: ", "crit: ", "error: "} {
 		if strings.HasPrefix(t, p) {
 			line := firstLine(t)

@@ -185,8 +185,30 @@ func ParsePythonFrame(line string) (Frame, bool) {
 	mod := basename(f.File)
 	mod = strings.TrimSuffix(mod, ".py")
 	f.Module = mod
-	f.InApp = !isLibraryPath(f.File) && !strings.HasPrefix(f.File, "<")
+	f.InApp = !isLibraryPath(f.File) && !strings.HasPrefix(f.File, "<") && !isVendoredPython(f.File)
 	return f, true
+}
+
+// isVendoredPython reports packages that Lambda deployments commonly bundle
+// next to the handler (/var/task/botocore/...), where no site-packages marks
+// them as libraries.
+func isVendoredPython(p string) bool {
+	for p != "" {
+		i := strings.IndexAny(p, `/\`)
+		seg := p
+		if i >= 0 {
+			seg, p = p[:i], p[i+1:]
+		} else {
+			p = ""
+		}
+		switch seg {
+		case "boto3", "botocore", "s3transfer", "urllib3", "requests", "aws_lambda_powertools", "pydantic",
+			"pydantic_core", "sqlalchemy", "psycopg2", "psycopg", "pymysql", "redis", "httpx", "httpcore",
+			"aiohttp", "dateutil", "jmespath", "certifi", "idna", "charset_normalizer", "awswrangler", "pandas", "numpy":
+			return true
+		}
+	}
+	return false
 }
 
 // ParseRubyFrame parses a Ruby backtrace line such as

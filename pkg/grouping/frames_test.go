@@ -109,6 +109,7 @@ func TestParsePythonFrame(t *testing.T) {
 		{"the Lambda runtime is not in-app", `  File "/var/runtime/bootstrap.py", line 60, in main`, true, "main", "bootstrap.py", 60, false},
 		{"frozen importlib is not in-app", `  File "<frozen importlib._bootstrap>", line 1204, in _gcd_import`, true, "_gcd_import", "<frozen importlib._bootstrap>", 1204, false},
 		{"module level code", `  File "/app/main.py", line 1, in <module>`, true, "<module>", "main.py", 1, true},
+		{"botocore bundled into the deployment package is a library", `  File "/var/task/botocore/client.py", line 960, in _make_api_call`, true, "_make_api_call", "client.py", 960, false},
 		{"source line is not a frame", `    return event['user_id']`, false, "", "", 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

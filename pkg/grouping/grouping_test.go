@@ -137,21 +137,34 @@ func TestGoldenFingerprints(t *testing.T) {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
 	if got := b.String(); got != string(want) {
-		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-		for i := 0; i < len(gl) || i < len(wl); i++ {
-			var g, w string
-			if i < len(gl) {
-				g = gl[i]
-			}
-			if i < len(wl) {
-				w = wl[i]
-			}
-			if g != w {
-				t.Errorf("golden line %d:\n got  %s\n want %s", i+1, g, w)
+		gm, wm := goldenByID(got), goldenByID(string(want))
+		for id, g := range gm {
+			switch w, ok := wm[id]; {
+			case !ok:
+				t.Errorf("new: %s", g)
+			case w != g:
+				t.Errorf("changed:\n got  %s\n want %s", g, w)
 			}
 		}
-		t.Fatalf("%s differs; if the change is deliberate, bump Version and rerun with -update", path)
+		for id, w := range wm {
+			if _, ok := gm[id]; !ok {
+				t.Errorf("gone: %s", w)
+			}
+		}
+		t.Fatalf("%s differs; if the change is deliberate, bump Version when fingerprints changed and rerun with -update", path)
 	}
+}
+
+func goldenByID(s string) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(s, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, _, _ := strings.Cut(line, "\t")
+		m[id] = line
+	}
+	return m
 }
 
 func TestAnalyzeReadsAtAGlance(t *testing.T) {
@@ -185,6 +198,21 @@ func TestAnalyzeReadsAtAGlance(t *testing.T) {
 			name:    "a plain line without type is its own title",
 			message: "could not reach the payment provider",
 			title:   "could not reach the payment provider",
+		},
+		{
+			name:    "console.error with a message before the error finds the error",
+			message: "2026-11-21T01:00:00.000Z\t6f1c7c0e-9f0b-4a3e-8c64-1c9d2d7c0a11\tERROR\tFailed to load config: Error: ENOENT\n    at load (/var/task/config.js:3:9)",
+			title:   "Error: ENOENT", culprit: "load (config.js)",
+		},
+		{
+			name:    "a Ruby Logger line keeps only the message",
+			message: "E, [2026-11-21T01:02:03.123456 #1] ERROR -- app: undefined method `x' for nil (NoMethodError)\n/var/task/app.rb:4:in `run'",
+			title:   "NoMethodError: undefined method `x' for nil", culprit: "run (app.rb)",
+		},
+		{
+			name:    ".NET unhandled exception line",
+			message: "Unhandled exception. System.InvalidOperationException: Sequence contains no elements\n   at System.Linq.ThrowHelper.ThrowNoElementsException()\n   at Shop.Cart.Total() in /src/Cart.cs:line 12",
+			title:   "System.InvalidOperationException: Sequence contains no elements", culprit: "Shop.Cart.Total (Cart.cs)",
 		},
 		{
 			name:    "only library frames give no culprit",

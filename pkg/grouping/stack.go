@@ -151,6 +151,7 @@ func parseAtStyle(text string, frame func(string) (Frame, bool), work *int) []Ex
 	it := newLines(text, work)
 	headerOpen := false
 	suppressed := -1
+	preamble := "" // the first line before any header: "Failed to load: Error: boom"
 	for {
 		line, ok := it.next()
 		if !ok {
@@ -170,7 +171,8 @@ func parseAtStyle(text string, frame func(string) (Frame, bool), work *int) []Ex
 		if strings.HasPrefix(t, "at ") || strings.HasSuffix(t, ")") {
 			if f, ok := frame(t); ok {
 				if len(chain) == 0 {
-					chain = append(chain, Exception{})
+					e, _ := headerInside(preamble)
+					chain = append(chain, e)
 				}
 				e := &chain[len(chain)-1]
 				if len(e.Frames) < maxFrames {
@@ -216,10 +218,28 @@ func parseAtStyle(text string, frame func(string) (Frame, bool), work *int) []Ex
 			if e, ok := headerOf(t); ok {
 				chain = append(chain, e)
 				headerOpen = true
+			} else if preamble == "" {
+				preamble = t
 			}
 		}
 	}
 	return chain
+}
+
+// headerInside finds an exception header after a log message on one line,
+// as console.error("Failed to load:", err) prints it: "Failed to load: Error: boom".
+func headerInside(line string) (Exception, bool) {
+	for i := 0; i < len(line) && i < 512; {
+		j := strings.Index(line[i:], ": ")
+		if j < 0 {
+			break
+		}
+		i += j + 2
+		if e, ok := headerOf(line[i:]); ok {
+			return e, true
+		}
+	}
+	return Exception{}, false
 }
 
 // parseDotnet parses Exception.ToString(): "Outer: msg ---> Inner: msg",
@@ -514,7 +534,8 @@ func goHeader(t string) (Exception, bool) {
 		return Exception{Type: "fatal error", Message: rest}, true
 	}
 	if strings.HasPrefix(t, "SIGQUIT") || strings.HasPrefix(t, "SIGABRT") {
-		return Exception{Type: "signal", Message: t}, true
+		typ, msg, _ := strings.Cut(t, ": ")
+		return Exception{Type: typ, Message: msg}, true
 	}
 	return Exception{}, false
 }
