@@ -20,7 +20,7 @@ import (
 // TestAgainstMoto starts one moto server and gives every subtest a table of its own.
 func TestAgainstMoto(t *testing.T) {
 	m := awstest.Start(t)
-	client := newClient(m)
+	client := dynamodb.NewFromConfig(m.Config()) // awstest serialises requests: each is atomic, as on AWS
 	var n atomic.Int64
 	newTable := func(t *testing.T) string {
 		t.Helper()

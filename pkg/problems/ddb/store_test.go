@@ -32,7 +32,7 @@ func occurrence(org, env, fp, eventID string, at time.Time) problems.Occurrence 
 // TestAgainstMoto starts one moto server and gives every subtest a table of its own.
 func TestAgainstMoto(t *testing.T) {
 	m := awstest.Start(t)
-	client := newClient(m)
+	client := dynamodb.NewFromConfig(m.Config()) // awstest serialises requests: each is atomic, as on AWS
 	var n atomic.Int64
 	newTable := func(t *testing.T) string {
 		t.Helper()
