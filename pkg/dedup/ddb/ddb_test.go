@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -295,9 +296,15 @@ func fakeDynamo(t *testing.T, status int, body string) *dynamodb.Client {
 	return clientAt(srv.URL)
 }
 
+// clientAt is a client of a fake endpoint. Not awstest's config: its client sends one
+// request at a time, which the fakes do not need.
 func clientAt(endpoint string) *dynamodb.Client {
-	cfg := (&awstest.Moto{Endpoint: endpoint}).Config()
-	return dynamodb.NewFromConfig(cfg)
+	return dynamodb.NewFromConfig(aws.Config{
+		Region:           awstest.Region,
+		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint:     aws.String(endpoint),
+		RetryMaxAttempts: 1,
+	})
 }
 
 func TestTransientFailuresAreUnavailable(t *testing.T) {
