@@ -221,6 +221,23 @@ func TestStampedErrorEvents(t *testing.T) {
 			t.Errorf("message = %q, want %q", got, want)
 		}
 	})
+	t.Run("log event fields in any order, with spaces, or missing", func(t *testing.T) {
+		doc := `{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[
+			{"id":"1","message":"ERROR a","timestamp":5},
+			{"id":"2"},
+			{"id":"3","timestamp":6},
+			{ "timestamp" : 7 , "id" : "4" , "message" : "ERROR\tb" , "extra" : [1, {"x": null}] },
+			{"message":"ERROR c","id":5,"timestamp":8.0}
+		]}`
+		res := d.DecodeRecords(context.Background(), [][]byte{b64([]byte(doc))}, st, 1)
+		if res[0].Err != nil || res[0].Events != 5 || len(res[0].Errors) != 3 {
+			t.Fatalf("events=%d errors=%d err=%v", res[0].Events, len(res[0].Errors), res[0].Err)
+		}
+		got := res[0].Errors
+		if got[0].ID != "1" || got[0].Timestamp != 5 || got[1].ID != "4" || got[1].Timestamp != 7 || got[1].Message != "ERROR\tb" || got[2].ID != "5" || got[2].Timestamp != 8 {
+			t.Errorf("events: %+v", got)
+		}
+	})
 	t.Run("logEvents before the header still get the header", func(t *testing.T) {
 		doc := `{"logEvents":[{"id":"1","timestamp":5,"message":"FATAL x"}],"logStream":"s","logGroup":"g","owner":"7","messageType":"DATA_MESSAGE"}`
 		res := d.DecodeRecords(context.Background(), [][]byte{b64([]byte(doc))}, st, 1)

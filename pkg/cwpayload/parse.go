@@ -295,7 +295,7 @@ func (p *parser) event(i int) (int, error) {
 		j := i + 7
 		if k := findSpecial(b, j); k < len(b) && b[k] == '"' {
 			id = span{start: j, end: k, set: true}
-			i, first = k, false
+			i, first = k+1, false
 			if hasAt(b, k+1, `,"timestamp":`) {
 				tsAt = k + 14
 				if i, err = skipNumber(b, tsAt); err != nil {
@@ -578,9 +578,19 @@ func skipWS(b []byte, i int) int {
 }
 
 // scanString returns the index just past the JSON string at b[i] == '"' and whether it
-// holds escapes.
+// holds escapes. Most strings end at the first quote: it is found with bytes.IndexByte
+// (vectorised), and a second search tells whether a backslash precedes it. A string with
+// escaped quotes (a JSON log line) continues with the 8-bytes-at-a-time scan.
 func scanString(b []byte, i int) (end int, esc bool, ok bool) {
 	j := i + 1
+	q := bytes.IndexByte(b[j:], '"')
+	if q < 0 {
+		return 0, false, false
+	}
+	q += j
+	if b[q-1] != '\\' {
+		return q + 1, bytes.IndexByte(b[j:q], '\\') >= 0, true
+	}
 	for {
 		k := findSpecial(b, j)
 		if k >= len(b) {
