@@ -25,6 +25,8 @@ import (
 // named as the functions' environment names them.
 type stack struct {
 	env         map[string]string
+	endpoint    string
+	resources   map[string]any // a resource's name, URL or ARN -> its template reference
 	queueURL    string
 	problems    *problemsddb.Store
 	sqs         *sqs.Client
@@ -75,6 +77,14 @@ func deployOnMoto(t *testing.T) stack {
 			"AWS_REGION":             awstest.Region,
 			"AWS_LAMBDA_LOG_FORMAT":  "JSON",
 			"AWS_LAMBDA_LOG_LEVEL":   "DEBUG",
+		},
+		endpoint: m.Endpoint,
+		resources: map[string]any{
+			drainsTable:              getAtt("DrainsTable", "Arn"),
+			claimsTable:              getAtt("ClaimsTable", "Arn"),
+			problemsTable:            getAtt("ProblemsTable", "Arn"),
+			aws.ToString(q.QueueUrl): getAtt("EventQueue", "Arn"),
+			aws.ToString(sec.ARN):    ref("PepperSecret"),
 		},
 		queueURL:    aws.ToString(q.QueueUrl),
 		problems:    problemsddb.New(db, problemsTable),
@@ -132,9 +142,21 @@ func TestBootstrapsAnswerEveryEvent(t *testing.T) {
 		t.Skip("builds both functions and runs moto")
 	}
 	s := deployOnMoto(t)
-	ingest := StartFunction(t, BuildBootstrap(t, "./functions/ingest"), s.env)
+	// Each function reaches moto through its own recorder, so its calls can be checked
+	// against its role.
+	withEndpoint := func(endpoint string) map[string]string {
+		env := map[string]string{"AWS_ENDPOINT_URL": endpoint}
+		for k, v := range s.env {
+			if k != "AWS_ENDPOINT_URL" {
+				env[k] = v
+			}
+		}
+		return env
+	}
+	ingestCalls, grouperCalls := recordCalls(t, s.endpoint), recordCalls(t, s.endpoint)
+	ingest := StartFunction(t, BuildBootstrap(t, "./functions/ingest"), withEndpoint(ingestCalls.URL))
 	ingest.Timeout = s.ingestWait
-	grouper := StartFunction(t, BuildBootstrap(t, "./functions/grouper"), s.env)
+	grouper := StartFunction(t, BuildBootstrap(t, "./functions/grouper"), withEndpoint(grouperCalls.URL))
 	grouper.Timeout = s.grouperWait
 
 	for _, exp := range Expectations() {
@@ -191,5 +213,10 @@ func TestBootstrapsAnswerEveryEvent(t *testing.T) {
 		if len(ps) != 1 || ps[0].Count != 1 {
 			t.Fatalf("problems %+v, want one with count 1", ps)
 		}
+	})
+	t.Run("every AWS call each function made is allowed by its role in template.yaml", func(t *testing.T) {
+		c := samTransform(t)
+		checkCallsAllowed(t, c, "IngestFunction", ingestCalls.Calls(), s.resources)
+		checkCallsAllowed(t, c, "GrouperFunction", grouperCalls.Calls(), s.resources)
 	})
 }
