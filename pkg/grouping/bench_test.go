@@ -1,8 +1,11 @@
 package grouping
 
 import (
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // BenchmarkAnalyze fingerprints the corpus and the conformance examples, one
@@ -24,8 +27,36 @@ func BenchmarkAnalyze(b *testing.B) {
 		e := &entries[i%len(entries)]
 		Analyze(e.Message, e.LogGroup)
 	}
+	reportRates(b, cpu0)
+}
+
+// reportRates reports messages per second of wall time and of CPU time.
+func reportRates(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 	if cpu := processCPU() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "cpu-msgs/s")
 	}
+}
+
+// BenchmarkAnalyze8KB fingerprints one 8 KiB Java trace (Caused by, 80 frames).
+func BenchmarkAnalyze8KB(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("2026-11-21 01:02:03.456 ERROR [http-nio-8080-exec-7] c.a.o.OrderController - request failed\n")
+	sb.WriteString("org.springframework.web.util.NestedServletException: Request processing failed; nested exception is java.lang.IllegalStateException: order 42 has no lines\n")
+	for i := 0; sb.Len() < 5<<10; i++ {
+		fmt.Fprintf(&sb, "\tat org.springframework.web.servlet.FrameworkServlet.processRequest%d(FrameworkServlet.java:%d)\n", i, 1000+i)
+	}
+	sb.WriteString("Caused by: java.lang.IllegalStateException: order 42 has no lines\n")
+	for i := 0; sb.Len() < 8<<10-64; i++ {
+		fmt.Fprintf(&sb, "\tat com.acme.orders.OrderService.step%d(OrderService.java:%d)\n", i%7, 10+i)
+	}
+	sb.WriteString("\t... 80 more")
+	msg := sb.String()
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	for b.Loop() {
+		Analyze(msg, "/aws/lambda/orders")
+	}
+	reportRates(b, cpu0)
 }

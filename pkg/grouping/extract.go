@@ -113,7 +113,7 @@ func stripLogPrefix(t string) string {
 	return t
 }
 
-// jsonFields are the field names read from a structured log line, by role.
+// Roles of the fields of a structured log line (see fieldRole).
 const (
 	roleNone = iota
 	roleType

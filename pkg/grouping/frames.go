@@ -96,7 +96,10 @@ func ParseJavaFrame(line string) (Frame, bool) {
 		}
 		f.File = loc
 	}
-	f.InApp = !hasAnyPrefix(name, notInAppJVM[:]) && !strings.Contains(name, "$Proxy") && !strings.Contains(name, "$$EnhancerBy") && !strings.Contains(name, "$$SpringCGLIB")
+	f.InApp = !hasAnyPrefix(name, notInAppJVM[:])
+	if f.InApp && strings.IndexByte(name, '$') >= 0 {
+		f.InApp = !strings.Contains(name, "$Proxy") && !strings.Contains(name, "$$EnhancerBy") && !strings.Contains(name, "$$SpringCGLIB")
+	}
 	return f, true
 }
 

@@ -310,6 +310,10 @@ func TestPlatformFailuresAreFixedPerKindAndFunction(t *testing.T) {
 			seen[key] = r.Fingerprint
 		}
 	}
+	// An application's own words are no platform failure.
+	if r := Analyze("ERROR Task timed out after 5 retries: upstream busy", "/aws/lambda/a"); r.Platform != "" {
+		t.Errorf("application message read as platform failure %q", r.Platform)
+	}
 	// An ordinary REPORT line is no failure.
 	r := Analyze("REPORT RequestId: 6f1c7c0e-9f0b-4a3e-8c64-1c9d2d7c0a11\tDuration: 12.12 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 64 MB", "/aws/lambda/a")
 	if r.Platform != "" {

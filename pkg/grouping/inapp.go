@@ -79,8 +79,11 @@ var notInAppDotnet = [...]string{
 }
 
 func hasAnyPrefix(s string, prefixes []string) bool {
+	if s == "" {
+		return false
+	}
 	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
+		if p[0] == s[0] && strings.HasPrefix(s, p) {
 			return true
 		}
 	}

@@ -139,6 +139,9 @@ func hasPrefixFold(s, prefix string) bool {
 // .NET compiler-generated state machines (<Run>d__5.MoveNext), JavaScript
 // "async "/"new " prefixes and anonymous functions, Ruby block prefixes.
 func normalizeFunction(fn string) string {
+	if plainName(fn) {
+		return fn
+	}
 	fn = strings.TrimSpace(fn)
 	for _, p := range [...]string{"async ", "new ", "block in ", "rescue in ", "ensure in "} {
 		fn = strings.TrimPrefix(fn, p)
@@ -234,7 +237,8 @@ func needsDigitScrub(fn string) bool {
 				return true
 			}
 		case '.':
-			if hasWordAt(fn, i+1, "func") || hasWordAt(fn, i+1, "gowrap") || hasWordAt(fn, i+1, "deferwrap") {
+			if i+1 < len(fn) && (fn[i+1] == 'f' || fn[i+1] == 'g' || fn[i+1] == 'd') &&
+				(hasWordAt(fn, i+1, "func") || hasWordAt(fn, i+1, "gowrap") || hasWordAt(fn, i+1, "deferwrap")) {
 				return true
 			}
 		case '/':
@@ -248,4 +252,27 @@ func needsDigitScrub(fn string) bool {
 
 func hasWordAt(s string, i int, w string) bool {
 	return i+len(w) < len(s) && s[i:i+len(w)] == w && isDigit(s[i+len(w)])
+}
+
+// plainName reports a function name that normalizeFunction leaves alone: no
+// spaces, no '$', '[', '<', '>', "__", '/' and no ".funcN"-like suffix.
+func plainName(fn string) bool {
+	if fn == "" {
+		return false
+	}
+	for i := 0; i < len(fn); i++ {
+		switch c := fn[i]; c {
+		case ' ', '\t', '$', '[', '<', '>', '/', '\n', '\r':
+			return false
+		case '_':
+			if i+1 < len(fn) && fn[i+1] == '_' {
+				return false
+			}
+		case '.':
+			if i+1 < len(fn) && (fn[i+1] == 'f' || fn[i+1] == 'g' || fn[i+1] == 'd') {
+				return false
+			}
+		}
+	}
+	return true
 }

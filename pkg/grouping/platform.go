@@ -29,7 +29,7 @@ func platformFailure(msg string) (kind, typ, title string) {
 	if !strings.Contains(msg, "Runtime") && !strings.Contains(msg, "REPORT") && !strings.Contains(msg, "Task timed out") {
 		return "", "", ""
 	}
-	if i := strings.Index(msg, "Task timed out after"); i >= 0 {
+	if i := strings.Index(msg, "Task timed out after "); i >= 0 && isTimeoutSeconds(msg[i+len("Task timed out after "):]) {
 		return PlatformTimeout, "Lambda.Timeout", firstLine(msg[i:])
 	}
 	if strings.Contains(msg, "INIT_REPORT") {
@@ -106,4 +106,13 @@ func functionName(logGroup string) string {
 		return rest
 	}
 	return logGroup
+}
+
+// isTimeoutSeconds reports whether s starts with the platform's "3.00 seconds".
+func isTimeoutSeconds(s string) bool {
+	i := 0
+	for i < len(s) && (isDigit(s[i]) || s[i] == '.') {
+		i++
+	}
+	return i > 0 && strings.HasPrefix(s[i:], " seconds")
 }

@@ -152,6 +152,7 @@ func parseAtStyle(text string, frame func(string) (Frame, bool), work *int) []Ex
 	headerOpen := false
 	suppressed := -1
 	preamble := "" // the first line before any header: "Failed to load: Error: boom"
+	pool := newFramePool(text)
 	for {
 		line, ok := it.next()
 		if !ok {
@@ -176,7 +177,7 @@ func parseAtStyle(text string, frame func(string) (Frame, bool), work *int) []Ex
 				}
 				e := &chain[len(chain)-1]
 				if len(e.Frames) < maxFrames {
-					e.Frames = appendFrame(e.Frames, f)
+					e.Frames = pool.add(e.Frames, f)
 				}
 				headerOpen = false
 				continue

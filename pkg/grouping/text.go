@@ -2,8 +2,9 @@ package grouping
 
 import "strings"
 
-// Work bounds: text is scanned up to maxScan bytes, each exception keeps at
-// most maxFrames frames and a chain at most maxChain exceptions.
+// Work bounds: JSON is parsed up to maxJSON bytes, text is scanned up to
+// maxScan bytes and maxLines lines per pass, each exception keeps at most
+// maxFrames frames and a chain at most maxChain exceptions.
 const (
 	maxScan   = 64 << 10
 	maxJSON   = 1 << 20
@@ -15,11 +16,10 @@ const (
 // lineIter walks the lines of a string without allocating. It counts the
 // bytes it hands out in *work so tests can assert on the work done.
 type lineIter struct {
-	s     string
-	pos   int
-	n     int
-	work  *int
-	limit int
+	s    string
+	pos  int
+	n    int
+	work *int
 }
 
 func newLines(s string, work *int) lineIter {
@@ -227,4 +227,37 @@ func appendFrame(frames []Frame, f Frame) []Frame {
 		frames = make([]Frame, 0, 16)
 	}
 	return append(frames, f)
+}
+
+// framePool hands out the frames of all exceptions of one trace from one
+// allocation sized by the trace's line count: frames of one exception are
+// contiguous lines, so each exception's Frames is a window of the pool.
+type framePool struct {
+	all []Frame
+}
+
+func newFramePool(text string) framePool {
+	if len(text) > maxScan {
+		text = text[:maxScan]
+	}
+	n := strings.Count(text, "\n") + 1
+	if n > 4*maxFrames {
+		n = 4 * maxFrames
+	}
+	return framePool{all: make([]Frame, 0, n)}
+}
+
+// add appends f to frames, which must be the last window handed out by this
+// pool (or nil to start a new one).
+func (p *framePool) add(frames []Frame, f Frame) []Frame {
+	if len(p.all) == cap(p.all) {
+		return appendFrame(frames, f)
+	}
+	if len(frames) > 0 && (cap(frames) != len(frames) || len(p.all) < len(frames) || &p.all[len(p.all)-len(frames)] != &frames[0]) {
+		// Not the pool's last window: keep the caller's own slice.
+		return appendFrame(frames, f)
+	}
+	start := len(p.all) - len(frames)
+	p.all = append(p.all, f)
+	return p.all[start:len(p.all):len(p.all)]
 }
