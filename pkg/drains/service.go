@@ -28,6 +28,13 @@ type Pepper interface {
 	Get(ctx context.Context) ([]byte, error)
 }
 
+// Refresher is a Pepper that can re-read its secret (secrets.Pepper). Authenticate calls
+// Refresh when no key matches, so a rotated pepper is picked up; the implementation bounds
+// how often it really reads.
+type Refresher interface {
+	Refresh(ctx context.Context) ([]byte, error)
+}
+
 // PepperFunc adapts a function to Pepper.
 type PepperFunc func(ctx context.Context) ([]byte, error)
 
@@ -163,26 +170,24 @@ func (s *Service) Authenticate(ctx context.Context, id, key string) (Drain, erro
 	if err != nil {
 		return Drain{}, fmt.Errorf("read pepper: %w", err)
 	}
-	got := digestBytes(pepper, key)
 	d, err := s.lookup(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		// Same comparison work as for a drain with one key, then the same answer as a wrong key.
+		// Same digest and comparison work as for a drain with one key, then the same
+		// answer as a wrong key.
+		got := digestBytes(pepper, key)
 		hmac.Equal(got, make([]byte, len(got)))
 		return Drain{}, ErrUnauthorized
 	}
 	if err != nil {
 		return Drain{}, err
 	}
-	now := s.now()
-	match := false
-	for _, k := range d.Keys {
-		want, err := hex.DecodeString(k.Digest)
-		if err != nil {
-			continue
-		}
-		ok := hmac.Equal(got, want)
-		if ok && (k.ValidUntil.IsZero() || now.Before(k.ValidUntil)) {
-			match = true
+	match := s.matches(d, pepper, key)
+	if !match && key != "" {
+		// The pepper may have been rotated since it was cached.
+		if r, ok := s.pepper.(Refresher); ok {
+			if fresh, err := r.Refresh(ctx); err == nil && !hmac.Equal(fresh, pepper) {
+				match = s.matches(d, fresh, key)
+			}
 		}
 	}
 	if key == "" || !match {
@@ -192,6 +197,24 @@ func (s *Service) Authenticate(ctx context.Context, id, key string) (Drain, erro
 		return d, ErrRevoked
 	}
 	return d, nil
+}
+
+// matches reports whether key is one of d's keys that work now, comparing every digest in
+// constant time.
+func (s *Service) matches(d Drain, pepper []byte, key string) bool {
+	got := digestBytes(pepper, key)
+	now := s.now()
+	match := false
+	for _, k := range d.Keys {
+		want, err := hex.DecodeString(k.Digest)
+		if err != nil {
+			continue
+		}
+		if hmac.Equal(got, want) && (k.ValidUntil.IsZero() || now.Before(k.ValidUntil)) {
+			match = true
+		}
+	}
+	return match
 }
 
 func (s *Service) lookup(ctx context.Context, id string) (Drain, error) {

@@ -160,3 +160,34 @@ func TestStatusCountsTheKeysThatWork(t *testing.T) {
 		t.Fatalf("active keys %d, old key valid until %v", s.ActiveKeys, s.OldKeyValidUntil)
 	}
 }
+
+// rotatingPepper serves a cached pepper until Refresh reads the rotated one.
+type rotatingPepper struct {
+	cached, current []byte
+	refreshes       int
+}
+
+func (p *rotatingPepper) Get(context.Context) ([]byte, error) { return p.cached, nil }
+func (p *rotatingPepper) Refresh(context.Context) ([]byte, error) {
+	p.refreshes++
+	p.cached = p.current
+	return p.cached, nil
+}
+
+func TestARotatedPepperIsPickedUpOnAMismatch(t *testing.T) {
+	ctx := context.Background()
+	store := drainstest.NewMemStore()
+	p := &rotatingPepper{cached: []byte("new"), current: []byte("new")}
+	d, key, err := drains.NewService(store, p, drains.Config{}).Create(ctx, "acme", "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An ingest that cached the pepper before its rotation.
+	stale := &rotatingPepper{cached: []byte("old"), current: []byte("new")}
+	if _, err := drains.NewService(store, stale, drains.Config{}).Authenticate(ctx, d.ID, key); err != nil {
+		t.Fatalf("with a stale pepper: %v, want the refreshed pepper to authenticate", err)
+	}
+	if stale.refreshes != 1 {
+		t.Fatalf("%d refreshes, want 1", stale.refreshes)
+	}
+}

@@ -1,0 +1,45 @@
+// Command grouper is the Lambda on the SQS queue: it fingerprints error-class events
+// into problems and reports the messages it could not record as batch item failures.
+// It only wires: configuration, the store, the handler.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/aient/firehose-drain/pkg/grouper"
+	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
+)
+
+// Environment variables the function reads (set by template.yaml).
+const envProblemsTable = "AIENT_PROBLEMS_TABLE"
+
+func main() {
+	log := lambdacontext.NewLogger()
+	slog.SetDefault(log)
+	g, err := setup(context.Background(), os.Getenv, log)
+	if err != nil {
+		log.Error("grouper cannot start", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(g.HandleSQS)
+}
+
+func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*grouper.Grouper, error) {
+	table := getenv(envProblemsTable)
+	if table == "" {
+		return nil, fmt.Errorf("%s is not set", envProblemsTable)
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	return grouper.New(problemsddb.New(dynamodb.NewFromConfig(cfg), table), log), nil
+}

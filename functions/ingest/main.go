@@ -1,0 +1,82 @@
+// Command ingest is the Lambda behind the Function URL that Amazon Data Firehose delivers
+// CloudWatch Logs to. It only wires: configuration, AWS clients, stores, the handler.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/aient/firehose-drain/pkg/dedup"
+	dedupddb "github.com/aient/firehose-drain/pkg/dedup/ddb"
+	"github.com/aient/firehose-drain/pkg/drains"
+	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
+	"github.com/aient/firehose-drain/pkg/ingest"
+	"github.com/aient/firehose-drain/pkg/secrets"
+	"github.com/aient/firehose-drain/pkg/sqsqueue"
+)
+
+// Environment variables the function reads (set by template.yaml).
+const (
+	envDrainsTable  = "AIENT_DRAINS_TABLE"
+	envClaimsTable  = "AIENT_CLAIMS_TABLE"
+	envQueueURL     = "AIENT_QUEUE_URL"
+	envPepperSecret = "AIENT_PEPPER_SECRET_ID"
+	envClaimLease   = "AIENT_CLAIM_LEASE" // optional Go duration, default dedup's
+)
+
+func main() {
+	log := lambdacontext.NewLogger()
+	slog.SetDefault(log)
+	h, err := setup(context.Background(), os.Getenv, log)
+	if err != nil {
+		// Fails the init phase with the reason, instead of answering Firehose wrongly.
+		log.Error("ingest cannot start", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(h)
+}
+
+func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*ingest.Handler, error) {
+	names := map[string]string{}
+	for _, k := range []string{envDrainsTable, envClaimsTable, envQueueURL, envPepperSecret} {
+		if names[k] = getenv(k); names[k] == "" {
+			return nil, fmt.Errorf("%s is not set", k)
+		}
+	}
+	var lease time.Duration
+	if v := getenv(envClaimLease); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: %w", envClaimLease, v, err)
+		}
+		lease = d
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	pepper := secrets.NewPepper(secretsmanager.NewFromConfig(cfg), names[envPepperSecret], time.Hour)
+	if _, err := pepper.Get(ctx); err != nil {
+		return nil, err
+	}
+	drainStore := drainsddb.New(db, names[envDrainsTable])
+	return ingest.New(
+		drains.NewService(drainStore, pepper, drains.Config{}),
+		drainStore,
+		dedup.New(dedupddb.New(db, names[envClaimsTable]), dedup.Config{Lease: lease}),
+		sqsqueue.New(sqs.NewFromConfig(cfg), names[envQueueURL]),
+		ingest.Config{Logger: log, Workers: runtime.GOMAXPROCS(0)},
+	), nil
+}

@@ -1,0 +1,164 @@
+// Package cli implements the aient command: the operator CLI for drains and problems,
+// `aient send`, and `aient serve`, against the embedded store or a deployed stack.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Env names the CLI reads. Flags win over them.
+const (
+	EnvData         = "AIENT_DATA"
+	EnvBackend      = "AIENT_BACKEND"
+	EnvEndpointBase = "AIENT_ENDPOINT_BASE"
+	EnvDrainsTable  = "AIENT_DRAINS_TABLE"
+	EnvProblemTable = "AIENT_PROBLEMS_TABLE"
+	EnvPepperSecret = "AIENT_PEPPER_SECRET_ID"
+)
+
+const usage = `aient — firehose-drain's CLI and local server
+
+  aient serve [--listen 127.0.0.1:8080] [--data ./.aient]
+  aient drains create --org O --env E [--json]
+  aient drains rotate ID [--grace 1h] [--json]
+  aient drains revoke ID
+  aient drains list [--json]
+  aient drains status ID [--json]
+  aient problems list [--org O --env E] [--json]
+  aient problems show ID [--json]
+  aient send --endpoint URL --key KEY FILE...
+
+Every command takes --data DIR (default ./.aient, env AIENT_DATA) for the embedded store.
+Against a deployed stack: --backend aws (env AIENT_BACKEND) with the stack's names in
+--drains-table, --problems-table, --pepper-secret, --endpoint-base (env AIENT_DRAINS_TABLE,
+AIENT_PROBLEMS_TABLE, AIENT_PEPPER_SECRET_ID, AIENT_ENDPOINT_BASE).
+`
+
+// Run runs the aient command with args (without the program name) and returns the exit code.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	err := run(ctx, args, getenv, stdout, stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "aient: %v\n\n%s", err, usage)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "aient: %v\n", err)
+		return 1
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func usageError(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError("a command is required")
+	}
+	c := &command{getenv: getenv, stdout: stdout, stderr: stderr}
+	switch args[0] {
+	case "serve":
+		return c.serve(ctx, args[1:])
+	case "drains":
+		if len(args) < 2 {
+			return usageError("drains needs a subcommand: create, rotate, revoke, list, status")
+		}
+		switch args[1] {
+		case "create":
+			return c.drainsCreate(ctx, args[2:])
+		case "rotate":
+			return c.drainsRotate(ctx, args[2:])
+		case "revoke":
+			return c.drainsRevoke(ctx, args[2:])
+		case "list":
+			return c.drainsList(ctx, args[2:])
+		case "status":
+			return c.drainsStatus(ctx, args[2:])
+		}
+		return usageError("unknown drains subcommand %q", args[1])
+	case "problems":
+		if len(args) < 2 {
+			return usageError("problems needs a subcommand: list, show")
+		}
+		switch args[1] {
+		case "list":
+			return c.problemsList(ctx, args[2:])
+		case "show":
+			return c.problemsShow(ctx, args[2:])
+		}
+		return usageError("unknown problems subcommand %q", args[1])
+	case "send":
+		return c.send(ctx, args[1:])
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageError("unknown command %q", args[0])
+}
+
+type command struct {
+	getenv         func(string) string
+	stdout, stderr io.Writer
+}
+
+// flags is a FlagSet with the options every store-backed command takes.
+type flags struct {
+	*flag.FlagSet
+	backendOpts
+	json bool
+}
+
+func (c *command) newFlags(name string, withJSON bool) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	f := &flags{FlagSet: fs}
+	f.backendOpts.register(fs, c.getenv)
+	if withJSON {
+		fs.BoolVar(&f.json, "json", false, "print stable JSON")
+	}
+	return f
+}
+
+// parse parses args, allowing flags after positional arguments (`drains rotate ID --grace 1h`).
+func (f *flags) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := f.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		args = f.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func (c *command) printJSON(v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func oneArg(pos []string, what string) (string, error) {
+	if len(pos) != 1 || strings.TrimSpace(pos[0]) == "" {
+		return "", usageError("exactly one %s is required", what)
+	}
+	return pos[0], nil
+}

@@ -1,0 +1,175 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aient/firehose-drain/internal/cli"
+	"github.com/aient/firehose-drain/internal/conformance"
+	"github.com/aient/firehose-drain/pkg/drains"
+	"github.com/aient/firehose-drain/pkg/embedded"
+	"github.com/aient/firehose-drain/pkg/localserver"
+)
+
+// aient runs the CLI in-process against data dir dir and returns its exit code and output.
+func aient(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env := map[string]string{cli.EnvData: dir}
+	code := cli.Run(context.Background(), args, func(k string) string { return env[k] }, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func mustJSON[T any](t *testing.T, s string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("output is not the documented JSON: %v\n%s", err, s)
+	}
+	return v
+}
+
+func TestDrainLifecycleThroughTheCLI(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := aient(t, dir, "drains", "create", "--org", "acme", "--env", "prod", "--json")
+	if code != 0 {
+		t.Fatalf("create exit %d: %s", code, errOut)
+	}
+	created := mustJSON[cli.Created](t, out)
+	if created.AccessKey == "" || !strings.HasSuffix(created.Endpoint, "/aws/firehose/"+created.ID) || created.Org != "acme" {
+		t.Fatalf("create printed %+v", created)
+	}
+
+	code, out, _ = aient(t, dir, "drains", "status", created.ID, "--json")
+	st := mustJSON[drains.Status](t, out)
+	if code != 0 || st.Status != drains.StatusNoData || st.ActiveKeys != 1 {
+		t.Fatalf("status of a new drain: exit %d %+v", code, st)
+	}
+
+	code, out, _ = aient(t, dir, "drains", "rotate", created.ID, "--grace", "1h", "--json")
+	rotated := mustJSON[cli.Created](t, out)
+	if code != 0 || rotated.AccessKey == created.AccessKey || rotated.OldKeyValidUntil.IsZero() {
+		t.Fatalf("rotate: exit %d %+v", code, rotated)
+	}
+	_, out, _ = aient(t, dir, "drains", "status", created.ID, "--json")
+	if st := mustJSON[drains.Status](t, out); st.ActiveKeys != 2 {
+		t.Fatalf("within the grace period %d keys work, want 2", st.ActiveKeys)
+	}
+
+	if code, out, _ = aient(t, dir, "drains", "revoke", created.ID); code != 0 || !strings.Contains(out, "revoked") {
+		t.Fatalf("revoke: exit %d %q", code, out)
+	}
+	_, out, _ = aient(t, dir, "drains", "list", "--json")
+	list := mustJSON[[]drains.Status](t, out)
+	if len(list) != 1 || list[0].Status != drains.StatusRevoked {
+		t.Fatalf("list after revoke: %+v", list)
+	}
+	if code, _, errOut = aient(t, dir, "drains", "rotate", created.ID); code == 0 || !strings.Contains(errOut, "revoked") {
+		t.Fatalf("rotating a revoked drain: exit %d %q", code, errOut)
+	}
+
+	// The text forms a person reads.
+	_, out, _ = aient(t, dir, "drains", "status", created.ID)
+	for _, want := range []string{"Status", "Revoked", "Endpoint", "Events received"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("drains status text lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{},
+		{"nonsense"},
+		{"drains"},
+		{"drains", "create", "--org", "acme"},
+		{"drains", "rotate"},
+		{"drains", "status", "a", "b"},
+		{"problems", "list", "--org", "acme"},
+		{"send", "--key", "k"},
+		{"drains", "list", "--backend", "aws"},
+	} {
+		if code, _, errOut := aient(t, dir, args...); code != 2 || errOut == "" {
+			t.Errorf("aient %v: exit %d, stderr %q; want 2 with a usage message", args, code, errOut)
+		}
+	}
+	if code, _, errOut := aient(t, dir, "drains", "status", "drn_nosuch"); code != 1 || !strings.Contains(errOut, "not found") {
+		t.Errorf("status of an unknown drain: exit %d %q", code, errOut)
+	}
+}
+
+// The CLI works on the data dir while the local server runs on it, and `aient send`
+// delivers Firehose bodies and events/ files.
+func TestSendWhileTheServerRuns(t *testing.T) {
+	dir := t.TempDir()
+	st, err := embedded.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv := localserver.New(st, localserver.Config{})
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+
+	code, out, errOut := aient(t, dir, "drains", "create", "--org", "acme", "--env", "prod", "--json", "--endpoint-base", hs.URL)
+	if code != 0 {
+		t.Fatalf("create while the server runs: %d %s", code, errOut)
+	}
+	c := mustJSON[cli.Created](t, out)
+	files := []string{
+		filepath.Join(conformance.Dir(), "firehose/alloy/cw_logs_mixed.json"),
+		filepath.Join(conformance.Dir(), "firehose/vector/guide_request_body.json"),
+	}
+	code, out, errOut = aient(t, dir, append([]string{"send", "--endpoint", c.Endpoint, "--key", c.AccessKey}, files...)...)
+	if code != 0 || strings.Count(out, ": 200 ") != 2 {
+		t.Fatalf("send: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = aient(t, dir, "send", "--endpoint", c.Endpoint, "--key", "fhd_wrong", files[0])
+	if code != 1 || !strings.Contains(out, ": 401 ") {
+		t.Fatalf("send with a wrong key: exit %d %s", code, out)
+	}
+
+	_, out, _ = aient(t, dir, "drains", "status", c.ID, "--json")
+	s := mustJSON[drains.Status](t, out)
+	if s.Status != drains.StatusReceiving || s.Counters.Events != 15 || s.LastControlAt.IsZero() || s.LastAuthError == nil || s.Alert != drains.AlertAuth {
+		t.Fatalf("status after the deliveries: %+v", s)
+	}
+	if time.Since(s.LastReceivedAt) > time.Minute {
+		t.Errorf("last received %v", s.LastReceivedAt)
+	}
+}
+
+// The access key is shown once and never stored: search every file of the data dir.
+func TestTheKeyIsNeverStored(t *testing.T) {
+	dir := t.TempDir()
+	_, out, _ := aient(t, dir, "drains", "create", "--org", "acme", "--env", "prod", "--json")
+	c := mustJSON[cli.Created](t, out)
+	_, out, _ = aient(t, dir, "drains", "rotate", c.ID, "--grace", "1h", "--json")
+	r := mustJSON[cli.Created](t, out)
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, k := range []string{c.AccessKey, r.AccessKey} {
+			if bytes.Contains(b, []byte(k)) || bytes.Contains(b, []byte(strings.TrimPrefix(k, drains.KeyPrefix))) {
+				t.Errorf("%s holds an access key", p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

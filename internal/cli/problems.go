@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aient/firehose-drain/pkg/problems"
+)
+
+func (c *command) problemsList(ctx context.Context, args []string) error {
+	f := c.newFlags("problems list", true)
+	org := f.String("org", "", "only this organisation's problems (with --env)")
+	env := f.String("env", "", "only this environment's problems (with --org)")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("problems list takes no arguments")
+	}
+	if (*org == "") != (*env == "") {
+		return usageError("--org and --env go together")
+	}
+	b, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	list, err := b.problems.List(ctx, *org, *env)
+	if err != nil {
+		return fmt.Errorf("list problems: %w", err)
+	}
+	if f.json {
+		if list == nil {
+			list = []problems.Problem{}
+		}
+		return c.printJSON(list)
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(c.stdout, "No problems yet.")
+		return nil
+	}
+	now := time.Now()
+	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tCOUNT\tLAST SEEN\tLEVEL\tTITLE")
+	for _, p := range list {
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", p.ID, p.Count, ago(p.LastSeen, now), p.Level, oneLine(p.Title, 100))
+	}
+	return w.Flush()
+}
+
+func (c *command) problemsShow(ctx context.Context, args []string) error {
+	f := c.newFlags("problems show", true)
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	id, err := oneArg(pos, "problem id")
+	if err != nil {
+		return err
+	}
+	b, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	p, err := b.problems.Get(ctx, id)
+	if err != nil {
+		return fmt.Errorf("problem %s: %w", id, err)
+	}
+	if f.json {
+		return c.printJSON(p)
+	}
+	now := time.Now()
+	fmt.Fprintf(c.stdout, "%s\n\n", p.Title)
+	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "Problem\t%s (org %s, env %s)\n", p.ID, p.Org, p.Env)
+	fmt.Fprintf(w, "Culprit\t%s\n", dash(p.Culprit))
+	fmt.Fprintf(w, "Level\t%s\n", p.Level)
+	fmt.Fprintf(w, "Count\t%d\n", p.Count)
+	fmt.Fprintf(w, "First seen\t%s\n", ago(p.FirstSeen, now))
+	fmt.Fprintf(w, "Last seen\t%s\n", ago(p.LastSeen, now))
+	fmt.Fprintf(w, "Log groups\t%s\n", strings.Join(p.LogGroups, ", "))
+	fmt.Fprintf(w, "Fingerprint\t%s\n", p.Fingerprint)
+	s := p.Sample
+	fmt.Fprintf(w, "Sample event\t%s / %s / %s at %s\n", s.LogGroup, s.LogStream, s.EventID, time.UnixMilli(s.Timestamp).UTC().Format(time.RFC3339Nano))
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if len(s.Frames) > 0 {
+		fmt.Fprintln(c.stdout, "\nStack (in-app frames marked *):")
+		for _, fr := range s.Frames {
+			mark := " "
+			if fr.InApp {
+				mark = "*"
+			}
+			fmt.Fprintf(c.stdout, "  %s %s\n", mark, frameText(fr))
+		}
+	}
+	fmt.Fprintf(c.stdout, "\nSample message:\n%s\n", s.Message)
+	return nil
+}
+
+func frameText(f problems.Frame) string {
+	where := f.File
+	if where == "" {
+		where = f.Module
+	}
+	if f.Line > 0 {
+		where = fmt.Sprintf("%s:%d", where, f.Line)
+	}
+	if f.Function == "" {
+		return where
+	}
+	if where == "" {
+		return f.Function
+	}
+	return f.Function + " (" + where + ")"
+}
+
+func oneLine(s string, n int) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
