@@ -77,8 +77,8 @@ func TestSetupServesADeliveryFromItsEnvironment(t *testing.T) {
 	}
 	ev, _ := json.Marshal(map[string]any{
 		"version": "2.0", "rawPath": "/aws/firehose/" + d.ID,
-		"body": string(fht.Body("req-1", fht.Record("/aws/lambda/pay", "s", fht.ErrorEvent(1)))),
-		"headers": map[string]string{"x-amz-firehose-request-id": "req-1", "x-amz-firehose-access-key": key},
+		"body":           string(fht.Body("req-1", fht.Record("/aws/lambda/pay", "s", fht.ErrorEvent(1)))),
+		"headers":        map[string]string{"x-amz-firehose-request-id": "req-1", "x-amz-firehose-access-key": key},
 		"requestContext": map[string]any{"http": map[string]string{"method": "POST"}},
 	})
 	out, err := h.Invoke(ctx, ev)
