@@ -14,7 +14,7 @@ const maxWork = maxJSON + 48*maxScan
 
 func checkResult(t *testing.T, msg string, r Result) {
 	t.Helper()
-	if !strings.HasPrefix(r.Fingerprint, "v"+Version+":") || len(r.Fingerprint) != 35 {
+	if !strings.HasPrefix(r.Fingerprint, "v"+Version+":") || len(r.Fingerprint) != len(fingerprintPrefix)+32 {
 		t.Fatalf("malformed fingerprint %q", r.Fingerprint)
 	}
 	if !utf8.ValidString(r.Title) {

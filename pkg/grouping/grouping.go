@@ -106,11 +106,18 @@ func analyze(message, logGroup string, work *int) Result {
 	return r
 }
 
+// fingerprintPrefix starts every fingerprint.
+const fingerprintPrefix = "v" + Version + ":"
+
+// digest hashes the version and b into a fingerprint.
 func digest(b []byte) string {
-	sum := sha256.Sum256(b)
-	var out [3 + 32]byte
-	copy(out[:], "v"+Version+":")
-	hex.Encode(out[3:], sum[:16])
+	h := sha256.New()
+	h.Write([]byte(fingerprintPrefix))
+	h.Write(b)
+	var sum [sha256.Size]byte
+	var out [len(fingerprintPrefix) + 32]byte
+	copy(out[:], fingerprintPrefix)
+	hex.Encode(out[len(fingerprintPrefix):], h.Sum(sum[:0])[:16])
 	return string(out[:])
 }
 
@@ -132,7 +139,8 @@ func primaryFrames(chain []Exception) []Frame {
 	return nil
 }
 
-// genericTypes say little about the bug: their message is hashed too.
+// genericType reports exception types that say little about the bug; their
+// message is hashed too.
 func genericType(t string) bool {
 	switch t {
 	case "panic", "fatal error", "Error", "Exception", "errorString", "*errors.errorString",

@@ -57,7 +57,7 @@ func checkGroups(t *testing.T, entries []corpusEntry) {
 	firstID := map[string]string{} // hint -> id that set it
 	for _, e := range entries {
 		r := Analyze(e.Message, e.LogGroup)
-		if !strings.HasPrefix(r.Fingerprint, "v"+Version+":") || len(r.Fingerprint) != 35 {
+		if !strings.HasPrefix(r.Fingerprint, "v"+Version+":") || len(r.Fingerprint) != len(fingerprintPrefix)+32 {
 			t.Errorf("%s: malformed fingerprint %q", e.ID, r.Fingerprint)
 		}
 		if fp, ok := byHint[e.GroupHint]; ok {
