@@ -268,3 +268,17 @@ func TestChainOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestChainFramesAreIndependent: the frames of one exception can be appended
+// to without touching another's (they share one allocation).
+func TestChainFramesAreIndependent(t *testing.T) {
+	r := Analyze("java.lang.RuntimeException: outer\n\tat com.a.B.c(B.java:1)\n\tat com.a.B.d(B.java:2)\nCaused by: java.io.IOException: inner\n\tat com.a.D.e(D.java:3)", "")
+	if len(r.Chain) != 2 {
+		t.Fatalf("chain of %d", len(r.Chain))
+	}
+	outer := append(r.Chain[0].Frames, Frame{Function: "appended"})
+	_ = outer
+	if got := r.Chain[1].Frames[0].Function; got != "com.a.D.e" {
+		t.Fatalf("inner exception's first frame became %q", got)
+	}
+}
