@@ -422,3 +422,39 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodePayload reaches the tokenizer directly: the fuzzed bytes are the record's
+// decompressed payload, sent plain or gzip-compressed.
+func FuzzDecodePayload(f *testing.F) {
+	for _, dir := range []string{"otel", "decoded"} {
+		files, _ := filepath.Glob(filepath.Join(fixtures, dir, "*"))
+		for _, file := range files {
+			p, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(p, false)
+			f.Add(asErrors(p), true)
+		}
+	}
+	f.Add([]byte(`{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","timestamp":1,"message":"ERROR \ud83d\ude00\n\tat x"}]}`), false)
+	d := NewDecoder(Limits{MaxRecordInflated: 1 << 20, MaxRequestInflated: 2 << 20})
+	f.Fuzz(func(t *testing.T, payload []byte, compress bool) {
+		data := payload
+		if compress {
+			data = gz(t, payload)
+		}
+		r := d.DecodeRecords(context.Background(), [][]byte{b64(data)}, &Stamp{Drain: "d"}, 1)[0]
+		if r.Err != nil && r.Err.Reason == "internal decoder error" {
+			t.Fatalf("decoder panicked: %v", r.Err)
+		}
+		if len(r.Errors) > r.Events {
+			t.Fatalf("%d error events out of %d events", len(r.Errors), r.Events)
+		}
+		for _, e := range r.Errors {
+			if !e.Level.IsErrorClass() || e.Drain != "d" {
+				t.Fatalf("kept a non-error or unstamped event: %+v", e)
+			}
+		}
+	})
+}
