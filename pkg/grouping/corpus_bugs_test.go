@@ -168,6 +168,18 @@ var corpusBugs = []corpusBug{
 	{hint: "go-sigquit-dump-runtime-only", runtime: "go container, SIGQUIT goroutine dump", text: true,
 		tmpl: `SIGQUIT: quit\nPC={HEX} m=0 sigcode=0\n\ngoroutine 0 gp={HEX} m=0 mp={HEX} [idle]:\nruntime.futex({HEX}, 0x80, 0x0, 0x0, 0x0, 0x0)\n\t/usr/local/go/src/runtime/sys_linux_amd64.s:557 +0x21\nruntime.futexsleep({HEX}, 0x0, 0xffffffffffffffff)\n\t/usr/local/go/src/runtime/os_linux.go:69 +0x30\n\ngoroutine {GID} [select]:\nmain.worker()\n\t/app/main.go:{L} +0x8d`},
 
+	// ---- Flattened field names: ECS and OpenTelemetry ----
+	{hint: "java-Shipments.book-ecs-json", runtime: "java container, ECS logging (flattened error.* fields)",
+		tmpl: `{"@timestamp":"{TS}","log.level":"ERROR","message":"booking failed","ecs.version":"1.2.0","service.name":"shipping","process.thread.name":"worker-{N}","log.logger":"com.acme.shipping.Shipments","error.type":"com.acme.shipping.CarrierRejectedException","error.message":"carrier rejected shipment {ID}","error.stack_trace":"com.acme.shipping.CarrierRejectedException: carrier rejected shipment {ID}\n\tat com.acme.shipping.Shipments.book(Shipments.java:{L})\n\tat com.acme.shipping.Worker.run(Worker.java:{L})\n\tat java.base/java.lang.Thread.run(Thread.java:1583)\n"}`},
+	{hint: "py-export-otel-exception-fields", runtime: "python container, OpenTelemetry log record (exception.* attributes)",
+		tmpl: `{"body":"export failed","severity_text":"ERROR","attributes":{"exception.type":"PermissionError"},"exception.type":"PermissionError","exception.message":"[Errno 13] Permission denied: '/data/out-{ID}.csv'","exception.stacktrace":"Traceback (most recent call last):\n  File \"/srv/exporter/export.py\", line {L}, in export\n    with open(path, \"w\") as fh:\nPermissionError: [Errno 13] Permission denied: '/data/out-{ID}.csv'","trace_id":"{DEP}"}`},
+
+	// ---- Go errors returned (not panics) from aws-lambda-go: no stack ----
+	{hint: "go-errorString-order-not-found", runtime: "provided.al2023, returned error", n: 3,
+		tmpl: `{"errorMessage":"order {ID} not found","errorType":"errorString"}`},
+	{hint: "go-wrapError-fetch-order", runtime: "provided.al2023, returned wrapped error (near-miss: other message)",
+		tmpl: `{"errorMessage":"fetch order {ID}: dial tcp {IP}:5432: connect: connection refused","errorType":"wrapError"}`},
+
 	// ---- Plain text, no type, no stack ----
 	{hint: "text-db-connect-failed", runtime: "any, plain text", text: true,
 		tmpl: `{TS}\t{REQ}\tERROR\tcould not connect to database at {IP}:5432 after {N} attempts (request {UUID})`},
