@@ -70,7 +70,6 @@ func deployOnMoto(t *testing.T) stack {
 			"AIENT_PROBLEMS_TABLE":   problemsTable,
 			"AIENT_QUEUE_URL":        aws.ToString(q.QueueUrl),
 			"AIENT_PEPPER_SECRET_ID": aws.ToString(sec.ARN),
-			"AIENT_LOG_LEVEL":        "debug",
 			"AWS_ENDPOINT_URL":       m.Endpoint,
 			"AWS_ACCESS_KEY_ID":      "testing",
 			"AWS_SECRET_ACCESS_KEY":  "testing",

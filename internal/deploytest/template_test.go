@@ -330,7 +330,7 @@ func TestSAMTransform(t *testing.T) {
 			}
 			for name := range vars {
 				if !slices.Contains(names, name) {
-					t.Logf("note: %s sets %s, which the function does not read", fn, name)
+					t.Errorf("%s sets %s, which the function does not read", fn, name)
 				}
 			}
 		}
@@ -407,18 +407,8 @@ func envValues() map[string]any {
 		"AIENT_PROBLEMS_TABLE":   ref("ProblemsTable"),
 		"AIENT_QUEUE_URL":        ref("EventQueue"),
 		"AIENT_PEPPER_SECRET_ID": ref("PepperSecret"),
-		"AIENT_LOG_LEVEL":        ref("LogLevel"),
 		// Optional: unset unless the ClaimLease parameter is given, so the code's default holds.
 		"AIENT_CLAIM_LEASE": map[string]any{"Fn::If": []any{"HasClaimLease", ref("ClaimLease"), ref("AWS::NoValue")}},
-	}
-}
-
-// fallbackEnv is what each function reads per the design, used until its source exists.
-func fallbackEnv() map[string][]string {
-	return map[string][]string{
-		"IngestFunction": {"AIENT_CLAIMS_TABLE", "AIENT_CLAIM_LEASE", "AIENT_DRAINS_TABLE", "AIENT_LOG_LEVEL",
-			"AIENT_PEPPER_SECRET_ID", "AIENT_PROBLEMS_TABLE", "AIENT_QUEUE_URL"},
-		"GrouperFunction": {"AIENT_CLAIMS_TABLE", "AIENT_DRAINS_TABLE", "AIENT_LOG_LEVEL", "AIENT_PROBLEMS_TABLE"},
 	}
 }
 
@@ -429,19 +419,18 @@ func notLambdaEnv() []string {
 }
 
 // envNamesRead lists the AIENT_* variables that the function's Go source reads: the string
-// literals in the non-test files of every package of this module it is built from. Until
-// functions/<name> exists it returns the design's list.
+// literals in the non-test files of every package of this module it is built from.
 func envNamesRead(t *testing.T, root, fn string) (names []string, from string) {
 	t.Helper()
 	pkg := "./functions/" + strings.ToLower(strings.TrimSuffix(fn, "Function"))
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		return fallbackEnv()[fn], "the design's list: no go command"
+		t.Fatalf("no go command to list %s: %v", pkg, err)
 	}
 	out, stderr, err := tryRunIn(root, goBin, "list", "-e", "-tags", "lambda.norpc", "-deps",
 		"-f", `{{if not .Standard}}{{.Dir}}{{range .GoFiles}} {{.}}{{end}}{{end}}`, pkg)
 	if err != nil {
-		return fallbackEnv()[fn], fmt.Sprintf("the design's list: go list %s: %v %s", pkg, err, strings.TrimSpace(string(stderr)))
+		t.Fatalf("go list %s: %v %s", pkg, err, strings.TrimSpace(string(stderr)))
 	}
 	seen := map[string]bool{}
 	for _, line := range strings.Split(string(out), "\n") {
@@ -462,7 +451,7 @@ func envNamesRead(t *testing.T, root, fn string) (names []string, from string) {
 		}
 	}
 	if len(seen) == 0 {
-		return fallbackEnv()[fn], "the design's list: " + pkg + " reads no AIENT_ variable yet"
+		t.Fatalf("%s reads no AIENT_ variable: the source scan is broken", pkg)
 	}
 	for n := range seen {
 		names = append(names, n)
