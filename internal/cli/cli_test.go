@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -172,4 +175,117 @@ func TestTheKeyIsNeverStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The drain lifecycle of issue 4 on the embedded store, through the CLI and the local
+// server: receiving, rotation with grace, a bad-key flood, revocation, and the key never in
+// a log line. The server's clock is the test's, so the grace period passes without sleeping.
+func TestDrainLifecycleOnTheLocalServer(t *testing.T) {
+	dir := t.TempDir()
+	st, err := embedded.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	var logs syncBuffer
+	srv := localserver.New(st, localserver.Config{Now: clock, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+
+	_, out, _ := aient(t, dir, "drains", "create", "--org", "acme", "--env", "prod", "--json", "--endpoint-base", hs.URL)
+	c := mustJSON[cli.Created](t, out)
+	file := filepath.Join(conformance.Dir(), "firehose/alloy/cw_logs_with_only_data_messages.json")
+	send := func(key string) string {
+		t.Helper()
+		_, out, _ := aient(t, dir, "send", "--endpoint", c.Endpoint, "--key", key, file)
+		return out
+	}
+	status := func() drains.Status {
+		t.Helper()
+		_, out, _ := aient(t, dir, "drains", "status", c.ID, "--json")
+		return mustJSON[drains.Status](t, out)
+	}
+	if out := send(c.AccessKey); !strings.Contains(out, ": 200 ") {
+		t.Fatalf("first delivery: %s", out)
+	}
+	if s := status(); s.Status != drains.StatusReceiving {
+		t.Fatalf("after a delivery the drain is %q", s.Status)
+	}
+
+	_, out, _ = aient(t, dir, "drains", "rotate", c.ID, "--grace", "1h", "--json")
+	r := mustJSON[cli.Created](t, out)
+	advance(3 * time.Second) // past the server's drain cache
+	for name, k := range map[string]string{"old": c.AccessKey, "new": r.AccessKey} {
+		if out := send(k); !strings.Contains(out, ": 200 ") {
+			t.Errorf("within the grace period the %s key: %s", name, out)
+		}
+	}
+	advance(time.Hour)
+	if out := send(c.AccessKey); !strings.Contains(out, ": 401 ") {
+		t.Errorf("after the grace period the old key: %s", out)
+	}
+	if out := send(r.AccessKey); !strings.Contains(out, ": 200 ") {
+		t.Errorf("after the grace period the new key: %s", out)
+	}
+
+	// A flood of bad keys writes the auth failure once a minute at most.
+	advance(2 * time.Minute)
+	first := clock()
+	body, _ := os.ReadFile(file)
+	for i := 0; i < 1000; i++ {
+		advance(30 * time.Millisecond)
+		req, _ := http.NewRequest(http.MethodPost, c.Endpoint, bytes.NewReader(body))
+		req.Header.Set("X-Amz-Firehose-Access-Key", "fhd_guess")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Fatalf("bad key answered %d", resp.StatusCode)
+		}
+	}
+	s := status()
+	if s.Alert != drains.AlertAuth || s.LastAuthError == nil || !s.LastAuthError.At.Equal(first.Add(30*time.Millisecond).Truncate(time.Millisecond)) {
+		t.Fatalf("after a 30 s flood the last auth error is %+v, want the first one's only (first at %v)", s.LastAuthError, first)
+	}
+
+	if code, _, _ := aient(t, dir, "drains", "revoke", c.ID); code != 0 {
+		t.Fatal("revoke failed")
+	}
+	advance(3 * time.Second)
+	if out := send(r.AccessKey); !strings.Contains(out, ": 403 ") {
+		t.Errorf("after revoke: %s", out)
+	}
+
+	lines := logs.String()
+	if !strings.Contains(lines, "firehose delivery") {
+		t.Fatal("no server log lines captured: the leak check proves nothing")
+	}
+	for _, k := range []string{c.AccessKey, r.AccessKey} {
+		if strings.Contains(lines, strings.TrimPrefix(k, drains.KeyPrefix)) {
+			t.Error("a server log line holds an access key")
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

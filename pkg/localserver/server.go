@@ -31,7 +31,7 @@ type Config struct {
 	MaxAttempts int
 	// Visibility is how long a received event is leased to the grouper. Default 30s.
 	Visibility time.Duration
-	// Now is the clock of the pages. Default time.Now.
+	// Now is the server's clock (ingest, drains, pages). Default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -63,12 +63,12 @@ func New(st *embedded.Store, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	svc := drains.NewService(st.Drains(), drains.PepperFunc(st.Pepper), drains.Config{})
-	claims := dedup.New(st.Claims(), dedup.Config{})
+	svc := drains.NewService(st.Drains(), drains.PepperFunc(st.Pepper), drains.Config{Now: cfg.Now})
+	claims := dedup.New(st.Claims(), dedup.Config{Now: cfg.Now})
 	s := &Server{
 		store:   st,
 		drains:  svc,
-		ingest:  ingest.New(svc, st.Drains(), claims, st.Queue(), ingest.Config{Logger: cfg.Logger}),
+		ingest:  ingest.New(svc, st.Drains(), claims, st.Queue(), ingest.Config{Logger: cfg.Logger, Now: cfg.Now}),
 		grouper: grouper.New(st.Problems(), cfg.Logger),
 		cfg:     cfg,
 	}
@@ -95,7 +95,7 @@ func (s *Server) Handler() http.Handler {
 }
 
 // RunGrouper groups queued events until ctx ends: each is recorded, then acknowledged;
-// one that fails is retried after its visibility and, after MaxAttempts, dead-lettered.
+// one that fails is retried after a backoff and, after MaxAttempts, dead-lettered.
 func (s *Server) RunGrouper(ctx context.Context) error {
 	for {
 		n, err := s.GroupOnce(ctx, 50)
