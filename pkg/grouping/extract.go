@@ -360,7 +360,7 @@ func objectFrame(o *jvalue) (Frame, bool) {
 	case class != "":
 		f.Function = normalizeFunction(class + "." + method)
 		f.Module = class
-		f.InApp = !hasAnyPrefix(class, notInAppJVM[:]) && !hasAnyPrefix(class, notInAppDotnet[:])
+		f.InApp = !isJVMLibrary(class) && !isDotnetLibrary(class)
 	default:
 		f.Function = method
 		f.InApp = f.File != "" && !isLibraryPath(f.File)

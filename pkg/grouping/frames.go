@@ -69,14 +69,21 @@ func ParseJavaFrame(line string) (Frame, bool) {
 		return Frame{}, false
 	}
 	name, loc := t[:open], t[open+1:open+closeP]
-	if strings.ContainsAny(name, " \t") {
+	if strings.IndexByte(name, ' ') >= 0 || strings.IndexByte(name, '\t') >= 0 {
 		return Frame{}, false
 	}
 	// Hidden-class addresses first ("$$Lambda$12/0x0000000800c4b440"), then
 	// the module or class-loader prefix: "java.base/java.lang.Thread.run", "app//com.x.Y.z".
-	name = normalizeFunction(name)
-	if i := strings.LastIndexByte(name, '/'); i >= 0 {
-		name = name[i+1:]
+	// JVM names only need normalizing for '$' (lambdas, anonymous and
+	// generated classes) and '/' (modules, hidden-class addresses).
+	slash := strings.IndexByte(name, '/')
+	if slash >= 0 || strings.IndexByte(name, '$') >= 0 {
+		name = normalizeFunction(name)
+		if slash >= 0 {
+			if i := strings.LastIndexByte(name, '/'); i >= 0 {
+				name = name[i+1:]
+			}
+		}
 	}
 	if strings.IndexByte(name, '.') < 0 {
 		return Frame{}, false
@@ -96,7 +103,7 @@ func ParseJavaFrame(line string) (Frame, bool) {
 		}
 		f.File = loc
 	}
-	f.InApp = !hasAnyPrefix(name, notInAppJVM[:])
+	f.InApp = !isJVMLibrary(name)
 	if f.InApp && strings.IndexByte(name, '$') >= 0 {
 		f.InApp = !strings.Contains(name, "$Proxy") && !strings.Contains(name, "$$EnhancerBy") && !strings.Contains(name, "$$SpringCGLIB")
 	}
@@ -140,7 +147,7 @@ func ParseDotnetFrame(line string) (Frame, bool) {
 	if i := strings.LastIndexByte(name, '.'); i > 0 {
 		f.Module = name[:i]
 	}
-	f.InApp = !hasAnyPrefix(name, notInAppDotnet[:]) && !isLibraryPath(f.File)
+	f.InApp = !isDotnetLibrary(name) && !isLibraryPath(f.File)
 	return f, true
 }
 

@@ -221,12 +221,22 @@ func TestInAppByLanguage(t *testing.T) {
 		}
 	}
 	for _, class := range []string{"java.util.Optional.ifPresent", "javax.servlet.http.HttpServlet.service", "jdk.internal.reflect.X.y", "sun.nio.ch.Net.connect", "org.springframework.A.b", "org.mortbay.jetty.Server.handle", "org.apache.catalina.A.b", "com.amazonaws.services.lambda.runtime.X.y"} {
-		if !hasAnyPrefix(class, notInAppJVM[:]) {
+		if !isJVMLibrary(class) {
 			t.Errorf("JVM %s should not be in-app", class)
 		}
 	}
+	for _, class := range []string{"com.acme.orders.OrderService.validate", "org.acme.Foo.bar", "io.acme.Baz.qux", "javaapp.Main.main", "Main.main"} {
+		if isJVMLibrary(class) {
+			t.Errorf("JVM %s should be in-app", class)
+		}
+	}
+	for _, m := range []string{"Shop.Api.Catalog.Load", "Orders.Function.FunctionHandler", "SystemTools.X.Y"} {
+		if isDotnetLibrary(m) {
+			t.Errorf(".NET %s should be in-app", m)
+		}
+	}
 	for _, m := range []string{"System.Linq.Enumerable.First", "Microsoft.AspNetCore.Mvc.X.Y", "Amazon.Lambda.RuntimeSupport.LambdaBootstrap.InvokeOnceAsync"} {
-		if !hasAnyPrefix(m, notInAppDotnet[:]) {
+		if !isDotnetLibrary(m) {
 			t.Errorf(".NET %s should not be in-app", m)
 		}
 	}

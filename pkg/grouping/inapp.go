@@ -63,29 +63,61 @@ func isLibraryPath(p string) bool {
 	return false
 }
 
-// Qualified-name prefixes of the JVM and .NET platforms and common libraries.
-var notInAppJVM = [...]string{
-	"java.", "javax.", "jdk.", "sun.", "com.sun.", "jakarta.", "kotlin.", "kotlinx.", "scala.", "groovy.",
-	"org.springframework.", "org.mortbay.", "org.apache.", "org.eclipse.", "org.hibernate.",
-	"org.junit.", "org.slf4j.", "ch.qos.", "io.netty.", "io.micronaut.", "io.quarkus.", "io.vertx.",
-	"reactor.", "com.fasterxml.", "com.google.", "com.zaxxer.", "okhttp3.", "retrofit2.",
-	"com.amazonaws.", "software.amazon.", "lambdainternal.",
-}
-
-var notInAppDotnet = [...]string{
-	"System.", "Microsoft.", "Amazon.", "Newtonsoft.", "Npgsql.", "Dapper.", "Polly.",
-	"MySqlConnector.", "StackExchange.", "Grpc.", "Google.", "Serilog.", "NLog.", "Castle.",
-	"lambda_method", "Xunit.", "NUnit.",
-}
-
-func hasAnyPrefix(s string, prefixes []string) bool {
-	if s == "" {
+// isJVMLibrary reports whether a qualified JVM name (class or class.method)
+// belongs to the JDK, the Lambda Java runtime or a common library:
+// java., javax., jdk., sun., com.sun., jakarta., kotlin(x)., scala., groovy.,
+// org.springframework., org.mortbay., org.apache., org.eclipse., org.hibernate.,
+// org.junit., org.slf4j., ch.qos., io.netty/micronaut/quarkus/vertx., reactor.,
+// com.fasterxml., com.google., com.zaxxer., okhttp3., retrofit2.,
+// com.amazonaws., software.amazon., lambdainternal.
+func isJVMLibrary(name string) bool {
+	top, rest, ok := strings.Cut(name, ".")
+	if !ok {
 		return false
 	}
-	for _, p := range prefixes {
-		if p[0] == s[0] && strings.HasPrefix(s, p) {
+	second, _, _ := strings.Cut(rest, ".")
+	switch top {
+	case "java", "javax", "jdk", "sun", "jakarta", "kotlin", "kotlinx", "scala", "groovy", "reactor",
+		"lambdainternal", "okhttp3", "retrofit2":
+		return true
+	case "org":
+		switch second {
+		case "springframework", "mortbay", "apache", "eclipse", "hibernate", "junit", "slf4j":
 			return true
 		}
+	case "com":
+		switch second {
+		case "sun", "fasterxml", "google", "zaxxer", "amazonaws":
+			return true
+		}
+	case "io":
+		switch second {
+		case "netty", "micronaut", "quarkus", "vertx":
+			return true
+		}
+	case "ch":
+		return second == "qos"
+	case "software":
+		return second == "amazon"
+	}
+	return false
+}
+
+// isDotnetLibrary reports whether a qualified .NET name belongs to the base
+// class library, ASP.NET, the Lambda .NET runtime (Amazon.Lambda.RuntimeSupport,
+// and the AWS SDK under Amazon.) or a common library.
+func isDotnetLibrary(name string) bool {
+	if strings.HasPrefix(name, "lambda_method") {
+		return true
+	}
+	top, _, ok := strings.Cut(name, ".")
+	if !ok {
+		return false
+	}
+	switch top {
+	case "System", "Microsoft", "Amazon", "Newtonsoft", "Npgsql", "Dapper", "Polly", "MySqlConnector",
+		"StackExchange", "Grpc", "Google", "Serilog", "NLog", "Castle", "Xunit", "NUnit":
+		return true
 	}
 	return false
 }

@@ -254,24 +254,44 @@ func hasWordAt(s string, i int, w string) bool {
 	return i+len(w) < len(s) && s[i:i+len(w)] == w && isDigit(s[i+len(w)])
 }
 
+// nameSpecial marks the bytes below 128 that make plainName look closer:
+// white space, '$', '.', '/', '<', '>', '[', '_'.
+const (
+	nameSpecialLo = 1<<' ' | 1<<'\t' | 1<<'\r' | 1<<'\n' | 1<<'$' | 1<<'.' | 1<<'/' | 1<<'<' | 1<<'>'
+	nameSpecialHi = 1<<('['-64) | 1<<('_'-64)
+)
+
 // plainName reports a function name that normalizeFunction leaves alone: no
-// spaces, no '$', '[', '<', '>', "__", '/' and no ".funcN"-like suffix.
+// white space, '$', '[', '<', '>', '/', "__" and no ".func1"-like suffix.
+// One pass over the bytes.
 func plainName(fn string) bool {
 	if fn == "" {
 		return false
 	}
 	for i := 0; i < len(fn); i++ {
-		switch c := fn[i]; c {
-		case ' ', '\t', '$', '[', '<', '>', '/', '\n', '\r':
-			return false
+		c := fn[i]
+		var special bool
+		switch {
+		case c < 64:
+			special = nameSpecialLo>>c&1 != 0
+		case c < 128:
+			special = nameSpecialHi>>(c-64)&1 != 0
+		}
+		if !special {
+			continue
+		}
+		switch c {
+		case '.':
+			if i+1 < len(fn) && (fn[i+1] == 'f' || fn[i+1] == 'g' || fn[i+1] == 'd') &&
+				(hasWordAt(fn, i+1, "func") || hasWordAt(fn, i+1, "gowrap") || hasWordAt(fn, i+1, "deferwrap")) {
+				return false
+			}
 		case '_':
 			if i+1 < len(fn) && fn[i+1] == '_' {
 				return false
 			}
-		case '.':
-			if i+1 < len(fn) && (fn[i+1] == 'f' || fn[i+1] == 'g' || fn[i+1] == 'd') {
-				return false
-			}
+		default:
+			return false
 		}
 	}
 	return true

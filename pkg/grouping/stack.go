@@ -158,11 +158,12 @@ func parseAtStyle(text string, frame func(string) (Frame, bool), work *int) []Ex
 		if !ok {
 			break
 		}
-		t := trimSpace(line)
+		lead := trimIndent(line)
+		t := trimSpace(lead)
 		if t == "" {
 			continue
 		}
-		ind := indentWidth(line)
+		ind := len(line) - len(lead)
 		if suppressed >= 0 {
 			if ind > suppressed || strings.HasPrefix(t, "at ") || strings.HasPrefix(t, "...") {
 				continue
