@@ -127,6 +127,9 @@ func (c *Claimer) Claim(ctx context.Context, keys []string) (*Batch, error) {
 		if err != nil {
 			return fmt.Errorf("claim %s: %w", keys[i], err)
 		}
+		if o != Fresh && o != Duplicate && o != Busy {
+			return fmt.Errorf("claim %s: the store answered an unknown outcome %d", keys[i], o)
+		}
 		b.Outcomes[i] = o
 		return nil
 	})

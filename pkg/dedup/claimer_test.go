@@ -329,3 +329,21 @@ func TestConcurrentClaimsOfTheSameKeysAreFreshOnceAcrossBatches(t *testing.T) {
 		}
 	}
 }
+
+// liar is a Store that answers an outcome the Claimer does not know.
+type liar struct{ *memStore }
+
+func (l liar) Claim(ctx context.Context, c dedup.Claim, now time.Time) (dedup.Outcome, error) {
+	if _, err := l.memStore.Claim(ctx, c, now); err != nil {
+		return 0, err
+	}
+	return dedup.Outcome(42), nil
+}
+
+func TestUnknownOutcomeFromTheStoreIsAnError(t *testing.T) {
+	s := newMemStore()
+	_, err := newClaimer(liar{s}, &clock{start}).Claim(context.Background(), []string{"a"})
+	if !errors.Is(err, dedup.ErrUnavailable) {
+		t.Fatalf("Claim: %v, want ErrUnavailable", err)
+	}
+}
