@@ -145,7 +145,7 @@ func (c *Claimer) Claim(ctx context.Context, keys []string) (*Batch, error) {
 			err = errors.Join(err, fmt.Errorf("release %d claims after the failure: %w", len(fresh), rerr))
 		}
 	}
-	return nil, c.unavailable("claim", len(keys), ctx, err)
+	return nil, c.unavailable(ctx, "claim", len(keys), err)
 }
 
 // Commit marks b's fresh keys done. The store batches the writes; keys the batch no
@@ -157,7 +157,7 @@ func (c *Claimer) Commit(ctx context.Context, b *Batch) error {
 	}
 	expiresAt := c.cfg.Now().Add(c.cfg.TTL)
 	if err := c.store.Commit(ctx, fresh, b.Token, expiresAt); err != nil {
-		return c.unavailable("commit", len(fresh), ctx, err)
+		return c.unavailable(ctx, "commit", len(fresh), err)
 	}
 	return nil
 }
@@ -170,13 +170,13 @@ func (c *Claimer) Release(ctx context.Context, b *Batch) error {
 		return nil
 	}
 	if err := c.store.Release(ctx, fresh, b.Token); err != nil {
-		return c.unavailable("release", len(fresh), ctx, err)
+		return c.unavailable(ctx, "release", len(fresh), err)
 	}
 	return nil
 }
 
 // unavailable wraps err with ErrUnavailable, and with ctx's error when ctx has ended.
-func (c *Claimer) unavailable(op string, n int, ctx context.Context, err error) error {
+func (c *Claimer) unavailable(ctx context.Context, op string, n int, err error) error {
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		err = errors.Join(err, cerr)
 	}
