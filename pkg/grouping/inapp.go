@@ -71,11 +71,18 @@ func isLibraryPath(p string) bool {
 // com.fasterxml., com.google., com.zaxxer., okhttp3., retrofit2.,
 // com.amazonaws., software.amazon., lambdainternal.
 func isJVMLibrary(name string) bool {
-	top, rest, ok := strings.Cut(name, ".")
-	if !ok {
+	dot := strings.IndexByte(name, '.')
+	if dot < 0 {
 		return false
 	}
-	second, _, _ := strings.Cut(rest, ".")
+	top, second := name[:dot], ""
+	switch top {
+	case "org", "com", "io", "ch", "software":
+		second = name[dot+1:]
+		if i := strings.IndexByte(second, '.'); i >= 0 {
+			second = second[:i]
+		}
+	}
 	switch top {
 	case "java", "javax", "jdk", "sun", "jakarta", "kotlin", "kotlinx", "scala", "groovy", "reactor",
 		"lambdainternal", "okhttp3", "retrofit2":

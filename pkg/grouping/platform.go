@@ -11,7 +11,9 @@ const (
 )
 
 // maxPlatformScan: platform failures announce themselves in the first bytes.
-const maxPlatformScan = 4 << 10
+// (REPORT, INIT_REPORT and timeout lines are short; init errors name their
+// type at the start of the Lambda runtime's error line).
+const maxPlatformScan = 1 << 10
 
 // initErrorTypes are the Lambda error types raised while loading the function.
 var initErrorTypes = [...]string{
