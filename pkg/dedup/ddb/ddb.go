@@ -216,15 +216,15 @@ func (s *Store) each(ctx context.Context, op string, keys []string, write func(c
 
 // wrap adds context to err, and dedup.ErrUnavailable when a retry may cure it.
 func (s *Store) wrap(op string, err error) error {
-	if Transient(err) {
+	if transient(err) {
 		return fmt.Errorf("ddb: %s on table %s: %w: %w", op, s.table, dedup.ErrUnavailable, err)
 	}
 	return fmt.Errorf("ddb: %s on table %s: %w", op, s.table, err)
 }
 
-// Transient reports whether err is one a later retry may cure: throttling, a 5xx or 429
+// transient reports whether err is one a later retry may cure: throttling, a 5xx or 429
 // answer, a timeout or cancellation, or a connection failure.
-func Transient(err error) bool {
+func transient(err error) bool {
 	if err == nil {
 		return false
 	}
