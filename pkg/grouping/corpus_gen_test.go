@@ -107,7 +107,7 @@ func (b corpusBug) render(k int) string {
 
 func generateCorpus() []corpusEntry {
 	var out []corpusEntry
-	for _, b := range corpusBugs {
+	for _, b := range corpusBugs() {
 		n := b.n
 		if n == 0 {
 			n = 2

@@ -129,14 +129,19 @@ func isDotnetLibrary(name string) bool {
 	return false
 }
 
-// goStdlib lists the top-level package paths of the Go standard library.
-var goStdlib = [...]string{
-	"archive", "bufio", "builtin", "bytes", "cmp", "compress", "container", "context", "crypto",
-	"database", "debug", "embed", "encoding", "errors", "expvar", "flag", "fmt", "go", "hash",
-	"html", "image", "index", "internal", "io", "iter", "log", "maps", "math", "mime", "net",
-	"os", "path", "plugin", "reflect", "regexp", "runtime", "slices", "sort", "strconv",
-	"strings", "structs", "sync", "syscall", "testing", "text", "time", "unicode", "unique",
-	"unsafe", "weak", "panic", "created", "goexit",
+// isGoStdlib reports whether top is the first element of a Go standard
+// library package path (or the runtime's own pseudo-functions).
+func isGoStdlib(top string) bool {
+	switch top {
+	case "archive", "bufio", "builtin", "bytes", "cmp", "compress", "container", "context", "crypto",
+		"database", "debug", "embed", "encoding", "errors", "expvar", "flag", "fmt", "go", "hash",
+		"html", "image", "index", "internal", "io", "iter", "log", "maps", "math", "mime", "net",
+		"os", "path", "plugin", "reflect", "regexp", "runtime", "slices", "sort", "strconv",
+		"strings", "structs", "sync", "syscall", "testing", "text", "time", "unicode", "unique",
+		"unsafe", "weak", "panic", "created", "goexit":
+		return true
+	}
+	return false
 }
 
 // goPackage returns the package path of a Go function name such as
@@ -163,10 +168,5 @@ func isGoLibrary(fn, file string) bool {
 	if strings.IndexByte(top, '.') >= 0 {
 		return false // a module path such as github.com/acme/app
 	}
-	for _, s := range goStdlib {
-		if top == s {
-			return true
-		}
-	}
-	return false
+	return isGoStdlib(top)
 }

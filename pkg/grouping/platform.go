@@ -15,12 +15,6 @@ const (
 // type at the start of the Lambda runtime's error line).
 const maxPlatformScan = 1 << 10
 
-// initErrorTypes are the Lambda error types raised while loading the function.
-var initErrorTypes = [...]string{
-	"Runtime.ImportModuleError", "Runtime.HandlerNotFound", "Runtime.UserCodeSyntaxError",
-	"Runtime.MalformedHandlerName", "Runtime.InvalidEntrypoint", "Runtime.InitError",
-}
-
 // platformFailure recognises the Lambda platform's own failure lines:
 // timeouts, runtime exits, out of memory and init errors. title is the line a
 // person reads.
@@ -44,7 +38,11 @@ func platformFailure(msg string) (kind, typ, title string) {
 		}
 		return "", "", ""
 	}
-	for _, t := range initErrorTypes {
+	// The Lambda error types raised while loading the function.
+	for _, t := range [...]string{
+		"Runtime.ImportModuleError", "Runtime.HandlerNotFound", "Runtime.UserCodeSyntaxError",
+		"Runtime.MalformedHandlerName", "Runtime.InvalidEntrypoint", "Runtime.InitError",
+	} {
 		if strings.Contains(msg, t) {
 			return PlatformInitError, t, ""
 		}
