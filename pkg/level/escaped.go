@@ -2,6 +2,7 @@ package level
 
 import (
 	"bytes"
+	"encoding/binary"
 
 	"github.com/aient/firehose-drain/pkg/event"
 )
@@ -61,8 +62,18 @@ func tabField(raw []byte) (field, rest []byte, ok bool) {
 	return raw[:k], raw[k+2:], true
 }
 
-// hasControl reports a raw control byte, which a lenient producer may leave unescaped.
+// hasControl reports a raw control byte (< 0x20), which a lenient producer may leave
+// unescaped. It tests eight bytes at a time: (w - 0x20..) &^ w & 0x80.. is non-zero
+// exactly when some byte of w is below 0x20.
 func hasControl(b []byte) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		if (w-0x20*lsb)&^w&msb != 0 {
+			return true
+		}
+		b = b[8:]
+	}
 	for _, c := range b {
 		if c < 0x20 {
 			return true
