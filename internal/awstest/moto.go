@@ -26,6 +26,9 @@ const Region = "us-east-1"
 // Moto is a running moto server.
 type Moto struct {
 	Endpoint string
+	// transport is this server's own: a transport shared across tests would keep idle
+	// connections to servers that earlier tests stopped, and fail on them.
+	transport *http.Transport
 }
 
 // Start starts moto_server on a free loopback port and stops it when the test ends.
@@ -50,11 +53,12 @@ func Start(t testing.TB) *Moto {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start moto_server: %v", err)
 	}
+	m := &Moto{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), transport: http.DefaultTransport.(*http.Transport).Clone()}
 	t.Cleanup(func() {
+		m.transport.CloseIdleConnections()
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	m := &Moto{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(m.Endpoint + "/moto-api/")
@@ -73,10 +77,11 @@ func Start(t testing.TB) *Moto {
 // Config is an SDK config that talks to this moto server with dummy credentials. Its
 // requests go one at a time (see Serial), so each is atomic, as on AWS.
 func (m *Moto) Config() aws.Config {
-	return m.ConfigWith(http.DefaultTransport)
+	return m.ConfigWith(m.transport)
 }
 
-// ConfigWith is Config with requests sent through rt (to count or fail them).
+// ConfigWith is Config with requests sent through rt (to count or fail them); Transport
+// gives the server's own transport to wrap.
 func (m *Moto) ConfigWith(rt http.RoundTripper) aws.Config {
 	return aws.Config{
 		Region:           Region,
@@ -107,6 +112,9 @@ func (s *serialClient) Do(r *http.Request) (*http.Response, error) {
 	defer s.mu.Unlock()
 	return s.c.Do(r)
 }
+
+// Transport is the server's own HTTP transport.
+func (m *Moto) Transport() http.RoundTripper { return m.transport }
 
 // Reset drops every resource moto holds.
 func (m *Moto) Reset(ctx context.Context) error {

@@ -90,7 +90,7 @@ func newAWSRig(t *testing.T) (*awsRig, func(ingest.Sender) *ingest.Handler) {
 	t.Helper()
 	m := awstest.Start(t)
 	ctx := context.Background()
-	counter := &countingTransport{next: http.DefaultTransport}
+	counter := &countingTransport{next: m.Transport()}
 	cfg := m.ConfigWith(counter)
 	db := dynamodb.NewFromConfig(cfg)
 	q := sqs.NewFromConfig(cfg)

@@ -37,7 +37,7 @@ func events(n int, msg func(i int) string) []event.Event {
 func TestSendDeliversEveryEventAndTruncatesTheHugeOne(t *testing.T) {
 	m := awstest.Start(t)
 	ctx := context.Background()
-	client := sqs.NewFromConfig(m.ConfigWith(http.DefaultTransport.(*http.Transport).Clone()))
+	client := sqs.NewFromConfig(m.Config())
 	q, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("events")})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func TestSendDeliversEveryEventAndTruncatesTheHugeOne(t *testing.T) {
 
 func TestSendToAQueueThatDoesNotExistIsUnavailable(t *testing.T) {
 	m := awstest.Start(t)
-	client := sqs.NewFromConfig(m.ConfigWith(http.DefaultTransport.(*http.Transport).Clone()))
+	client := sqs.NewFromConfig(m.Config())
 	url := m.Endpoint + "/123456789012/no-such-queue"
 	err := sqsqueue.New(client, url).Send(context.Background(), events(3, func(int) string { return "boom" }))
 	if !errors.Is(err, sqsqueue.ErrUnavailable) {

@@ -34,7 +34,7 @@ type tables struct {
 func startMoto(t *testing.T) *tables {
 	t.Helper()
 	m := awstest.Start(t)
-	return &tables{client: dynamodb.NewFromConfig(m.ConfigWith(ownTransport()))}
+	return &tables{client: dynamodb.NewFromConfig(m.Config())}
 }
 
 func (ts *tables) fresh(t *testing.T) (*ddb.Store, string) {
@@ -294,14 +294,6 @@ func fakeDynamo(t *testing.T, status int, body string) *dynamodb.Client {
 	}))
 	t.Cleanup(srv.Close)
 	return clientAt(srv.URL)
-}
-
-// ownTransport is a transport of the test's own. With awstest's default, the shared
-// http.DefaultTransport, concurrent requests through the serial client failed now and then
-// with "use of closed network connection" while reading moto's answer; with a transport
-// of their own they do not.
-func ownTransport() http.RoundTripper {
-	return http.DefaultTransport.(*http.Transport).Clone()
 }
 
 // clientAt is a client of a fake endpoint. Not awstest's config: its client sends one
