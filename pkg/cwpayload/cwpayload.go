@@ -5,9 +5,12 @@
 //
 // Decoding is bounded: a record is inflated into a pooled buffer and inflation stops at the
 // per-record cap and at what is left of the per-request cap, so a gzip bomb costs at most
-// the cap. Documents are read by a hand-written tokenizer for the CloudWatch Logs shape;
-// message strings are unescaped into a reused buffer and classified in place; only
-// error-class events are materialised as event.Event values.
+// the cap. Documents are read by a hand-written tokenizer for the CloudWatch Logs shape.
+// A message is classified in place: from its escaped form when that decides (most Lambda
+// text, platform and JSON lines, see level.OfEscaped), else after unescaping it once into
+// a reused buffer. Only error-class events are materialised as event.Event values; the
+// rest are counted. Records decode in parallel across workers, each with its own pooled
+// gzip reader and buffers.
 package cwpayload
 
 import (

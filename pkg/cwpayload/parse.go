@@ -293,7 +293,7 @@ func (p *parser) event(i int) (int, error) {
 	// The fast path: CloudWatch's own compact layout, {"id":"..","timestamp":N,"message":".."}.
 	if hasAt(b, i, `{"id":"`) {
 		j := i + 7
-		if k := findSpecial(b, j); k < len(b) && b[k] == '"' {
+		if k := bytes.IndexByte(b[j:], '"') + j; k >= j && bytes.IndexByte(b[j:k], '\\') < 0 {
 			id = span{start: j, end: k, set: true}
 			i, first = k+1, false
 			if hasAt(b, k+1, `,"timestamp":`) {
@@ -555,6 +555,9 @@ func hasAt(b []byte, i int, s string) bool {
 // skipNumber returns the index after the JSON number at b[i].
 func skipNumber(b []byte, i int) (int, error) {
 	j := i
+	for j < len(b) && b[j]-'0' < 10 {
+		j++
+	}
 	for j < len(b) {
 		if c := b[j]; ('0' <= c && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
 			j++
@@ -591,16 +594,35 @@ func scanString(b []byte, i int) (end int, esc bool, ok bool) {
 	if b[q-1] != '\\' {
 		return q + 1, bytes.IndexByte(b[j:q], '\\') >= 0, true
 	}
+	end, ok = scanEscaped(b, j)
+	return end, true, ok
+}
+
+// scanEscaped finds the closing quote of a string that holds escapes, from b[j] on,
+// testing eight bytes at a time and stepping over each escape.
+func scanEscaped(b []byte, j int) (int, bool) {
 	for {
-		k := findSpecial(b, j)
-		if k >= len(b) {
-			return 0, false, false
+		for j+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[j:])
+			q := w ^ quotes
+			s := w ^ backslash
+			if m := ((q-lsb)&^q | (s-lsb)&^s) & msb; m != 0 {
+				j += bits.TrailingZeros64(m) / 8
+				goto found
+			}
+			j += 8
 		}
-		if b[k] == '"' {
-			return k + 1, esc, true
+		for j < len(b) && b[j] != '"' && b[j] != '\\' {
+			j++
 		}
-		esc = true
-		j = k + 2
+		if j >= len(b) {
+			return 0, false
+		}
+	found:
+		if b[j] == '"' {
+			return j + 1, true
+		}
+		j += 2
 	}
 }
 
