@@ -156,9 +156,22 @@ func (c *command) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-func oneArg(pos []string, what string) (string, error) {
-	if len(pos) != 1 || strings.TrimSpace(pos[0]) == "" {
-		return "", usageError("exactly one %s is required", what)
+// openWith parses args, checks that they hold exactly one `what` (none when what is
+// empty), and opens the backend. The caller closes it.
+func (f *flags) openWith(ctx context.Context, args []string, what string) (*backend, string, error) {
+	pos, err := f.parse(args)
+	if err != nil {
+		return nil, "", err
 	}
-	return pos[0], nil
+	var arg string
+	switch {
+	case what == "" && len(pos) > 0:
+		return nil, "", usageError("%s takes no arguments", f.Name())
+	case what != "" && (len(pos) != 1 || strings.TrimSpace(pos[0]) == ""):
+		return nil, "", usageError("%s needs exactly one %s", f.Name(), what)
+	case what != "":
+		arg = pos[0]
+	}
+	b, err := f.open(ctx)
+	return b, arg, err
 }

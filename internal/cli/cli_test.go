@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/aient/firehose-drain/internal/cli"
 	"github.com/aient/firehose-drain/internal/conformance"
+	"github.com/aient/firehose-drain/internal/logtest"
 	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/embedded"
 	"github.com/aient/firehose-drain/pkg/localserver"
@@ -191,8 +191,8 @@ func TestDrainLifecycleOnTheLocalServer(t *testing.T) {
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	var logs syncBuffer
-	srv := localserver.New(st, localserver.Config{Now: clock, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	log, logs := logtest.Logger()
+	srv := localserver.New(st, localserver.Config{Now: clock, Logger: log})
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 
@@ -271,21 +271,4 @@ func TestDrainLifecycleOnTheLocalServer(t *testing.T) {
 			t.Error("a server log line holds an access key")
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

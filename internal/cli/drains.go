@@ -63,15 +63,7 @@ func (c *command) printKey(headline string, out Created) {
 func (c *command) drainsRotate(ctx context.Context, args []string) error {
 	f := c.newFlags("drains rotate", true)
 	grace := f.Duration("grace", 0, "how long the previous key keeps working (e.g. 1h) while Firehose is updated")
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	id, err := oneArg(pos, "drain id")
-	if err != nil {
-		return err
-	}
-	b, err := f.open(ctx)
+	b, id, err := f.openWith(ctx, args, "drain id")
 	if err != nil {
 		return err
 	}
@@ -97,15 +89,7 @@ func (c *command) drainsRotate(ctx context.Context, args []string) error {
 
 func (c *command) drainsRevoke(ctx context.Context, args []string) error {
 	f := c.newFlags("drains revoke", false)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	id, err := oneArg(pos, "drain id")
-	if err != nil {
-		return err
-	}
-	b, err := f.open(ctx)
+	b, id, err := f.openWith(ctx, args, "drain id")
 	if err != nil {
 		return err
 	}
@@ -119,14 +103,7 @@ func (c *command) drainsRevoke(ctx context.Context, args []string) error {
 
 func (c *command) drainsList(ctx context.Context, args []string) error {
 	f := c.newFlags("drains list", true)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError("drains list takes no arguments")
-	}
-	b, err := f.open(ctx)
+	b, _, err := f.openWith(ctx, args, "")
 	if err != nil {
 		return err
 	}
@@ -158,15 +135,7 @@ func (c *command) drainsList(ctx context.Context, args []string) error {
 
 func (c *command) drainsStatus(ctx context.Context, args []string) error {
 	f := c.newFlags("drains status", true)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	id, err := oneArg(pos, "drain id")
-	if err != nil {
-		return err
-	}
-	b, err := f.open(ctx)
+	b, id, err := f.openWith(ctx, args, "drain id")
 	if err != nil {
 		return err
 	}

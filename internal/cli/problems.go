@@ -54,15 +54,7 @@ func (c *command) problemsList(ctx context.Context, args []string) error {
 
 func (c *command) problemsShow(ctx context.Context, args []string) error {
 	f := c.newFlags("problems show", true)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	id, err := oneArg(pos, "problem id")
-	if err != nil {
-		return err
-	}
-	b, err := f.open(ctx)
+	b, id, err := f.openWith(ctx, args, "problem id")
 	if err != nil {
 		return err
 	}
@@ -97,28 +89,11 @@ func (c *command) problemsShow(ctx context.Context, args []string) error {
 			if fr.InApp {
 				mark = "*"
 			}
-			fmt.Fprintf(c.stdout, "  %s %s\n", mark, frameText(fr))
+			fmt.Fprintf(c.stdout, "  %s %s\n", mark, fr)
 		}
 	}
 	fmt.Fprintf(c.stdout, "\nSample message:\n%s\n", s.Message)
 	return nil
-}
-
-func frameText(f problems.Frame) string {
-	where := f.File
-	if where == "" {
-		where = f.Module
-	}
-	if f.Line > 0 {
-		where = fmt.Sprintf("%s:%d", where, f.Line)
-	}
-	if f.Function == "" {
-		return where
-	}
-	if where == "" {
-		return f.Function
-	}
-	return f.Function + " (" + where + ")"
 }
 
 func oneLine(s string, n int) string {

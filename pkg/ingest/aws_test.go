@@ -19,6 +19,7 @@ import (
 
 	"github.com/aient/firehose-drain/internal/awstest"
 	fht "github.com/aient/firehose-drain/internal/firehosetest"
+	"github.com/aient/firehose-drain/internal/logtest"
 	"github.com/aient/firehose-drain/pkg/dedup"
 	dedupddb "github.com/aient/firehose-drain/pkg/dedup/ddb"
 	"github.com/aient/firehose-drain/pkg/drains"
@@ -52,26 +53,9 @@ type awsRig struct {
 	queueURL string
 	svc      *drains.Service
 	counter  *countingTransport
-	logs     *syncBuffer
+	logs     *logtest.Buffer
 	now      time.Time
 	mu       sync.Mutex
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func (r *awsRig) clock() time.Time {
@@ -104,13 +88,14 @@ func newAWSRig(t *testing.T) (*awsRig, func(ingest.Sender) *ingest.Handler) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &awsRig{db: db, sqs: q, queueURL: *qo.QueueUrl, counter: counter, logs: &syncBuffer{},
+	r := &awsRig{db: db, sqs: q, queueURL: *qo.QueueUrl, counter: counter,
 		now: time.Now().UTC().Truncate(time.Millisecond)}
 	pepper := drains.PepperFunc(func(context.Context) ([]byte, error) { return []byte("pepper-from-secrets-manager"), nil })
 	store := drainsddb.New(db, "drains")
 	r.svc = drains.NewService(store, pepper, drains.Config{Now: r.clock})
 	claims := dedup.New(dedupddb.New(db, "claims"), dedup.Config{Now: r.clock, Lease: time.Minute})
-	log := slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var log *slog.Logger
+	log, r.logs = logtest.Logger()
 	build := func(s ingest.Sender) *ingest.Handler {
 		if s == nil {
 			s = sqsqueue.New(q, r.queueURL)

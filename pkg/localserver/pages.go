@@ -39,24 +39,8 @@ func (s *Server) parseTemplates() *template.Template {
 			}
 			return fmt.Sprintf("%d days ago", int(d.Hours()/24))
 		},
-		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"millis":  func(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04:05.000 UTC") },
-		"frame": func(f problems.Frame) string {
-			where := f.File
-			if where == "" {
-				where = f.Module
-			}
-			if f.Line > 0 {
-				where = fmt.Sprintf("%s:%d", where, f.Line)
-			}
-			if f.Function == "" {
-				return where
-			}
-			if where == "" {
-				return f.Function
-			}
-			return f.Function + "  " + where
-		},
+		"rfc3339":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"millis":     func(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04:05.000 UTC") },
 		"cloudwatch": cloudWatchURL,
 		"advice":     func(a string) string { return advice[a] },
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -21,6 +22,24 @@ type Frame struct {
 	Line     int    `json:"line,omitempty"`
 	Column   int    `json:"column,omitempty"`
 	InApp    bool   `json:"inApp"`
+}
+
+// String renders the frame as a person reads it: "function (file:line)".
+func (f Frame) String() string {
+	where := f.File
+	if where == "" {
+		where = f.Module
+	}
+	if f.Line > 0 {
+		where = fmt.Sprintf("%s:%d", where, f.Line)
+	}
+	switch {
+	case f.Function == "":
+		return where
+	case where == "":
+		return f.Function
+	}
+	return f.Function + " (" + where + ")"
 }
 
 // Sample is the evidence kept on a problem: one event, with what leads back to CloudWatch.
