@@ -2,11 +2,11 @@ package ddb
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/aient/firehose-drain/internal/ddbitem"
 	"github.com/aient/firehose-drain/pkg/drains"
 )
 
@@ -55,30 +55,30 @@ func marshalKeys(keys []drains.Key) types.AttributeValue {
 
 // unmarshal reads a drain item. A malformed item is an error naming the attribute.
 func unmarshal(item map[string]types.AttributeValue) (drains.Drain, error) {
-	r := reader{item: item}
+	r := ddbitem.Reader{Item: item}
 	d := drains.Drain{
-		ID:             r.str(attrID),
-		Org:            r.str(attrOrg),
-		Env:            r.str(attrEnv),
-		State:          r.str(attrState),
-		CreatedAt:      r.time(attrCreatedAt),
-		RotatedAt:      r.time(attrRotatedAt),
-		RevokedAt:      r.time(attrRevokedAt),
-		LastReceivedAt: r.time(attrLastReceivedAt),
-		LastControlAt:  r.time(attrLastControlAt),
+		ID:             r.Str(attrID),
+		Org:            r.Str(attrOrg),
+		Env:            r.Str(attrEnv),
+		State:          r.Str(attrState),
+		CreatedAt:      r.Time(attrCreatedAt),
+		RotatedAt:      r.Time(attrRotatedAt),
+		RevokedAt:      r.Time(attrRevokedAt),
+		LastReceivedAt: r.Time(attrLastReceivedAt),
+		LastControlAt:  r.Time(attrLastControlAt),
 		Counters: drains.Counters{
-			Deliveries:      r.num(attrDeliveries),
-			Events:          r.num(attrEvents),
-			ErrorEvents:     r.num(attrErrorEvents),
-			Duplicates:      r.num(attrDuplicates),
-			RecordsRejected: r.num(attrRecordsRejected),
+			Deliveries:      r.Num(attrDeliveries),
+			Events:          r.Num(attrEvents),
+			ErrorEvents:     r.Num(attrErrorEvents),
+			Duplicates:      r.Num(attrDuplicates),
+			RecordsRejected: r.Num(attrRecordsRejected),
 		},
 	}
 	if _, ok := item[attrLastAuthErrorAt]; ok {
-		d.LastAuthError = &drains.Note{At: r.time(attrLastAuthErrorAt), Reason: r.str(attrLastAuthReason)}
+		d.LastAuthError = &drains.Note{At: r.Time(attrLastAuthErrorAt), Reason: r.Str(attrLastAuthReason)}
 	}
 	if _, ok := item[attrLastPayloadErrorAt]; ok {
-		d.LastPayloadError = &drains.Note{At: r.time(attrLastPayloadErrorAt), Reason: r.str(attrLastPayloadReason)}
+		d.LastPayloadError = &drains.Note{At: r.Time(attrLastPayloadErrorAt), Reason: r.Str(attrLastPayloadReason)}
 	}
 	if av, ok := item[attrKeys]; ok {
 		l, ok := av.(*types.AttributeValueMemberL)
@@ -90,65 +90,15 @@ func unmarshal(item map[string]types.AttributeValue) (drains.Drain, error) {
 			if !ok {
 				return drains.Drain{}, fmt.Errorf("drain item %q: %s[%d] is %T, want a map", d.ID, attrKeys, i, e)
 			}
-			kr := reader{item: m.Value}
-			d.Keys = append(d.Keys, drains.Key{Digest: kr.str(attrDigest), ValidUntil: kr.time(attrValidUntil)})
-			if kr.err != nil {
-				return drains.Drain{}, fmt.Errorf("drain item %q: %s[%d]: %w", d.ID, attrKeys, i, kr.err)
+			kr := ddbitem.Reader{Item: m.Value}
+			d.Keys = append(d.Keys, drains.Key{Digest: kr.Str(attrDigest), ValidUntil: kr.Time(attrValidUntil)})
+			if kr.Err() != nil {
+				return drains.Drain{}, fmt.Errorf("drain item %q: %s[%d]: %w", d.ID, attrKeys, i, kr.Err())
 			}
 		}
 	}
-	if r.err != nil {
-		return drains.Drain{}, fmt.Errorf("drain item %q: %w", d.ID, r.err)
+	if r.Err() != nil {
+		return drains.Drain{}, fmt.Errorf("drain item %q: %w", d.ID, r.Err())
 	}
 	return d, nil
-}
-
-// reader reads typed attributes and keeps the first error.
-type reader struct {
-	item map[string]types.AttributeValue
-	err  error
-}
-
-func (r *reader) fail(name string, av types.AttributeValue, want string) {
-	if r.err == nil {
-		r.err = fmt.Errorf("attribute %s is %T, want %s", name, av, want)
-	}
-}
-
-func (r *reader) str(name string) string {
-	av, ok := r.item[name]
-	if !ok {
-		return ""
-	}
-	s, ok := av.(*types.AttributeValueMemberS)
-	if !ok {
-		r.fail(name, av, "a string")
-		return ""
-	}
-	return s.Value
-}
-
-func (r *reader) num(name string) int64 {
-	av, ok := r.item[name]
-	if !ok {
-		return 0
-	}
-	n, ok := av.(*types.AttributeValueMemberN)
-	if !ok {
-		r.fail(name, av, "a number")
-		return 0
-	}
-	v, err := strconv.ParseInt(n.Value, 10, 64)
-	if err != nil && r.err == nil {
-		r.err = fmt.Errorf("attribute %s: %w", name, err)
-	}
-	return v
-}
-
-// time reads unix milliseconds; an absent attribute is the zero time.
-func (r *reader) time(name string) time.Time {
-	if _, ok := r.item[name]; !ok {
-		return time.Time{}
-	}
-	return time.UnixMilli(r.num(name)).UTC()
 }

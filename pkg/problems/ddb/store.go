@@ -65,6 +65,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/aient/firehose-drain/internal/ddbitem"
 	"github.com/aient/firehose-drain/pkg/problems"
 )
 
@@ -260,9 +261,9 @@ func (s *Store) Record(ctx context.Context, o problems.Occurrence) (bool, error)
 // the monotone times allow.
 func nextCase(c timeCase, t int64, old map[string]types.AttributeValue) timeCase {
 	if old != nil {
-		r := reader{item: old}
-		first, last := r.num(attrFirstSeen), r.num(attrLastSeen)
-		if r.err == nil {
+		r := ddbitem.Reader{Item: old}
+		first, last := r.RequiredNum(attrFirstSeen), r.RequiredNum(attrLastSeen)
+		if r.Err() == nil {
 			switch {
 			case last <= t:
 				return caseNewest
