@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/level"
@@ -291,17 +292,18 @@ func (p *parser) event(i int) (int, error) {
 	var err error
 	first := true
 	// The fast path: CloudWatch's own compact layout, {"id":"..","timestamp":N,"message":".."}.
-	if hasAt(b, i, `{"id":"`) {
+	// (Literal comparisons: the compiler turns them into a few word loads.)
+	if len(b)-i >= 7 && string(b[i:i+7]) == `{"id":"` {
 		j := i + 7
 		if k := bytes.IndexByte(b[j:], '"') + j; k >= j && bytes.IndexByte(b[j:k], '\\') < 0 {
 			id = span{start: j, end: k, set: true}
 			i, first = k+1, false
-			if hasAt(b, k+1, `,"timestamp":`) {
+			if len(b)-k >= 14 && string(b[k+1:k+14]) == `,"timestamp":` {
 				tsAt = k + 14
 				if i, err = skipNumber(b, tsAt); err != nil {
 					return 0, err
 				}
-				if hasAt(b, i, `,"message":"`) {
+				if len(b)-i >= 12 && string(b[i:i+12]) == `,"message":"` {
 					if msg, i, err = p.stringSpan(i + 11); err != nil {
 						return 0, err
 					}
@@ -419,15 +421,30 @@ func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, reg
 		Drain: st.Drain, Org: st.Org, Env: st.Env,
 		Account: p.ownerS, Region: st.Region,
 		LogGroup: p.groupS, LogStream: p.streamS,
-		Timestamp: ts, Message: string(msg), Level: l,
+		Timestamp: ts, Level: l,
 		FirehoseRequestID: st.RequestID, Attributes: st.Attributes,
 	}
 	var err error
-	if id.set {
-		if ev.ID, err = p.stringOf(id); err != nil {
-			return err
+	if id.set && !id.esc {
+		// One allocation for the id and the message.
+		raw := p.b[id.start:id.end]
+		buf := make([]byte, 0, len(raw)+len(msg))
+		buf = append(append(buf, raw...), msg...)
+		both := ""
+		if len(buf) > 0 {
+			// buf is fresh and never written again: the string may share it.
+			both = unsafe.String(&buf[0], len(buf))
+		}
+		ev.ID, ev.Message = both[:len(raw)], both[len(raw):]
+	} else {
+		ev.Message = string(msg)
+		if id.set {
+			if ev.ID, err = p.stringOf(id); err != nil {
+				return err
+			}
 		}
 	}
+
 	if account.set {
 		if ev.Account, err = p.reuse(account, &p.lastAccount); err != nil {
 			return err
@@ -545,11 +562,6 @@ func (p *parser) number(i int) (int64, int, error) {
 		n = -n
 	}
 	return n, i, nil
-}
-
-// hasAt reports whether b[i:] starts with s.
-func hasAt(b []byte, i int, s string) bool {
-	return i >= 0 && len(b)-i >= len(s) && string(b[i:i+len(s)]) == s
 }
 
 // skipNumber returns the index after the JSON number at b[i].

@@ -94,17 +94,31 @@ func escapedBracket(raw []byte) (event.Level, bool) {
 // escapedPlatform decides the Lambda platform lines. A REPORT line is only decided when
 // it holds no "Status: " and no \u escape (which could spell one).
 func escapedPlatform(raw []byte) (event.Level, bool) {
-	switch {
-	case hasPrefix(raw, "START RequestId:"), hasPrefix(raw, "END RequestId:"), hasPrefix(raw, "INIT_START "),
-		hasPrefix(raw, "RESTORE_START "):
-		return event.Info, true
-	case hasPrefix(raw, "REPORT RequestId:"), hasPrefix(raw, "INIT_REPORT "), hasPrefix(raw, "RESTORE_REPORT "):
-		if contains(raw, "Status: ") || contains(raw, `\u`) {
-			return event.Unknown, false
+	report := false
+	switch raw[0] {
+	case 'S':
+		if hasPrefix(raw, "START RequestId:") {
+			return event.Info, true
 		}
-		return event.Info, true
+	case 'E':
+		if hasPrefix(raw, "END RequestId:") {
+			return event.Info, true
+		}
+	case 'I':
+		if hasPrefix(raw, "INIT_START ") {
+			return event.Info, true
+		}
+		report = hasPrefix(raw, "INIT_REPORT ")
+	case 'R':
+		if hasPrefix(raw, "RESTORE_START ") {
+			return event.Info, true
+		}
+		report = hasPrefix(raw, "REPORT RequestId:") || hasPrefix(raw, "RESTORE_REPORT ")
 	}
-	return event.Unknown, false
+	if !report || contains(raw, "Status: ") || contains(raw, `\u`) {
+		return event.Unknown, false
+	}
+	return event.Info, true
 }
 
 // escapedJSON walks the leading simple fields of an escaped JSON object — keys and string
