@@ -272,3 +272,34 @@ func TestDrainLifecycleOnTheLocalServer(t *testing.T) {
 		}
 	}
 }
+
+// `aient send` replays events/ files as they are: their method and their own key unless
+// --key is given; SQS batches are for the grouper and are skipped with a note.
+func TestSendReplaysEventFiles(t *testing.T) {
+	dir := t.TempDir()
+	st, err := embedded.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	hs := httptest.NewServer(localserver.New(st, localserver.Config{}).Handler())
+	defer hs.Close()
+	_, out, _ := aient(t, dir, "drains", "create", "--org", "acme", "--env", "prod", "--json", "--endpoint-base", hs.URL)
+	c := mustJSON[cli.Created](t, out)
+	ev := func(name string) string { return filepath.Join("..", "..", "events", name) }
+
+	code, out, _ := aient(t, dir, "send", "--endpoint", c.Endpoint, "--key", c.AccessKey,
+		ev("url-gzip-request.json"), ev("url-get.json"), ev("sqs-one-error.json"))
+	for _, want := range []string{"url-gzip-request.json: 200 ", "url-get.json: 405 ", "sqs-one-error.json: skipped: an SQS event"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("send output lacks %q:\n%s", want, out)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit %d with a 405 among the answers, want 1", code)
+	}
+	// Without --key the file's own (example) key is sent: this drain does not know it.
+	if _, out, _ = aient(t, dir, "send", "--endpoint", c.Endpoint, ev("url-cloudwatch-data.json")); !strings.Contains(out, ": 401 ") {
+		t.Errorf("an events/ file's example key was not sent as it is: %s", out)
+	}
+}

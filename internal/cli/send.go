@@ -15,10 +15,13 @@ import (
 )
 
 // sendFile is what one FILE of `aient send` holds: a Firehose request body, or a Function
-// URL request event (events/) whose body and headers are sent.
+// URL request event (events/) whose method, body and headers are sent.
 type sendFile struct {
+	method  string
 	body    []byte
 	headers map[string]string
+	// skip says why the file is not sent (an SQS batch is for the grouper, not the endpoint).
+	skip string
 }
 
 func readSendFile(path string) (sendFile, error) {
@@ -27,18 +30,28 @@ func readSendFile(path string) (sendFile, error) {
 		return sendFile{}, err
 	}
 	var probe struct {
-		RequestID       *string           `json:"requestId"`
 		RawPath         *string           `json:"rawPath"`
 		Headers         map[string]string `json:"headers"`
 		Body            string            `json:"body"`
 		IsBase64Encoded bool              `json:"isBase64Encoded"`
+		RequestContext  struct {
+			HTTP struct {
+				Method string `json:"method"`
+			} `json:"http"`
+		} `json:"requestContext"`
 	}
-	if err := json.Unmarshal(raw, &probe); err != nil || (probe.RawPath == nil && probe.RequestID == nil) {
-		// Not an event file: send the bytes as they are (a Firehose body, or a bad one on purpose).
-		return sendFile{body: raw, headers: map[string]string{}}, nil
+	plain := sendFile{method: http.MethodPost, body: raw, headers: map[string]string{}}
+	var keys map[string]json.RawMessage // exact keys: encoding/json matches fields case-insensitively
+	if err := json.Unmarshal(raw, &keys); err != nil || json.Unmarshal(raw, &probe) != nil {
+		// Not a JSON object: send the bytes as they are (a bad body on purpose).
+		return plain, nil
 	}
-	if probe.RawPath == nil {
-		return sendFile{body: raw, headers: map[string]string{}}, nil
+	_, isEvent := keys["rawPath"]
+	if _, isSQS := keys["Records"]; isSQS && !isEvent {
+		return sendFile{skip: "an SQS event for the grouper (sam local invoke GrouperFunction), not a Firehose delivery"}, nil
+	}
+	if !isEvent {
+		return plain, nil // a Firehose request body
 	}
 	body := []byte(probe.Body)
 	if probe.IsBase64Encoded {
@@ -49,14 +62,18 @@ func readSendFile(path string) (sendFile, error) {
 	if probe.Headers == nil {
 		probe.Headers = map[string]string{}
 	}
-	return sendFile{body: body, headers: probe.Headers}, nil
+	method := strings.ToUpper(probe.RequestContext.HTTP.Method)
+	if method == "" {
+		method = http.MethodPost
+	}
+	return sendFile{method: method, body: body, headers: probe.Headers}, nil
 }
 
 func (c *command) send(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("send", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	endpoint := fs.String("endpoint", "", "the drain's endpoint URL (required)")
-	key := fs.String("key", "", "the drain's access key (required; wins over an events/ file's)")
+	key := fs.String("key", "", "the drain's access key (wins over an events/ file's own)")
 	f := &flags{FlagSet: fs}
 	files, err := f.parse(args)
 	if err != nil {
@@ -66,13 +83,18 @@ func (c *command) send(ctx context.Context, args []string) error {
 		return usageError("send needs --endpoint URL and at least one FILE")
 	}
 	client := &http.Client{Timeout: 3 * time.Minute}
-	failed := 0
+	failed, sent := 0, 0
 	for _, path := range files {
 		sf, err := readSendFile(path)
 		if err != nil {
 			return err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, *endpoint, bytes.NewReader(sf.body))
+		if sf.skip != "" {
+			fmt.Fprintf(c.stdout, "%s: skipped: %s\n", path, sf.skip)
+			continue
+		}
+		sent++
+		req, err := http.NewRequestWithContext(ctx, sf.method, *endpoint, bytes.NewReader(sf.body))
 		if err != nil {
 			return fmt.Errorf("endpoint %q: %w", *endpoint, err)
 		}
@@ -106,7 +128,7 @@ func (c *command) send(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stdout, "%s: %d %s\n", path, resp.StatusCode, bytes.TrimSpace(answer))
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d deliveries were not accepted (200)", failed, len(files))
+		return fmt.Errorf("%d of %d deliveries were not accepted (200)", failed, sent)
 	}
 	return nil
 }

@@ -62,7 +62,7 @@ func (c *command) serve(ctx context.Context, args []string) error {
 			return err
 		}
 		c.printKey("No drain yet: created drain "+d.ID+" for org local, env dev.", Created{Endpoint: base + "/aws/firehose/" + d.ID, AccessKey: key})
-		fmt.Fprintf(c.stdout, "\nTry it:  aient send --endpoint %s/aws/firehose/%s --key %s events/*.json\n\n", base, d.ID, key)
+		fmt.Fprintf(c.stdout, "\nTry it (a real CloudWatch delivery, and one with two errors):\n  go run ./cmd/aient send --endpoint %s/aws/firehose/%s --key %s events/url-cloudwatch-data.json events/url-gzip-request.json\n\n", base, d.ID, key)
 	}
 	fmt.Fprintf(c.stdout, "Serving on %s (problems: %s/, drains: %s/drains). Data in %s. Ctrl-C stops.\n", base, base, base, f.data)
 
