@@ -610,32 +610,43 @@ func scanString(b []byte, i int) (end int, esc bool, ok bool) {
 	return end, true, ok
 }
 
-// scanEscaped finds the closing quote of a string that holds escapes, from b[j] on,
-// testing eight bytes at a time and stepping over each escape.
+// scanEscaped finds the closing quote of a string that holds escapes, from b[j] on (just
+// after the opening quote). It tests eight bytes at a time without stopping at each
+// escape: a quote counts unless the byte before it is a backslash; a word with a backslash
+// that is itself escaped (`\\\\`) is rare and stepped through byte by byte.
 func scanEscaped(b []byte, j int) (int, bool) {
-	for {
-		for j+8 <= len(b) {
-			w := binary.LittleEndian.Uint64(b[j:])
-			q := w ^ quotes
-			s := w ^ backslash
-			if m := ((q-lsb)&^q | (s-lsb)&^s) & msb; m != 0 {
-				j += bits.TrailingZeros64(m) / 8
-				goto found
-			}
-			j += 8
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	var carry uint64 // 0x80 when b[j] is escaped by a backslash ending the previous word
+	for j+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[j:])
+		q := w ^ quotes
+		s := w ^ backslash
+		// 0x80 in exactly the bytes that are '"' (qm) or '\\' (bm).
+		qm := ^(((q & low7) + low7) | q | low7)
+		bm := ^(((s & low7) + low7) | s | low7)
+		if bm&(bm<<8|carry) != 0 {
+			break
 		}
-		for j < len(b) && b[j] != '"' && b[j] != '\\' {
+		if real := qm &^ (bm<<8 | carry); real != 0 {
+			return j + bits.TrailingZeros64(real)/8 + 1, true
+		}
+		carry = bm >> 56 & 0x80
+		j += 8
+	}
+	if carry != 0 {
+		j++
+	}
+	for j < len(b) {
+		switch b[j] {
+		case '"':
+			return j + 1, true
+		case '\\':
+			j += 2
+		default:
 			j++
 		}
-		if j >= len(b) {
-			return 0, false
-		}
-	found:
-		if b[j] == '"' {
-			return j + 1, true
-		}
-		j += 2
 	}
+	return 0, false
 }
 
 const (
