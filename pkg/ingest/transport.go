@@ -40,11 +40,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Invoke serves a Lambda Function URL event (payload format 2.0). It implements
-// lambda.Handler, so the event is parsed once, by firehose.ParseURLEvent, instead of
-// being decoded through reflection and then again as a Firehose body.
+// lambda.Handler, so the event is parsed once, by firehose.ParseURLEventInPlace, instead
+// of being decoded through reflection and then again as a Firehose body. The body is
+// unescaped inside payload, which the runtime reads afresh for every invocation and
+// reuses only after Invoke returns; nothing of it is kept past that.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	var resp Response
-	u, err := firehose.ParseURLEvent(payload)
+	u, err := firehose.ParseURLEventInPlace(payload)
 	if err != nil {
 		resp = Response{Status: http.StatusBadRequest, Body: firehose.ResponseBody("", h.cfg.Now(), "request: "+err.Error())}
 	} else {
