@@ -75,7 +75,10 @@ func Start(t testing.TB) *Moto {
 }
 
 // Config is an SDK config that talks to this moto server with dummy credentials. Its
-// requests go one at a time (see Serial), so each is atomic, as on AWS.
+// requests go one at a time (see Serial), so each is atomic, as on AWS. The SDK's default
+// retries stay on, as in production: moto's server answers with Connection: close and
+// now and then resets a connection, which the SDK retries like any reset on AWS — so the
+// adapters are tested against retried requests whose first attempt may have landed.
 func (m *Moto) Config() aws.Config {
 	return m.ConfigWith(m.transport)
 }
@@ -84,11 +87,10 @@ func (m *Moto) Config() aws.Config {
 // gives the server's own transport to wrap.
 func (m *Moto) ConfigWith(rt http.RoundTripper) aws.Config {
 	return aws.Config{
-		Region:           Region,
-		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-		BaseEndpoint:     aws.String(m.Endpoint),
-		RetryMaxAttempts: 1,
-		HTTPClient:       Serial(rt),
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint: aws.String(m.Endpoint),
+		HTTPClient:   Serial(rt),
 	}
 }
 

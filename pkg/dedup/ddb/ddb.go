@@ -103,7 +103,7 @@ func (s *Store) Claim(ctx context.Context, c dedup.Claim, now time.Time) (dedup.
 			}
 			item = out.Item
 		}
-		if o, ok := outcomeOf(item, now); ok {
+		if o, ok := outcomeOf(item, c.Token, now); ok {
 			return o, nil
 		}
 		// The item was released or its lease ran out since the write: try again.
@@ -113,13 +113,19 @@ func (s *Store) Claim(ctx context.Context, c dedup.Claim, now time.Time) (dedup.
 }
 
 // outcomeOf explains a failed claim from the item that failed it. ok is false when the
-// item would not fail the condition any more (gone, or its lease ended).
-func outcomeOf(item map[string]types.AttributeValue, now time.Time) (dedup.Outcome, bool) {
+// item would not fail the condition any more (gone, or its lease ended). An inflight item
+// holding our own token is our claim: the SDK retried a PutItem whose first answer was
+// lost (a reset connection) after the write had landed.
+func outcomeOf(item map[string]types.AttributeValue, token string, now time.Time) (dedup.Outcome, bool) {
 	if item == nil {
 		return 0, false
 	}
-	if st, _ := item[AttrState].(*types.AttributeValueMemberS); st != nil && st.Value == StateDone {
+	st, _ := item[AttrState].(*types.AttributeValueMemberS)
+	if st != nil && st.Value == StateDone {
 		return dedup.Duplicate, true
+	}
+	if tok, _ := item[AttrToken].(*types.AttributeValueMemberS); st != nil && st.Value == StateInflight && tok != nil && tok.Value == token {
+		return dedup.Fresh, true
 	}
 	if n, _ := item[AttrLeaseUntil].(*types.AttributeValueMemberN); n != nil {
 		if ms, err := strconv.ParseInt(n.Value, 10, 64); err == nil && ms < now.UnixMilli() {

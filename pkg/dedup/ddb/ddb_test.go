@@ -370,3 +370,22 @@ func TestRejectedRequestIsNotTransient(t *testing.T) {
 		t.Fatalf("Claim answered ValidationException: %v, want an error that is not ErrUnavailable", err)
 	}
 }
+
+// The SDK retries a PutItem whose answer was lost to a reset connection; if the first
+// attempt had landed, the retry fails its condition on our own claim. That claim is ours.
+func TestARetriedClaimThatLandedIsStillOurs(t *testing.T) {
+	ts := startMoto(t)
+	s, _ := ts.fresh(t)
+	ctx := context.Background()
+	c := dedup.Claim{Key: "k", Token: "ours", LeaseUntil: start.Add(time.Minute), ExpiresAt: start.Add(24 * time.Hour)}
+	for attempt := 1; attempt <= 2; attempt++ {
+		if o, err := s.Claim(ctx, c, start); err != nil || o != dedup.Fresh {
+			t.Fatalf("attempt %d: %v %v, want fresh", attempt, o, err)
+		}
+	}
+	other := c
+	other.Token = "theirs"
+	if o, err := s.Claim(ctx, other, start); err != nil || o != dedup.Busy {
+		t.Fatalf("another delivery's claim: %v %v, want busy", o, err)
+	}
+}
