@@ -116,18 +116,33 @@ func isConditionFailed(err error) bool {
 // Create stores a new drain; drains.ErrExists when the id is taken.
 func (s *Store) Create(ctx context.Context, d drains.Drain) error {
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(s.table),
-		Item:                     marshal(d),
-		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
-		ExpressionAttributeNames: map[string]string{"#id": attrID},
+		TableName:                           aws.String(s.table),
+		Item:                                marshal(d),
+		ConditionExpression:                 aws.String("attribute_not_exists(#id)"),
+		ExpressionAttributeNames:            map[string]string{"#id": attrID},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
+	var ccf *types.ConditionalCheckFailedException
 	switch {
+	case errors.As(err, &ccf) && sameFirstKey(ccf.Item, d):
+		// The SDK retried a PutItem whose answer was lost after it had landed: the item
+		// holds this very drain's key digest, which is random per drain.
+		return nil
 	case isConditionFailed(err):
 		return fmt.Errorf("create drain %q: %w", d.ID, drains.ErrExists)
 	case err != nil:
 		return fmt.Errorf("create drain %q: %w", d.ID, err)
 	}
 	return nil
+}
+
+// sameFirstKey reports whether item is d as Create writes it (the same first key digest).
+func sameFirstKey(item map[string]types.AttributeValue, d drains.Drain) bool {
+	if item == nil || len(d.Keys) == 0 {
+		return false
+	}
+	got, err := unmarshal(item)
+	return err == nil && len(got.Keys) > 0 && got.Keys[0].Digest == d.Keys[0].Digest
 }
 
 // Get returns the drain (a strongly consistent read); drains.ErrNotFound when there is none.

@@ -35,6 +35,23 @@ func TestAgainstMoto(t *testing.T) {
 		drainstest.Run(t, func(t *testing.T) drains.Store { return ddb.New(client, newTable(t)) })
 	})
 
+	// The SDK retries a PutItem whose answer was lost; if the first attempt had landed, the
+	// retry fails its condition on this very drain, which is a success, not ErrExists.
+	t.Run("a retried Create that landed succeeds; another drain on the id is ErrExists", func(t *testing.T) {
+		s := ddb.New(client, newTable(t))
+		d := drains.Drain{ID: "drn_retry", Org: "acme", Env: "prod", State: drains.StateActive, Keys: []drains.Key{{Digest: "aa11"}}}
+		for attempt := 1; attempt <= 2; attempt++ {
+			if err := s.Create(t.Context(), d); err != nil {
+				t.Fatalf("attempt %d: %v", attempt, err)
+			}
+		}
+		other := d
+		other.Keys = []drains.Key{{Digest: "bb22"}}
+		if err := s.Create(t.Context(), other); !errors.Is(err, drains.ErrExists) {
+			t.Fatalf("another drain on the same id: %v, want ErrExists", err)
+		}
+	})
+
 	t.Run("the item keeps the documented schema", func(t *testing.T) {
 		table := newTable(t)
 		s := ddb.New(client, table)
