@@ -12,6 +12,8 @@ import (
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/aient/firehose-drain/internal/jsonscan"
 )
 
 // maxPooledBuffer is the largest buffer a worker keeps between records.
@@ -232,7 +234,7 @@ func gzipReason(err error) string {
 
 func firstNonSpace(b []byte) byte {
 	for _, c := range b {
-		if !isSpace(c) {
+		if !jsonscan.IsSpace(c) {
 			return c
 		}
 	}

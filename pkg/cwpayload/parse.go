@@ -2,19 +2,13 @@ package cwpayload
 
 import (
 	"bytes"
-	"encoding/binary"
-	"fmt"
-	"math/bits"
 	"strconv"
-	"unicode/utf8"
 	"unsafe"
 
+	"github.com/aient/firehose-drain/internal/jsonscan"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/level"
 )
-
-// maxDepth bounds the nesting of skipped JSON values.
-const maxDepth = 128
 
 const notCW = "not a CloudWatch Logs document"
 
@@ -43,14 +37,6 @@ type span struct {
 	set        bool
 }
 
-// syntaxError is a malformed document at an offset.
-type syntaxError struct {
-	off int
-	msg string
-}
-
-func (e *syntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.off) }
-
 func (p *parser) reset(b []byte, st *Stamp, res *RecordResult) {
 	p.b, p.st, p.res = b, st, res
 	p.lastAccount, p.lastRegion = "", ""
@@ -67,15 +53,15 @@ func (p *parser) parseRecord(b []byte, st *Stamp, res *RecordResult) (string, er
 	docs := 0
 	i := 0
 	for {
-		i = skipWS(b, i)
+		i = jsonscan.SkipWS(b, i)
 		if i >= len(b) {
 			break
 		}
 		if b[i] != '{' {
 			if docs == 0 {
-				return notCW, &syntaxError{i, "not a JSON object"}
+				return notCW, &jsonscan.SyntaxError{Offset: i, Msg: "not a JSON object"}
 			}
-			return notCW, &syntaxError{i, "text after the documents"}
+			return notCW, &jsonscan.SyntaxError{Offset: i, Msg: "text after the documents"}
 		}
 		end, reason, err := p.parseDoc(i)
 		if reason != "" {
@@ -85,7 +71,7 @@ func (p *parser) parseRecord(b []byte, st *Stamp, res *RecordResult) (string, er
 		i = end
 	}
 	if docs == 0 {
-		return notCW, &syntaxError{0, "no JSON document"}
+		return notCW, &jsonscan.SyntaxError{Offset: 0, Msg: "no JSON document"}
 	}
 	return "", nil
 }
@@ -101,19 +87,12 @@ func (p *parser) parseDoc(i int) (int, string, error) {
 	control, data := false, false
 	i++
 	for first := true; ; first = false {
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return 0, notCW, &syntaxError{i, "unexpected end of document"}
+		next, done, err := jsonscan.Member(b, i, first, '}', "document")
+		if err != nil {
+			return 0, notCW, err
 		}
-		if b[i] == '}' {
-			i++
+		if i = next; done {
 			break
-		}
-		if !first {
-			if b[i] != ',' {
-				return 0, notCW, &syntaxError{i, "expected , or }"}
-			}
-			i = skipWS(b, i+1)
 		}
 		key, next, err := p.key(i)
 		if err != nil {
@@ -156,12 +135,12 @@ func (p *parser) parseDoc(i int) (int, string, error) {
 				}
 			} else {
 				eventsAt = i
-				if i, err = skipValue(b, i, 0); err != nil {
+				if i, err = jsonscan.SkipValue(b, i, 0); err != nil {
 					return 0, notCW, err
 				}
 			}
 		default:
-			if i, err = skipValue(b, i, 0); err != nil {
+			if i, err = jsonscan.SkipValue(b, i, 0); err != nil {
 				return 0, notCW, err
 			}
 		}
@@ -191,7 +170,7 @@ func (p *parser) parseDoc(i int) (int, string, error) {
 func (p *parser) key(i int) (span, int, error) {
 	b := p.b
 	if i >= len(b) || b[i] != '"' {
-		return span{}, 0, &syntaxError{i, "expected a key"}
+		return span{}, 0, &jsonscan.SyntaxError{Offset: i, Msg: "expected a key"}
 	}
 	j := i + 1
 	for j < len(b) && b[j] != '"' && b[j] != '\\' {
@@ -210,27 +189,27 @@ func (p *parser) key(i int) (span, int, error) {
 	if j < len(b) && b[j] == ':' {
 		j++
 	} else {
-		j = skipWS(b, j)
+		j = jsonscan.SkipWS(b, j)
 		if j >= len(b) || b[j] != ':' {
-			return span{}, 0, &syntaxError{j, "expected :"}
+			return span{}, 0, &jsonscan.SyntaxError{Offset: j, Msg: "expected :"}
 		}
 		j++
 	}
 	if j < len(b) && b[j] > ' ' {
 		return k, j, nil
 	}
-	return k, skipWS(b, j), nil
+	return k, jsonscan.SkipWS(b, j), nil
 }
 
 // stringSpan reads the JSON string at b[i].
 func (p *parser) stringSpan(i int) (span, int, error) {
 	b := p.b
 	if i >= len(b) || b[i] != '"' {
-		return span{}, 0, &syntaxError{i, "expected a string"}
+		return span{}, 0, &jsonscan.SyntaxError{Offset: i, Msg: "expected a string"}
 	}
-	end, esc, ok := scanString(b, i)
+	end, esc, ok := jsonscan.ScanString(b, i)
 	if !ok {
-		return span{}, 0, &syntaxError{i, "unterminated string"}
+		return span{}, 0, &jsonscan.SyntaxError{Offset: i, Msg: "unterminated string"}
 	}
 	return span{start: i + 1, end: end - 1, esc: esc, set: true}, end, nil
 }
@@ -240,9 +219,9 @@ func (p *parser) stringOf(s span) (string, error) {
 	if !s.esc {
 		return string(p.b[s.start:s.end]), nil
 	}
-	out, ok := unescape(nil, p.b[s.start:s.end])
+	out, ok := jsonscan.Unescape(nil, p.b[s.start:s.end])
 	if !ok {
-		return "", &syntaxError{s.start, "bad string escape"}
+		return "", &jsonscan.SyntaxError{Offset: s.start, Msg: "bad string escape"}
 	}
 	return string(out), nil
 }
@@ -253,30 +232,19 @@ func (p *parser) events(i int, data bool) (int, error) {
 	b := p.b
 	i++
 	for first := true; ; first = false {
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return 0, &syntaxError{i, "unexpected end of logEvents"}
+		next, done, err := jsonscan.Member(b, i, first, ']', "logEvents")
+		if err != nil || done {
+			return next, err
 		}
-		if b[i] == ']' {
-			return i + 1, nil
-		}
-		if !first {
-			if b[i] != ',' {
-				return 0, &syntaxError{i, "expected , or ]"}
-			}
-			i = skipWS(b, i+1)
-		}
-		if i >= len(b) || b[i] != '{' {
-			return 0, &syntaxError{i, "log event is not an object"}
+		if i = next; i >= len(b) || b[i] != '{' {
+			return 0, &jsonscan.SyntaxError{Offset: i, Msg: "log event is not an object"}
 		}
 		if !data {
-			var err error
-			if i, err = skipValue(b, i, 0); err != nil {
+			if i, err = jsonscan.SkipValue(b, i, 0); err != nil {
 				return 0, err
 			}
 			continue
 		}
-		var err error
 		if i, err = p.event(i); err != nil {
 			return 0, err
 		}
@@ -315,19 +283,12 @@ func (p *parser) event(i int) (int, error) {
 		i++
 	}
 	for ; ; first = false {
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return 0, &syntaxError{i, "unexpected end of log event"}
+		var done bool
+		if i, done, err = jsonscan.Member(b, i, first, '}', "log event"); err != nil {
+			return 0, err
 		}
-		if b[i] == '}' {
-			i++
+		if done {
 			break
-		}
-		if !first {
-			if b[i] != ',' {
-				return 0, &syntaxError{i, "expected , or }"}
-			}
-			i = skipWS(b, i+1)
 		}
 		var key span
 		if key, i, err = p.key(i); err != nil {
@@ -339,13 +300,13 @@ func (p *parser) event(i int) (int, error) {
 				msg, i, err = p.stringSpan(i)
 			} else {
 				msg = span{}
-				i, err = skipValue(b, i, 0)
+				i, err = jsonscan.SkipValue(b, i, 0)
 			}
 		case "id":
 			if i < len(b) && b[i] != '"' {
 				// A numeric id (hand-written payloads): keep its text.
 				start := i
-				i, err = skipValue(b, i, 0)
+				i, err = jsonscan.SkipValue(b, i, 0)
 				id = span{start: start, end: i, set: true}
 			} else {
 				id, i, err = p.stringSpan(i)
@@ -360,7 +321,7 @@ func (p *parser) event(i int) (int, error) {
 		case "@aws.region":
 			region, i, err = p.optString(i)
 		default:
-			i, err = skipValue(b, i, 0)
+			i, err = jsonscan.SkipValue(b, i, 0)
 		}
 		if err != nil {
 			return 0, err
@@ -477,7 +438,7 @@ func (p *parser) optString(i int) (span, int, error) {
 	if i < len(p.b) && p.b[i] == '"' {
 		return p.stringSpan(i)
 	}
-	end, err := skipValue(p.b, i, 0)
+	end, err := jsonscan.SkipValue(p.b, i, 0)
 	return span{}, end, err
 }
 
@@ -485,24 +446,15 @@ func (p *parser) optString(i int) (span, int, error) {
 func (p *parser) extracted(i int, account, region *span) (int, error) {
 	b := p.b
 	if i >= len(b) || b[i] != '{' {
-		return skipValue(b, i, 0)
+		return jsonscan.SkipValue(b, i, 0)
 	}
 	i++
 	for first := true; ; first = false {
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return 0, &syntaxError{i, "unexpected end of extractedFields"}
+		next, done, err := jsonscan.Member(b, i, first, '}', "extractedFields")
+		if err != nil || done {
+			return next, err
 		}
-		if b[i] == '}' {
-			return i + 1, nil
-		}
-		if !first {
-			if b[i] != ',' {
-				return 0, &syntaxError{i, "expected , or }"}
-			}
-			i = skipWS(b, i+1)
-		}
-		key, next, err := p.key(i)
+		key, next, err := p.key(next)
 		if err != nil {
 			return 0, err
 		}
@@ -518,7 +470,7 @@ func (p *parser) extracted(i int, account, region *span) (int, error) {
 				*region = v
 			}
 		default:
-			i, err = skipValue(b, i, 0)
+			i, err = jsonscan.SkipValue(b, i, 0)
 		}
 		if err != nil {
 			return 0, err
@@ -545,16 +497,16 @@ func (p *parser) number(i int) (int64, int, error) {
 		i++
 	}
 	if digits == 0 {
-		return 0, 0, &syntaxError{start, "expected a number"}
+		return 0, 0, &jsonscan.SyntaxError{Offset: start, Msg: "expected a number"}
 	}
 	if i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') || digits > 18 {
-		end, err := skipValue(b, start, 0)
+		end, err := jsonscan.SkipValue(b, start, 0)
 		if err != nil {
 			return 0, 0, err
 		}
 		f, err := strconv.ParseFloat(string(b[start:end]), 64)
 		if err != nil {
-			return 0, 0, &syntaxError{start, "bad number"}
+			return 0, 0, &jsonscan.SyntaxError{Offset: start, Msg: "bad number"}
 		}
 		return int64(f), end, nil
 	}
@@ -566,355 +518,16 @@ func (p *parser) number(i int) (int64, int, error) {
 
 // skipNumber returns the index after the JSON number at b[i].
 func skipNumber(b []byte, i int) (int, error) {
-	j := i
-	for j < len(b) && b[j]-'0' < 10 {
-		j++
-	}
-	for j < len(b) {
-		if c := b[j]; ('0' <= c && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
-			j++
-			continue
-		}
-		break
-	}
+	j := jsonscan.SkipNumber(b, i)
 	if j == i {
-		return 0, &syntaxError{i, "expected a number"}
+		return 0, &jsonscan.SyntaxError{Offset: i, Msg: "expected a number"}
 	}
 	return j, nil
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
-		i++
-	}
-	return i
-}
-
-// scanString returns the index just past the JSON string at b[i] == '"' and whether it
-// holds escapes. Most strings end at the first quote: it is found with bytes.IndexByte
-// (vectorised), and a second search tells whether a backslash precedes it. A string with
-// escaped quotes (a JSON log line) continues with the 8-bytes-at-a-time scan.
-func scanString(b []byte, i int) (end int, esc bool, ok bool) {
-	j := i + 1
-	q := bytes.IndexByte(b[j:], '"')
-	if q < 0 {
-		return 0, false, false
-	}
-	q += j
-	if b[q-1] != '\\' {
-		return q + 1, bytes.IndexByte(b[j:q], '\\') >= 0, true
-	}
-	end, ok = scanEscaped(b, j)
-	return end, true, ok
-}
-
-// scanEscaped finds the closing quote of a string that holds escapes, from b[j] on (just
-// after the opening quote). It tests eight bytes at a time without stopping at each
-// escape: a quote counts unless the byte before it is a backslash; a word with a backslash
-// that is itself escaped (`\\\\`) is rare and stepped through byte by byte.
-func scanEscaped(b []byte, j int) (int, bool) {
-	const low7 = 0x7f7f7f7f7f7f7f7f
-	var carry uint64 // 0x80 when b[j] is escaped by a backslash ending the previous word
-	for j+8 <= len(b) {
-		w := binary.LittleEndian.Uint64(b[j:])
-		q := w ^ quotes
-		s := w ^ backslash
-		// 0x80 in exactly the bytes that are '"' (qm) or '\\' (bm).
-		qm := ^(((q & low7) + low7) | q | low7)
-		bm := ^(((s & low7) + low7) | s | low7)
-		if bm&(bm<<8|carry) != 0 {
-			break
-		}
-		if real := qm &^ (bm<<8 | carry); real != 0 {
-			return j + bits.TrailingZeros64(real)/8 + 1, true
-		}
-		carry = bm >> 56 & 0x80
-		j += 8
-	}
-	if carry != 0 {
-		j++
-	}
-	for j < len(b) {
-		switch b[j] {
-		case '"':
-			return j + 1, true
-		case '\\':
-			j += 2
-		default:
-			j++
-		}
-	}
-	return 0, false
-}
-
-const (
-	lsb       = 0x0101010101010101
-	msb       = 0x8080808080808080
-	quotes    = '"' * lsb
-	backslash = '\\' * lsb
-)
-
-// findSpecial returns the index of the first '"' or '\\' in b at or after j, or len(b).
-// It tests eight bytes at a time.
-func findSpecial(b []byte, j int) int {
-	for ; j+8 <= len(b); j += 8 {
-		w := binary.LittleEndian.Uint64(b[j:])
-		q := w ^ quotes
-		s := w ^ backslash
-		m := ((q-lsb)&^q | (s-lsb)&^s) & msb
-		if m != 0 {
-			return j + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; j < len(b); j++ {
-		if c := b[j]; c == '"' || c == '\\' {
-			return j
-		}
-	}
-	return len(b)
-}
-
-// readMessage reads the JSON string at b[i] == '"' and returns its content: a slice of b
-// when it has no escapes, else unescaped into p.scratch (valid until the next call). One
-// pass: eight bytes at a time are copied and tested for '"' and '\\' together.
-// p.scratch has room for len(b)+8 bytes (parseRecord sees to it), and the unescaped text
-// is never longer than the escaped one, so the 8-byte stores never run out of room.
+// readMessage reads the JSON string at b[i] == '"': a slice of b when it has no escapes,
+// else unescaped into p.scratch (valid until the next call), which parseRecord sizes for
+// the whole record.
 func (p *parser) readMessage(i int) ([]byte, int, error) {
-	b := p.b
-	start := i + 1
-	j := findSpecial(b, start)
-	if j >= len(b) {
-		return nil, 0, &syntaxError{i, "unterminated string"}
-	}
-	if b[j] == '"' {
-		return b[start:j], j + 1, nil
-	}
-	out := p.scratch[:cap(p.scratch)]
-	n := copy(out, b[start:j])
-	for {
-		// b[j] == '\\'
-		if j+1 >= len(b) {
-			return nil, 0, &syntaxError{i, "unterminated string"}
-		}
-		switch c := b[j+1]; c {
-		case '"', '\\', '/':
-			out[n] = c
-		case 'n':
-			out[n] = '\n'
-		case 't':
-			out[n] = '\t'
-		case 'r':
-			out[n] = '\r'
-		case 'b':
-			out[n] = '\b'
-		case 'f':
-			out[n] = '\f'
-		case 'u':
-			r, size := unicodeEscape(b[j:])
-			if size == 0 {
-				return nil, 0, &syntaxError{j, "bad string escape"}
-			}
-			n += utf8.EncodeRune(out[n:], r)
-			j += size
-			goto scan
-		default:
-			return nil, 0, &syntaxError{j, "bad string escape"}
-		}
-		n++
-		j += 2
-	scan:
-		for j+8 <= len(b) {
-			w := binary.LittleEndian.Uint64(b[j:])
-			binary.LittleEndian.PutUint64(out[n:], w)
-			q := w ^ quotes
-			s := w ^ backslash
-			if m := ((q-lsb)&^q | (s-lsb)&^s) & msb; m != 0 {
-				t := bits.TrailingZeros64(m) / 8
-				n += t
-				j += t
-				break scan
-			}
-			n += 8
-			j += 8
-		}
-		for j < len(b) && b[j] != '"' && b[j] != '\\' {
-			out[n] = b[j]
-			n++
-			j++
-		}
-		if j >= len(b) {
-			return nil, 0, &syntaxError{i, "unterminated string"}
-		}
-		if b[j] == '"' {
-			return out[:n], j + 1, nil
-		}
-	}
-}
-
-// skipValue returns the index just past the JSON value at b[i].
-func skipValue(b []byte, i, depth int) (int, error) {
-	if i >= len(b) {
-		return 0, &syntaxError{i, "unexpected end of input"}
-	}
-	if depth > maxDepth {
-		return 0, &syntaxError{i, "nested too deeply"}
-	}
-	switch c := b[i]; c {
-	case '"':
-		end, _, ok := scanString(b, i)
-		if !ok {
-			return 0, &syntaxError{i, "unterminated string"}
-		}
-		return end, nil
-	case '{', '[':
-		closer := byte('}')
-		if c == '[' {
-			closer = ']'
-		}
-		i++
-		for first := true; ; first = false {
-			i = skipWS(b, i)
-			if i >= len(b) {
-				return 0, &syntaxError{i, "unexpected end of input"}
-			}
-			if b[i] == closer {
-				return i + 1, nil
-			}
-			if !first {
-				if b[i] != ',' {
-					return 0, &syntaxError{i, "expected , or " + string(closer)}
-				}
-				i = skipWS(b, i+1)
-			}
-			if c == '{' {
-				if i >= len(b) || b[i] != '"' {
-					return 0, &syntaxError{i, "expected a key"}
-				}
-				end, _, ok := scanString(b, i)
-				if !ok {
-					return 0, &syntaxError{i, "unterminated string"}
-				}
-				i = skipWS(b, end)
-				if i >= len(b) || b[i] != ':' {
-					return 0, &syntaxError{i, "expected :"}
-				}
-				i = skipWS(b, i+1)
-			}
-			end, err := skipValue(b, i, depth+1)
-			if err != nil {
-				return 0, err
-			}
-			i = end
-		}
-	case 't':
-		return literal(b, i, "true")
-	case 'f':
-		return literal(b, i, "false")
-	case 'n':
-		return literal(b, i, "null")
-	default:
-		j := i
-		for j < len(b) {
-			c := b[j]
-			if ('0' <= c && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
-				j++
-				continue
-			}
-			break
-		}
-		if j == i {
-			return 0, &syntaxError{i, "unexpected character " + strconv.QuoteRune(rune(c))}
-		}
-		return j, nil
-	}
-}
-
-func literal(b []byte, i int, lit string) (int, error) {
-	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
-		return 0, &syntaxError{i, "bad literal"}
-	}
-	return i + len(lit), nil
-}
-
-// unescape appends the unescaped JSON string content src to dst.
-func unescape(dst, src []byte) ([]byte, bool) {
-	for {
-		k := bytes.IndexByte(src, '\\')
-		if k < 0 {
-			return append(dst, src...), true
-		}
-		dst = append(dst, src[:k]...)
-		src = src[k:]
-		if len(src) < 2 {
-			return dst, false
-		}
-		switch src[1] {
-		case '"', '\\', '/':
-			dst = append(dst, src[1])
-		case 'n':
-			dst = append(dst, '\n')
-		case 't':
-			dst = append(dst, '\t')
-		case 'r':
-			dst = append(dst, '\r')
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'u':
-			r, n := unicodeEscape(src)
-			if n == 0 {
-				return dst, false
-			}
-			dst = utf8.AppendRune(dst, r)
-			src = src[n:]
-			continue
-		default:
-			return dst, false
-		}
-		src = src[2:]
-	}
-}
-
-// unicodeEscape decodes \uXXXX (and a following low surrogate) at src; n is the bytes used.
-func unicodeEscape(src []byte) (rune, int) {
-	r, ok := hex4(src)
-	if !ok {
-		return 0, 0
-	}
-	if 0xD800 <= r && r < 0xDC00 {
-		if len(src) >= 12 && src[6] == '\\' && src[7] == 'u' {
-			if r2, ok := hex4(src[6:]); ok && 0xDC00 <= r2 && r2 < 0xE000 {
-				return 0x10000 + (r-0xD800)<<10 + (r2 - 0xDC00), 12
-			}
-		}
-		return utf8.RuneError, 6
-	}
-	if 0xDC00 <= r && r < 0xE000 {
-		return utf8.RuneError, 6
-	}
-	return r, 6
-}
-
-func hex4(src []byte) (rune, bool) {
-	if len(src) < 6 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range src[2:6] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
+	return jsonscan.ReadString(p.b, i, p.scratch)
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/aient/firehose-drain/internal/jsonscan"
 )
 
 // Protocol limits.
@@ -52,7 +54,7 @@ type Body struct {
 // answer can carry it.
 func ParseBody(b []byte) (Body, error) {
 	var body Body
-	i := skipWS(b, 0)
+	i := jsonscan.SkipWS(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return body, errors.New("body is not JSON: not an object")
 	}
@@ -70,7 +72,7 @@ func ParseBody(b []byte) (Body, error) {
 		case "requestId":
 			if b[v] != '"' {
 				setErr(errors.New("requestId is not a string"))
-				return skipValue(b, v, 0)
+				return jsonscan.SkipValue(b, v, 0)
 			}
 			s, end, err := readString(b, v)
 			if err != nil {
@@ -79,7 +81,7 @@ func ParseBody(b []byte) (Body, error) {
 			body.RequestID = string(s)
 			return end, nil
 		case "timestamp":
-			end, err := skipValue(b, v, 0)
+			end, err := jsonscan.SkipValue(b, v, 0)
 			if err != nil {
 				return 0, err
 			}
@@ -97,17 +99,17 @@ func ParseBody(b []byte) (Body, error) {
 			body.Records = body.Records[:0] // a repeated key: the last one wins
 			if b[v] != '[' {
 				setErr(errors.New("records is not an array"))
-				return skipValue(b, v, 0)
+				return jsonscan.SkipValue(b, v, 0)
 			}
 			return parseRecords(b, v, &body, setErr)
 		}
-		return skipValue(b, v, 0)
+		return jsonscan.SkipValue(b, v, 0)
 	})
 	if err != nil {
 		return body, fmt.Errorf("body is not JSON: %w", err)
 	}
-	if j := skipWS(b, end); j < len(b) {
-		return body, fmt.Errorf("body is not JSON: %w", &syntaxError{j, "text after the object"})
+	if j := jsonscan.SkipWS(b, end); j < len(b) {
+		return body, fmt.Errorf("body is not JSON: %w", &jsonscan.SyntaxError{Offset: j, Msg: "text after the object"})
 	}
 	switch {
 	case body.RequestID == "" && semantic == nil:
@@ -133,17 +135,17 @@ func parseRecords(b []byte, i int, body *Body, setErr func(error)) (int, error) 
 		}
 		if b[v] != '{' {
 			setErr(fmt.Errorf("record %d is not an object", idx))
-			return skipValue(b, v, 0)
+			return jsonscan.SkipValue(b, v, 0)
 		}
 		var data []byte
 		found := false
 		end, err := walkObject(b, v, 1, func(key []byte, v int) (int, error) {
 			if string(key) != "data" {
-				return skipValue(b, v, 1)
+				return jsonscan.SkipValue(b, v, 1)
 			}
 			if b[v] != '"' {
 				setErr(fmt.Errorf("record %d: data is not a string", idx))
-				return skipValue(b, v, 1)
+				return jsonscan.SkipValue(b, v, 1)
 			}
 			s, end, err := readString(b, v)
 			if err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/aient/firehose-drain/internal/jsonscan"
 )
 
 // URLRequest is the part of a Lambda Function URL event (payload format 2.0) the ingest
@@ -35,7 +37,7 @@ func ParseURLEventInPlace(payload []byte) (URLRequest, error) {
 
 func parseURLEvent(b []byte, inPlace bool) (URLRequest, error) {
 	var req URLRequest
-	i := skipWS(b, 0)
+	i := jsonscan.SkipWS(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return req, errors.New("function URL event is not a JSON object")
 	}
@@ -48,11 +50,11 @@ func parseURLEvent(b []byte, inPlace bool) (URLRequest, error) {
 		switch string(key) {
 		case "body":
 			if b[v] != '"' {
-				return skipValue(b, v, 0) // null: no body
+				return jsonscan.SkipValue(b, v, 0) // null: no body
 			}
-			end, esc, ok := scanString(b, v)
+			end, esc, ok := jsonscan.ScanString(b, v)
 			if !ok {
-				return 0, &syntaxError{v, "unterminated body string"}
+				return 0, &jsonscan.SyntaxError{Offset: v, Msg: "unterminated body string"}
 			}
 			bodyStart, bodyEnd, bodyEsc = v+1, end-1, esc
 			return end, nil
@@ -60,12 +62,12 @@ func parseURLEvent(b []byte, inPlace bool) (URLRequest, error) {
 			if b[v] == 't' {
 				isBase64 = true
 			}
-			return skipValue(b, v, 0)
+			return jsonscan.SkipValue(b, v, 0)
 		case "rawPath":
 			return stringField(b, v, &req.RawPath)
 		case "headers":
 			if b[v] != '{' {
-				return skipValue(b, v, 0)
+				return jsonscan.SkipValue(b, v, 0)
 			}
 			req.Headers = make(map[string]string, 16)
 			return walkObject(b, v, 1, func(k []byte, v int) (int, error) {
@@ -78,17 +80,17 @@ func parseURLEvent(b []byte, inPlace bool) (URLRequest, error) {
 			})
 		case "requestContext":
 			if b[v] != '{' {
-				return skipValue(b, v, 0)
+				return jsonscan.SkipValue(b, v, 0)
 			}
 			return walkObject(b, v, 1, func(k []byte, v int) (int, error) {
 				if string(k) != "http" || b[v] != '{' {
-					return skipValue(b, v, 2)
+					return jsonscan.SkipValue(b, v, 2)
 				}
 				return walkObject(b, v, 2, func(k []byte, v int) (int, error) {
 					if string(k) == "method" {
 						return stringField(b, v, &method)
 					}
-					return skipValue(b, v, 3)
+					return jsonscan.SkipValue(b, v, 3)
 				})
 			})
 		case "httpMethod": // payload format 1.0
@@ -96,13 +98,13 @@ func parseURLEvent(b []byte, inPlace bool) (URLRequest, error) {
 				return stringField(b, v, &method)
 			}
 		}
-		return skipValue(b, v, 0)
+		return jsonscan.SkipValue(b, v, 0)
 	})
 	if err != nil {
 		return req, fmt.Errorf("function URL event is not valid JSON: %w", err)
 	}
-	if j := skipWS(b, end); j < len(b) {
-		return req, fmt.Errorf("function URL event is not valid JSON: %w", &syntaxError{j, "text after the object"})
+	if j := jsonscan.SkipWS(b, end); j < len(b) {
+		return req, fmt.Errorf("function URL event is not valid JSON: %w", &jsonscan.SyntaxError{Offset: j, Msg: "text after the object"})
 	}
 	req.Method = strings.ToUpper(method)
 	if req.Headers == nil {
@@ -121,7 +123,7 @@ func parseURLEvent(b []byte, inPlace bool) (URLRequest, error) {
 			dst = make([]byte, 0, len(raw))
 		}
 		var ok bool
-		if body, ok = unescape(dst, raw); !ok {
+		if body, ok = jsonscan.Unescape(dst, raw); !ok {
 			return req, errors.New("function URL event body has a bad string escape")
 		}
 	} else if !inPlace {
@@ -142,7 +144,7 @@ func parseURLEvent(b []byte, inPlace bool) (URLRequest, error) {
 // stringField reads a string value into *dst; other value types are skipped.
 func stringField(b []byte, v int, dst *string) (int, error) {
 	if b[v] != '"' {
-		return skipValue(b, v, 1)
+		return jsonscan.SkipValue(b, v, 1)
 	}
 	s, end, err := readString(b, v)
 	if err != nil {

@@ -1,8 +1,9 @@
 package grouping
 
 import (
-	"strconv"
-	"unicode/utf8"
+	"unsafe"
+
+	"github.com/aient/firehose-drain/internal/jsonscan"
 )
 
 // jkind is the kind of a parsed JSON value.
@@ -106,14 +107,7 @@ func parseJSONPrefix(s string) (v jvalue, n int, ok bool) {
 }
 
 func (p *jparser) ws() {
-	for p.pos < len(p.s) {
-		switch p.s[p.pos] {
-		case ' ', '\t', '\n', '\r':
-			p.pos++
-		default:
-			return
-		}
-	}
+	p.pos = jsonscan.SkipWS(p.bytes(), p.pos)
 }
 
 func (p *jparser) value(depth int) jvalue {
@@ -257,7 +251,7 @@ func (p *jparser) skip() {
 		c := p.s[p.pos]
 		switch c {
 		case '"':
-			p.string()
+			p.skipString()
 			continue
 		case '{', '[':
 			depth++
@@ -273,95 +267,44 @@ func (p *jparser) skip() {
 	p.err = true
 }
 
+// bytes returns the input as bytes for the jsonscan primitives, without a copy. They
+// only read it.
+func (p *jparser) bytes() []byte {
+	return unsafe.Slice(unsafe.StringData(p.s), len(p.s))
+}
+
 // string parses a JSON string at p.pos (which holds '"') and returns its
 // decoded content. Without escapes it is a substring of the input.
 func (p *jparser) string() string {
-	p.pos++ // opening quote
-	start := p.pos
-	for p.pos < len(p.s) {
-		c := p.s[p.pos]
-		if c == '"' {
-			s := p.s[start:p.pos]
-			p.pos++
-			return s
-		}
-		if c == '\\' {
-			return p.stringSlow(start)
-		}
-		p.pos++
+	b := p.bytes()
+	end, esc, ok := jsonscan.ScanString(b, p.pos)
+	if !ok {
+		p.pos = len(p.s)
+		p.err = true
+		return ""
 	}
-	p.err = true
-	return ""
+	start := p.pos + 1
+	p.pos = end
+	if !esc {
+		return p.s[start : end-1]
+	}
+	out, ok := jsonscan.Unescape(make([]byte, 0, end-1-start), b[start:end-1])
+	if !ok {
+		p.err = true
+		return ""
+	}
+	return string(out)
 }
 
-func (p *jparser) stringSlow(start int) string {
-	b := make([]byte, 0, p.pos-start+16)
-	b = append(b, p.s[start:p.pos]...)
-	for p.pos < len(p.s) {
-		c := p.s[p.pos]
-		switch {
-		case c == '"':
-			p.pos++
-			return string(b)
-		case c == '\\':
-			if p.pos+1 >= len(p.s) {
-				p.err = true
-				return ""
-			}
-			e := p.s[p.pos+1]
-			p.pos += 2
-			switch e {
-			case 'n':
-				b = append(b, '\n')
-			case 't':
-				b = append(b, '\t')
-			case 'r':
-				b = append(b, '\r')
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case '/', '\\', '"':
-				b = append(b, e)
-			case 'u':
-				r, ok := p.hex4()
-				if !ok {
-					p.err = true
-					return ""
-				}
-				if r >= 0xD800 && r < 0xDC00 && p.pos+1 < len(p.s) && p.s[p.pos] == '\\' && p.s[p.pos+1] == 'u' {
-					p.pos += 2
-					r2, ok := p.hex4()
-					if !ok {
-						p.err = true
-						return ""
-					}
-					r = (r-0xD800)<<10 | (r2 - 0xDC00) + 0x10000
-				}
-				b = utf8.AppendRune(b, r)
-			default:
-				p.err = true
-				return ""
-			}
-		default:
-			b = append(b, c)
-			p.pos++
-		}
+// skipString passes over the JSON string at p.pos (which holds '"').
+func (p *jparser) skipString() {
+	end, _, ok := jsonscan.ScanString(p.bytes(), p.pos)
+	if !ok {
+		p.pos = len(p.s)
+		p.err = true
+		return
 	}
-	p.err = true
-	return ""
-}
-
-func (p *jparser) hex4() (rune, bool) {
-	if p.pos+4 > len(p.s) {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(p.s[p.pos:p.pos+4], 16, 32)
-	if err != nil {
-		return 0, false
-	}
-	p.pos += 4
-	return rune(n), true
+	p.pos = end
 }
 
 func equalFoldASCII(a, b string) bool {

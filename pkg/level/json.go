@@ -3,6 +3,7 @@ package level
 import (
 	"bytes"
 
+	"github.com/aient/firehose-drain/internal/jsonscan"
 	"github.com/aient/firehose-drain/pkg/event"
 )
 
@@ -20,7 +21,7 @@ func ofJSON(m []byte) (event.Level, bool) {
 	)
 	i := 1
 	for {
-		i = skipWS(m, i)
+		i = jsonscan.SkipWS(m, i)
 		if i >= len(m) {
 			return event.Unknown, false
 		}
@@ -28,21 +29,21 @@ func ofJSON(m []byte) (event.Level, bool) {
 			break
 		}
 		if m[i] == ',' {
-			i = skipWS(m, i+1)
+			i = jsonscan.SkipWS(m, i+1)
 		}
 		if i >= len(m) || m[i] != '"' {
 			return event.Unknown, false
 		}
-		kEnd, ok := scanString(m, i)
+		kEnd, _, ok := jsonscan.ScanString(m, i)
 		if !ok {
 			return event.Unknown, false
 		}
 		key := m[i+1 : kEnd-1]
-		i = skipWS(m, kEnd)
+		i = jsonscan.SkipWS(m, kEnd)
 		if i >= len(m) || m[i] != ':' {
 			return event.Unknown, false
 		}
-		i = skipWS(m, i+1)
+		i = jsonscan.SkipWS(m, i+1)
 		if i >= len(m) {
 			return event.Unknown, false
 		}
@@ -56,7 +57,7 @@ func ofJSON(m []byte) (event.Level, bool) {
 				return l, true
 			}
 		case equalFold(key, "type") && m[i] == '"':
-			end, ok := scanString(m, i)
+			end, _, ok := jsonscan.ScanString(m, i)
 			if ok && hasPrefix(m[i+1:end-1], "platform.") {
 				platform = true
 			}
@@ -121,7 +122,7 @@ func equalFold(b []byte, s string) bool {
 func levelValue(m []byte, i int) (event.Level, bool) {
 	switch c := m[i]; {
 	case c == '"':
-		end, ok := scanString(m, i)
+		end, _, ok := jsonscan.ScanString(m, i)
 		if !ok {
 			return event.Unknown, false
 		}
@@ -155,7 +156,7 @@ func recordFailed(m []byte, i int) bool {
 	failed := false
 	walkObject(m, i, func(key []byte, v int) bool {
 		if string(key) == "status" && m[v] == '"' {
-			end, ok := scanString(m, v)
+			end, _, ok := jsonscan.ScanString(m, v)
 			if ok {
 				s := m[v+1 : end-1]
 				failed = equalFold(s, "timeout") || equalFold(s, "error") || equalFold(s, "failure")
@@ -172,26 +173,26 @@ func recordFailed(m []byte, i int) bool {
 func walkObject(m []byte, i int, fn func(key []byte, v int) bool) {
 	i++
 	for {
-		i = skipWS(m, i)
+		i = jsonscan.SkipWS(m, i)
 		if i >= len(m) || m[i] == '}' {
 			return
 		}
 		if m[i] == ',' {
-			i = skipWS(m, i+1)
+			i = jsonscan.SkipWS(m, i+1)
 		}
 		if i >= len(m) || m[i] != '"' {
 			return
 		}
-		kEnd, ok := scanString(m, i)
+		kEnd, _, ok := jsonscan.ScanString(m, i)
 		if !ok {
 			return
 		}
 		key := m[i+1 : kEnd-1]
-		i = skipWS(m, kEnd)
+		i = jsonscan.SkipWS(m, kEnd)
 		if i >= len(m) || m[i] != ':' {
 			return
 		}
-		i = skipWS(m, i+1)
+		i = jsonscan.SkipWS(m, i+1)
 		if i >= len(m) || !fn(key, i) {
 			return
 		}
@@ -203,33 +204,6 @@ func walkObject(m []byte, i int, fn func(key []byte, v int) bool) {
 	}
 }
 
-func skipWS(m []byte, i int) int {
-	for i < len(m) && isSpace(m[i]) {
-		i++
-	}
-	return i
-}
-
-// scanString returns the index just past the string that starts at m[i] == '"'.
-func scanString(m []byte, i int) (int, bool) {
-	j := i + 1
-	for {
-		k := bytes.IndexByte(m[j:], '"')
-		if k < 0 {
-			return 0, false
-		}
-		j += k
-		bs := 0
-		for p := j - 1; p > i && m[p] == '\\'; p-- {
-			bs++
-		}
-		j++
-		if bs%2 == 0 {
-			return j, true
-		}
-	}
-}
-
 // skipValue returns the index just past the JSON value at m[i]. It checks structure
 // loosely: enough to find the value's end without reading past a malformed one.
 func skipValue(m []byte, i, depth int) (int, bool) {
@@ -238,7 +212,8 @@ func skipValue(m []byte, i, depth int) (int, bool) {
 	}
 	switch m[i] {
 	case '"':
-		return scanString(m, i)
+		end, _, ok := jsonscan.ScanString(m, i)
+		return end, ok
 	case '{', '[':
 		closer := byte('}')
 		if m[i] == '[' {
@@ -246,7 +221,7 @@ func skipValue(m []byte, i, depth int) (int, bool) {
 		}
 		i++
 		for {
-			i = skipWS(m, i)
+			i = jsonscan.SkipWS(m, i)
 			if i >= len(m) {
 				return 0, false
 			}
@@ -269,7 +244,7 @@ func skipValue(m []byte, i, depth int) (int, bool) {
 		j := i
 		for j < len(m) {
 			c := m[j]
-			if c == ',' || c == '}' || c == ']' || c == ':' || isSpace(c) {
+			if c == ',' || c == '}' || c == ']' || c == ':' || jsonscan.IsSpace(c) {
 				break
 			}
 			j++

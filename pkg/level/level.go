@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"unsafe"
 
+	"github.com/aient/firehose-drain/internal/jsonscan"
 	"github.com/aient/firehose-drain/pkg/event"
 )
 
@@ -109,10 +110,8 @@ func numberLevel(n int) (event.Level, bool) {
 	return event.Unknown, false
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
 func trimLeft(b []byte) []byte {
-	for len(b) > 0 && isSpace(b[0]) {
+	for len(b) > 0 && jsonscan.IsSpace(b[0]) {
 		b = b[1:]
 	}
 	return b

@@ -1,0 +1,402 @@
+// Package jsonscan holds the JSON scanning primitives the hand-written decoders share:
+// whitespace, strings (found eight bytes at a time), skipping a value, unescaping. They
+// work on byte slices by index and never allocate, except Unescape appending to dst.
+//
+// The scanners check structure only as far as they must to find where a value ends: a
+// skipped string's escapes and a skipped number's digits are not validated.
+package jsonscan
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"strconv"
+	"unicode/utf8"
+)
+
+// MaxDepth bounds the nesting of values SkipValue passes over.
+const MaxDepth = 128
+
+// SyntaxError is malformed JSON at a byte offset.
+type SyntaxError struct {
+	// Offset is the index in the scanned bytes where the problem was seen.
+	Offset int
+	// Msg says what was wrong, e.g. "unterminated string".
+	Msg string
+}
+
+// Error returns "unterminated string at byte 12".
+func (e *SyntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.Msg, e.Offset) }
+
+// IsSpace reports whether c is JSON whitespace.
+func IsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// SkipWS returns the index of the first non-whitespace byte of b at or after i, or len(b).
+func SkipWS(b []byte, i int) int {
+	for i < len(b) && IsSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// ScanString returns the index just past the JSON string at b[i] == '"' and whether it
+// holds escapes; ok is false when the string does not end. Most strings end at the first
+// quote: it is found with bytes.IndexByte (vectorised), and a second search tells whether
+// a backslash precedes it. A string with escaped quotes (a JSON log line) continues with
+// an eight-bytes-at-a-time scan.
+func ScanString(b []byte, i int) (end int, esc bool, ok bool) {
+	j := i + 1
+	q := bytes.IndexByte(b[j:], '"')
+	if q < 0 {
+		return 0, false, false
+	}
+	q += j
+	if b[q-1] != '\\' {
+		return q + 1, bytes.IndexByte(b[j:q], '\\') >= 0, true
+	}
+	end, ok = scanEscaped(b, j)
+	return end, true, ok
+}
+
+// scanEscaped finds the closing quote of a string that holds escapes, from b[j] on (just
+// after the opening quote). It tests eight bytes at a time without stopping at each
+// escape: a quote counts unless the byte before it is a backslash; a word with a backslash
+// that is itself escaped (`\\\\`) is rare and stepped through byte by byte.
+func scanEscaped(b []byte, j int) (int, bool) {
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	var carry uint64 // 0x80 when b[j] is escaped by a backslash ending the previous word
+	for j+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[j:])
+		q := w ^ quotes
+		s := w ^ backslash
+		// 0x80 in exactly the bytes that are '"' (qm) or '\\' (bm).
+		qm := ^(((q & low7) + low7) | q | low7)
+		bm := ^(((s & low7) + low7) | s | low7)
+		if bm&(bm<<8|carry) != 0 {
+			break
+		}
+		if real := qm &^ (bm<<8 | carry); real != 0 {
+			return j + bits.TrailingZeros64(real)/8 + 1, true
+		}
+		carry = bm >> 56 & 0x80
+		j += 8
+	}
+	if carry != 0 {
+		j++
+	}
+	for j < len(b) {
+		switch b[j] {
+		case '"':
+			return j + 1, true
+		case '\\':
+			j += 2
+		default:
+			j++
+		}
+	}
+	return 0, false
+}
+
+const (
+	lsb       = 0x0101010101010101
+	msb       = 0x8080808080808080
+	quotes    = '"' * lsb
+	backslash = '\\' * lsb
+)
+
+// FindSpecial returns the index of the first '"' or '\\' in b at or after j, or len(b).
+// It tests eight bytes at a time.
+func FindSpecial(b []byte, j int) int {
+	for ; j+8 <= len(b); j += 8 {
+		w := binary.LittleEndian.Uint64(b[j:])
+		q := w ^ quotes
+		s := w ^ backslash
+		m := ((q-lsb)&^q | (s-lsb)&^s) & msb
+		if m != 0 {
+			return j + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; j < len(b); j++ {
+		if c := b[j]; c == '"' || c == '\\' {
+			return j
+		}
+	}
+	return len(b)
+}
+
+// ReadString reads the JSON string at b[i] == '"' and returns its content and the index
+// after it: a slice of b when it has no escapes, else the content unescaped into the
+// start of scratch (valid until scratch is written again). One pass: eight bytes at a time
+// are copied and tested for '"' and '\\' together. scratch must have a capacity of at
+// least len(b)-i: the unescaped text is never longer than the escaped one, and the
+// eight-byte stores never run past that. A smaller scratch is replaced by a new buffer.
+func ReadString(b []byte, i int, scratch []byte) ([]byte, int, error) {
+	start := i + 1
+	j := FindSpecial(b, start)
+	if j >= len(b) {
+		return nil, 0, &SyntaxError{i, "unterminated string"}
+	}
+	if b[j] == '"' {
+		return b[start:j], j + 1, nil
+	}
+	if cap(scratch) < len(b)-i {
+		scratch = make([]byte, len(b)-i)
+	}
+	out := scratch[:cap(scratch)]
+	n := copy(out, b[start:j])
+	for {
+		// b[j] == '\\'
+		if j+1 >= len(b) {
+			return nil, 0, &SyntaxError{i, "unterminated string"}
+		}
+		switch c := b[j+1]; c {
+		case '"', '\\', '/':
+			out[n] = c
+		case 'n':
+			out[n] = '\n'
+		case 't':
+			out[n] = '\t'
+		case 'r':
+			out[n] = '\r'
+		case 'b':
+			out[n] = '\b'
+		case 'f':
+			out[n] = '\f'
+		case 'u':
+			r, size := UnicodeEscape(b[j:])
+			if size == 0 {
+				return nil, 0, &SyntaxError{j, "bad string escape"}
+			}
+			n += utf8.EncodeRune(out[n:], r)
+			j += size
+			goto scan
+		default:
+			return nil, 0, &SyntaxError{j, "bad string escape"}
+		}
+		n++
+		j += 2
+	scan:
+		for j+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[j:])
+			binary.LittleEndian.PutUint64(out[n:], w)
+			q := w ^ quotes
+			s := w ^ backslash
+			if m := ((q-lsb)&^q | (s-lsb)&^s) & msb; m != 0 {
+				t := bits.TrailingZeros64(m) / 8
+				n += t
+				j += t
+				break scan
+			}
+			n += 8
+			j += 8
+		}
+		for j < len(b) && b[j] != '"' && b[j] != '\\' {
+			out[n] = b[j]
+			n++
+			j++
+		}
+		if j >= len(b) {
+			return nil, 0, &SyntaxError{i, "unterminated string"}
+		}
+		if b[j] == '"' {
+			return out[:n], j + 1, nil
+		}
+	}
+}
+
+// Member steps to the next member of the object or array being read, whose closing
+// bracket is closer: i is just after the opening bracket (first) or just after the previous
+// member. It returns the index of the member's first byte, or done and the index after the
+// closer. within names the value for the error at an unexpected end ("unexpected end of
+// logEvents").
+func Member(b []byte, i int, first bool, closer byte, within string) (next int, done bool, err error) {
+	i = SkipWS(b, i)
+	if i >= len(b) {
+		return 0, false, &SyntaxError{i, "unexpected end of " + within}
+	}
+	if b[i] == closer {
+		return i + 1, true, nil
+	}
+	if !first {
+		if b[i] != ',' {
+			return 0, false, &SyntaxError{i, "expected , or " + string(closer)}
+		}
+		i = SkipWS(b, i+1)
+	}
+	return i, false, nil
+}
+
+// SkipValue returns the index just past the JSON value at b[i]; depth is the nesting
+// already entered (values nested deeper than MaxDepth are an error).
+func SkipValue(b []byte, i, depth int) (int, error) {
+	if i >= len(b) {
+		return 0, &SyntaxError{i, "unexpected end of input"}
+	}
+	if depth > MaxDepth {
+		return 0, &SyntaxError{i, "nested too deeply"}
+	}
+	switch c := b[i]; c {
+	case '"':
+		end, _, ok := ScanString(b, i)
+		if !ok {
+			return 0, &SyntaxError{i, "unterminated string"}
+		}
+		return end, nil
+	case '{', '[':
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		i++
+		for first := true; ; first = false {
+			var done bool
+			var err error
+			if i, done, err = Member(b, i, first, closer, "input"); err != nil || done {
+				return i, err
+			}
+			if c == '{' {
+				if i >= len(b) || b[i] != '"' {
+					return 0, &SyntaxError{i, "expected a key"}
+				}
+				end, _, ok := ScanString(b, i)
+				if !ok {
+					return 0, &SyntaxError{i, "unterminated string"}
+				}
+				i = SkipWS(b, end)
+				if i >= len(b) || b[i] != ':' {
+					return 0, &SyntaxError{i, "expected :"}
+				}
+				i = SkipWS(b, i+1)
+			}
+			end, err := SkipValue(b, i, depth+1)
+			if err != nil {
+				return 0, err
+			}
+			i = end
+		}
+	case 't':
+		return Literal(b, i, "true")
+	case 'f':
+		return Literal(b, i, "false")
+	case 'n':
+		return Literal(b, i, "null")
+	default:
+		j := SkipNumber(b, i)
+		if j == i {
+			return 0, &SyntaxError{i, "unexpected character " + strconv.QuoteRune(rune(c))}
+		}
+		return j, nil
+	}
+}
+
+// SkipNumber returns the index after the run of number characters (digits, sign, '.',
+// exponent) at b[i]; i itself when there is none. The number's form is not checked.
+func SkipNumber(b []byte, i int) int {
+	j := i
+	for j < len(b) && b[j]-'0' < 10 {
+		j++
+	}
+	for j < len(b) {
+		if c := b[j]; ('0' <= c && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
+			j++
+			continue
+		}
+		break
+	}
+	return j
+}
+
+// Literal returns the index after lit (true, false or null) at b[i].
+func Literal(b []byte, i int, lit string) (int, error) {
+	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+		return 0, &SyntaxError{i, "bad literal"}
+	}
+	return i + len(lit), nil
+}
+
+// Unescape appends the unescaped JSON string content src (without quotes) to dst; ok is
+// false at a bad escape. dst may share src's memory when it starts at or before src: the
+// output never overtakes the input. Lone surrogates become U+FFFD, as encoding/json has it.
+func Unescape(dst, src []byte) ([]byte, bool) {
+	for {
+		k := bytes.IndexByte(src, '\\')
+		if k < 0 {
+			return append(dst, src...), true
+		}
+		dst = append(dst, src[:k]...)
+		src = src[k:]
+		if len(src) < 2 {
+			return dst, false
+		}
+		switch src[1] {
+		case '"', '\\', '/':
+			dst = append(dst, src[1])
+		case 'n':
+			dst = append(dst, '\n')
+		case 't':
+			dst = append(dst, '\t')
+		case 'r':
+			dst = append(dst, '\r')
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'u':
+			r, n := UnicodeEscape(src)
+			if n == 0 {
+				return dst, false
+			}
+			// The rune was read before it is written: in place, it only overwrites the
+			// escape it came from.
+			dst = utf8.AppendRune(dst, r)
+			src = src[n:]
+			continue
+		default:
+			return dst, false
+		}
+		src = src[2:]
+	}
+}
+
+// UnicodeEscape decodes \uXXXX (and a following low surrogate) at src; n is the number of
+// bytes used, 0 when src does not start with a valid \uXXXX.
+func UnicodeEscape(src []byte) (r rune, n int) {
+	r, ok := hex4(src)
+	if !ok {
+		return 0, 0
+	}
+	if 0xD800 <= r && r < 0xDC00 {
+		if len(src) >= 12 && src[6] == '\\' && src[7] == 'u' {
+			if r2, ok := hex4(src[6:]); ok && 0xDC00 <= r2 && r2 < 0xE000 {
+				return 0x10000 + (r-0xD800)<<10 + (r2 - 0xDC00), 12
+			}
+		}
+		return utf8.RuneError, 6
+	}
+	if 0xDC00 <= r && r < 0xE000 {
+		return utf8.RuneError, 6
+	}
+	return r, 6
+}
+
+func hex4(src []byte) (rune, bool) {
+	if len(src) < 6 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range src[2:6] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}

@@ -1,0 +1,231 @@
+package jsonscan
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// scanReference is the obvious byte-by-byte string scan.
+func scanReference(b []byte, i int) (int, bool, bool) {
+	esc := false
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '"':
+			return j + 1, esc, true
+		case '\\':
+			esc = true
+			j++
+		}
+	}
+	return 0, false, false
+}
+
+func TestScanStringFindsTheClosingQuote(t *testing.T) {
+	cases := []string{
+		`"plain"`, `""`, `"a\"b"`, `"\\"`, `"\\\\"x`, `"\\\"\\"`, `"unterminated`, `"ends in backslash\`,
+		`"` + strings.Repeat(`a\"`, 20) + `"`, `"` + strings.Repeat(`\\`, 9) + `"`, `"1234567\\"x"`,
+		`"123456\\\"x"`, `"12345678\"\\\"\\\\"tail"`, `"{\"level\":\"info\",\"msg\":\"a \\\"b\\\" c\"}"`,
+		`"abcdefg\` + `"` + `abcdefgh"`, `"\u00e9\n\t"`,
+	}
+	for _, c := range cases {
+		b := []byte(c)
+		end, esc, ok := ScanString(b, 0)
+		wend, wesc, wok := scanReference(b, 0)
+		if ok != wok || ok && (end != wend || esc != wesc) {
+			t.Errorf("ScanString(%s) = %d %v %v, want %d %v %v", c, end, esc, ok, wend, wesc, wok)
+		}
+	}
+}
+
+func TestFindSpecial(t *testing.T) {
+	cases := []struct {
+		in   string
+		from int
+		want int
+	}{
+		{`abc`, 0, 3},
+		{`abcdefghijk"`, 0, 11},
+		{`abcdefgh\ijk"`, 0, 8},
+		{`"abcdefghijk"`, 1, 12},
+		{`ab"`, 3, 3},
+	}
+	for _, c := range cases {
+		if got := FindSpecial([]byte(c.in), c.from); got != c.want {
+			t.Errorf("FindSpecial(%q, %d) = %d, want %d", c.in, c.from, got, c.want)
+		}
+	}
+}
+
+func TestUnescapeAndReadStringAgreeWithEncodingJSON(t *testing.T) {
+	cases := []struct {
+		name, in string
+	}{
+		{"plain", `"hello"`},
+		{"empty", `""`},
+		{"simple escapes", `"a\"b\\c\/d\ne\tf\rg\bh\fi"`},
+		{"unicode escape", `"caf\u00e9 \u4e16"`},
+		{"surrogate pair", `"\ud83d\ude00!"`},
+		{"lone high surrogate", `"\ud83dx"`},
+		{"high surrogate then a non-low escape", `"\ud83d\u0041"`},
+		{"lone low surrogate", `"\ude00"`},
+		{"long line with escaped quotes", `"` + strings.Repeat(`{\"level\":\"error\"} `, 30) + `"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var want string
+			if err := json.Unmarshal([]byte(c.in), &want); err != nil {
+				t.Fatal(err)
+			}
+			b := []byte(c.in)
+			got, ok := Unescape(nil, b[1:len(b)-1])
+			if !ok || string(got) != want {
+				t.Errorf("Unescape = %q %v, want %q", got, ok, want)
+			}
+			rs, end, err := ReadString(b, 0, nil)
+			if err != nil || string(rs) != want || end != len(b) {
+				t.Errorf("ReadString = %q %d %v, want %q %d", rs, end, err, want, len(b))
+			}
+		})
+	}
+}
+
+func TestBadStringsAreRejected(t *testing.T) {
+	for _, in := range []string{`"a\x"`, `"\u12"`, `"\u12g4"`, `"ends in \`} {
+		b := []byte(in)
+		if _, ok := Unescape(nil, b[1:len(b)-1]); ok && in != `"ends in \` {
+			t.Errorf("Unescape(%s) accepted a bad escape", in)
+		}
+		if _, _, err := ReadString(b, 0, nil); err == nil {
+			t.Errorf("ReadString(%s) accepted it", in)
+		}
+	}
+}
+
+func TestUnescapeInPlace(t *testing.T) {
+	b := []byte(`a\"b\u00e9\ud83d\ude00c\\`)
+	got, ok := Unescape(b[:0], b)
+	if want := "a\"bé😀c\\"; !ok || string(got) != want {
+		t.Errorf("in place: %q %v, want %q", got, ok, want)
+	}
+}
+
+func TestSkipValue(t *testing.T) {
+	cases := []struct {
+		name, in string
+		end      int // -1: an error
+	}{
+		{"string", `"a\"b" ,`, 6},
+		{"number", `-12.5e3,`, 7},
+		{"literals", `true`, 4},
+		{"null", `null]`, 4},
+		{"nested", `{"a":[1,{"b":null}],"c":"}"} x`, 28},
+		{"empty containers", `[{},[]]`, 7},
+		{"bad literal", `nul`, -1},
+		{"unterminated object", `{"a":1`, -1},
+		{"missing colon", `{"a" 1}`, -1},
+		{"missing comma", `[1 2]`, -1},
+		{"unexpected character", `@`, -1},
+		{"too deep", strings.Repeat("[", MaxDepth+2) + strings.Repeat("]", MaxDepth+2), -1},
+		{"as deep as allowed", strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1), 2 * (MaxDepth + 1)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			end, err := SkipValue([]byte(c.in), 0, 0)
+			switch {
+			case c.end < 0 && err == nil:
+				t.Errorf("SkipValue(%s) = %d, want an error", c.in, end)
+			case c.end >= 0 && (err != nil || end != c.end):
+				t.Errorf("SkipValue(%s) = %d %v, want %d", c.in, end, err, c.end)
+			}
+		})
+	}
+}
+
+func TestSyntaxErrorSaysWhereAndWhat(t *testing.T) {
+	_, err := SkipValue([]byte(`{"a":1 "b"}`), 0, 0)
+	if err == nil || err.Error() != "expected , or } at byte 7" {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func FuzzScanString(f *testing.F) {
+	for _, s := range []string{`"a\"b"`, `"\\\\"`, `"12345678\"\\\"\\\\"tail"`, `"x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 || b[0] != '"' {
+			b = append([]byte{'"'}, b...)
+		}
+		end, esc, ok := ScanString(b, 0)
+		wend, wesc, wok := scanReference(b, 0)
+		if ok != wok || ok && (end != wend || esc != wesc) {
+			t.Fatalf("ScanString(%q) = %d %v %v, want %d %v %v", b, end, esc, ok, wend, wesc, wok)
+		}
+	})
+}
+
+// FuzzUnescape checks Unescape and ReadString against encoding/json on valid UTF-8 and
+// that neither panics on anything.
+func FuzzUnescape(f *testing.F) {
+	for _, s := range []string{`"a\"b"`, `"\u00e9\ud83d\ude00"`, `"\ud83d\u0041"`, `"\x"`, `"tail\`, `"` + strings.Repeat(`\"ab`, 5) + `"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 || b[0] != '"' {
+			b = append([]byte{'"'}, b...)
+		}
+		rs, end, err := ReadString(b, 0, nil)
+		if err == nil && (end < 2 || end > len(b) || b[end-1] != '"') {
+			t.Fatalf("ReadString(%q) ended at %d", b, end)
+		}
+		sEnd, _, ok := ScanString(b, 0)
+		if !ok {
+			if err == nil {
+				t.Fatalf("ReadString(%q) read a string ScanString finds unterminated", b)
+			}
+			return
+		}
+		un, uok := Unescape(nil, b[1:sEnd-1])
+		if err == nil && (!uok || !bytes.Equal(un, rs) || end != sEnd) {
+			t.Fatalf("ReadString(%q) = %q %d, Unescape = %q %v (end %d)", b, rs, end, un, uok, sEnd)
+		}
+		if !utf8.Valid(b[:sEnd]) {
+			return
+		}
+		var want string
+		jerr := json.Unmarshal(b[:sEnd], &want)
+		if jerr == nil && (!uok || string(un) != want) {
+			t.Fatalf("Unescape(%q) = %q %v, encoding/json %q", b[:sEnd], un, uok, want)
+		}
+		if jerr != nil && uok && !bytes.ContainsFunc(b[:sEnd], func(r rune) bool { return r < 0x20 }) {
+			t.Fatalf("Unescape(%q) accepted what encoding/json rejects: %v", b[:sEnd], jerr)
+		}
+	})
+}
+
+// FuzzSkipValue checks that SkipValue never panics and passes over exactly a valid JSON
+// value.
+func FuzzSkipValue(f *testing.F) {
+	for _, s := range []string{`{"a":[1,{"b":null}],"c":"}"}`, `[1 2]`, `"x\"y"`, `-1e9`, `{"a" 1}`, `[[[[`, `tru`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		i := SkipWS(b, 0)
+		end, err := SkipValue(b, i, 0)
+		if err != nil {
+			if se, ok := err.(*SyntaxError); !ok || se.Offset < 0 || se.Offset > len(b) {
+				t.Fatalf("SkipValue(%q): %v", b, err)
+			}
+		} else if end <= i || end > len(b) {
+			t.Fatalf("SkipValue(%q) = %d", b, end)
+		}
+		if json.Valid(b) && bytes.Count(b, []byte("["))+bytes.Count(b, []byte("{")) < MaxDepth {
+			if err != nil || SkipWS(b, end) != len(b) {
+				t.Fatalf("SkipValue(%q) = %d %v on valid JSON", b, end, err)
+			}
+		}
+	})
+}
