@@ -42,9 +42,10 @@ func SkipWS(b []byte, i int) int {
 
 // ScanString returns the index just past the JSON string at b[i] == '"' and whether it
 // holds escapes; ok is false when the string does not end. Most strings end at the first
-// quote: it is found with bytes.IndexByte (vectorised), and a second search tells whether
-// a backslash precedes it. A string with escaped quotes (a JSON log line) continues with
-// an eight-bytes-at-a-time scan.
+// quote: it is found with bytes.IndexByte (vectorised). A string whose last two bytes are
+// an escape (a log line ending in \n) holds escapes; otherwise a second search tells
+// whether a backslash precedes the quote. A string with escaped quotes (a JSON log line)
+// continues with an eight-bytes-at-a-time scan.
 func ScanString(b []byte, i int) (end int, esc bool, ok bool) {
 	j := i + 1
 	q := bytes.IndexByte(b[j:], '"')
@@ -53,6 +54,9 @@ func ScanString(b []byte, i int) (end int, esc bool, ok bool) {
 	}
 	q += j
 	if b[q-1] != '\\' {
+		if q-2 >= j && b[q-2] == '\\' {
+			return q + 1, true, true
+		}
 		return q + 1, bytes.IndexByte(b[j:q], '\\') >= 0, true
 	}
 	end, ok = scanEscaped(b, j)
@@ -66,6 +70,30 @@ func ScanString(b []byte, i int) (end int, esc bool, ok bool) {
 func scanEscaped(b []byte, j int) (int, bool) {
 	const low7 = 0x7f7f7f7f7f7f7f7f
 	var carry uint64 // 0x80 when b[j] is escaped by a backslash ending the previous word
+	// Two words at a time while neither holds an escaped backslash, then one.
+	for j+16 <= len(b) {
+		w0 := binary.LittleEndian.Uint64(b[j:])
+		w1 := binary.LittleEndian.Uint64(b[j+8:])
+		q0, s0 := w0^quotes, w0^backslash
+		q1, s1 := w1^quotes, w1^backslash
+		qm0 := ^(((q0 & low7) + low7) | q0 | low7)
+		bm0 := ^(((s0 & low7) + low7) | s0 | low7)
+		qm1 := ^(((q1 & low7) + low7) | q1 | low7)
+		bm1 := ^(((s1 & low7) + low7) | s1 | low7)
+		esc0 := bm0<<8 | carry
+		esc1 := bm1<<8 | bm0>>56&0x80
+		if bm0&esc0|bm1&esc1 != 0 {
+			break
+		}
+		if real := qm0 &^ esc0; real != 0 {
+			return j + bits.TrailingZeros64(real)/8 + 1, true
+		}
+		if real := qm1 &^ esc1; real != 0 {
+			return j + 8 + bits.TrailingZeros64(real)/8 + 1, true
+		}
+		carry = bm1 >> 56 & 0x80
+		j += 16
+	}
 	for j+8 <= len(b) {
 		w := binary.LittleEndian.Uint64(b[j:])
 		q := w ^ quotes
@@ -294,6 +322,14 @@ func SkipValue(b []byte, i, depth int) (int, error) {
 // exponent) at b[i]; i itself when there is none. The number's form is not checked.
 func SkipNumber(b []byte, i int) int {
 	j := i
+	// Eight digits at a time: every byte is 0x3X, and X+6 stays below 0x10.
+	for j+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[j:])
+		if w&(0xf0*lsb) != 0x30*lsb || (w+6*lsb)&(0xf0*lsb) != 0x30*lsb {
+			break
+		}
+		j += 8
+	}
 	for j < len(b) && b[j]-'0' < 10 {
 		j++
 	}

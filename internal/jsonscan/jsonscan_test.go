@@ -206,13 +206,26 @@ func FuzzUnescape(f *testing.F) {
 	})
 }
 
+// skipNumberReference is the obvious byte-by-byte SkipNumber.
+func skipNumberReference(b []byte) int {
+	j := 0
+	for j < len(b) && strings.IndexByte("0123456789-+.eE", b[j]) >= 0 {
+		j++
+	}
+	return j
+}
+
 // FuzzSkipValue checks that SkipValue never panics and passes over exactly a valid JSON
-// value.
+// value, and SkipNumber against a byte-by-byte reference.
 func FuzzSkipValue(f *testing.F) {
 	for _, s := range []string{`{"a":[1,{"b":null}],"c":"}"}`, `[1 2]`, `"x\"y"`, `-1e9`, `{"a" 1}`, `[[[[`, `tru`} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte("1234567890123,"))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := SkipNumber(b, 0), skipNumberReference(b); got != want {
+			t.Fatalf("SkipNumber(%q) = %d, want %d", b, got, want)
+		}
 		i := SkipWS(b, 0)
 		end, err := SkipValue(b, i, 0)
 		if err != nil {
@@ -228,4 +241,26 @@ func FuzzSkipValue(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSkipNumber(t *testing.T) {
+	cases := []struct {
+		in   string
+		want int
+	}{
+		{"1732104000123,", 13},
+		{"12345678", 8},
+		{"1234567:", 7},
+		{"123456789012345678901234}", 24},
+		{"-12.5e+3]", 8},
+		{"12345678\x3a", 8},
+		{"1234567\x2f9", 7},
+		{"x", 0},
+		{"", 0},
+	}
+	for _, c := range cases {
+		if got := SkipNumber([]byte(c.in), 0); got != c.want {
+			t.Errorf("SkipNumber(%q) = %d, want %d", c.in, got, c.want)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 
@@ -190,5 +191,50 @@ func BenchmarkParseOnly(b *testing.B) {
 				b.Fatal(reason, err)
 			}
 		}
+	}
+}
+
+// BenchmarkPathVsInflate runs the event path (in place) and inflate-only alternately in one
+// loop, so both see the same load on a shared machine, and reports their throughput from the
+// fastest iteration of each (the least disturbed) and the ratio of the two: the issue's
+// event path / inflate-alone figure, less noisy than dividing two separate benchmarks.
+func BenchmarkPathVsInflate(b *testing.B) {
+	for _, sz := range benchSizes {
+		g := generateRequest(1, sz.size)
+		raws := make([][]byte, len(g.records))
+		for i, rec := range g.records {
+			raws[i], _ = base64.StdEncoding.DecodeString(string(rec))
+		}
+		b.Run(sz.name, func(b *testing.B) {
+			d := NewDecoder(DefaultLimits())
+			buf := make([]byte, len(g.urlEvent))
+			var zr gzip.Reader
+			br := bytes.NewReader(nil)
+			minPath, minInflate := time.Duration(1<<62), time.Duration(1<<62)
+			b.SetBytes(2 * g.inflated)
+			for b.Loop() {
+				t0 := time.Now()
+				for _, raw := range raws {
+					br.Reset(raw)
+					if err := zr.Reset(br); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := io.Copy(io.Discard, &zr); err != nil {
+						b.Fatal(err)
+					}
+				}
+				t1 := time.Now()
+				copy(buf, g.urlEvent)
+				if events, _ := eventPath(b, d, buf, true); events != g.events {
+					b.Fatalf("decoded %d events, generated %d", events, g.events)
+				}
+				t2 := time.Now()
+				minInflate = min(minInflate, t1.Sub(t0))
+				minPath = min(minPath, t2.Sub(t1))
+			}
+			b.ReportMetric(float64(g.inflated)/minPath.Seconds()/1e6, "path-MB/s")
+			b.ReportMetric(float64(g.inflated)/minInflate.Seconds()/1e6, "inflate-MB/s")
+			b.ReportMetric(minInflate.Seconds()/minPath.Seconds(), "path/inflate")
+		})
 	}
 }

@@ -23,7 +23,8 @@ const maxPooledBuffer = 64 << 20
 // safe for concurrent use.
 type Decoder struct {
 	limits  Limits
-	workers sync.Pool // *worker
+	b64     *b64Tables // read only
+	workers sync.Pool  // *worker
 }
 
 // worker is the reusable state of one decoding goroutine.
@@ -47,7 +48,7 @@ func NewDecoder(l Limits) *Decoder {
 	if l.MaxRequestInflated <= 0 {
 		l.MaxRequestInflated = def.MaxRequestInflated
 	}
-	d := &Decoder{limits: l}
+	d := &Decoder{limits: l, b64: newB64Tables()}
 	d.workers.New = func() any { return new(worker) }
 	return d
 }
@@ -138,7 +139,7 @@ func (d *Decoder) decodeRecord(w *worker, rec []byte, st *Stamp, budget *atomic.
 	if n := base64.StdEncoding.DecodedLen(len(rec)); cap(w.raw) < n {
 		w.raw = make([]byte, n)
 	}
-	n, err := base64.StdEncoding.Decode(w.raw[:cap(w.raw)], rec)
+	n, err := d.b64.decode(w.raw[:cap(w.raw)], rec)
 	if err != nil {
 		return "not base64", err
 	}

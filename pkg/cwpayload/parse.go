@@ -231,13 +231,18 @@ func (p *parser) stringOf(s span) (string, error) {
 func (p *parser) events(i int, data bool) (int, error) {
 	b := p.b
 	i++
+	var err error
 	for first := true; ; first = false {
-		next, done, err := jsonscan.Member(b, i, first, ']', "logEvents")
-		if err != nil || done {
-			return next, err
-		}
-		if i = next; i >= len(b) || b[i] != '{' {
-			return 0, &jsonscan.SyntaxError{Offset: i, Msg: "log event is not an object"}
+		if !first && len(b)-i >= 2 && b[i] == ',' && b[i+1] == '{' {
+			i++ // the compact layout: the next event follows at once
+		} else {
+			next, done, err := jsonscan.Member(b, i, first, ']', "logEvents")
+			if err != nil || done {
+				return next, err
+			}
+			if i = next; i >= len(b) || b[i] != '{' {
+				return 0, &jsonscan.SyntaxError{Offset: i, Msg: "log event is not an object"}
+			}
 		}
 		if !data {
 			if i, err = jsonscan.SkipValue(b, i, 0); err != nil {
@@ -259,6 +264,7 @@ func (p *parser) event(i int) (int, error) {
 	var msg span // the message's raw (escaped) content
 	var err error
 	first := true
+	closed := false // the fast path read the whole event
 	// The fast path: CloudWatch's own compact layout, {"id":"..","timestamp":N,"message":".."}.
 	// (Literal comparisons: the compiler turns them into a few word loads.)
 	if len(b)-i >= 7 && string(b[i:i+7]) == `{"id":"` {
@@ -275,6 +281,9 @@ func (p *parser) event(i int) (int, error) {
 					if msg, i, err = p.stringSpan(i + 11); err != nil {
 						return 0, err
 					}
+					if i < len(b) && b[i] == '}' {
+						i, closed = i+1, true
+					}
 				}
 			}
 		}
@@ -282,7 +291,7 @@ func (p *parser) event(i int) (int, error) {
 	if first {
 		i++
 	}
-	for ; ; first = false {
+	for ; !closed; first = false {
 		var done bool
 		if i, done, err = jsonscan.Member(b, i, first, '}', "log event"); err != nil {
 			return 0, err
