@@ -65,8 +65,8 @@ func isLevelWord(s string) bool {
 
 // stripLogPrefix removes the line prefixes the Lambda runtimes and common
 // loggers put before a message: "<time>\t<requestId>\tERROR\t",
-// "[ERROR]\t<time>\t<requestId>\t", "[ERROR] " and the .NET console
-// "fail: Category[0]" line.
+// "[ERROR]\t<time>\t<requestId>\t", "[ERROR] ", a bare leading "ERROR " and the
+// .NET console "fail: Category[0]" line.
 func stripLogPrefix(t string) string {
 	if len(t) > 2 && t[0] == '[' {
 		if j := strings.IndexByte(t, ']'); j > 1 && j < 12 && isLevelWord(t[1:j]) {
@@ -100,6 +100,10 @@ func stripLogPrefix(t string) string {
 				return trimSpace(rest[j+2:])
 			}
 		}
+	}
+	// A leading level word: "ERROR Aient Firehose smoke test error".
+	if sp := strings.IndexAny(firstLine(t), " \t"); sp >= 3 && sp <= 8 && isLevelWord(t[:sp]) && strings.ToUpper(t[:sp]) == t[:sp] {
+		return trimSpace(t[sp+1:])
 	}
 	for _, p := range [...]string{"fail: ", "crit: ", "error: "} {
 		if strings.HasPrefix(t, p) {

@@ -195,6 +195,16 @@ func TestAnalyzeReadsAtAGlance(t *testing.T) {
 			title: "Task timed out after 6.01 seconds", culprit: "checkout",
 		},
 		{
+			name:    "a leading level word is not part of the title (the product's smoke test line)",
+			message: "ERROR Aient Firehose smoke test error",
+			title:   "Aient Firehose smoke test error",
+		},
+		{
+			name:    "a lower-case level word that belongs to the message stays",
+			message: "fatal error: concurrent map writes",
+			title:   "fatal error: concurrent map writes",
+		},
+		{
 			name:    "a plain line without type is its own title",
 			message: "could not reach the payment provider",
 			title:   "could not reach the payment provider",
