@@ -32,10 +32,15 @@ func TestScanStringFindsTheClosingQuote(t *testing.T) {
 	}
 	for _, c := range cases {
 		b := []byte(c)
-		end, esc, ok := ScanString(b, 0)
 		wend, wesc, wok := scanReference(b, 0)
-		if ok != wok || ok && (end != wend || esc != wesc) {
-			t.Errorf("ScanString(%s) = %d %v %v, want %d %v %v", c, end, esc, ok, wend, wesc, wok)
+		for _, scan := range []struct {
+			name string
+			f    func([]byte, int) (int, bool, bool)
+		}{{"ScanString", ScanString}, {"ScanLongString", ScanLongString}} {
+			end, esc, ok := scan.f(b, 0)
+			if ok != wok || ok && (end != wend || esc != wesc) {
+				t.Errorf("%s(%s) = %d %v %v, want %d %v %v", scan.name, c, end, esc, ok, wend, wesc, wok)
+			}
 		}
 	}
 }
@@ -151,6 +156,7 @@ func TestSyntaxErrorSaysWhereAndWhat(t *testing.T) {
 	}
 }
 
+// FuzzScanString checks ScanString and ScanLongString against a byte-by-byte reference.
 func FuzzScanString(f *testing.F) {
 	for _, s := range []string{`"a\"b"`, `"\\\\"`, `"12345678\"\\\"\\\\"tail"`, `"x`} {
 		f.Add([]byte(s))
@@ -163,6 +169,10 @@ func FuzzScanString(f *testing.F) {
 		wend, wesc, wok := scanReference(b, 0)
 		if ok != wok || ok && (end != wend || esc != wesc) {
 			t.Fatalf("ScanString(%q) = %d %v %v, want %d %v %v", b, end, esc, ok, wend, wesc, wok)
+		}
+		end, esc, ok = ScanLongString(b, 0)
+		if ok != wok || ok && (end != wend || esc != wesc) {
+			t.Fatalf("ScanLongString(%q) = %d %v %v, want %d %v %v", b, end, esc, ok, wend, wesc, wok)
 		}
 	})
 }

@@ -52,7 +52,7 @@ func parseURLEvent(b []byte, inPlace bool) (URLRequest, error) {
 			if b[v] != '"' {
 				return jsonscan.SkipValue(b, v, 0) // null: no body
 			}
-			end, esc, ok := jsonscan.ScanString(b, v)
+			end, esc, ok := jsonscan.ScanLongString(b, v)
 			if !ok {
 				return 0, &jsonscan.SyntaxError{Offset: v, Msg: "unterminated body string"}
 			}
