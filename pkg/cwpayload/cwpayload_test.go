@@ -238,6 +238,20 @@ func TestStampedErrorEvents(t *testing.T) {
 			t.Errorf("events: %+v", got)
 		}
 	})
+	t.Run("ids with escapes or escaped quotes are unescaped", func(t *testing.T) {
+		doc := `{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[` +
+			`{"id":"a\u0041b","timestamp":1,"message":"ERROR x"},` +
+			`{"id":"q\"","timestamp":2,"message":"ERROR y"},` +
+			`{"id":"","timestamp":3,"message":"ERROR z"}]}`
+		res := d.DecodeRecords(context.Background(), [][]byte{b64([]byte(doc))}, st, 1)
+		if res[0].Err != nil || len(res[0].Errors) != 3 {
+			t.Fatalf("errors=%d err=%v", len(res[0].Errors), res[0].Err)
+		}
+		got := res[0].Errors
+		if got[0].ID != "aAb" || got[0].Message != "ERROR x" || got[1].ID != `q"` || got[1].Message != "ERROR y" || got[2].ID != "" || got[2].Message != "ERROR z" {
+			t.Errorf("events: %+v", got)
+		}
+	})
 	t.Run("logEvents before the header still get the header", func(t *testing.T) {
 		doc := `{"logEvents":[{"id":"1","timestamp":5,"message":"FATAL x"}],"logStream":"s","logGroup":"g","owner":"7","messageType":"DATA_MESSAGE"}`
 		res := d.DecodeRecords(context.Background(), [][]byte{b64([]byte(doc))}, st, 1)

@@ -28,7 +28,15 @@ type parser struct {
 
 	// Strings reused across events while they repeat.
 	lastAccount, lastRegion string
+
+	// text holds the ids and messages of kept events, textChunk bytes at a time: one
+	// allocation for many events. It is only appended to, so the strings handed out over
+	// it never change; a chunk that is full is left to them.
+	text []byte
 }
+
+// textChunk is the size of the parser's text arena chunks.
+const textChunk = 32 << 10
 
 // span is a JSON string in b: b[start:end] is its raw content (without quotes).
 type span struct {
@@ -269,7 +277,9 @@ func (p *parser) event(i int) (int, error) {
 	// (Literal comparisons: the compiler turns them into a few word loads.)
 	if len(b)-i >= 7 && string(b[i:i+7]) == `{"id":"` {
 		j := i + 7
-		if k := bytes.IndexByte(b[j:], '"') + j; k >= j && bytes.IndexByte(b[j:k], '\\') < 0 {
+		// A quote with no backslash before it ends the id. Whether the id holds escapes
+		// matters only for a kept event: keep looks.
+		if k := bytes.IndexByte(b[j:], '"') + j; k >= j && b[k-1] != '\\' {
 			id = span{start: j, end: k, set: true}
 			i, first = k+1, false
 			if len(b)-k >= 14 && string(b[k+1:k+14]) == `,"timestamp":` {
@@ -396,15 +406,21 @@ func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, reg
 	}
 	var err error
 	if id.set && !id.esc {
-		// One allocation for the id and the message.
+		// The fast path of event leaves esc to be found here.
+		id.esc = bytes.IndexByte(p.b[id.start:id.end], '\\') >= 0
+	}
+	if id.set && !id.esc {
+		// The id and the message go together into the text arena.
 		raw := p.b[id.start:id.end]
-		buf := make([]byte, 0, len(raw)+len(msg))
-		buf = append(append(buf, raw...), msg...)
-		both := ""
-		if len(buf) > 0 {
-			// buf is fresh and never written again: the string may share it.
-			both = unsafe.String(&buf[0], len(buf))
+		n := len(raw) + len(msg)
+		if cap(p.text)-len(p.text) < n {
+			p.text = make([]byte, 0, max(textChunk, n))
 		}
+		start := len(p.text)
+		p.text = append(append(p.text, raw...), msg...)
+		// These bytes are never written again (the arena is only appended to): the
+		// strings may share them.
+		both := unsafe.String(unsafe.SliceData(p.text[start:]), n)
 		ev.ID, ev.Message = both[:len(raw)], both[len(raw):]
 	} else {
 		ev.Message = string(msg)

@@ -58,6 +58,16 @@ func Of(msg []byte) event.Level {
 // is unambiguous enough to count in sentence position ("Error connecting" is an error,
 // "Alert sent to user" is not an alert).
 func word(w []byte) (event.Level, bool, bool) {
+	switch string(w) { // the common spellings, without folding case
+	case "INFO", "info":
+		return event.Info, true, true
+	case "ERROR", "error":
+		return event.Error, true, true
+	case "WARN", "warn":
+		return event.Warn, true, true
+	case "DEBUG", "debug":
+		return event.Debug, true, true
+	}
 	if len(w) < 3 || len(w) > 11 {
 		return event.Unknown, false, false
 	}
