@@ -194,22 +194,29 @@ func (p *jparser) object(depth int) jvalue {
 			v.keys = append(v.keys, k)
 			v.vals = append(v.vals, val)
 		}
-		p.ws()
-		if p.pos >= len(p.s) {
-			p.err = true
+		if !p.next('}') {
 			break
 		}
-		if p.s[p.pos] == ',' {
-			p.pos++
-			continue
-		}
-		if p.s[p.pos] == '}' {
-			p.pos++
-			break
-		}
-		p.err = true
 	}
 	return v
+}
+
+// next steps past what follows a member: true when another member follows, false at the
+// closer or on an error (p.err set).
+func (p *jparser) next(closer byte) bool {
+	p.ws()
+	switch {
+	case p.pos >= len(p.s):
+		p.err = true
+	case p.s[p.pos] == ',':
+		p.pos++
+		return true
+	case p.s[p.pos] == closer:
+		p.pos++
+	default:
+		p.err = true
+	}
+	return false
 }
 
 func (p *jparser) array(depth int) jvalue {
@@ -226,20 +233,9 @@ func (p *jparser) array(depth int) jvalue {
 		if len(v.vals) < maxJSONMembers {
 			v.vals = append(v.vals, val)
 		}
-		p.ws()
-		if p.pos >= len(p.s) {
-			p.err = true
+		if !p.next(']') {
 			break
 		}
-		if p.s[p.pos] == ',' {
-			p.pos++
-			continue
-		}
-		if p.s[p.pos] == ']' {
-			p.pos++
-			break
-		}
-		p.err = true
 	}
 	return v
 }
