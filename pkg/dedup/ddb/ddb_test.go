@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,24 +25,17 @@ import (
 )
 
 // tables hands out fresh tables on one moto server.
-type tables struct {
-	client *dynamodb.Client
-	n      atomic.Int64
+type tables struct{ *awstest.Tables }
+
+func startMoto(t *testing.T) tables {
+	t.Helper()
+	return tables{awstest.Start(t).NewTables("dedup", ddb.CreateTable)}
 }
 
-func startMoto(t *testing.T) *tables {
+func (ts tables) fresh(t *testing.T) (*ddb.Store, string) {
 	t.Helper()
-	m := awstest.Start(t)
-	return &tables{client: dynamodb.NewFromConfig(m.Config())}
-}
-
-func (ts *tables) fresh(t *testing.T) (*ddb.Store, string) {
-	t.Helper()
-	name := fmt.Sprintf("dedup-%d", ts.n.Add(1))
-	if err := ddb.CreateTable(context.Background(), ts.client, name); err != nil {
-		t.Fatalf("CreateTable: %v", err)
-	}
-	return ddb.New(ts.client, name), name
+	name := ts.Fresh(t)
+	return ddb.New(ts.Client, name), name
 }
 
 func TestStoreContract(t *testing.T) {
@@ -200,14 +192,14 @@ func TestItemsFollowTheTableSchema(t *testing.T) {
 	s, table := ts.fresh(t)
 	ctx := context.Background()
 
-	ttl, err := ts.client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	ttl, err := ts.Client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d := ttl.TimeToLiveDescription; d == nil || aws.ToString(d.AttributeName) != "expires_at" || d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
 		t.Fatalf("TTL %+v, want enabled on expires_at", ttl.TimeToLiveDescription)
 	}
-	if err := ddb.CreateTable(ctx, ts.client, table); err != nil {
+	if err := ddb.CreateTable(ctx, ts.Client, table); err != nil {
 		t.Fatalf("CreateTable on an existing table: %v", err)
 	}
 
@@ -215,7 +207,7 @@ func TestItemsFollowTheTableSchema(t *testing.T) {
 	if _, err := s.Claim(ctx, c, start); err != nil {
 		t.Fatal(err)
 	}
-	item := getItem(t, ts.client, table, "k")
+	item := getItem(t, ts.Client, table, "k")
 	want := map[string]string{
 		"state":       "inflight",
 		"token":       "tok",
@@ -232,7 +224,7 @@ func TestItemsFollowTheTableSchema(t *testing.T) {
 	if err := s.Commit(ctx, []string{"k"}, "tok", exp); err != nil {
 		t.Fatal(err)
 	}
-	item = getItem(t, ts.client, table, "k")
+	item = getItem(t, ts.Client, table, "k")
 	if item["state"] != "done" || item["expires_at"] != strconv.FormatInt(exp.Unix(), 10) {
 		t.Fatalf("committed item %v, want state done and expires_at %d", item, exp.Unix())
 	}
@@ -241,7 +233,7 @@ func TestItemsFollowTheTableSchema(t *testing.T) {
 	if err := s.Release(ctx, []string{"k"}, "tok"); err != nil {
 		t.Fatal(err)
 	}
-	if item = getItem(t, ts.client, table, "k"); item["state"] != "done" {
+	if item = getItem(t, ts.Client, table, "k"); item["state"] != "done" {
 		t.Fatalf("after releasing a committed key: %v, want it still done", item)
 	}
 }
@@ -272,7 +264,7 @@ func getItem(t *testing.T, client *dynamodb.Client, table, key string) map[strin
 
 func TestMissingTableIsAnErrorButNotTransient(t *testing.T) {
 	ts := startMoto(t)
-	s := ddb.New(ts.client, "no-such-table")
+	s := ddb.New(ts.Client, "no-such-table")
 	_, err := s.Claim(context.Background(), dedup.Claim{Key: "k", Token: "t", LeaseUntil: start, ExpiresAt: start}, start)
 	if err == nil || errors.Is(err, dedup.ErrUnavailable) {
 		t.Fatalf("Claim on a missing table: %v, want an error that is not ErrUnavailable", err)

@@ -2,8 +2,6 @@ package ddb_test
 
 import (
 	"errors"
-	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,17 +17,8 @@ import (
 
 // TestAgainstMoto starts one moto server and gives every subtest a table of its own.
 func TestAgainstMoto(t *testing.T) {
-	m := awstest.Start(t)
-	client := dynamodb.NewFromConfig(m.Config()) // awstest serialises requests: each is atomic, as on AWS
-	var n atomic.Int64
-	newTable := func(t *testing.T) string {
-		t.Helper()
-		name := fmt.Sprintf("drains-%d", n.Add(1))
-		if err := ddb.CreateTable(t.Context(), client, name); err != nil {
-			t.Fatalf("CreateTable: %v", err)
-		}
-		return name
-	}
+	tables := awstest.Start(t).NewTables("drains", ddb.CreateTable) // requests one at a time: each is atomic, as on AWS
+	client, newTable := tables.Client, tables.Fresh
 
 	t.Run("contract", func(t *testing.T) {
 		drainstest.Run(t, func(t *testing.T) drains.Store { return ddb.New(client, newTable(t)) })

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,17 +30,8 @@ func occurrence(org, env, fp, eventID string, at time.Time) problems.Occurrence 
 
 // TestAgainstMoto starts one moto server and gives every subtest a table of its own.
 func TestAgainstMoto(t *testing.T) {
-	m := awstest.Start(t)
-	client := dynamodb.NewFromConfig(m.Config()) // awstest serialises requests: each is atomic, as on AWS
-	var n atomic.Int64
-	newTable := func(t *testing.T) string {
-		t.Helper()
-		name := fmt.Sprintf("problems-%d", n.Add(1))
-		if err := ddb.CreateTable(t.Context(), client, name); err != nil {
-			t.Fatalf("CreateTable: %v", err)
-		}
-		return name
-	}
+	tables := awstest.Start(t).NewTables("problems", ddb.CreateTable) // requests one at a time: each is atomic, as on AWS
+	client, newTable := tables.Client, tables.Fresh
 	at := time.UnixMilli(1_763_700_000_123).UTC()
 
 	t.Run("contract", func(t *testing.T) {
