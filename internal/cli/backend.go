@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -114,5 +113,3 @@ func (o *backendOpts) open(ctx context.Context) (*backend, error) {
 	}
 	return nil, usageError("--backend %q: embedded or aws", o.backend)
 }
-
-var errNotFound = errors.New("not found")

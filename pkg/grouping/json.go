@@ -54,19 +54,6 @@ func (v *jvalue) getFold(key string) *jvalue {
 	return nil
 }
 
-// text returns the string content of a string value, the raw text of a
-// number, or "".
-func (v *jvalue) text() string {
-	if v == nil {
-		return ""
-	}
-	switch v.kind {
-	case jString, jNumber:
-		return v.str
-	}
-	return ""
-}
-
 // Limits of the JSON parser: nesting deeper than maxJSONDepth is skipped,
 // objects and arrays keep at most maxJSONMembers members.
 const (
