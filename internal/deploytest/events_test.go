@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/aient/firehose-drain/internal/conformance"
 	"github.com/aient/firehose-drain/pkg/event"
 )
 
@@ -286,15 +287,9 @@ func TestEventsREADME(t *testing.T) {
 // TestEventsMatchGenerator regenerates events/ from the real captures and compares: the
 // committed files are exactly what genevents writes, with the capture bodies verbatim.
 func TestEventsMatchGenerator(t *testing.T) {
-	dir := filepath.Join(repoRoot(t), "..", "shared", "conformance", "firehose")
-	if env := os.Getenv("AIENT_CONFORMANCE_DIR"); env != "" {
-		dir = filepath.Join(env, "firehose")
-	}
+	dir := filepath.Join(conformance.Dir(), "firehose")
 	read := func(rel string) []byte {
 		b, err := os.ReadFile(filepath.Join(dir, rel))
-		if errors.Is(err, os.ErrNotExist) {
-			t.Skipf("the conformance captures are not at %s (set AIENT_CONFORMANCE_DIR)", dir)
-		}
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,16 +12,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aient/firehose-drain/internal/conformance"
 	"github.com/aient/firehose-drain/pkg/event"
 )
 
-const fixtures = "../../../shared/conformance/firehose"
+// fixtures are the vendored Firehose captures (testdata/conformance/firehose).
+var fixtures = filepath.Join(conformance.Dir(), "firehose")
 
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtures, name))
 	if err != nil {
-		t.Skipf("shared conformance fixture %s not found: %v", name, err)
+		t.Fatalf("conformance fixture %s: %v", name, err)
 	}
 	return b
 }

@@ -11,9 +11,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aient/firehose-drain/internal/conformance"
 )
 
-const fixtures = "../../../shared/conformance/firehose"
+// fixtures are the vendored Firehose captures (testdata/conformance/firehose).
+var fixtures = filepath.Join(conformance.Dir(), "firehose")
 
 func fixtureBodies(t testing.TB) map[string][]byte {
 	t.Helper()
@@ -29,7 +32,7 @@ func fixtureBodies(t testing.TB) map[string][]byte {
 		}
 	}
 	if len(out) == 0 {
-		t.Skip("shared conformance fixtures not found")
+		t.Fatalf("no conformance fixtures under %s", fixtures)
 	}
 	return out
 }

@@ -12,11 +12,13 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/aient/firehose-drain/internal/conformance"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/fingerprints.golden")
 
-const examplesPath = "../../testdata/conformance/stacktraces/examples.jsonl"
+var examplesPath = filepath.Join(conformance.Dir(), "stacktraces", "examples.jsonl")
 
 // loadEntries reads a JSONL file of {id, runtime, message, group_hint[, log_group]}.
 func loadEntries(t testing.TB, path string) []corpusEntry {

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/aient/firehose-drain/internal/conformance"
 	"github.com/aient/firehose-drain/pkg/event"
 )
 
@@ -136,9 +138,9 @@ func TestOf(t *testing.T) {
 
 // TestOfStackTraceExamples checks the expected_level of every shared stack-trace example.
 func TestOfStackTraceExamples(t *testing.T) {
-	f, err := os.Open("../../../shared/conformance/stacktraces/examples.jsonl")
+	f, err := os.Open(filepath.Join(conformance.Dir(), "stacktraces", "examples.jsonl"))
 	if err != nil {
-		t.Skipf("shared conformance fixtures not found: %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)

@@ -1,6 +1,6 @@
 // Command genevents writes the sample events in events/ from the real Firehose captures.
 //
-//	go run ./internal/deploytest/genevents -conformance ../shared/conformance/firehose -out events
+//	go run ./internal/deploytest/genevents -out events
 //
 // The output is deterministic; TestEventFiles checks what it wrote.
 package main
@@ -25,7 +25,7 @@ func main() {
 
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("genevents", flag.ContinueOnError)
-	conformance := fs.String("conformance", "../shared/conformance/firehose", "directory of the Firehose conformance captures")
+	conformance := fs.String("conformance", "testdata/conformance/firehose", "directory of the Firehose conformance captures")
 	out := fs.String("out", "events", "directory to write the events to")
 	if err := fs.Parse(args); err != nil {
 		return err

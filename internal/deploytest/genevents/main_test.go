@@ -7,21 +7,17 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/aient/firehose-drain/internal/conformance"
 )
 
 // TestRunWritesTheCommittedEvents runs the command as `go run` would, into a temporary
 // directory, and compares every file with the committed events/.
 func TestRunWritesTheCommittedEvents(t *testing.T) {
-	conformance := filepath.Join("..", "..", "..", "..", "shared", "conformance", "firehose")
-	if env := os.Getenv("AIENT_CONFORMANCE_DIR"); env != "" {
-		conformance = filepath.Join(env, "firehose")
-	}
-	if _, err := os.Stat(conformance); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("the conformance captures are not at %s (set AIENT_CONFORMANCE_DIR)", conformance)
-	}
+	captures := filepath.Join(conformance.Dir(), "firehose")
 	out := t.TempDir()
 	var stdout bytes.Buffer
-	if err := run([]string{"-conformance", conformance, "-out", out}, &stdout); err != nil {
+	if err := run([]string{"-conformance", captures, "-out", out}, &stdout); err != nil {
 		t.Fatal(err)
 	}
 	written, err := filepath.Glob(filepath.Join(out, "*.json"))
