@@ -425,18 +425,25 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res := d.DecodeRecords(context.Background(), [][]byte{data}, &Stamp{Drain: "d"}, 1)
 		r := res[0]
-		if r.Err != nil && r.Err.Reason == "internal decoder error" {
-			t.Fatalf("decoder panicked: %v", r.Err)
-		}
-		if len(r.Errors) > r.Events {
-			t.Fatalf("%d error events out of %d events", len(r.Errors), r.Events)
-		}
-		for _, e := range r.Errors {
-			if !e.Level.IsErrorClass() || e.Drain != "d" {
-				t.Fatalf("kept a non-error or unstamped event: %+v", e)
-			}
-		}
+		checkFuzzResult(t, r)
 	})
+}
+
+// checkFuzzResult holds for any input: no panic caught, no more error events than events,
+// and every kept event error-class and stamped (fuzz targets stamp drain "d").
+func checkFuzzResult(t *testing.T, r RecordResult) {
+	t.Helper()
+	if r.Err != nil && r.Err.Reason == "internal decoder error" {
+		t.Fatalf("decoder panicked: %v", r.Err)
+	}
+	if len(r.Errors) > r.Events {
+		t.Fatalf("%d error events out of %d events", len(r.Errors), r.Events)
+	}
+	for _, e := range r.Errors {
+		if !e.Level.IsErrorClass() || e.Drain != "d" {
+			t.Fatalf("kept a non-error or unstamped event: %+v", e)
+		}
+	}
 }
 
 // FuzzDecodePayload reaches the tokenizer directly: the fuzzed bytes are the record's
@@ -461,16 +468,6 @@ func FuzzDecodePayload(f *testing.F) {
 			data = gz(t, payload)
 		}
 		r := d.DecodeRecords(context.Background(), [][]byte{b64(data)}, &Stamp{Drain: "d"}, 1)[0]
-		if r.Err != nil && r.Err.Reason == "internal decoder error" {
-			t.Fatalf("decoder panicked: %v", r.Err)
-		}
-		if len(r.Errors) > r.Events {
-			t.Fatalf("%d error events out of %d events", len(r.Errors), r.Events)
-		}
-		for _, e := range r.Errors {
-			if !e.Level.IsErrorClass() || e.Drain != "d" {
-				t.Fatalf("kept a non-error or unstamped event: %+v", e)
-			}
-		}
+		checkFuzzResult(t, r)
 	})
 }
