@@ -76,10 +76,21 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p p
 	}
 }
 
+// pageError answers a page request that failed: 404 for what does not exist, else 500
+// with the cause in the server log (as the JSON API's fail does).
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	if isNotFound(err) {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	s.cfg.Logger.ErrorContext(r.Context(), "page", "path", r.URL.Path, "err", err)
+	http.Error(w, "store error; see the server log", http.StatusInternalServerError)
+}
+
 func (s *Server) pageProblems(w http.ResponseWriter, r *http.Request) {
 	list, err := s.listProblems(r)
 	if err != nil {
-		http.Error(w, "store error; see the server log", http.StatusInternalServerError)
+		s.pageError(w, r, err)
 		return
 	}
 	s.render(w, r, "problems.html", page{Title: "Problems", Nav: "problems", Problems: list})
@@ -88,7 +99,7 @@ func (s *Server) pageProblems(w http.ResponseWriter, r *http.Request) {
 func (s *Server) pageProblem(w http.ResponseWriter, r *http.Request) {
 	p, err := s.store.Problems().Get(r.Context(), r.PathValue("id"))
 	if err != nil {
-		http.Error(w, "problem not found", http.StatusNotFound)
+		s.pageError(w, r, err)
 		return
 	}
 	s.render(w, r, "problem.html", page{Title: p.Title, Nav: "problems", Problem: &p})
@@ -97,7 +108,7 @@ func (s *Server) pageProblem(w http.ResponseWriter, r *http.Request) {
 func (s *Server) pageDrains(w http.ResponseWriter, r *http.Request) {
 	list, err := s.listDrains(r)
 	if err != nil {
-		http.Error(w, "store error; see the server log", http.StatusInternalServerError)
+		s.pageError(w, r, err)
 		return
 	}
 	s.render(w, r, "drains.html", page{Title: "Drains", Nav: "drains", Drains: list})
@@ -106,7 +117,7 @@ func (s *Server) pageDrains(w http.ResponseWriter, r *http.Request) {
 func (s *Server) pageDrain(w http.ResponseWriter, r *http.Request) {
 	d, err := s.store.Drains().Get(r.Context(), r.PathValue("id"))
 	if err != nil {
-		http.Error(w, "drain not found", http.StatusNotFound)
+		s.pageError(w, r, err)
 		return
 	}
 	st := drains.StatusOf(d, s.cfg.Now(), s.endpoint(d.ID))

@@ -224,12 +224,16 @@ func (s *Server) apiDrain(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, problems.ErrNotFound) || errors.Is(err, drains.ErrNotFound) {
+	if isNotFound(err) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
 		return
 	}
 	s.cfg.Logger.ErrorContext(r.Context(), "api", "path", r.URL.Path, "err", err)
 	writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "store error; see the server log"})
+}
+
+func isNotFound(err error) bool {
+	return errors.Is(err, problems.ErrNotFound) || errors.Is(err, drains.ErrNotFound)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

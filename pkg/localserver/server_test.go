@@ -189,6 +189,11 @@ func TestPagesRender(t *testing.T) {
 	l.group()
 	var list []summary
 	l.get("/api/problems", &list)
+	for _, path := range []string{"/problems/nosuch", "/drains/drn_nosuch"} {
+		if st := l.get(path, nil); st != 404 {
+			t.Errorf("GET %s answered %d, want 404", path, st)
+		}
+	}
 	for _, path := range []string{"/", "/problems/" + list[0].ID, "/drains", "/drains/" + d.ID} {
 		resp, err := http.Get(l.http.URL + path)
 		if err != nil {
