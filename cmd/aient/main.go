@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/aient/firehose-drain/internal/cli"
+	"github.com/aient/firehose-drain/cmd/aient/cli"
 )
 
 func main() {

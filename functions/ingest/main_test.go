@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/aient/firehose-drain/internal/awstest"
-	fht "github.com/aient/firehose-drain/internal/firehosetest"
+	"github.com/aient/firehose-drain/internal/testkit/awstest"
+	fht "github.com/aient/firehose-drain/internal/testkit/firehosetest"
 	dedupddb "github.com/aient/firehose-drain/pkg/dedup/ddb"
 	"github.com/aient/firehose-drain/pkg/drains"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aient/firehose-drain/internal/conformance"
+	"github.com/aient/firehose-drain/internal/testkit/conformance"
 	"github.com/aient/firehose-drain/pkg/event"
 )
 

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aient/firehose-drain/internal/conformance"
+	"github.com/aient/firehose-drain/internal/testkit/conformance"
 )
 
 // fixtures are the vendored Firehose captures (testdata/conformance/firehose).

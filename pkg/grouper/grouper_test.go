@@ -10,7 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	fht "github.com/aient/firehose-drain/internal/firehosetest"
+	fht "github.com/aient/firehose-drain/internal/testkit/firehosetest"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/grouper"
 	"github.com/aient/firehose-drain/pkg/problems"

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/aient/firehose-drain/internal/conformance"
+	"github.com/aient/firehose-drain/internal/testkit/conformance"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/fingerprints.golden")

@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/aient/firehose-drain/internal/awstest"
-	fht "github.com/aient/firehose-drain/internal/firehosetest"
-	"github.com/aient/firehose-drain/internal/logtest"
+	"github.com/aient/firehose-drain/internal/testkit/awstest"
+	fht "github.com/aient/firehose-drain/internal/testkit/firehosetest"
+	"github.com/aient/firehose-drain/internal/testkit/logtest"
 	"github.com/aient/firehose-drain/pkg/dedup"
 	dedupddb "github.com/aient/firehose-drain/pkg/dedup/ddb"
 	"github.com/aient/firehose-drain/pkg/drains"

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aient/firehose-drain/internal/conformance"
-	fht "github.com/aient/firehose-drain/internal/firehosetest"
+	"github.com/aient/firehose-drain/internal/testkit/conformance"
+	fht "github.com/aient/firehose-drain/internal/testkit/firehosetest"
 	"github.com/aient/firehose-drain/pkg/cwpayload"
 	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/ingest"

@@ -11,7 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	fht "github.com/aient/firehose-drain/internal/firehosetest"
+	fht "github.com/aient/firehose-drain/internal/testkit/firehosetest"
 )
 
 // requireChromium makes a missing browser a failure instead of a skip (CI sets it).

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	fht "github.com/aient/firehose-drain/internal/firehosetest"
+	fht "github.com/aient/firehose-drain/internal/testkit/firehosetest"
 	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/embedded"
 	"github.com/aient/firehose-drain/pkg/localserver"

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/aient/firehose-drain/internal/awstest"
+	"github.com/aient/firehose-drain/internal/testkit/awstest"
 )
 
 func TestPepperAgainstMoto(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/aient/firehose-drain/internal/awstest"
+	"github.com/aient/firehose-drain/internal/testkit/awstest"
 	"github.com/aient/firehose-drain/pkg/dedup"
 	"github.com/aient/firehose-drain/pkg/dedup/ddb"
 	"github.com/aient/firehose-drain/pkg/dedup/deduptest"

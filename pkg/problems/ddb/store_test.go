@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/aient/firehose-drain/internal/awstest"
+	"github.com/aient/firehose-drain/internal/testkit/awstest"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/problems"
 	"github.com/aient/firehose-drain/pkg/problems/ddb"

@@ -31,7 +31,7 @@ func TestRuntimeAPIRunsARealBootstrap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary")
 	}
-	bin := BuildBootstrap(t, "./internal/deploytest/testdata/echofn")
+	bin := BuildBootstrap(t, "./internal/testkit/deploytest/testdata/echofn")
 
 	t.Run("answers several invocations in a row with their request ids, deadline and env", func(t *testing.T) {
 		f := StartFunction(t, bin, map[string]string{"ECHOFN_VALUE": "from-env"})

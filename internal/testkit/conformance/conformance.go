@@ -13,7 +13,7 @@ import (
 // Dir is the absolute path of testdata/conformance.
 func Dir() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "conformance")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "conformance")
 }
 
 // Files lists the files matching pattern (relative to Dir, e.g. "firehose/alloy/*.json"),

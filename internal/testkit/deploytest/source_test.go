@@ -18,7 +18,7 @@ import (
 func TestSourceFirehoseTemplate(t *testing.T) {
 	py := lookTool(t, "python3", "install Python 3 and `pip install cfn-lint`", true)
 	root := repoRoot(t)
-	out := runIn(t, root, py, filepath.Join("internal", "deploytest", "testdata", "sam_transform.py"),
+	out := runIn(t, root, py, filepath.Join("internal", "testkit", "deploytest", "testdata", "sam_transform.py"),
 		"--parse-only", filepath.Join("deploy", "source-firehose.yaml"))
 	var c cfn
 	if err := json.Unmarshal(out, &c); err != nil {

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/aient/firehose-drain/internal/conformance"
+	"github.com/aient/firehose-drain/internal/testkit/conformance"
 )
 
 // TestRunWritesTheCommittedEvents runs the command as `go run` would, into a temporary
@@ -29,7 +29,7 @@ func TestRunWritesTheCommittedEvents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := os.ReadFile(filepath.Join("..", "..", "..", "events", filepath.Base(f)))
+		want, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "events", filepath.Base(f)))
 		if err != nil {
 			t.Errorf("%s is not committed: %v", filepath.Base(f), err)
 			continue

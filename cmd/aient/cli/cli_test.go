@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aient/firehose-drain/internal/cli"
-	"github.com/aient/firehose-drain/internal/conformance"
-	"github.com/aient/firehose-drain/internal/logtest"
+	"github.com/aient/firehose-drain/cmd/aient/cli"
+	"github.com/aient/firehose-drain/internal/testkit/conformance"
+	"github.com/aient/firehose-drain/internal/testkit/logtest"
 	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/embedded"
 	"github.com/aient/firehose-drain/pkg/localserver"
@@ -286,7 +286,7 @@ func TestSendReplaysEventFiles(t *testing.T) {
 	defer hs.Close()
 	_, out, _ := aient(t, dir, "drains", "create", "--org", "acme", "--env", "prod", "--json", "--endpoint-base", hs.URL)
 	c := mustJSON[cli.Created](t, out)
-	ev := func(name string) string { return filepath.Join("..", "..", "events", name) }
+	ev := func(name string) string { return filepath.Join("..", "..", "..", "events", name) }
 
 	code, out, _ := aient(t, dir, "send", "--endpoint", c.Endpoint, "--key", c.AccessKey,
 		ev("url-gzip-request.json"), ev("url-get.json"), ev("sqs-one-error.json"))

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/aient/firehose-drain/internal/awstest"
+	"github.com/aient/firehose-drain/internal/testkit/awstest"
 	dedupddb "github.com/aient/firehose-drain/pkg/dedup/ddb"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"

@@ -13,14 +13,14 @@ import (
 // cfn-lint, aws-sam-translator and moto installed together).
 const requireEnv = "AIENT_REQUIRE_MOTO"
 
-// repoRoot is the module root: this package lives in internal/deploytest.
+// repoRoot is the module root: this package lives in internal/testkit/deploytest.
 func repoRoot(t testing.TB) string {
 	t.Helper()
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
 		t.Fatal("cannot locate the test source")
 	}
-	root := filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	root := filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		t.Fatalf("module root %s: %v", root, err)
 	}

@@ -74,7 +74,7 @@ func samTransform(t *testing.T) cfn {
 		t.Skip(msg)
 	}
 	root := repoRoot(t)
-	out := runIn(t, root, py, filepath.Join("internal", "deploytest", "testdata", "sam_transform.py"), "template.yaml")
+	out := runIn(t, root, py, filepath.Join("internal", "testkit", "deploytest", "testdata", "sam_transform.py"), "template.yaml")
 	var c cfn
 	if err := json.Unmarshal(out, &c); err != nil {
 		t.Fatalf("decode the transformed template: %v", err)

@@ -1,6 +1,6 @@
 // Command genevents writes the sample events in events/ from the real Firehose captures.
 //
-//	go run ./internal/deploytest/genevents -out events
+//	go run ./internal/testkit/deploytest/genevents -out events
 //
 // The output is deterministic; TestEventFiles checks what it wrote.
 package main
@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/aient/firehose-drain/internal/deploytest"
+	"github.com/aient/firehose-drain/internal/testkit/deploytest"
 )
 
 func main() {

@@ -19,7 +19,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/aient/firehose-drain/internal/conformance"
+	"github.com/aient/firehose-drain/internal/testkit/conformance"
 	"github.com/aient/firehose-drain/pkg/event"
 )
 
@@ -310,11 +310,11 @@ func TestEventsMatchGenerator(t *testing.T) {
 		}
 		got, err := os.ReadFile(filepath.Join(eventsDir(t), name))
 		if err != nil {
-			t.Errorf("%v: run go run ./internal/deploytest/genevents", err)
+			t.Errorf("%v: run go run ./internal/testkit/deploytest/genevents", err)
 			continue
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("events/%s differs from the generator's output: run go run ./internal/deploytest/genevents", name)
+			t.Errorf("events/%s differs from the generator's output: run go run ./internal/testkit/deploytest/genevents", name)
 		}
 	}
 	for name, capture := range map[string][]byte{"url-cloudwatch-data.json": in.CloudWatchData, "url-control-only.json": in.ControlOnly} {
