@@ -49,6 +49,8 @@ type Sample struct {
 	LogGroup  string  `json:"logGroup"`
 	LogStream string  `json:"logStream"`
 	EventID   string  `json:"eventId"`
+	// RequestID is the Lambda request id of the invocation, when the message names it.
+	RequestID string  `json:"requestId,omitempty"`
 	Timestamp int64   `json:"timestamp"`
 	Message   string  `json:"message"`
 	Frames    []Frame `json:"frames,omitempty"`

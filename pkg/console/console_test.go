@@ -1,4 +1,4 @@
-package localserver_test
+package console_test
 
 import (
 	"bytes"
@@ -13,14 +13,14 @@ import (
 	fht "github.com/aient/firehose-drain/internal/testkit/firehosetest"
 	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/embedded"
-	"github.com/aient/firehose-drain/pkg/localserver"
+	"github.com/aient/firehose-drain/cmd/aient/cli"
 )
 
 type local struct {
 	t     *testing.T
 	dir   string
 	store *embedded.Store
-	srv   *localserver.Server
+	srv   *cli.Local
 	http  *httptest.Server
 }
 
@@ -30,7 +30,7 @@ func start(t *testing.T, dir string) *local {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := localserver.New(st, localserver.Config{})
+	srv := cli.NewLocal(st, cli.LocalConfig{})
 	l := &local{t: t, dir: dir, store: st, srv: srv, http: httptest.NewServer(srv.Handler())}
 	t.Cleanup(l.stop)
 	return l
@@ -63,7 +63,7 @@ func (l *local) deliver(id, key string, body []byte) int {
 func (l *local) group() {
 	l.t.Helper()
 	for {
-		n, err := l.srv.GroupOnce(context.Background(), 100)
+		n, err := l.srv.GroupOnce(context.Background())
 		if err != nil {
 			l.t.Fatal(err)
 		}
