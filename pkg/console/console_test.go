@@ -10,10 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aient/firehose-drain/cmd/aient/cli"
 	fht "github.com/aient/firehose-drain/internal/testkit/firehosetest"
 	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/embedded"
-	"github.com/aient/firehose-drain/cmd/aient/cli"
 )
 
 type local struct {

@@ -56,17 +56,19 @@ func plural(n int64, one, many string) string {
 
 func (s *Server) parseTemplates() *template.Template {
 	funcs := template.FuncMap{
-		"ago":        func(t time.Time) string { return ago(s.cfg.Now(), t) },
-		"rfc3339":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"millis":     func(ms int64) time.Time { return time.UnixMilli(ms).UTC() },
-		"when":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-		"cloudwatch": func(sm problems.Sample) string { return cloudWatchURL(sm.Region, sm.LogGroup, sm.LogStream, sm.Timestamp) },
-		"advice":     func(a string) string { return advice[a] },
-		"plural":     plural,
-		"spark":      sparkline,
-		"bars":       bars,
-		"stack":      foldFrames,
-		"windows":    func() []string { return []string{"1h", "24h", "7d", "30d"} },
+		"ago":     func(t time.Time) string { return ago(s.cfg.Now(), t) },
+		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"millis":  func(ms int64) time.Time { return time.UnixMilli(ms).UTC() },
+		"when":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+		"cloudwatch": func(sm problems.Sample) string {
+			return cloudWatchURL(sm.Region, sm.LogGroup, sm.LogStream, sm.Timestamp)
+		},
+		"advice":  func(a string) string { return advice[a] },
+		"plural":  plural,
+		"spark":   sparkline,
+		"bars":    bars,
+		"stack":   foldFrames,
+		"windows": func() []string { return []string{"1h", "24h", "7d", "30d"} },
 		"sorts": func() [][2]string {
 			return [][2]string{{problems.SortLastSeen, "last seen"}, {problems.SortFirstSeen, "first seen"},
 				{problems.SortCount, "count"}, {problems.SortRecent, "count in 24 h"}}
