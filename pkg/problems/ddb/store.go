@@ -1,14 +1,18 @@
 // Package ddb keeps problems in a DynamoDB table: the problems.Store of the deployed stack.
 //
 // Table schema (fixed; template.yaml creates the same): hash key `pk` (S), no range key;
-// TTL attribute `expires_at` (N, unix seconds); global secondary index `byScope` with hash
-// key `scope` (S) and range key `lastSeen` (N, unix ms), projection ALL. Two kinds of item:
+// TTL attribute `expires_at` (N, unix seconds); global secondary indexes, projection ALL:
+// `byScope` (hash `scope` S, range `lastSeen` N, unix ms), `byLastSeen` (hash `kind` S,
+// range `lastSeen` N) and `byProblem` (hash `of` S, range `sk` S), the last two read by
+// the console (query.go, which also lists the attributes the console reads). Three kinds of
+// item:
 //
 //	problem#<problem id>     id, scope ("<org>/<env>", each part path-escaped so that a "/" in
 //	                         an org cannot make two scopes meet), org, env, fingerprint, title,
 //	                         culprit, level, count (N), firstSeen and lastSeen (N, unix ms),
 //	                         logGroups (SS), sample (S, the problems.Sample as JSON)
 //	occurrence#<identity>    problem (S), at (N, unix ms), expires_at (N, unix seconds)
+//	hour#<id>#<hour ms>      the problem's count in that hour (query.go)
 //
 // Occurrence items carry no scope, so the byScope index holds problems only. They expire
 // OccurrenceTTL after they are written, long after SQS has given up on a message.
@@ -24,9 +28,10 @@
 //	inside:  firstSeen <= t < lastSeen         -> times untouched
 //	oldest:  t < firstSeen                     -> SET firstSeen = t
 //
-// and each of them also ADDs 1 to count and the log group to logGroups. Every attempt is ONE
-// TransactWriteItems of two writes: Put occurrence#<identity> if attribute_not_exists(pk), and
-// the Update of the problem under its case's condition. Either both are applied or neither, so
+// and each of them also ADDs 1 to count, to the affected counters and the log group to
+// logGroups. Every attempt is ONE TransactWriteItems of three writes: Put
+// occurrence#<identity> if attribute_not_exists(pk), the Update of the problem under its
+// case's condition, and the unconditional ADD to its hour item. All are applied or none, so
 //
 //   - the count moves by exactly one in the very transaction that stores the identity: a
 //     redelivery finds the occurrence and cancels the whole transaction (Record reports
@@ -104,6 +109,18 @@ const (
 	attrSample      = "sample"
 	attrProblem     = "problem"
 	attrAt          = "at"
+	// What the console reads (see query.go).
+	attrKind      = "kind"
+	attrSearch    = "search"
+	attrOf        = "of"
+	attrSK        = "sk"
+	attrAccount   = "account"
+	attrRegion    = "region"
+	attrLogGroup  = "logGroup"
+	attrLogStream = "logStream"
+	attrEventID   = "eventId"
+	attrRequestID = "requestId"
+	attrHour      = "hour"
 
 	problemPrefix    = "problem#"
 	occurrencePrefix = "occurrence#"
@@ -143,6 +160,9 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, table string) err
 			{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String(attrScope), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String(attrLastSeen), AttributeType: types.ScalarAttributeTypeN},
+			{AttributeName: aws.String(attrKind), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrOf), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrSK), AttributeType: types.ScalarAttributeTypeS},
 		},
 		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash}},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
@@ -150,6 +170,20 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, table string) err
 			KeySchema: []types.KeySchemaElement{
 				{AttributeName: aws.String(attrScope), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(attrLastSeen), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}, {
+			IndexName: aws.String(LastSeenIndex),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(attrKind), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(attrLastSeen), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}, {
+			IndexName: aws.String(ProblemIndex),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(attrOf), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
 			},
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		}},
@@ -204,17 +238,30 @@ func (s *Store) Record(ctx context.Context, o problems.Occurrence) (bool, error)
 		return false, fmt.Errorf("record occurrence of problem %s: encode sample: %w", id, err)
 	}
 	t := o.At.UnixMilli()
+	occItem := map[string]types.AttributeValue{
+		attrPK:        str(occurrencePrefix + o.Identity),
+		attrProblem:   str(id),
+		attrAt:        num(t),
+		attrExpiresAt: num(s.now().Add(OccurrenceTTL).Unix()),
+		// In the byProblem index: a problem's occurrences, newest last.
+		attrOf: str(id),
+		attrSK: str(occurrenceSK(t, o.Identity)),
+	}
+	for a, v := range map[string]string{
+		attrAccount: o.Sample.Account, attrRegion: o.Sample.Region, attrLogGroup: o.Sample.LogGroup,
+		attrLogStream: o.Sample.LogStream, attrEventID: o.Sample.EventID, attrRequestID: o.Sample.RequestID,
+	} {
+		if v != "" {
+			occItem[a] = str(v)
+		}
+	}
 	put := &types.Put{
-		TableName: aws.String(s.table),
-		Item: map[string]types.AttributeValue{
-			attrPK:        str(occurrencePrefix + o.Identity),
-			attrProblem:   str(id),
-			attrAt:        num(t),
-			attrExpiresAt: num(s.now().Add(OccurrenceTTL).Unix()),
-		},
+		TableName:                aws.String(s.table),
+		Item:                     occItem,
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
 	}
+	hour := s.hourUpdate(id, t)
 
 	c, moves, conflicts := caseNewest, 0, 0
 	for {
@@ -222,6 +269,7 @@ func (s *Store) Record(ctx context.Context, o problems.Occurrence) (bool, error)
 			TransactItems: []types.TransactWriteItem{
 				{Put: put},
 				{Update: s.problemUpdate(id, o, t, string(sample), c)},
+				{Update: hour},
 			},
 		})
 		if err == nil {
@@ -242,7 +290,7 @@ func (s *Store) Record(ctx context.Context, o problems.Occurrence) (bool, error)
 				return false, fmt.Errorf("record occurrence of problem %s: the problem item fits no case (no firstSeen/lastSeen?): %w", id, err)
 			}
 			c = nextCase(c, t, prob.item)
-		case occ.code == "TransactionConflict" || prob.code == "TransactionConflict":
+		case occ.code == "TransactionConflict" || prob.code == "TransactionConflict" || reason(tce, 2).code == "TransactionConflict":
 			conflicts++
 			if conflicts > maxConflicts {
 				return false, fmt.Errorf("record occurrence of problem %s: still conflicting after %d attempts: %w", id, conflicts, err)
@@ -303,6 +351,16 @@ func (s *Store) problemUpdate(id string, o problems.Occurrence, t int64, sample 
 		values[":group"] = &types.AttributeValueMemberSS{Value: []string{o.Sample.LogGroup}}
 		add = append(add, "#logGroups :group")
 	}
+	// Counts by account, region and log group: one top-level attribute each (see query.go).
+	for i, a := range [...]struct{ kind, value string }{
+		{affectedAccount, o.Sample.Account}, {affectedRegion, o.Sample.Region}, {affectedLogGroup, o.Sample.LogGroup},
+	} {
+		if a.value != "" {
+			n := fmt.Sprintf("#aff%d", i)
+			names[n] = affectedAttr(a.kind, a.value)
+			add = append(add, n+" :one")
+		}
+	}
 	var set []string
 	var cond string
 	switch c {
@@ -311,6 +369,7 @@ func (s *Store) problemUpdate(id string, o problems.Occurrence, t int64, sample 
 			"#pk": attrPK, "#lastSeen": attrLastSeen, "#firstSeen": attrFirstSeen, "#id": attrID,
 			"#scope": attrScope, "#org": attrOrg, "#env": attrEnv, "#fingerprint": attrFingerprint,
 			"#title": attrTitle, "#culprit": attrCulprit, "#level": attrLevel, "#sample": attrSample,
+			"#kind": attrKind, "#search": attrSearch,
 		} {
 			names[n] = a
 		}
@@ -318,7 +377,9 @@ func (s *Store) problemUpdate(id string, o problems.Occurrence, t int64, sample 
 		values[":org"], values[":env"], values[":fingerprint"] = str(o.Org), str(o.Env), str(o.Fingerprint)
 		values[":title"], values[":culprit"], values[":level"] = str(o.Title), str(o.Culprit), str(o.Level)
 		values[":sample"] = str(sample)
+		values[":kind"], values[":search"] = str(kindProblem), str(searchText(o.Title, o.Culprit, o.Sample.Message))
 		set = []string{
+			"#kind = :kind", "#search = :search",
 			"#lastSeen = :t", "#firstSeen = if_not_exists(#firstSeen, :t)",
 			"#id = :id", "#scope = :scope", "#org = :org", "#env = :env", "#fingerprint = :fingerprint",
 			"#title = :title", "#culprit = :culprit", "#level = :level", "#sample = :sample",
