@@ -15,8 +15,8 @@ import (
 
 	"github.com/aient/firehose-drain/pkg/console"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
-	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
 	"github.com/aient/firehose-drain/pkg/embedded"
+	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
 )
 
 // Timeouts of the local server's listener: a client that trickles its headers or body, or
