@@ -314,7 +314,7 @@ var schema = [...]string{
 // writeStatements are the fixed statements run on the writer, in a transaction or alone.
 var writeStatements = [...]string{
 	sqlCreateDrain, sqlSetKeys, sqlRevokeDrain, sqlRecordDelivery, sqlRecordAuthFailure,
-	sqlInsertOccurrence, sqlUpsertProblem,
+	sqlInsertOccurrence, sqlPutProblem, sqlGetProblem, // sqlGetProblem also reads in a write transaction
 	sqlSweepClaims, sqlClaim, sqlClaimState,
 	sqlEnqueue, sqlLease, sqlAttempts, sqlRetry, sqlBury, sqlDequeue,
 }
