@@ -202,7 +202,7 @@ func (s *Server) apiProblem(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	writeJSON(w, http.StatusOK, problems.ViewOf(p))
 }
 
 func (s *Server) apiDrains(w http.ResponseWriter, r *http.Request) {
