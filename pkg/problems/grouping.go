@@ -29,3 +29,17 @@ func ViewOf(p Problem) View {
 	p.Sample.Grouping = nil
 	return View{Problem: p, Grouping: g}
 }
+
+// DetailView is a Detail as GET /api/problems/{id} prints it: with its
+// grouping explanation at the top.
+type DetailView struct {
+	Detail
+	Grouping *grouping.Explanation `json:"grouping"`
+}
+
+// ViewOfDetail returns the view of d (the explanation moves out of the sample).
+func ViewOfDetail(d Detail) DetailView {
+	g := d.Sample.Explanation()
+	d.Sample.Grouping = nil
+	return DetailView{Detail: d, Grouping: g}
+}
