@@ -68,21 +68,60 @@ func searchText(title, culprit, message string) string {
 	return strings.ToLower(title + "\n" + culprit + "\n" + message)
 }
 
-// hourUpdate counts an occurrence in its hour's item.
-func (s *Store) hourUpdate(id string, t int64) *types.Update {
-	h := t - t%int64(time.Hour/time.Millisecond)
-	return &types.Update{
-		TableName:        aws.String(s.table),
-		Key:              map[string]types.AttributeValue{attrPK: str(fmt.Sprintf("%s%s#%d", hourPrefix, id, h))},
-		UpdateExpression: aws.String("ADD #count :one SET #of = :of, #sk = :sk, #hour = :h, #exp = :exp"),
-		ExpressionAttributeNames: map[string]string{
-			"#count": attrCount, "#of": attrOf, "#sk": attrSK, "#hour": attrHour, "#exp": attrExpiresAt,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one": num(1), ":of": str(id), ":sk": str(hourSK(h)), ":h": num(h),
-			":exp": num(time.UnixMilli(h).Add(OccurrenceTTL).Unix()),
-		},
+func hourOf(ms int64) int64 { return ms - ms%int64(time.Hour/time.Millisecond) }
+
+// hourUpdates count occurrences of problem id in their hours' items, one update per hour.
+func (s *Store) hourUpdates(id string, occs []problems.Occurrence) []*types.Update {
+	counts := map[int64]int64{}
+	for _, o := range occs {
+		counts[hourOf(o.At.UnixMilli())]++
 	}
+	hours := make([]int64, 0, len(counts))
+	for h := range counts {
+		hours = append(hours, h)
+	}
+	slices.Sort(hours)
+	out := make([]*types.Update, 0, len(hours))
+	for _, h := range hours {
+		out = append(out, &types.Update{
+			TableName:        aws.String(s.table),
+			Key:              map[string]types.AttributeValue{attrPK: str(fmt.Sprintf("%s%s#%d", hourPrefix, id, h))},
+			UpdateExpression: aws.String("ADD #count :n SET #of = :of, #sk = :sk, #hour = :h, #exp = :exp"),
+			ExpressionAttributeNames: map[string]string{
+				"#count": attrCount, "#of": attrOf, "#sk": attrSK, "#hour": attrHour, "#exp": attrExpiresAt,
+			},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":n": num(counts[h]), ":of": str(id), ":sk": str(hourSK(h)), ":h": num(h),
+				":exp": num(time.UnixMilli(h).Add(OccurrenceTTL).Unix()),
+			},
+		})
+	}
+	return out
+}
+
+// affectedCount is what occurrences add to one affected counter of their problem.
+type affectedCount struct {
+	attr string
+	n    int64
+}
+
+func affectedCounts(occs []problems.Occurrence) []affectedCount {
+	counts := map[string]int64{}
+	for _, o := range occs {
+		for _, a := range [...]struct{ kind, value string }{
+			{affectedAccount, o.Sample.Account}, {affectedRegion, o.Sample.Region}, {affectedLogGroup, o.Sample.LogGroup},
+		} {
+			if a.value != "" {
+				counts[affectedAttr(a.kind, a.value)]++
+			}
+		}
+	}
+	out := make([]affectedCount, 0, len(counts))
+	for a, n := range counts {
+		out = append(out, affectedCount{a, n})
+	}
+	slices.SortFunc(out, func(a, b affectedCount) int { return strings.Compare(a.attr, b.attr) })
+	return out
 }
 
 // cursor is a page position: an offset into a sorted read, or the index key to start after.
