@@ -28,6 +28,7 @@ import (
 	"github.com/aient/firehose-drain/pkg/embedded"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/grouper"
+	"github.com/aient/firehose-drain/pkg/problems"
 	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
 )
 
@@ -200,7 +201,7 @@ func TestTheConsoleAnswersTheSameOnBothBackends(t *testing.T) {
 	now := time.Now().UTC()
 	awsProblems := problemsddb.New(db, outputs["ProblemsTableName"])
 	for i := range 6 {
-		for _, rec := range []grouper.Recorder{st.Problems(), awsProblems} {
+		for _, rec := range []problems.Store{st.Problems(), awsProblems} {
 			e := event.Event{
 				Drain: "drn_x", Org: "acme", Env: "prod", Account: "123456789012", Region: "eu-west-1",
 				LogGroup: "/aws/lambda/pay", LogStream: "2026/12/01/[$LATEST]abc", ID: fmt.Sprintf("%056d", i),
