@@ -283,7 +283,8 @@ func (p *parser) event(i int) (int, error) {
 			id = span{start: j, end: k, set: true}
 			i, first = k+1, false
 			if len(b)-k >= 14 && string(b[k+1:k+14]) == `,"timestamp":` {
-				tsAt = k + 14
+				// Whitespace may follow the colon (defect 1 of issue 14: it was rejected).
+				tsAt = jsonscan.SkipWS(b, k+14)
 				if i, err = skipNumber(b, tsAt); err != nil {
 					return 0, err
 				}
