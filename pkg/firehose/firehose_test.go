@@ -312,4 +312,3 @@ func TestParseCommonAttributes(t *testing.T) {
 		})
 	}
 }
-
