@@ -8,16 +8,16 @@ import "strings"
 
 // parsePythonGroups parses tracebacks that may hold ExceptionGroups:
 //
-//	  + Exception Group Traceback (most recent call last):
-//	  |   File "/var/task/app.py", line 9, in handler
-//	  | ExceptionGroup: batch failed (2 sub-exceptions)
-//	  +-+---------------- 1 ----------------
-//	    | Traceback (most recent call last):
-//	    |   File "/var/task/app.py", line 4, in load
-//	    | ValueError: bad row
-//	    +---------------- 2 ----------------
-//	    | KeyError: 'id'
-//	    +------------------------------------
+//   - Exception Group Traceback (most recent call last):
+//     |   File "/var/task/app.py", line 9, in handler
+//     | ExceptionGroup: batch failed (2 sub-exceptions)
+//     +-+---------------- 1 ----------------
+//     | Traceback (most recent call last):
+//     |   File "/var/task/app.py", line 4, in load
+//     | ValueError: bad row
+//     +---------------- 2 ----------------
+//     | KeyError: 'id'
+//     +------------------------------------
 func parsePythonGroups(text string, work *int) []Exception {
 	if !strings.Contains(text, "Exception Group Traceback") {
 		return parsePython(text, work)

@@ -40,8 +40,8 @@ func parseAtStyle(text string, frame func(string) (Frame, bool), work *int) []Ex
 	headerOpen := false
 	suppressed := -1
 	preamble := "" // the first line before any header: "Failed to load: Error: boom"
-	members := 0  // > 0 inside an AggregateError's [errors]: the index of its first member
-	current := -1 // the exception frames go to (-1: the last)
+	members := 0   // > 0 inside an AggregateError's [errors]: the index of its first member
+	current := -1  // the exception frames go to (-1: the last)
 	for {
 		line, ok := it.next()
 		if !ok {
