@@ -20,8 +20,8 @@ func backupObject(t *testing.T, corrupt bool, docs ...[]byte) []byte {
 	for i, d := range docs {
 		line, _ := json.Marshal(map[string]any{
 			"attemptsMade": 12, "arrivalTimestamp": 1763726400000 + int64(i),
-			"errorCode":    "HttpEndpoint.DestinationException",
-			"errorMessage": "The following response was received from the endpoint destination. 503: {\"requestId\":\"r\",\"timestamp\":1,\"errorMessage\":\"dedup store unavailable; retry\"}",
+			"errorCode":              "HttpEndpoint.DestinationException",
+			"errorMessage":           "The following response was received from the endpoint destination. 503: {\"requestId\":\"r\",\"timestamp\":1,\"errorMessage\":\"dedup store unavailable; retry\"}",
 			"attemptEndingTimestamp": 1763733600000 + int64(i),
 			"rawData":                base64.StdEncoding.EncodeToString(gz(t, d)),
 			"subsequenceNumber":      0,
