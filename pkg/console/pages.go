@@ -80,7 +80,6 @@ func (s *Server) parseTemplates() *template.Template {
 	return template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
 }
 
-
 // ValidRegion reports whether r has the syntax of an AWS region: only such a name is put
 // into a console link's host.
 // It is event.ValidRegion, the one check the decoders also apply.
