@@ -7,11 +7,15 @@ LDFLAGS  = -s -w
 BENCHCOUNT ?= 6
 FUZZTIME ?= 30s
 
-.PHONY: run test lint bench fuzz build clean
+.PHONY: run install test lint bench bench-console fuzz build clean
 
 ## run: the local server (ingest + grouper + pages) over the embedded store in $(DATA)
 run:
 	$(GO) run ./cmd/aient serve --listen $(LISTEN) --data $(DATA)
+
+## install: the aient command into $(go env GOPATH)/bin (go install ./cmd/aient)
+install:
+	$(GO) install ./cmd/aient
 
 ## test: everything CI runs — vet, gofmt, the race-enabled tests (moto-backed AWS tests included), cfn-lint
 test: lint
@@ -29,6 +33,14 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -cpu 1 ./... | tee bench.txt
 	@command -v benchstat >/dev/null 2>&1 || $(GO) install golang.org/x/perf/cmd/benchstat@latest
 	@"$$($(GO) env GOPATH)/bin/benchstat" bench.txt
+
+## bench-console: the console's p50/p99 over 10,000 problems and 1,000,000 occurrences on the
+## embedded store (generated once in $(CONSOLE_BENCH_DIR); minutes the first time)
+CONSOLE_BENCH_DIR ?= $(CURDIR)/.bench-console
+bench-console:
+	AIENT_CONSOLE_BENCH_DIR=$(CONSOLE_BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkConsole -benchtime 200x -count $(BENCHCOUNT) -cpu 1 -timeout 60m ./pkg/console | tee bench-console.txt
+	@command -v benchstat >/dev/null 2>&1 || $(GO) install golang.org/x/perf/cmd/benchstat@latest
+	@"$$($(GO) env GOPATH)/bin/benchstat" bench-console.txt
 
 ## fuzz: every fuzz target for $(FUZZTIME) each
 fuzz:
@@ -62,4 +74,4 @@ build-SubscriptionSourceFunction:
 	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o $(ARTIFACTS_DIR)/bootstrap ./functions/sources
 
 clean:
-	rm -rf bin bench.txt
+	rm -rf bin bench.txt bench-console.txt .bench-console

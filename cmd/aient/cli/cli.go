@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -24,7 +25,8 @@ const (
 
 const usage = `aient — firehose-drain's CLI and local server
 
-  aient serve [--listen 127.0.0.1:8080] [--data ./.aient]
+  aient serve [--listen 127.0.0.1:8080] [--allow-remote] [--data ./.aient]
+  aient serve --backend aws --stack NAME [--listen 127.0.0.1:8080]
   aient drains create --org O --env E [--json]
   aient drains rotate ID [--grace 1h] [--json]
   aient drains revoke ID
@@ -33,12 +35,14 @@ const usage = `aient — firehose-drain's CLI and local server
   aient problems list [--org O --env E] [--json]
   aient problems show ID [--json]
   aient problems explain ID [--json]
-  aient send --endpoint URL --key KEY FILE...
+  aient send --endpoint URL [--key KEY] FILE...
+  aient version
   aient replay [--drain ID] [--region R] [--json] FILE... | s3://bucket/prefix
 
 Every command takes --data DIR (default ./.aient, env AIENT_DATA) for the embedded store.
-Against a deployed stack: --backend aws (env AIENT_BACKEND) with the stack's names in
---drains-table, --problems-table, --pepper-secret, --endpoint-base (env AIENT_DRAINS_TABLE,
+Against a deployed stack: --backend aws (env AIENT_BACKEND) with --stack NAME (env
+AIENT_STACK: its outputs give the names), or the names themselves in --drains-table,
+--problems-table, --pepper-secret, --endpoint-base (env AIENT_DRAINS_TABLE,
 AIENT_PROBLEMS_TABLE, AIENT_PEPPER_SECRET_ID, AIENT_ENDPOINT_BASE).
 replay --backend aws also needs --claims-table and --queue-url (env AIENT_CLAIMS_TABLE,
 AIENT_QUEUE_URL); it reads s3:// inputs with the operator's AWS credentials on either backend.
@@ -53,6 +57,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
+		var ce *cmdUsageError
+		if errors.As(err, &ce) {
+			fmt.Fprintf(stderr, "aient: %v\n\nusage:\n%s\n`aient %s --help` lists its flags.\n", err, commandUsage(ce.name), ce.name)
+			return 2
+		}
 		fmt.Fprintf(stderr, "aient: %v\n\n%s", err, usage)
 		return 2
 	default:
@@ -72,6 +81,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError("a command is required")
 	}
 	c := &command{getenv: getenv, stdout: stdout, stderr: stderr}
+	name := args[0]
+	if len(args) > 1 && (name == "drains" || name == "problems") && !strings.HasPrefix(args[1], "-") {
+		name += " " + args[1]
+	}
+	if (args[0] == "drains" || args[0] == "problems") && groupHelp(stdout, args[0], args[1:]) {
+		return nil
+	}
+	return forCommand(name, c.dispatch(ctx, args))
+}
+
+func (c *command) dispatch(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "serve":
 		return c.serve(ctx, args[1:])
@@ -109,8 +129,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return c.send(ctx, args[1:])
 	case "replay":
 		return c.replay(ctx, args[1:])
+	case "version", "--version":
+		return c.version(args[1:])
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(c.stdout, usage)
 		return nil
 	}
 	return usageError("unknown command %q", args[0])
@@ -126,12 +148,14 @@ type flags struct {
 	*flag.FlagSet
 	backendOpts
 	json bool
+	// out is where --help is printed (stdout); nil is stderr.
+	out io.Writer
 }
 
 func (c *command) newFlags(name string, withJSON bool) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
-	f := &flags{FlagSet: fs}
+	f := &flags{FlagSet: fs, out: c.stdout}
 	f.backendOpts.register(fs, c.getenv)
 	if withJSON {
 		fs.BoolVar(&f.json, "json", false, "print stable JSON")
@@ -142,12 +166,19 @@ func (c *command) newFlags(name string, withJSON bool) *flags {
 // parse parses args, allowing flags after positional arguments (`drains rotate ID --grace 1h`).
 func (f *flags) parse(args []string) ([]string, error) {
 	var pos []string
+	f.Usage = func() {} // parse prints the command's own usage below
+	f.SetOutput(io.Discard)
 	for {
 		if err := f.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				out := f.out
+				if out == nil {
+					out = os.Stderr
+				}
+				printHelp(out, f.Name(), f.FlagSet)
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
+			return nil, &cmdUsageError{name: f.Name(), err: fmt.Errorf("%w: %v", errUsage, err)}
 		}
 		args = f.Args()
 		if len(args) == 0 {
