@@ -98,8 +98,8 @@ func benchStore(b *testing.B) *embedded.Store {
 			Title:   fmt.Sprintf("Error%05d: request %s after retries", p, benchWords[p%len(benchWords)]),
 			Culprit: fmt.Sprintf("handler%05d (src/svc.js)", p), Level: "error", At: at,
 			Sample: problems.Sample{
-				Account: []string{"111111111111", "222222222222", "333333333333"}[n%3],
-				Region:  []string{"eu-west-1", "us-east-1", "us-west-2", "ap-south-1"}[n%4],
+				Account:  []string{"111111111111", "222222222222", "333333333333"}[n%3],
+				Region:   []string{"eu-west-1", "us-east-1", "us-west-2", "ap-south-1"}[n%4],
 				LogGroup: group, LogStream: "2026/12/01/[$LATEST]abcdef", EventID: fmt.Sprint(n), Timestamp: at.UnixMilli(),
 				RequestID: fmt.Sprintf("%08x-0000-4000-8000-%012x", n, p),
 				Message:   fmt.Sprintf("Error%05d: request %s after retries\n    at handler (/var/task/src/svc.js:%d:7)", p, benchWords[p%len(benchWords)], p%300),

@@ -3,9 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
