@@ -26,6 +26,7 @@ lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@command -v cfn-lint >/dev/null 2>&1 || { echo "make lint needs cfn-lint (with the SAM translator): pip install cfn-lint"; exit 1; }
 	@if [ -f template.yaml ]; then cfn-lint template.yaml deploy/*.yaml; fi
 
 ## bench: the ingest and grouping benchmarks, $(BENCHCOUNT) counts, summarised by benchstat
