@@ -83,6 +83,7 @@ type Problem struct {
 	LastSeen    time.Time `json:"lastSeen"`
 	LogGroups   []string  `json:"logGroups"`
 	Sample      Sample    `json:"sample"`
+	Lifecycle
 }
 
 // ID is the problem id for a fingerprint within an org and env.
