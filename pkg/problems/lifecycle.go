@@ -59,6 +59,7 @@ const (
 	// EscalationFactor is how many times the previous 7 days' hourly average the last
 	// hour must reach to escalate.
 	EscalationFactor = 10
+	hourMS = int64(time.Hour / time.Millisecond)
 	// escalationBaseline is the number of hours the average is taken over.
 	escalationBaseline = 7 * 24
 	// EscalationAlertEvery is the least time between two escalation alerts of a problem.
@@ -98,6 +99,9 @@ type Lifecycle struct {
 	EscalatedAt time.Time `json:"-"`
 	// AlertedAt is when each transition last alerted (the once-an-hour rule).
 	AlertedAt map[Transition]time.Time `json:"-"`
+	// SubstateSince is when the problem entered its substate (new and regressed settle
+	// SettleAfter later).
+	SubstateSince time.Time `json:"-"`
 }
 
 // Change is what one write adds to a problem: the count of its new occurrences and their
@@ -151,17 +155,11 @@ func PruneHourly(buckets []Bucket, now time.Time) []Bucket {
 // cover (a sliding window over fixed buckets).
 func LastHour(buckets []Bucket, now time.Time) int64 {
 	h := HourOf(now)
-	var cur, prev int64
-	for _, b := range buckets {
-		switch {
-		case b.Hour.Equal(h):
-			cur = b.Count
-		case b.Hour.Equal(h.Add(-time.Hour)):
-			prev = b.Count
-		}
-	}
-	left := int64(time.Hour - now.Sub(h)) // the previous hour's share still in the window
-	return cur + prev*left/int64(time.Hour)
+	cur, prev := hourCounts(buckets, h)
+	// The previous hour's share still in the window, in milliseconds (no overflow for any
+	// count below 2^41 an hour).
+	left := (time.Hour - now.Sub(h)).Milliseconds()
+	return cur + prev*left/hourMS
 }
 
 // Baseline is the sum of the occurrences of the 7*24 whole hours before the previous
@@ -179,24 +177,131 @@ func Baseline(buckets []Bucket, now time.Time) int64 {
 	return sum
 }
 
+// escalationThreshold is the least last-hour count that escalates at now (the baseline
+// is fixed within an hour).
+func escalationThreshold(buckets []Bucket, now time.Time) int64 {
+	base := Baseline(buckets, now) * EscalationFactor
+	return max(EscalationMin, (base+escalationBaseline-1)/escalationBaseline)
+}
+
 // Escalates reports whether the buckets make a problem escalate at now: at least
 // EscalationMin occurrences in the last hour and at least EscalationFactor times the
 // average hourly rate of the previous 7 days.
 func Escalates(buckets []Bucket, now time.Time) bool {
-	last := LastHour(buckets, now)
-	return last >= EscalationMin && last*escalationBaseline >= EscalationFactor*Baseline(buckets, now)
+	return LastHour(buckets, now) >= escalationThreshold(buckets, now)
+}
+
+// Guard is what a store may write without deciding the lifecycle: until Until (at most
+// the end of the hour it was computed in), a write of up to Room new occurrences whose
+// event times fall in that hour or the one before cannot make Advance change the state,
+// the substate or anything but the hourly buckets. A store that cannot read and write in
+// one transaction (DynamoDB) keeps Until and Room on the problem and writes
+// occurrences under the condition "now < Until AND n <= Room", decreasing Room by n; when
+// the condition fails it reads the problem and calls Advance. Room 0 means every write
+// decides.
+type Guard struct {
+	Until time.Time
+	Room  int64
+}
+
+// Unbounded is the Room of a guard that no count can pass.
+const Unbounded = int64(1) << 53
+
+// GuardOf is the guard of a lifecycle with the count total at now.
+func GuardOf(lc Lifecycle, total int64, now time.Time) Guard {
+	h := HourOf(now)
+	g := Guard{Until: h.Add(time.Hour), Room: Unbounded}
+	settle := func(at time.Time) {
+		if at.Before(g.Until) {
+			g.Until = at
+		}
+	}
+	escalationRoom := func() {
+		g.Room = min(g.Room, escalationThreshold(lc.Hourly, now)-1-LastHour(lc.Hourly, now))
+	}
+	switch lc.State {
+	case Resolved, "":
+		g.Room = 0
+	case Ignored:
+		timed, counted := !lc.IgnoredUntil.IsZero(), lc.IgnoredUntilCount > 0
+		if timed {
+			settle(lc.IgnoredUntil)
+		}
+		if counted {
+			g.Room = min(g.Room, lc.IgnoredUntilCount-1-total)
+		}
+		if timed || counted {
+			escalationRoom()
+		}
+	case Unresolved:
+		switch lc.Substate {
+		case Escalating:
+			// It stays escalating while the rule holds: more occurrences in this hour or
+			// the previous one only raise the last hour's count, but the previous hour's
+			// share of the window shrinks with time.
+			t := escalationThreshold(lc.Hourly, now)
+			cur, prev := hourCounts(lc.Hourly, h)
+			switch {
+			case cur >= t:
+			case prev == 0 || !Escalates(lc.Hourly, now):
+				g.Room = 0
+			default:
+				// cur + prev*left/H >= t while left >= ceil((t-cur)*H/prev) (milliseconds).
+				need := ((t-cur)*hourMS + prev - 1) / prev
+				settle(h.Add(time.Duration(hourMS-need+1) * time.Millisecond))
+			}
+		case New, Regressed:
+			settle(lc.SubstateSince.Add(SettleAfter))
+			escalationRoom()
+		case Ongoing:
+			escalationRoom()
+		default:
+			g.Room = 0
+		}
+	}
+	if g.Room < 0 || !g.Until.After(now) {
+		g.Room = 0
+	}
+	return g
+}
+
+// Admits reports whether the guard lets a write of the event times at now through
+// without deciding.
+func (g Guard) Admits(times []time.Time, now time.Time) bool {
+	if !now.Before(g.Until) || int64(len(times)) > g.Room {
+		return false
+	}
+	h := HourOf(now)
+	for _, t := range times {
+		if th := HourOf(t); !th.Equal(h) && !th.Equal(h.Add(-time.Hour)) {
+			return false
+		}
+	}
+	return true
+}
+
+func hourCounts(buckets []Bucket, h time.Time) (cur, prev int64) {
+	for _, b := range buckets {
+		switch {
+		case b.Hour.Equal(h):
+			cur = b.Count
+		case b.Hour.Equal(h.Add(-time.Hour)):
+			prev = b.Count
+		}
+	}
+	return cur, prev
 }
 
 // Created is the lifecycle of a problem its first write creates: unresolved and new, with
 // the new transition alerting.
 func Created(c Change, now time.Time) (Lifecycle, Outcome) {
-	lc := Lifecycle{State: Unresolved, Substate: New}
+	lc := Lifecycle{State: Unresolved, Substate: New, SubstateSince: now}
 	lc.Hourly = AddHourly(nil, c.Times, now)
 	return lc.alerted(ToNew, now)
 }
 
 // Advance is the lifecycle after a write that adds the change c to a problem that existed
-// with the lifecycle lc, the count total (after c) and firstSeen. It is the one place
+// with the lifecycle lc and the count total (after c). It is the one place
 // where transitions are decided; stores call it inside the write that counts, so each
 // transition happens exactly once. lc is not modified.
 //
@@ -210,19 +315,19 @@ func Created(c Change, now time.Time) (Lifecycle, Outcome) {
 //
 // Noise control: a transition alerts at most once per AlertEvery per problem, an
 // escalation at most once per EscalationAlertEvery; the state changes either way.
-func Advance(lc Lifecycle, c Change, total int64, firstSeen, now time.Time) (Lifecycle, Outcome) {
+func Advance(lc Lifecycle, c Change, total int64, now time.Time) (Lifecycle, Outcome) {
 	lc.Hourly = AddHourly(lc.Hourly, c.Times, now)
 	lc.AlertedAt = cloneAlerted(lc.AlertedAt)
 	newest := slices.MaxFunc(c.Times, time.Time.Compare)
 	if lc.State == "" { // an item written before states existed
-		lc.State, lc.Substate = Unresolved, Ongoing
+		lc.State, lc.Substate, lc.SubstateSince = Unresolved, Ongoing, now
 	}
 	switch lc.State {
 	case Resolved:
 		if !newest.After(lc.ResolvedAt) {
 			return lc, Outcome{}
 		}
-		lc.State, lc.Substate, lc.RegressedAt = Unresolved, Regressed, now
+		lc.State, lc.Substate, lc.RegressedAt, lc.SubstateSince = Unresolved, Regressed, now, now
 		return lc.alerted(ToRegressed, now)
 	case Ignored:
 		timed, counted := !lc.IgnoredUntil.IsZero(), lc.IgnoredUntilCount > 0
@@ -230,7 +335,7 @@ func Advance(lc Lifecycle, c Change, total int64, firstSeen, now time.Time) (Lif
 		if !passed && !((timed || counted) && Escalates(lc.Hourly, now)) {
 			return lc, Outcome{}
 		}
-		lc.State, lc.Substate = Unresolved, Escalating
+		lc.State, lc.Substate, lc.SubstateSince = Unresolved, Escalating, now
 		lc.IgnoredUntil, lc.IgnoredUntilCount = time.Time{}, 0
 		return lc.alerted(ToEscalating, now)
 	}
@@ -239,15 +344,14 @@ func Advance(lc Lifecycle, c Change, total int64, firstSeen, now time.Time) (Lif
 		if lc.Substate == Escalating {
 			return lc, Outcome{}
 		}
-		lc.Substate = Escalating
+		lc.Substate, lc.SubstateSince = Escalating, now
 		return lc.alerted(ToEscalating, now)
 	}
 	switch {
 	case lc.Substate == Escalating,
-		lc.Substate == New && !now.Before(firstSeen.Add(SettleAfter)),
-		lc.Substate == Regressed && !now.Before(lc.RegressedAt.Add(SettleAfter)),
+		(lc.Substate == New || lc.Substate == Regressed) && !now.Before(lc.SubstateSince.Add(SettleAfter)),
 		lc.Substate == "":
-		lc.Substate = Ongoing
+		lc.Substate, lc.SubstateSince = Ongoing, now
 	}
 	return lc, Outcome{}
 }
@@ -323,9 +427,9 @@ func Apply(lc Lifecycle, a Action, total int64, now time.Time) (Lifecycle, error
 	lc.IgnoredUntil, lc.IgnoredUntilCount = time.Time{}, 0
 	switch a.To {
 	case Resolved:
-		lc.State, lc.Substate, lc.ResolvedAt = Resolved, "", now
+		lc.State, lc.Substate, lc.ResolvedAt, lc.SubstateSince = Resolved, "", now, now
 	case Ignored:
-		lc.State, lc.Substate = Ignored, ""
+		lc.State, lc.Substate, lc.SubstateSince = Ignored, "", now
 		if a.For > 0 {
 			lc.IgnoredUntil = now.Add(a.For)
 		}
@@ -333,7 +437,7 @@ func Apply(lc Lifecycle, a Action, total int64, now time.Time) (Lifecycle, error
 			lc.IgnoredUntilCount = total + a.UntilCount
 		}
 	case Unresolved:
-		lc.State, lc.Substate = Unresolved, Ongoing
+		lc.State, lc.Substate, lc.SubstateSince = Unresolved, Ongoing, now
 	}
 	return lc, nil
 }

@@ -2,6 +2,7 @@ package problems_test
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"errors"
 	"strings"
 	"testing"
@@ -49,7 +50,6 @@ func TestEveryTransition(t *testing.T) {
 		change   int       // occurrences at `at`
 		at       time.Time // their event time (default t0)
 		total    int64     // count after the change
-		first    time.Time // firstSeen (default t0 - 1h)
 		want     problems.State
 		wantSub  problems.Substate
 		wantTr   problems.Transition
@@ -57,10 +57,10 @@ func TestEveryTransition(t *testing.T) {
 	}{
 		{name: "an ongoing problem stays ongoing", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing},
 			change: 1, total: 10, want: problems.Unresolved, wantSub: problems.Ongoing},
-		{name: "a new problem stays new within 7 days", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.New},
+		{name: "a new problem stays new within 7 days", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.New, SubstateSince: t0.Add(-6 * day)},
 			change: 1, total: 2, want: problems.Unresolved, wantSub: problems.New},
-		{name: "a new problem is ongoing after 7 days, silently", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.New},
-			change: 1, total: 2, first: t0.Add(-8 * day), want: problems.Unresolved, wantSub: problems.Ongoing},
+		{name: "a new problem is ongoing after 7 days, silently", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.New, SubstateSince: t0.Add(-7 * day)},
+			change: 1, total: 2, want: problems.Unresolved, wantSub: problems.Ongoing},
 		{name: "a resolved problem regresses on a newer occurrence", lc: problems.Lifecycle{State: problems.Resolved, ResolvedAt: t0.Add(-time.Minute)},
 			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Regressed, wantTr: problems.ToRegressed, wantSend: true},
 		{name: "a late occurrence from before the resolution counts without regressing", lc: problems.Lifecycle{State: problems.Resolved, ResolvedAt: t0.Add(-time.Minute)},
@@ -71,9 +71,9 @@ func TestEveryTransition(t *testing.T) {
 		{name: "a regression an hour after the last one alerts",
 			lc:     problems.Lifecycle{State: problems.Resolved, ResolvedAt: t0.Add(-5 * time.Minute), AlertedAt: map[problems.Transition]time.Time{problems.ToRegressed: t0.Add(-time.Hour)}},
 			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Regressed, wantTr: problems.ToRegressed, wantSend: true},
-		{name: "regressed settles to ongoing after 7 days", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Regressed, RegressedAt: t0.Add(-8 * day)},
+		{name: "regressed settles to ongoing after 7 days", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Regressed, RegressedAt: t0.Add(-8 * day), SubstateSince: t0.Add(-8 * day)},
 			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Ongoing},
-		{name: "regressed stays regressed within 7 days", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Regressed, RegressedAt: t0.Add(-time.Hour)},
+		{name: "regressed stays regressed within 7 days", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Regressed, RegressedAt: t0.Add(-time.Hour), SubstateSince: t0.Add(-time.Hour)},
 			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Regressed},
 		{name: "ignored forever stays ignored, even escalating", lc: problems.Lifecycle{State: problems.Ignored},
 			change: 500, total: 600, want: problems.Ignored},
@@ -115,16 +115,13 @@ func TestEveryTransition(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			at, first := c.at, c.first
+			at := c.at
 			if at.IsZero() {
 				at = t0
 			}
-			if first.IsZero() {
-				first = t0.Add(-time.Hour)
-			}
 			before := c.lc
 			beforeAlerted := len(c.lc.AlertedAt)
-			got, out := problems.Advance(c.lc, problems.Change{Times: times(at, c.change)}, c.total, first, t0)
+			got, out := problems.Advance(c.lc, problems.Change{Times: times(at, c.change)}, c.total, t0)
 			if got.State != c.want || got.Substate != c.wantSub {
 				t.Errorf("state %s/%s, want %s/%s", got.State, got.Substate, c.want, c.wantSub)
 			}
@@ -255,7 +252,7 @@ func TestIgnoreUntilCountThenOccurrences(t *testing.T) {
 	for i := 1; i <= 100; i++ {
 		total++
 		var out problems.Outcome
-		lc, out = problems.Advance(lc, problems.Change{Times: times(t0.Add(-time.Duration(i)*time.Hour), 1)}, total, t0.Add(-30*24*time.Hour), t0)
+		lc, out = problems.Advance(lc, problems.Change{Times: times(t0.Add(-time.Duration(i)*time.Hour), 1)}, total, t0)
 		if i < 100 && (lc.State != problems.Ignored || out.Transition != "") {
 			t.Fatalf("after %d more: %s %+v", i, lc.State, out)
 		}
@@ -309,4 +306,112 @@ func TestLifecycleJSONFields(t *testing.T) {
 			t.Errorf("JSON has %s: %s", unwanted, s)
 		}
 	}
+}
+
+// The guard's promise, over many random lifecycles: a write it admits makes Advance change
+// nothing but the hourly buckets. This is what lets the DynamoDB adapter skip the decision.
+func TestAGuardedWriteNeverSkipsATransition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	states := []problems.Lifecycle{
+		{State: problems.Unresolved, Substate: problems.Ongoing},
+		{State: problems.Unresolved, Substate: problems.New},
+		{State: problems.Unresolved, Substate: problems.Regressed},
+		{State: problems.Unresolved, Substate: problems.Escalating},
+		{State: problems.Resolved},
+		{State: problems.Ignored},
+		{State: problems.Ignored, IgnoredUntilCount: 1},
+		{State: problems.Ignored, IgnoredUntil: t0},
+		{},
+	}
+	admitted, checked := 0, 0
+	for i := range 8000 {
+		lc := states[i%len(states)]
+		now := t0.Add(time.Duration(rng.Int64N(int64(2 * time.Hour))))
+		lc.SubstateSince = now.Add(-time.Duration(rng.Int64N(int64(8 * 24 * time.Hour))))
+		if rng.IntN(3) == 0 { // settling within the hour
+			lc.SubstateSince = now.Add(-problems.SettleAfter + time.Duration(rng.Int64N(int64(time.Hour))))
+		}
+		lc.RegressedAt, lc.ResolvedAt = lc.SubstateSince, lc.SubstateSince
+		if !lc.IgnoredUntil.IsZero() {
+			lc.IgnoredUntil = now.Add(time.Duration(rng.Int64N(int64(2*time.Hour))) - time.Hour)
+		}
+		counts := map[int]int64{}
+		scale := []int64{1, 10, 100, 1000}[rng.IntN(4)]
+		for back := 2; back < 180; back++ {
+			if rng.IntN(3) == 0 {
+				counts[back] = rng.Int64N(scale)
+			}
+		}
+		recent := []int64{1, 10, 100, 1000, 3000}[rng.IntN(5)]
+		counts[0], counts[1] = rng.Int64N(recent), rng.Int64N(recent)
+		lc.Hourly = problems.PruneHourly(hourlyAt(problems.HourOf(now), counts), now)
+		var total int64 = 1000
+		if lc.IgnoredUntilCount > 0 {
+			lc.IgnoredUntilCount = total + rng.Int64N(300)
+		}
+		g := problems.GuardOf(lc, total, now)
+		// A later time within the guard, and up to Room occurrences in this hour and the last.
+		// The edges are where a wrong guard shows: the last instant, exactly Room.
+		later := now
+		if g.Until.After(now) {
+			later = now.Add(time.Duration(rng.Int64N(int64(g.Until.Sub(now)))))
+			switch rng.IntN(3) {
+			case 0:
+				later = g.Until.Add(-time.Millisecond)
+			case 1:
+				later = now
+			}
+		}
+		n := 1 + rng.Int64N(min(g.Room, 400)+1)
+		switch {
+		case rng.IntN(3) == 0:
+			n = 1
+		case rng.IntN(2) == 0 && g.Room <= 400:
+			n = max(g.Room, 1)
+		}
+		var ts []time.Time
+		for range n {
+			at := problems.HourOf(later).Add(time.Duration(rng.Int64N(int64(later.Sub(problems.HourOf(later)) + 1))))
+			if rng.IntN(4) == 0 {
+				at = problems.HourOf(later).Add(-time.Minute)
+			}
+			ts = append(ts, at)
+		}
+		checked++
+		if !g.Admits(ts, later) {
+			continue
+		}
+		admitted++
+		got, out := problems.Advance(lc, problems.Change{Times: ts}, total+n, later)
+		if out.Transition != "" || got.State != lc.State || got.Substate != lc.Substate {
+			t.Fatalf("case %d: the guard %+v admitted %d at %v, but Advance goes %s/%s -> %s/%s (%+v); last hour %d",
+				i, g, n, later, lc.State, lc.Substate, got.State, got.Substate, out, problems.LastHour(lc.Hourly, now))
+		}
+	}
+	if admitted < checked/4 {
+		t.Fatalf("the guard admitted %d of %d writes: too strict to be of use", admitted, checked)
+	}
+	t.Logf("admitted %d of %d", admitted, checked)
+}
+
+// Under a storm the guard admits nearly every write: one decision an hour.
+func TestAGuardAdmitsAStormOnceEscalating(t *testing.T) {
+	lc := problems.Lifecycle{State: problems.Unresolved, Substate: problems.Escalating, Hourly: hourlyAt(problems.HourOf(t0), map[int]int64{0: 5000})}
+	g := problems.GuardOf(lc, 5000, t0)
+	if g.Room != problems.Unbounded || !g.Until.Equal(problems.HourOf(t0).Add(time.Hour)) {
+		t.Fatalf("guard %+v, want unbounded until the hour ends", g)
+	}
+	if g := problems.GuardOf(problems.Lifecycle{State: problems.Resolved}, 5, t0); g.Room != 0 {
+		t.Fatalf("a resolved problem's guard %+v admits writes", g)
+	}
+}
+
+func hourlyAt(h time.Time, counts map[int]int64) []problems.Bucket {
+	var out []problems.Bucket
+	for back := 400; back >= 0; back-- {
+		if n, ok := counts[back]; ok && n > 0 {
+			out = append(out, problems.Bucket{Hour: h.Add(-time.Duration(back) * time.Hour), Count: n})
+		}
+	}
+	return out
 }
