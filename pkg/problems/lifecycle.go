@@ -59,7 +59,7 @@ const (
 	// EscalationFactor is how many times the previous 7 days' hourly average the last
 	// hour must reach to escalate.
 	EscalationFactor = 10
-	hourMS = int64(time.Hour / time.Millisecond)
+	hourMS           = int64(time.Hour / time.Millisecond)
 	// escalationBaseline is the number of hours the average is taken over.
 	escalationBaseline = 7 * 24
 	// EscalationAlertEvery is the least time between two escalation alerts of a problem.

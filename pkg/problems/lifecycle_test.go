@@ -2,8 +2,8 @@ package problems_test
 
 import (
 	"encoding/json"
-	"math/rand/v2"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
