@@ -40,7 +40,11 @@ import (
 const DBFile = "aient.db"
 
 // schemaVersion is the PRAGMA user_version this code writes and understands.
-const schemaVersion = 1
+const schemaVersion = 2
+
+// migrations[v] turns a database of version v into version v+1 (1: schemaV2 in
+// alerts.go). A new database is version 1's schema and then every migration.
+var migrations = map[int][]string{1: schemaV2[:]}
 
 // Defaults for Open's options.
 const (
@@ -225,12 +229,22 @@ func (s *Store) init() error {
 		return tx.Commit()
 	case v > schemaVersion:
 		return fmt.Errorf("embedded: open: database schema version %d is newer than this program's %d", v, schemaVersion)
-	case v != 0:
+	case v != 0 && migrations[v] == nil:
 		return fmt.Errorf("embedded: open: unknown database schema version %d", v)
 	}
-	for _, stmt := range schema {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("embedded: open: create schema: %w", err)
+	if v == 0 {
+		for _, stmt := range schema {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("embedded: open: create schema: %w", err)
+			}
+		}
+		v = 1
+	}
+	for ; v < schemaVersion; v++ {
+		for _, stmt := range migrations[v] {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("embedded: open: migrate schema from version %d: %w", v, err)
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
