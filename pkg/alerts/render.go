@@ -30,10 +30,10 @@ type SlackText struct {
 
 // SlackBlock is one Block Kit block of the kinds alerts use.
 type SlackBlock struct {
-	Type     string          `json:"type"`
-	Text     *SlackText      `json:"text,omitempty"`
-	Fields   []SlackText     `json:"fields,omitempty"`
-	Elements []SlackElement  `json:"elements,omitempty"`
+	Type     string         `json:"type"`
+	Text     *SlackText     `json:"text,omitempty"`
+	Fields   []SlackText    `json:"fields,omitempty"`
+	Elements []SlackElement `json:"elements,omitempty"`
 }
 
 // SlackElement is a context text or an actions button.

@@ -275,7 +275,9 @@ type fileSecrets struct{ dir string }
 var _ alerts.SecretStore = fileSecrets{}
 
 // Secrets is the destinations' secret store: files in <data dir>/alert-secrets.
-func (s *Store) Secrets() alerts.SecretStore { return fileSecrets{dir: filepath.Join(s.dir, secretsDir)} }
+func (s *Store) Secrets() alerts.SecretStore {
+	return fileSecrets{dir: filepath.Join(s.dir, secretsDir)}
+}
 
 var secretRef = regexp.MustCompile(`^[A-Za-z0-9_-]{1,100}$`)
 

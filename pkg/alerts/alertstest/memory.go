@@ -23,7 +23,9 @@ type MemDestinations struct {
 var _ alerts.Destinations = (*MemDestinations)(nil)
 
 // NewMemDestinations returns an empty MemDestinations.
-func NewMemDestinations() *MemDestinations { return &MemDestinations{m: map[string]alerts.Destination{}} }
+func NewMemDestinations() *MemDestinations {
+	return &MemDestinations{m: map[string]alerts.Destination{}}
+}
 
 func (s *MemDestinations) Add(_ context.Context, d alerts.Destination) error {
 	s.mu.Lock()
