@@ -151,6 +151,10 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		_ = s.w.Close()
 		return nil, err
 	}
+	if err := s.initSources(); err != nil {
+		_ = s.w.Close()
+		return nil, err
+	}
 
 	s.r, err = sql.Open("sqlite", dsn(path, busyMS, true))
 	if err != nil {
@@ -327,15 +331,15 @@ var schema = [...]string{
 
 // writeStatements are the fixed statements run on the writer, in a transaction or alone.
 var writeStatements = [...]string{
-	sqlCreateDrain, sqlSetKeys, sqlRevokeDrain, sqlRecordDelivery, sqlRecordAuthFailure,
-	sqlInsertOccurrence, sqlUpsertProblem,
+	sqlCreateDrain, sqlSetKeys, sqlRevokeDrain, sqlRecordDelivery, sqlRecordAuthFailure, sqlRecordSource,
+	sqlInsertOccurrence, sqlPutProblem, sqlGetProblem, // sqlGetProblem also reads in a write transaction
 	sqlSweepClaims, sqlClaim, sqlClaimState,
 	sqlEnqueue, sqlLease, sqlAttempts, sqlRetry, sqlBury, sqlDequeue,
 }
 
 // readStatements are the fixed statements run on the readers.
 var readStatements = [...]string{
-	sqlGetDrain, sqlListDrains, sqlDrainState, sqlGetProblem, sqlListProblems, sqlListScopedProblems, sqlDepth,
+	sqlGetDrain, sqlListDrains, sqlDrainState, sqlGetSources, sqlGetProblem, sqlListProblems, sqlListScopedProblems, sqlDepth,
 }
 
 // stmtSet holds prepared statements by their SQL.
