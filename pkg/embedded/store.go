@@ -65,8 +65,9 @@ type config struct {
 	retryDelay  time.Duration
 }
 
-// WithClock sets the queue's clock (default time.Now), so tests can move time without
-// sleeping. The other stores take their times as arguments.
+// WithClock sets the clock of the queue and of the problems' lifecycle (default
+// time.Now), so tests can move time without sleeping. The other stores take their times
+// as arguments.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
 }
