@@ -140,9 +140,12 @@ func AddHourly(buckets []Bucket, times []time.Time, now time.Time) []Bucket {
 	return PruneHourly(out, now)
 }
 
+// OldestHour is the oldest hour whose bucket is kept at now.
+func OldestHour(now time.Time) time.Time { return HourOf(now).Add(-HourlyRetention + time.Hour) }
+
 // PruneHourly drops the buckets older than HourlyRetention before now's hour (in place).
 func PruneHourly(buckets []Bucket, now time.Time) []Bucket {
-	oldest := HourOf(now).Add(-HourlyRetention + time.Hour)
+	oldest := OldestHour(now)
 	i := 0
 	for i < len(buckets) && buckets[i].Hour.Before(oldest) {
 		i++
@@ -193,15 +196,22 @@ func Escalates(buckets []Bucket, now time.Time) bool {
 
 // Guard is what a store may write without deciding the lifecycle: until Until (at most
 // the end of the hour it was computed in), a write of up to Room new occurrences whose
-// event times fall in that hour or the one before cannot make Advance change the state,
-// the substate or anything but the hourly buckets. A store that cannot read and write in
-// one transaction (DynamoDB) keeps Until and Room on the problem and writes
-// occurrences under the condition "now < Until AND n <= Room", decreasing Room by n; when
-// the condition fails it reads the problem and calls Advance. Room 0 means every write
-// decides.
+// event times are all at or after From cannot make Advance change the state, the
+// substate or anything but the hourly buckets. A store that cannot read and write in one
+// transaction (DynamoDB) keeps the guard on the problem and writes occurrences under the
+// condition "now < Until AND n <= Room AND From <= the oldest time", decreasing Room by
+// n; when the condition fails it reads the problem and calls Advance. Room 0 means every
+// write decides.
+//
+// Why it holds: an occurrence adds at most one to the last hour's count (Room is below
+// what escalates), adds to the 7-day baseline only to raise the escalation threshold,
+// and the previous hour's share of the window only shrinks with time. Only an escalating
+// problem, which stays escalating while the rule holds, needs its occurrences recent
+// (From): one in the baseline hours could end the escalation.
 type Guard struct {
 	Until time.Time
 	Room  int64
+	From  time.Time
 }
 
 // Unbounded is the Room of a guard that no count can pass.
@@ -210,7 +220,7 @@ const Unbounded = int64(1) << 53
 // GuardOf is the guard of a lifecycle with the count total at now.
 func GuardOf(lc Lifecycle, total int64, now time.Time) Guard {
 	h := HourOf(now)
-	g := Guard{Until: h.Add(time.Hour), Room: Unbounded}
+	g := Guard{Until: h.Add(time.Hour), Room: Unbounded, From: time.UnixMilli(0).UTC()}
 	settle := func(at time.Time) {
 		if at.Before(g.Until) {
 			g.Until = at
@@ -236,6 +246,7 @@ func GuardOf(lc Lifecycle, total int64, now time.Time) Guard {
 	case Unresolved:
 		switch lc.Substate {
 		case Escalating:
+			g.From = h.Add(-time.Hour)
 			// It stays escalating while the rule holds: more occurrences in this hour or
 			// the previous one only raise the last hour's count, but the previous hour's
 			// share of the window shrinks with time.
@@ -271,9 +282,8 @@ func (g Guard) Admits(times []time.Time, now time.Time) bool {
 	if !now.Before(g.Until) || int64(len(times)) > g.Room {
 		return false
 	}
-	h := HourOf(now)
 	for _, t := range times {
-		if th := HourOf(t); !th.Equal(h) && !th.Equal(h.Add(-time.Hour)) {
+		if t.Before(g.From) {
 			return false
 		}
 	}

@@ -372,8 +372,13 @@ func TestAGuardedWriteNeverSkipsATransition(t *testing.T) {
 		var ts []time.Time
 		for range n {
 			at := problems.HourOf(later).Add(time.Duration(rng.Int64N(int64(later.Sub(problems.HourOf(later)) + 1))))
-			if rng.IntN(4) == 0 {
+			switch rng.IntN(8) {
+			case 0, 1:
 				at = problems.HourOf(later).Add(-time.Minute)
+			case 2: // late: in the baseline hours
+				at = later.Add(-time.Duration(2+rng.IntN(170)) * time.Hour)
+			case 3: // a clock ahead, or an hour not yet begun
+				at = later.Add(time.Duration(rng.Int64N(int64(3 * time.Hour))))
 			}
 			ts = append(ts, at)
 		}
@@ -400,6 +405,18 @@ func TestAGuardAdmitsAStormOnceEscalating(t *testing.T) {
 	g := problems.GuardOf(lc, 5000, t0)
 	if g.Room != problems.Unbounded || !g.Until.Equal(problems.HourOf(t0).Add(time.Hour)) {
 		t.Fatalf("guard %+v, want unbounded until the hour ends", g)
+	}
+	// An escalating problem right at its threshold: late occurrences in the baseline
+	// hours raise the threshold past the last hour, so they must be decided.
+	counts := steady(20) // baseline 20*168: the threshold is 200
+	counts[0] = 200
+	edge := problems.Lifecycle{State: problems.Unresolved, Substate: problems.Escalating, Hourly: hourly(counts)}
+	late := times(t0.Add(-5*time.Hour), 17)
+	if after, _ := problems.Advance(edge, problems.Change{Times: late}, 9999, t0); after.Substate != problems.Ongoing {
+		t.Fatalf("the late occurrences leave it %s; the case is wrong", after.Substate)
+	}
+	if problems.GuardOf(edge, 9999, t0).Admits(late, t0) {
+		t.Fatal("the guard of an escalating problem admits late occurrences that end the escalation")
 	}
 	if g := problems.GuardOf(problems.Lifecycle{State: problems.Resolved}, 5, t0); g.Room != 0 {
 		t.Fatalf("a resolved problem's guard %+v admits writes", g)

@@ -54,10 +54,22 @@ func (s *scripted) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInpu
 }
 
 func (s *scripted) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	items := in.TransactItems
-	last := items[len(items)-1].Update
+	// The occurrence puts, the problem's update, and the lifecycle's notice put when the
+	// write alerts; the lifecycle's own condition (last, in parentheses) is not what these
+	// cases are about.
+	var last *types.Update
+	puts := 0
+	for _, it := range in.TransactItems {
+		switch {
+		case it.Update != nil:
+			last = it.Update
+		case it.Put != nil && strings.HasPrefix(it.Put.Item[attrPK].(*types.AttributeValueMemberS).Value, occurrencePrefix):
+			puts++
+		}
+	}
 	n, _ := last.ExpressionAttributeValues[":n"].(*types.AttributeValueMemberN)
-	s.sent = append(s.sent, sentTxn{puts: len(items) - 1, count: n.Value, cond: aws.ToString(last.ConditionExpression)})
+	cond, _, _ := strings.Cut(aws.ToString(last.ConditionExpression), " AND (")
+	s.sent = append(s.sent, sentTxn{puts: puts, count: n.Value, cond: cond})
 	if len(s.answers) == 0 {
 		return nil, errors.New("script exhausted")
 	}
