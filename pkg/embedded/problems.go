@@ -105,7 +105,7 @@ const (
 			count = excluded.count, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
 			log_groups = excluded.log_groups, sample = excluded.sample,
 			state = excluded.state, lifecycle = excluded.lifecycle`
-	sqlSetLifecycle = `UPDATE problems SET state = ?, lifecycle = ? WHERE id = ?`
+	sqlSetLifecycle       = `UPDATE problems SET state = ?, lifecycle = ? WHERE id = ?`
 	sqlGetProblem         = `SELECT ` + problemColumns + ` FROM problems WHERE id = ?`
 	sqlListProblems       = `SELECT ` + problemColumns + ` FROM problems ORDER BY last_seen DESC, id`
 	sqlListScopedProblems = `SELECT ` + problemColumns + ` FROM problems WHERE org = ? AND env = ?

@@ -96,8 +96,8 @@ func (s *Store) readChunk(ctx context.Context, groups []problems.Group) map[stri
 	for attempt := 1; len(keys) > 0; attempt++ {
 		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
 			s.table: {
-				Keys:                     keys,
-				ConsistentRead:           aws.Bool(true),
+				Keys:           keys,
+				ConsistentRead: aws.Bool(true),
 				// What the lifecycle needs too; a read costs the whole item's size whatever
 				// it projects, and the sample, the largest part, is left out.
 				ProjectionExpression: aws.String("#pk, #firstSeen, #lastSeen, #count, #org, #env, #fingerprint, #logGroups, " +
