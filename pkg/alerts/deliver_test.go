@@ -114,7 +114,7 @@ func notice(i int, tr problems.Transition, at time.Time) problems.Notice {
 	p.ID = fmt.Sprintf("prob%03d", i)
 	p.Title = fmt.Sprintf("TypeError: Cannot read properties of undefined (reading 'id%d')", i)
 	p.Lifecycle = problems.Lifecycle{State: problems.Unresolved, Substate: problems.Substate(tr),
-		Hourly: []problems.Bucket{{Hour: problems.HourOf(at), Count: 12}}}
+		Hourly: []problems.HourCount{{Hour: problems.HourOf(at), Count: 12}}}
 	return problems.NoticeOf(p, tr, at)
 }
 

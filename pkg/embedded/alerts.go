@@ -17,11 +17,11 @@ import (
 	"github.com/aient/firehose-drain/pkg/problems"
 )
 
-// schemaV2 turns a version 1 database into version 2: problem states and the alert
+// schemaV3 turns a version 2 database into version 3: problem states and the alert
 // outbox and destinations.
-var schemaV2 = [...]string{
+var schemaV3 = [...]string{
 	`ALTER TABLE problems ADD COLUMN state TEXT NOT NULL DEFAULT 'unresolved'`,
-	// JSON of problems.EncodeLifecycle; '' for a problem stored before version 2.
+	// JSON of problems.EncodeLifecycle; '' for a problem stored before version 3.
 	`ALTER TABLE problems ADD COLUMN lifecycle TEXT NOT NULL DEFAULT ''`,
 	`CREATE TABLE notices (
 		id TEXT PRIMARY KEY,

@@ -39,3 +39,9 @@ func TestProblemsLifecycleContract(t *testing.T) {
 		}}
 	})
 }
+
+func TestProblemReaderContract(t *testing.T) {
+	problemstest.RunReader(t, func(t *testing.T) problemstest.ReadStore {
+		return openStore(t, t.TempDir()).Problems().(problemstest.ReadStore)
+	})
+}

@@ -26,7 +26,10 @@ func (p *problemStore) RecordBatch(ctx context.Context, occs []problems.Occurren
 		err := p.s.writeTx(ctx, func(tx *sql.Tx) error {
 			var fresh []problems.Occurrence
 			for i, o := range g.Occurrences {
-				res, err := p.s.exec(ctx, tx, sqlInsertOccurrence, o.Identity, g.ID, o.At.UnixMilli())
+				sm := &o.Sample
+				at := o.At.UnixMilli()
+				res, err := p.s.exec(ctx, tx, sqlInsertOccurrence, o.Identity, g.ID, at,
+					sm.Account, sm.Region, sm.LogGroup, sm.LogStream, sm.EventID, sm.RequestID)
 				if err != nil {
 					return fmt.Errorf("insert occurrence: %w", err)
 				}
@@ -34,9 +37,24 @@ func (p *problemStore) RecordBatch(ctx context.Context, occs []problems.Occurren
 				if err != nil {
 					return fmt.Errorf("insert occurrence: %w", err)
 				}
-				out[i].Recorded = n == 1
-				if n == 1 {
-					fresh = append(fresh, o)
+				if n == 0 {
+					continue // recorded before
+				}
+				out[i].Recorded = true
+				fresh = append(fresh, o)
+				// What the console reads, counted in the same transaction as the count.
+				if _, err := p.s.exec(ctx, tx, sqlCountHour, g.ID, at-at%3600000); err != nil {
+					return fmt.Errorf("count the hour: %w", err)
+				}
+				for _, a := range [...]struct{ kind, value string }{
+					{"account", sm.Account}, {"region", sm.Region}, {"logGroup", sm.LogGroup},
+				} {
+					if a.value == "" {
+						continue
+					}
+					if _, err := p.s.exec(ctx, tx, sqlCountAffected, g.ID, a.kind, a.value); err != nil {
+						return fmt.Errorf("count the %s: %w", a.kind, err)
+					}
 				}
 			}
 			if len(fresh) == 0 {
@@ -94,8 +112,13 @@ const (
 	problemColumns = `id, org, env, fingerprint, title, culprit, level, count, first_seen, last_seen,
 	log_groups, sample, state, lifecycle`
 
-	sqlInsertOccurrence = `INSERT INTO occurrences (identity, problem_id, at) VALUES (?, ?, ?)
+	sqlInsertOccurrence = `INSERT INTO occurrences (identity, problem_id, at,
+		account, region, log_group, log_stream, event_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (identity) DO NOTHING`
+	sqlCountHour = `INSERT INTO problem_hours (problem_id, hour, count) VALUES (?, ?, 1)
+		ON CONFLICT (problem_id, hour) DO UPDATE SET count = count + 1`
+	sqlCountAffected = `INSERT INTO problem_affected (problem_id, kind, value, count) VALUES (?, ?, ?, 1)
+		ON CONFLICT (problem_id, kind, value) DO UPDATE SET count = count + 1`
 	// sqlPutProblem writes a problem computed in the transaction that read it; it sets
 	// only the columns it knows, so columns other code adds keep their values.
 	sqlPutProblem = `INSERT INTO problems (` + problemColumns + `)

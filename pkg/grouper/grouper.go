@@ -80,6 +80,7 @@ func Occurrence(e *event.Event) problems.Occurrence {
 			Account: e.Account, Region: e.Region,
 			LogGroup: e.LogGroup, LogStream: e.LogStream, EventID: e.ID,
 			Timestamp: e.Timestamp, Message: msg, Frames: r.Frames,
+			Grouping: r.Explain(),
 		},
 	}
 }

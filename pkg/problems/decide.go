@@ -102,7 +102,7 @@ func RecordOf(lc Lifecycle) LifecycleRecord {
 }
 
 // Lifecycle is the lifecycle r stores, with the hourly buckets given.
-func (r LifecycleRecord) Lifecycle(hourly []Bucket) Lifecycle {
+func (r LifecycleRecord) Lifecycle(hourly []HourCount) Lifecycle {
 	lc := Lifecycle{
 		State: r.State, Substate: r.Substate,
 		ResolvedAt: timeOf(r.ResolvedAt), RegressedAt: timeOf(r.RegressedAt), IgnoredUntil: timeOf(r.IgnoredUntil),
@@ -139,9 +139,9 @@ func DecodeLifecycle(s string) (Lifecycle, error) {
 			return Lifecycle{}, fmt.Errorf("decode lifecycle: %w", err)
 		}
 	}
-	hourly := make([]Bucket, 0, len(st.Hourly))
+	hourly := make([]HourCount, 0, len(st.Hourly))
 	for _, p := range st.Hourly {
-		hourly = append(hourly, Bucket{Hour: time.Unix(p[0], 0).UTC(), Count: p[1]})
+		hourly = append(hourly, HourCount{Hour: time.Unix(p[0], 0).UTC(), Count: p[1]})
 	}
 	return st.LifecycleRecord.Lifecycle(hourly), nil
 }
@@ -152,7 +152,7 @@ type storedLifecycle struct {
 	Hourly [][2]int64 `json:"h,omitempty"`
 }
 
-func hourlyPairs(b []Bucket) [][2]int64 {
+func hourlyPairs(b []HourCount) [][2]int64 {
 	out := make([][2]int64, len(b))
 	for i, x := range b {
 		out[i] = [2]int64{x.Hour.Unix(), x.Count}

@@ -71,8 +71,9 @@ const (
 	SettleAfter = 7 * 24 * time.Hour
 )
 
-// Bucket is the count of a problem's occurrences whose event time falls in one hour.
-type Bucket struct {
+// HourCount is the count of a problem's occurrences whose event time falls in one hour
+// (the lifecycle's buckets; the console's trend is Detail's).
+type HourCount struct {
 	Hour  time.Time `json:"hour"`
 	Count int64     `json:"count"`
 }
@@ -94,7 +95,7 @@ type Lifecycle struct {
 	IgnoredUntilCount int64 `json:"ignoredUntilCount,omitempty"`
 	// Hourly are the hourly buckets of the last HourlyRetention, oldest first, only
 	// hours with occurrences. Get fills them; List leaves them out.
-	Hourly []Bucket `json:"hourly,omitempty"`
+	Hourly []HourCount `json:"hourly,omitempty"`
 	// EscalatedAt is when it last alerted as escalating (the once-a-day rule).
 	EscalatedAt time.Time `json:"-"`
 	// AlertedAt is when each transition last alerted (the once-an-hour rule).
@@ -126,16 +127,16 @@ func HourOf(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
 
 // AddHourly adds times to buckets (oldest first) and drops the buckets older than
 // HourlyRetention before now's hour. The result is a new slice.
-func AddHourly(buckets []Bucket, times []time.Time, now time.Time) []Bucket {
+func AddHourly(buckets []HourCount, times []time.Time, now time.Time) []HourCount {
 	out := slices.Clone(buckets)
 	for _, t := range times {
 		h := HourOf(t)
-		i, found := slices.BinarySearchFunc(out, h, func(b Bucket, h time.Time) int { return b.Hour.Compare(h) })
+		i, found := slices.BinarySearchFunc(out, h, func(b HourCount, h time.Time) int { return b.Hour.Compare(h) })
 		if found {
 			out[i].Count++
 			continue
 		}
-		out = slices.Insert(out, i, Bucket{Hour: h, Count: 1})
+		out = slices.Insert(out, i, HourCount{Hour: h, Count: 1})
 	}
 	return PruneHourly(out, now)
 }
@@ -144,7 +145,7 @@ func AddHourly(buckets []Bucket, times []time.Time, now time.Time) []Bucket {
 func OldestHour(now time.Time) time.Time { return HourOf(now).Add(-HourlyRetention + time.Hour) }
 
 // PruneHourly drops the buckets older than HourlyRetention before now's hour (in place).
-func PruneHourly(buckets []Bucket, now time.Time) []Bucket {
+func PruneHourly(buckets []HourCount, now time.Time) []HourCount {
 	oldest := OldestHour(now)
 	i := 0
 	for i < len(buckets) && buckets[i].Hour.Before(oldest) {
@@ -156,7 +157,7 @@ func PruneHourly(buckets []Bucket, now time.Time) []Bucket {
 // LastHour estimates the occurrences in the hour before now from the buckets: all of
 // now's hour and the part of the previous hour's bucket that the last 60 minutes still
 // cover (a sliding window over fixed buckets).
-func LastHour(buckets []Bucket, now time.Time) int64 {
+func LastHour(buckets []HourCount, now time.Time) int64 {
 	h := HourOf(now)
 	cur, prev := hourCounts(buckets, h)
 	// The previous hour's share still in the window, in milliseconds (no overflow for any
@@ -168,7 +169,7 @@ func LastHour(buckets []Bucket, now time.Time) int64 {
 // Baseline is the sum of the occurrences of the 7*24 whole hours before the previous
 // hour (the window LastHour may reach into is left out): the average hourly rate is
 // Baseline/168.
-func Baseline(buckets []Bucket, now time.Time) int64 {
+func Baseline(buckets []HourCount, now time.Time) int64 {
 	end := HourOf(now).Add(-time.Hour) // exclusive
 	start := end.Add(-escalationBaseline * time.Hour)
 	var sum int64
@@ -182,7 +183,7 @@ func Baseline(buckets []Bucket, now time.Time) int64 {
 
 // escalationThreshold is the least last-hour count that escalates at now (the baseline
 // is fixed within an hour).
-func escalationThreshold(buckets []Bucket, now time.Time) int64 {
+func escalationThreshold(buckets []HourCount, now time.Time) int64 {
 	base := Baseline(buckets, now) * EscalationFactor
 	return max(EscalationMin, (base+escalationBaseline-1)/escalationBaseline)
 }
@@ -190,7 +191,7 @@ func escalationThreshold(buckets []Bucket, now time.Time) int64 {
 // Escalates reports whether the buckets make a problem escalate at now: at least
 // EscalationMin occurrences in the last hour and at least EscalationFactor times the
 // average hourly rate of the previous 7 days.
-func Escalates(buckets []Bucket, now time.Time) bool {
+func Escalates(buckets []HourCount, now time.Time) bool {
 	return LastHour(buckets, now) >= escalationThreshold(buckets, now)
 }
 
@@ -290,7 +291,7 @@ func (g Guard) Admits(times []time.Time, now time.Time) bool {
 	return true
 }
 
-func hourCounts(buckets []Bucket, h time.Time) (cur, prev int64) {
+func hourCounts(buckets []HourCount, h time.Time) (cur, prev int64) {
 	for _, b := range buckets {
 		switch {
 		case b.Hour.Equal(h):

@@ -23,11 +23,11 @@ func times(at time.Time, n int) []time.Time {
 }
 
 // hourly builds buckets: count per hour back from t0's hour (0 = t0's hour).
-func hourly(counts map[int]int64) []problems.Bucket {
-	var out []problems.Bucket
+func hourly(counts map[int]int64) []problems.HourCount {
+	var out []problems.HourCount
 	for back := 400; back >= 0; back-- {
 		if n, ok := counts[back]; ok {
-			out = append(out, problems.Bucket{Hour: problems.HourOf(t0).Add(-time.Duration(back) * time.Hour), Count: n})
+			out = append(out, problems.HourCount{Hour: problems.HourOf(t0).Add(-time.Duration(back) * time.Hour), Count: n})
 		}
 	}
 	return out
@@ -263,7 +263,7 @@ func TestIgnoreUntilCountThenOccurrences(t *testing.T) {
 }
 
 func TestHourlyBucketsAreBoundedToFourteenDays(t *testing.T) {
-	var b []problems.Bucket
+	var b []problems.HourCount
 	for h := range 20 * 24 {
 		b = problems.AddHourly(b, []time.Time{t0.Add(-time.Duration(20*24-h) * time.Hour)}, t0)
 	}
@@ -288,7 +288,7 @@ func TestHourlyBucketsAreBoundedToFourteenDays(t *testing.T) {
 func TestLifecycleJSONFields(t *testing.T) {
 	p := problems.Problem{ID: "p1", Lifecycle: problems.Lifecycle{
 		State: problems.Ignored, ResolvedAt: t0, IgnoredUntil: t0.Add(time.Hour), IgnoredUntilCount: 9,
-		Hourly: []problems.Bucket{{Hour: problems.HourOf(t0), Count: 4}}, EscalatedAt: t0,
+		Hourly: []problems.HourCount{{Hour: problems.HourOf(t0), Count: 4}}, EscalatedAt: t0,
 	}}
 	b, err := json.Marshal(p)
 	if err != nil {
@@ -423,11 +423,11 @@ func TestAGuardAdmitsAStormOnceEscalating(t *testing.T) {
 	}
 }
 
-func hourlyAt(h time.Time, counts map[int]int64) []problems.Bucket {
-	var out []problems.Bucket
+func hourlyAt(h time.Time, counts map[int]int64) []problems.HourCount {
+	var out []problems.HourCount
 	for back := 400; back >= 0; back-- {
 		if n, ok := counts[back]; ok && n > 0 {
-			out = append(out, problems.Bucket{Hour: h.Add(-time.Duration(back) * time.Hour), Count: n})
+			out = append(out, problems.HourCount{Hour: h.Add(-time.Duration(back) * time.Hour), Count: n})
 		}
 	}
 	return out

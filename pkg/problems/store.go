@@ -7,51 +7,32 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"time"
+
+	"github.com/aient/firehose-drain/pkg/grouping"
 )
 
 // ErrNotFound: no problem with that id.
 var ErrNotFound = errors.New("problem not found")
 
-// Frame is one parsed stack frame of a sample.
-type Frame struct {
-	Function string `json:"function,omitempty"`
-	Module   string `json:"module,omitempty"`
-	File     string `json:"file,omitempty"`
-	Line     int    `json:"line,omitempty"`
-	Column   int    `json:"column,omitempty"`
-	InApp    bool   `json:"inApp"`
-}
-
-// String renders the frame as a person reads it: "function (file:line)".
-func (f Frame) String() string {
-	where := f.File
-	if where == "" {
-		where = f.Module
-	}
-	if f.Line > 0 {
-		where = fmt.Sprintf("%s:%d", where, f.Line)
-	}
-	switch {
-	case f.Function == "":
-		return where
-	case where == "":
-		return f.Function
-	}
-	return f.Function + " (" + where + ")"
-}
+// Frame is one parsed stack frame of a sample; package grouping owns the type.
+type Frame = grouping.Frame
 
 // Sample is the evidence kept on a problem: one event, with what leads back to CloudWatch.
 type Sample struct {
-	Account   string  `json:"account,omitempty"`
-	Region    string  `json:"region,omitempty"`
-	LogGroup  string  `json:"logGroup"`
-	LogStream string  `json:"logStream"`
-	EventID   string  `json:"eventId"`
+	Account   string `json:"account,omitempty"`
+	Region    string `json:"region,omitempty"`
+	LogGroup  string `json:"logGroup"`
+	LogStream string `json:"logStream"`
+	EventID   string `json:"eventId"`
+	// RequestID is the Lambda request id of the invocation, when the message names it.
+	RequestID string  `json:"requestId,omitempty"`
 	Timestamp int64   `json:"timestamp"`
 	Message   string  `json:"message"`
 	Frames    []Frame `json:"frames,omitempty"`
+	// Grouping is how the sample's fingerprint was built (absent on samples
+	// recorded before grouping version 2).
+	Grouping *grouping.Explanation `json:"grouping,omitempty"`
 }
 
 // Occurrence is one error-class event, fingerprinted.

@@ -36,6 +36,7 @@ const usage = `aient — firehose-drain's CLI and local server
   aient drains status ID [--json]
   aient problems list [--org O --env E] [--state unresolved|resolved|ignored|all] [--json]
   aient problems show ID [--json]
+  aient problems explain ID [--json]
   aient problems resolve ID [--json]
   aient problems ignore ID [--for 24h | --until-count 100] [--json]
   aient problems reopen ID [--json]
@@ -103,13 +104,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError("unknown drains subcommand %q", args[1])
 	case "problems":
 		if len(args) < 2 {
-			return usageError("problems needs a subcommand: list, show, resolve, ignore, reopen")
+			return usageError("problems needs a subcommand: list, show, explain, resolve, ignore, reopen")
 		}
 		switch args[1] {
 		case "list":
 			return c.problemsList(ctx, args[2:])
 		case "show":
 			return c.problemsShow(ctx, args[2:])
+		case "explain":
+			return c.problemsExplain(ctx, args[2:])
 		case "resolve", "ignore", "reopen":
 			return c.problemsAct(ctx, args[1], args[2:])
 		}

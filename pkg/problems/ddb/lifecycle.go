@@ -83,7 +83,7 @@ func readLifecycle(r *ddbitem.Reader, st *seen) {
 }
 
 // hourlyOf reads the hourly map, oldest first.
-func hourlyOf(av types.AttributeValue) ([]problems.Bucket, error) {
+func hourlyOf(av types.AttributeValue) ([]problems.HourCount, error) {
 	if av == nil {
 		return nil, nil
 	}
@@ -91,7 +91,7 @@ func hourlyOf(av types.AttributeValue) ([]problems.Bucket, error) {
 	if !ok {
 		return nil, fmt.Errorf("attribute %s is %T, want a map", attrHourly, av)
 	}
-	out := make([]problems.Bucket, 0, len(m.Value))
+	out := make([]problems.HourCount, 0, len(m.Value))
 	for k, v := range m.Value {
 		h, err := strconv.ParseInt(k, 10, 64)
 		n, ok := v.(*types.AttributeValueMemberN)
@@ -102,13 +102,13 @@ func hourlyOf(av types.AttributeValue) ([]problems.Bucket, error) {
 		if err != nil {
 			return nil, fmt.Errorf("attribute %s: bucket %q: %w", attrHourly, k, err)
 		}
-		out = append(out, problems.Bucket{Hour: time.Unix(h, 0).UTC(), Count: c})
+		out = append(out, problems.HourCount{Hour: time.Unix(h, 0).UTC(), Count: c})
 	}
-	slices.SortFunc(out, func(a, b problems.Bucket) int { return a.Hour.Compare(b.Hour) })
+	slices.SortFunc(out, func(a, b problems.HourCount) int { return a.Hour.Compare(b.Hour) })
 	return out, nil
 }
 
-func hourlyAttr(b []problems.Bucket) types.AttributeValue {
+func hourlyAttr(b []problems.HourCount) types.AttributeValue {
 	m := make(map[string]types.AttributeValue, len(b))
 	for _, x := range b {
 		m[strconv.FormatInt(x.Hour.Unix(), 10)] = num(x.Count)

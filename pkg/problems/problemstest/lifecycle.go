@@ -340,7 +340,7 @@ func testHourly(t *testing.T, r Rig, c *clock) {
 	// An occurrence older than 14 days counts but has no bucket.
 	mustRecord(t, r.Store, lcOcc("fp-lc-hourly", 10, h.Add(-15*24*time.Hour)))
 	p := mustGet(t, r.Store, idOf(batch[0]))
-	want := []problems.Bucket{{Hour: h.Add(-3 * time.Hour), Count: 1}, {Hour: h.Add(-time.Hour), Count: 1}, {Hour: h, Count: 3}}
+	want := []problems.HourCount{{Hour: h.Add(-3 * time.Hour), Count: 1}, {Hour: h.Add(-time.Hour), Count: 1}, {Hour: h, Count: 3}}
 	if len(p.Hourly) != len(want) {
 		t.Fatalf("hourly %+v, want %+v", p.Hourly, want)
 	}
