@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/aient/firehose-drain/pkg/alerts"
 	"github.com/aient/firehose-drain/pkg/console"
 	"github.com/aient/firehose-drain/pkg/embedded"
 )
@@ -71,7 +72,8 @@ func (c *command) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("write %s: %w", endpointFile, err)
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
-	srv := NewLocal(st, LocalConfig{EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log})
+	srv := NewLocal(st, LocalConfig{EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log,
+		ConsoleURL: f.consoleURL, Senders: alerts.NewSenders(nil, snsClient(ctx))})
 
 	// A first start with no drain creates one, so `make run` is ready for Firehose bodies.
 	existing, err := st.Drains().List(ctx)
@@ -99,9 +101,15 @@ func (c *command) serve(ctx context.Context, args []string) error {
 		defer close(grouperDone)
 		_ = srv.RunGrouper(gctx)
 	}()
+	alertsDone := make(chan struct{})
+	go func() {
+		defer close(alertsDone)
+		_ = srv.RunAlerts(gctx)
+	}()
 	err = serveUntilDone(ctx, newHTTPServer(srv.Handler(), serveTimeouts), ln)
 	stopGrouper()
 	<-grouperDone
+	<-alertsDone
 	return err
 }
 
