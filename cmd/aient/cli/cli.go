@@ -45,6 +45,7 @@ const usage = `aient — firehose-drain's CLI and local server
   aient alerts remove ID
   aient alerts test ID
   aient send --endpoint URL --key KEY FILE...
+  aient replay [--drain ID] [--region R] [--json] FILE... | s3://bucket/prefix
 
 Every command takes --data DIR (default ./.aient, env AIENT_DATA) for the embedded store.
 Against a deployed stack: --backend aws (env AIENT_BACKEND) with the stack's names in
@@ -52,6 +53,8 @@ Against a deployed stack: --backend aws (env AIENT_BACKEND) with the stack's nam
 AIENT_PROBLEMS_TABLE, AIENT_PEPPER_SECRET_ID, AIENT_ENDPOINT_BASE), and for alert secrets
 --alert-secret-prefix (AIENT_ALERT_SECRET_PREFIX). Alerts link problems under --console-url
 (AIENT_CONSOLE_URL; default the local server's address).
+replay --backend aws also needs --claims-table and --queue-url (env AIENT_CLAIMS_TABLE,
+AIENT_QUEUE_URL); it reads s3:// inputs with the operator's AWS credentials on either backend.
 `
 
 // Run runs the aient command with args (without the program name) and returns the exit code.
@@ -134,6 +137,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError("unknown alerts subcommand %q", args[1])
 	case "send":
 		return c.send(ctx, args[1:])
+	case "replay":
+		return c.replay(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -54,21 +54,23 @@ func (s *scripted) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInpu
 }
 
 func (s *scripted) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	// The occurrence puts, the problem's update, and the lifecycle's notice put when the
-	// write alerts; the lifecycle's own condition (last, in parentheses) is not what these
-	// cases are about.
-	var last *types.Update
-	puts := 0
+	// The occurrence puts, the problem's update (the first Update), its hour items'
+	// updates, and the lifecycle's notice put when the write alerts; the lifecycle's own
+	// condition (last, in parentheses) is not what these cases are about.
+	var (
+		puts int
+		prob *types.Update
+	)
 	for _, it := range in.TransactItems {
 		switch {
-		case it.Update != nil:
-			last = it.Update
 		case it.Put != nil && strings.HasPrefix(it.Put.Item[attrPK].(*types.AttributeValueMemberS).Value, occurrencePrefix):
 			puts++
+		case it.Update != nil && prob == nil:
+			prob = it.Update
 		}
 	}
-	n, _ := last.ExpressionAttributeValues[":n"].(*types.AttributeValueMemberN)
-	cond, _, _ := strings.Cut(aws.ToString(last.ConditionExpression), " AND (")
+	n, _ := prob.ExpressionAttributeValues[":n"].(*types.AttributeValueMemberN)
+	cond, _, _ := strings.Cut(aws.ToString(prob.ConditionExpression), " AND (")
 	s.sent = append(s.sent, sentTxn{puts: puts, count: n.Value, cond: cond})
 	if len(s.answers) == 0 {
 		return nil, errors.New("script exhausted")
@@ -246,7 +248,9 @@ func TestMoreOccurrencesThanOneTransactionCarries(t *testing.T) {
 			t.Fatalf("result %d = %+v", i, r)
 		}
 	}
-	want := []sentTxn{{OccurrencesPerWrite, fmt.Sprint(OccurrencesPerWrite), condNew}, {5, "5", condNewest}}
+	// All in one hour: each transaction also carries that hour's item.
+	first := maxTransactItems - problemItems - 1
+	want := []sentTxn{{first, fmt.Sprint(first), condNew}, {OccurrencesPerWrite + 5 - first, fmt.Sprint(OccurrencesPerWrite + 5 - first), condNewest}}
 	if fmt.Sprint(db.sent) != fmt.Sprint(want) {
 		t.Errorf("transactions sent %v, want %v (the second built on what the first wrote)", db.sent, want)
 	}
@@ -326,6 +330,41 @@ func TestMalformedProblemItemsAreErrors(t *testing.T) {
 		spoil(item)
 		if _, err := unmarshal(item); err == nil || !strings.Contains(err.Error(), attr) {
 			t.Errorf("spoiled %s: unmarshal = %v, want an error naming it", attr, err)
+		}
+	}
+}
+
+// A transaction carries one hour item per hour its occurrences fall in: occurrences each in
+// an hour of its own fill a transaction with half as many.
+func TestChunksLeaveRoomForTheHourItems(t *testing.T) {
+	var spread, packed []problems.Occurrence
+	for i := range 150 {
+		spread = append(spread, problems.Occurrence{At: time.UnixMilli(int64(i) * 3_600_000)})
+		packed = append(packed, problems.Occurrence{At: time.UnixMilli(int64(i))})
+	}
+	for _, c := range []struct {
+		name string
+		occs []problems.Occurrence
+		want []int
+	}{
+		{"one hour each", spread, []int{49, 98, 147, 150}},
+		{"all in one hour", packed, []int{97, 150}}, // 97 puts, 1 hour item, the problem and a notice
+	} {
+		var ends []int
+		for start := 0; start < len(c.occs); {
+			end := chunkEnd(c.occs, start)
+			hours := map[int64]bool{}
+			for _, o := range c.occs[start:end] {
+				hours[hourOf(o.At.UnixMilli())] = true
+			}
+			if n := end - start + len(hours) + problemItems; n > maxTransactItems {
+				t.Fatalf("%s: a transaction of %d items", c.name, n)
+			}
+			ends = append(ends, end)
+			start = end
+		}
+		if fmt.Sprint(ends) != fmt.Sprint(c.want) {
+			t.Errorf("%s: chunks end at %v, want %v", c.name, ends, c.want)
 		}
 	}
 }
