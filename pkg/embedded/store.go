@@ -363,7 +363,7 @@ var writeStatements = [...]string{
 
 // readStatements are the fixed statements run on the readers.
 var readStatements = [...]string{
-	sqlGetDrain, sqlListDrains, sqlDrainState, sqlGetSources, sqlGetProblem, sqlListProblems, sqlListScopedProblems, sqlDepth,
+	sqlGetDrain, sqlListDrains, sqlDrainState, sqlGetSources, sqlReadLog, sqlGetProblem, sqlListProblems, sqlListScopedProblems, sqlDepth,
 }
 
 // stmtSet holds prepared statements by their SQL.
