@@ -17,11 +17,11 @@ import (
 	"github.com/aient/firehose-drain/pkg/problems"
 )
 
-// schemaV3 turns a version 2 database into version 3: problem states and the alert
+// schemaV4 turns a version 3 database into version 4: problem states and the alert
 // outbox and destinations.
-var schemaV3 = [...]string{
+var schemaV4 = [...]string{
 	`ALTER TABLE problems ADD COLUMN state TEXT NOT NULL DEFAULT 'unresolved'`,
-	// JSON of problems.EncodeLifecycle; '' for a problem stored before version 3.
+	// JSON of problems.EncodeLifecycle; '' for a problem stored before version 4.
 	`ALTER TABLE problems ADD COLUMN lifecycle TEXT NOT NULL DEFAULT ''`,
 	`CREATE TABLE notices (
 		id TEXT PRIMARY KEY,

@@ -251,7 +251,7 @@ func (s *Store) init() error {
 
 // migrations[i] takes the database from schema version i to i+1; a new database runs them
 // all. Times are unix milliseconds; NULL is "never".
-var migrations = [...][]string{schemaV1[:], schemaV2[:], schemaV3[:]}
+var migrations = [...][]string{schemaV1[:], schemaV2[:], schemaV3[:], schemaV4[:]}
 
 // schemaV1 is version 1 of the database.
 var schemaV1 = [...]string{
