@@ -21,7 +21,11 @@ const notCW = "not a CloudWatch Logs document"
 // for a member is the member left out; a member of the wrong type, a member the decoder
 // reads given twice in one object, or a data event without an id rejects the record.
 type parser struct {
-	b       []byte
+	b []byte
+	// strict is set for a record that holds a control byte (pretty-printed, or bad):
+	// every string is then validated by ValidString. Otherwise jsonscan.CheckText has
+	// checked every escape of the record already, and ScanString finds a string's end.
+	strict  bool
 	st      *Stamp
 	res     *RecordResult
 	scratch []byte
@@ -72,6 +76,11 @@ func (p *parser) parseRecord(b []byte, st *Stamp, res *RecordResult) *RecordErro
 		p.scratch = make([]byte, 0, len(b)+8+len(b)/4)
 	}
 	defer p.reset(nil, nil, nil)
+	controls, bad := jsonscan.CheckText(b)
+	if bad >= 0 {
+		return syntax(&jsonscan.SyntaxError{Offset: bad, Msg: "bad string escape"})
+	}
+	p.strict = controls
 	docs := 0
 	i := 0
 	for {
@@ -246,9 +255,16 @@ func (p *parser) stringSpan(i int) (span, int, error) {
 	if i >= len(b) || b[i] != '"' {
 		return span{}, 0, &jsonscan.SyntaxError{Offset: i, Msg: "expected a string"}
 	}
-	end, esc, err := jsonscan.ValidString(b, i)
-	if err != nil {
-		return span{}, 0, err
+	if p.strict {
+		end, esc, err := jsonscan.ValidString(b, i)
+		if err != nil {
+			return span{}, 0, err
+		}
+		return span{start: i + 1, end: end - 1, esc: esc, set: true}, end, nil
+	}
+	end, esc, ok := jsonscan.ScanString(b, i)
+	if !ok {
+		return span{}, 0, &jsonscan.SyntaxError{Offset: i, Msg: "unterminated string"}
 	}
 	return span{start: i + 1, end: end - 1, esc: esc, set: true}, end, nil
 }
