@@ -279,7 +279,6 @@ func FuzzValidString(f *testing.F) {
 	})
 }
 
-
 // checkTextReference is CheckText byte by byte.
 func checkTextReference(b []byte) (bool, int) {
 	controls := false
