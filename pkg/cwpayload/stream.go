@@ -215,6 +215,7 @@ func (d *Decoder) parseDocument(w *worker, doc []byte, st *Stamp, res *RecordRes
 			err = &RecordError{Reason: "internal decoder error", Err: fmt.Errorf("%v", r)}
 		}
 	}()
+	w.p.noStitch = d.noStitch
 	return w.p.parseRecord(doc, st, res)
 }
 
