@@ -39,7 +39,7 @@ bench:
 ## embedded store (generated once in $(CONSOLE_BENCH_DIR); minutes the first time)
 CONSOLE_BENCH_DIR ?= $(CURDIR)/.bench-console
 bench-console:
-	AIENT_CONSOLE_BENCH_DIR=$(CONSOLE_BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkConsole -benchtime 200x -count $(BENCHCOUNT) -cpu 1 -timeout 60m ./pkg/console | tee bench-console.txt
+	AIENT_CONSOLE_BENCH_DIR=$(CONSOLE_BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkConsole -benchtime 50x -count $(BENCHCOUNT) -cpu 1 -timeout 60m ./pkg/console | tee bench-console.txt
 	@command -v benchstat >/dev/null 2>&1 || $(GO) install golang.org/x/perf/cmd/benchstat@latest
 	@"$$($(GO) env GOPATH)/bin/benchstat" bench-console.txt
 

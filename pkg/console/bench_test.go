@@ -229,6 +229,12 @@ func TestBenchStoreMatchesRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The problems' lifecycle (state, substate) is the alerts' and not generated.
+	for _, l := range [][]problems.Summary{a.Problems, b.Problems} {
+		for i := range l {
+			l[i].State, l[i].Substate = "", ""
+		}
+	}
 	if ja, jb := mustMarshal(t, a), mustMarshal(t, b); ja != jb {
 		t.Fatalf("the lists differ:\n%s\n%s", ja, jb)
 	}
@@ -241,7 +247,10 @@ func TestBenchStoreMatchesRecord(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ja, jb := mustMarshal(t, da), mustMarshal(t, db); ja != jb {
+		read := func(d problems.Detail) any {
+			return []any{d.Count, d.FirstSeen, d.LastSeen, d.LogGroups, d.Sample, d.Hourly, d.Daily, d.Affected, d.Recent}
+		}
+		if ja, jb := mustMarshal(t, read(da)), mustMarshal(t, read(db)); ja != jb {
 			t.Fatalf("problem %s differs:\n%s\n%s", p.ID, ja, jb)
 		}
 	}

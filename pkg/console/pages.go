@@ -69,6 +69,7 @@ func (s *Server) parseTemplates() *template.Template {
 		"bars":    bars,
 		"stack":   foldFrames,
 		"windows": func() []string { return []string{"1h", "24h", "7d", "30d"} },
+		"states":  func() []string { return []string{"unresolved", "resolved", "ignored"} },
 		"sorts": func() [][2]string {
 			return [][2]string{{problems.SortLastSeen, "last seen"}, {problems.SortFirstSeen, "first seen"},
 				{problems.SortCount, "count"}, {problems.SortRecent, "count in 24 h"}}
