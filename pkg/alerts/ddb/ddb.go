@@ -85,7 +85,7 @@ func (d *Destinations) Add(ctx context.Context, dest alerts.Destination) error {
 		return fmt.Errorf("add destination %s: %w", dest.ID, err)
 	}
 	_, err = d.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(d.table),
+		TableName: aws.String(d.table),
 		Item: map[string]types.AttributeValue{
 			attrPK: str(prefix + dest.ID), attrBody: str(string(body)), attrHealth: str(string(alerts.Healthy)),
 			attrOf: str(destinationsOf), attrSK: str(prefix + dest.ID),
