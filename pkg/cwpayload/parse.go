@@ -33,6 +33,10 @@ type parser struct {
 	// allocation for many events. It is only appended to, so the strings handed out over
 	// it never change; a chunk that is full is left to them.
 	text []byte
+
+	// visitor, when set, sees every event of the record (visit.go).
+	visitor Visitor
+	view    View
 }
 
 // textChunk is the size of the parser's text arena chunks.
@@ -347,6 +351,9 @@ func (p *parser) event(i int) (int, error) {
 		}
 	}
 	p.res.Events++
+	if p.visitor != nil {
+		return p.visit(i, msg, id, tsAt, account, region)
+	}
 	// Classify: messages without escapes in place; escaped ones from their escaped form when
 	// that decides (most Lambda and JSON lines), else unescaped once into p.scratch.
 	var m []byte

@@ -34,6 +34,8 @@ type Config struct {
 	// Now is the server's clock (ingest, drains, pages). Default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Export, when set, exports every data event as OTLP logs (otlplogs).
+	Export ingest.Exporter
 }
 
 // Server is the local server.
@@ -68,7 +70,7 @@ func New(st *embedded.Store, cfg Config) *Server {
 	s := &Server{
 		store:   st,
 		drains:  svc,
-		ingest:  ingest.New(svc, st.Drains(), claims, st.Queue(), ingest.Config{Logger: cfg.Logger, Now: cfg.Now}),
+		ingest:  ingest.New(svc, st.Drains(), claims, st.Queue(), ingest.Config{Logger: cfg.Logger, Now: cfg.Now, Export: cfg.Export}),
 		grouper: grouper.New(st.Problems(), cfg.Logger),
 		cfg:     cfg,
 	}

@@ -47,7 +47,12 @@ func (c *command) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("write %s: %w", endpointFile, err)
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
-	srv := localserver.New(st, localserver.Config{EndpointBase: base, Logger: log})
+	scfg := localserver.Config{EndpointBase: base, Logger: log}
+	if err := serveExport(&scfg, c.getenv, log); err != nil {
+		ln.Close()
+		return err
+	}
+	srv := localserver.New(st, scfg)
 
 	// A first start with no drain creates one, so `make run` is ready for Firehose bodies.
 	existing, err := st.Drains().List(ctx)
