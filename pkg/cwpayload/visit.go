@@ -35,10 +35,10 @@ type View struct {
 	ErrorIndex int
 }
 
-// visit is the end of parser.event when a Visitor is set: every event is unescaped,
-// timed and classified, error-class ones are kept as without a Visitor, and the Visitor
-// sees each one.
-func (p *parser) visit(i int, msg, id span, tsAt int, account, region span) (int, error) {
+// visit is the end of parser.event when a Visitor is set: every event is unescaped and
+// classified, error-class ones are kept as without a Visitor, and the Visitor sees each one
+// with the account and region keep would stamp it with.
+func (p *parser) visit(i int, msg, id span, ts int64, account, xAccount, xRegion, region span) (int, error) {
 	var m []byte
 	var err error
 	switch {
@@ -51,54 +51,40 @@ func (p *parser) visit(i int, msg, id span, tsAt int, account, region span) (int
 		}
 	}
 	l := level.Of(m)
-	var ts int64
-	if tsAt >= 0 {
-		if ts, _, err = p.number(tsAt); err != nil {
-			return 0, err
-		}
+	if xAccount.set && xAccount.start != xAccount.end {
+		account = xAccount
 	}
 	v := &p.view
 	v.ErrorIndex = -1
 	if l.IsErrorClass() {
-		if err := p.keep(m, l, id, ts, account, region); err != nil {
+		if err := p.keep(m, l, id, ts, account, xRegion, region); err != nil {
 			return 0, err
 		}
 		v.ErrorIndex = len(p.res.Errors) - 1
-	}
-	if !p.haveStrings {
-		if p.ownerS, err = p.stringOf(p.owner); err != nil {
-			return 0, err
+		ev := &p.res.Errors[v.ErrorIndex]
+		v.Account, v.Region = ev.Account, ev.Region
+	} else {
+		if !p.haveStrings {
+			p.ownerS, p.groupS, p.streamS = p.stringOf(p.owner), p.stringOf(p.group), p.stringOf(p.stream)
+			p.haveStrings = true
 		}
-		if p.groupS, err = p.stringOf(p.group); err != nil {
-			return 0, err
+		v.Account, v.Region = p.ownerS, p.st.Region
+		if account.set && account.start != account.end {
+			v.Account = p.reuse(account, &p.lastAccount)
 		}
-		if p.streamS, err = p.stringOf(p.stream); err != nil {
-			return 0, err
+		for _, r := range [2]span{xRegion, region} {
+			if r.set {
+				if s := p.reuse(r, &p.lastRegion); event.ValidRegion(s) {
+					v.Region = s
+					break
+				}
+			}
 		}
-		p.haveStrings = true
 	}
 	v.Owner, v.LogGroup, v.LogStream = p.ownerS, p.groupS, p.streamS
-	v.Account, v.Region = p.ownerS, p.st.Region
-	if account.set {
-		if v.Account, err = p.reuse(account, &p.lastAccount); err != nil {
-			return 0, err
-		}
-	}
-	if region.set {
-		if v.Region, err = p.reuse(region, &p.lastRegion); err != nil {
-			return 0, err
-		}
-	}
-	v.ID = nil
-	if id.set {
-		v.ID = p.b[id.start:id.end]
-		if id.esc {
-			s, err := p.stringOf(id)
-			if err != nil {
-				return 0, err
-			}
-			v.ID = []byte(s)
-		}
+	v.ID = p.b[id.start:id.end]
+	if id.esc {
+		v.ID = []byte(p.stringOf(id))
 	}
 	v.Message, v.Timestamp, v.Level = m, ts, l
 	p.visitor.Visit(v)

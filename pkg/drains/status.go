@@ -41,6 +41,8 @@ type Status struct {
 	ActiveKeys       int       `json:"activeKeys"`
 	OldKeyValidUntil time.Time `json:"oldKeyValidUntil,omitzero"`
 	Counters         Counters  `json:"counters"`
+	// Sources lists the source kinds that feed the drain, each with its own bookkeeping.
+	Sources []SourceStatus `json:"sources,omitempty"`
 }
 
 // StatusOf computes what the operator sees of d at now. endpoint may be empty.
@@ -52,6 +54,7 @@ func StatusOf(d Drain, now time.Time, endpoint string) Status {
 		LastAuthError: d.LastAuthError, LastPayloadError: d.LastPayloadError,
 		LastLogsRejected: d.LastLogsRejected,
 		Counters:         d.Counters,
+		Sources:          sourceStatuses(d, now),
 	}
 	for _, k := range d.Keys {
 		if k.ValidUntil.IsZero() || now.Before(k.ValidUntil) {

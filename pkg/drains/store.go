@@ -76,6 +76,8 @@ type Drain struct {
 	// LastLogsRejected is the latest reason the OTLP downstream gave for rejected records.
 	LastLogsRejected *Note    `json:"lastLogsRejected,omitempty"`
 	Counters         Counters `json:"counters"`
+	// Sources is the bookkeeping per source kind (SourceKinds) that delivered to the drain.
+	Sources map[string]SourceStats `json:"sources,omitempty"`
 }
 
 // Delivery is what one Firehose request did to a drain: the bookkeeping of one small
@@ -91,6 +93,9 @@ type Delivery struct {
 	// LogsRejected, when set, becomes the drain's LastLogsRejected.
 	LogsRejected *Note
 	Counters     Counters
+	// Source is the kind of source that delivered (SourceKinds); empty is SourceFirehose.
+	// Stores apply the delivery to Drain.Sources[kind] too, in the same write.
+	Source string
 }
 
 // Store keeps drains. Implementations: the DynamoDB adapter and the embedded store.

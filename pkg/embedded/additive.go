@@ -37,7 +37,7 @@ const (
 	// sqlRecordLogsRejected adds a delivery's rejected log records to the drain's count and
 	// replaces the last reason when the delivery has one (a NULL parameter keeps it).
 	sqlRecordLogsRejected = `INSERT INTO drain_logs_rejected (drain_id, logs_rejected, last_at, last_reason)
-		VALUES (?1, ?2, ?3, ?4)
+		SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM drains WHERE id = ?1)
 		ON CONFLICT (drain_id) DO UPDATE SET
 		logs_rejected = logs_rejected + excluded.logs_rejected,
 		last_at = coalesce(excluded.last_at, last_at),
@@ -89,6 +89,3 @@ func (d *drainStore) withLogsRejected(ctx context.Context, drs []drains.Drain) e
 	}
 	return rows.Err()
 }
-
-// sqlDrainExists finds a drain inside a write transaction.
-const sqlDrainExists = `SELECT 1 FROM drains WHERE id = ?`

@@ -22,3 +22,9 @@ func TestProblemsContract(t *testing.T) {
 func TestDedupContract(t *testing.T) {
 	deduptest.Run(t, func(t *testing.T) dedup.Store { return openStore(t, t.TempDir()).Claims() })
 }
+
+func TestProblemReaderContract(t *testing.T) {
+	problemstest.RunReader(t, func(t *testing.T) problemstest.ReadStore {
+		return openStore(t, t.TempDir()).Problems().(problemstest.ReadStore)
+	})
+}

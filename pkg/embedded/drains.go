@@ -174,6 +174,9 @@ func (d *drainStore) Get(ctx context.Context, id string) (drains.Drain, error) {
 	if err := d.withLogsRejected(ctx, one); err != nil {
 		return drains.Drain{}, fmt.Errorf("embedded: get drain %q: %w", id, err)
 	}
+	if one[0].Sources, err = d.sources(ctx, id); err != nil {
+		return drains.Drain{}, fmt.Errorf("embedded: get drain %q: sources: %w", id, err)
+	}
 	return one[0], nil
 }
 
@@ -196,6 +199,11 @@ func (d *drainStore) List(ctx context.Context) ([]drains.Drain, error) {
 	}
 	if err := d.withLogsRejected(ctx, out); err != nil {
 		return nil, fmt.Errorf("embedded: list drains: %w", err)
+	}
+	for i := range out {
+		if out[i].Sources, err = d.sources(ctx, out[i].ID); err != nil {
+			return nil, fmt.Errorf("embedded: list drains: sources of %s: %w", out[i].ID, err)
+		}
 	}
 	return out, nil
 }
@@ -266,27 +274,17 @@ func (d *drainStore) RecordDelivery(ctx context.Context, id string, dl drains.De
 	}
 	payAt, payReason := note(dl.PayloadError)
 	c := dl.Counters
-	if c.LogsRejected != 0 || dl.LogsRejected != nil {
-		// The OTLP rejections live in their own table: one transaction, one write.
-		err := d.s.writeTx(ctx, func(tx *sql.Tx) error {
-			if _, err := d.s.exec(ctx, tx, sqlRecordDelivery, c.Deliveries, c.Events, c.ErrorEvents, c.Duplicates, c.RecordsRejected,
-				received, control, payAt, payReason, id); err != nil {
-				return err
-			}
-			var exists int
-			if err := d.s.queryRow(ctx, tx, sqlDrainExists, id).Scan(&exists); err != nil {
-				return err // sql.ErrNoRows: a missing drain, handled below
-			}
-			return d.recordLogsRejected(ctx, tx, id, dl)
-		})
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("embedded: record delivery on drain %s: %w", id, err)
+	// One transaction: the drain's counters, its source kind's and its OTLP rejections.
+	err := d.s.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := d.s.exec(ctx, tx, sqlRecordDelivery, c.Deliveries, c.Events, c.ErrorEvents, c.Duplicates, c.RecordsRejected,
+			received, control, payAt, payReason, id); err != nil {
+			return err
 		}
-		return nil
-	}
-	// One statement, one write.
-	_, err := d.s.exec(ctx, nil, sqlRecordDelivery, c.Deliveries, c.Events, c.ErrorEvents, c.Duplicates, c.RecordsRejected,
-		received, control, payAt, payReason, id)
+		if err := d.recordSource(ctx, tx, id, dl); err != nil {
+			return err
+		}
+		return d.recordLogsRejected(ctx, tx, id, dl)
+	})
 	if err != nil {
 		return fmt.Errorf("embedded: record delivery on drain %s: %w", id, err)
 	}

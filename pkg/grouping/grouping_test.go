@@ -89,17 +89,17 @@ func TestConformanceExamplesGroupByHint(t *testing.T) {
 
 func TestCorpusGroupsByHint(t *testing.T) {
 	entries := loadEntries(t, filepath.Join("testdata", "corpus.jsonl"))
-	if len(entries) < 120 {
-		t.Fatalf("corpus has %d messages, want >= 120", len(entries))
+	if len(entries) < 400 {
+		t.Fatalf("corpus has %d messages, want >= 400", len(entries))
 	}
-	// Every bug occurs at least twice.
+	// Every bug occurs at least three times.
 	count := map[string]int{}
 	for _, e := range entries {
 		count[e.GroupHint]++
 	}
 	for h, n := range count {
-		if n < 2 {
-			t.Errorf("group %q has %d occurrence", h, n)
+		if n < 3 {
+			t.Errorf("group %q has %d occurrences", h, n)
 		}
 	}
 	checkGroups(t, entries)
@@ -112,18 +112,18 @@ func TestExamplesAndCorpusStayApart(t *testing.T) {
 	checkGroups(t, all)
 }
 
-// TestGoldenFingerprints pins fingerprint, platform, culprit and title of
-// every example and corpus message: a grouping change is a visible diff.
-// Refresh with `go test ./pkg/grouping -update` (and bump Version when
-// fingerprints change).
+// TestGoldenFingerprints pins fingerprint, platform, culprit, title and the
+// component list of every example and corpus message: a grouping change is a
+// visible diff. Refresh with `go test ./pkg/grouping -update` (and bump
+// Version when fingerprints change).
 func TestGoldenFingerprints(t *testing.T) {
 	all := append(loadEntries(t, examplesPath), loadEntries(t, filepath.Join("testdata", "corpus.jsonl"))...)
 	sort.SliceStable(all, func(i, j int) bool { return all[i].ID < all[j].ID })
 	var b strings.Builder
-	b.WriteString("# id\tfingerprint\tplatform\tculprit\ttitle\n")
+	b.WriteString("# id\tfingerprint\tplatform\tculprit\ttitle\n#\t+|- component\tvalue\thint   (+ contributes)\n\n")
 	for _, e := range all {
 		r := Analyze(e.Message, e.LogGroup)
-		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\n", e.ID, r.Fingerprint, r.Platform, r.Culprit, r.Title)
+		b.WriteString(goldenBlock(e.ID, r))
 	}
 	path := filepath.Join("testdata", "golden", "fingerprints.golden")
 	if *update {
@@ -157,14 +157,32 @@ func TestGoldenFingerprints(t *testing.T) {
 	}
 }
 
+// goldenBlock prints one result: a header line, then one line per component.
+func goldenBlock(id string, r Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\n", id, r.Fingerprint, r.Platform, r.Culprit, r.Title)
+	if r.Ignored {
+		fmt.Fprintf(&b, "\tignored by %s\n", r.IgnoredBy)
+	}
+	for _, c := range r.Components {
+		mark := "-"
+		if c.Contributes {
+			mark = "+"
+		}
+		fmt.Fprintf(&b, "\t%s %s\t%q\t%s\n", mark, c.Name, c.Value, c.Hint)
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
 func goldenByID(s string) map[string]string {
 	m := map[string]string{}
-	for _, line := range strings.Split(s, "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
+	for _, block := range strings.Split(s, "\n\n") {
+		if block == "" || strings.HasPrefix(block, "#") {
 			continue
 		}
-		id, _, _ := strings.Cut(line, "\t")
-		m[id] = line
+		id, _, _ := strings.Cut(block, "\t")
+		m[id] = block
 	}
 	return m
 }
@@ -275,8 +293,8 @@ func TestFingerprintIgnoresWhatChangesBetweenOccurrences(t *testing.T) {
 		},
 		{
 			name: "ids, ips, emails, urls and quoted values in a message without stack",
-			a:    `could not sync user alice@example.org (id=42) from https://api.example.com/u/42 via 10.0.0.1: "tok_abc"`,
-			b:    `could not sync user bob@example.com (id=977) from https://api.example.com/u/977 via 10.9.8.7: "tok_xyz"`,
+			a:    `could not sync user alice@example.org (id=42) from https://api.example.com/u/42 via 10.0.0.1: "tok_8fK2qL"`,
+			b:    `could not sync user bob@example.com (id=977) from https://api.example.com/u/977 via 10.9.8.7: "tok_1xZ9mP"`,
 		},
 	}
 	for _, p := range pairs {
@@ -299,7 +317,7 @@ func TestFingerprintIsVersioned(t *testing.T) {
 func TestPlatformFailuresAreFixedPerKindAndFunction(t *testing.T) {
 	kinds := map[string]string{
 		PlatformTimeout:     "2026-11-21T01:00:00.000Z 6f1c7c0e-9f0b-4a3e-8c64-1c9d2d7c0a11 Task timed out after 3.00 seconds",
-		PlatformRuntimeExit: "RequestId: 6f1c7c0e-9f0b-4a3e-8c64-1c9d2d7c0a11 Error: Runtime exited with error: signal: killed\nRuntime.ExitError",
+		PlatformRuntimeExit: "RequestId: 6f1c7c0e-9f0b-4a3e-8c64-1c9d2d7c0a11 Error: Runtime exited with error: exit status 1\nRuntime.ExitError",
 		PlatformOutOfMemory: "REPORT RequestId: 6f1c7c0e-9f0b-4a3e-8c64-1c9d2d7c0a11\tDuration: 812.12 ms\tBilled Duration: 813 ms\tMemory Size: 128 MB\tMax Memory Used: 128 MB\tStatus: error\tError Type: Runtime.ExitError",
 		PlatformInitError:   "INIT_REPORT Init Duration: 1022.45 ms\tPhase: init\tStatus: error\tError Type: Runtime.Unknown",
 	}

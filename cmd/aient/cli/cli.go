@@ -32,12 +32,16 @@ const usage = `aient — firehose-drain's CLI and local server
   aient drains status ID [--json]
   aient problems list [--org O --env E] [--json]
   aient problems show ID [--json]
+  aient problems explain ID [--json]
   aient send --endpoint URL --key KEY FILE...
+  aient replay [--drain ID] [--region R] [--json] FILE... | s3://bucket/prefix
 
 Every command takes --data DIR (default ./.aient, env AIENT_DATA) for the embedded store.
 Against a deployed stack: --backend aws (env AIENT_BACKEND) with the stack's names in
 --drains-table, --problems-table, --pepper-secret, --endpoint-base (env AIENT_DRAINS_TABLE,
 AIENT_PROBLEMS_TABLE, AIENT_PEPPER_SECRET_ID, AIENT_ENDPOINT_BASE).
+replay --backend aws also needs --claims-table and --queue-url (env AIENT_CLAIMS_TABLE,
+AIENT_QUEUE_URL); it reads s3:// inputs with the operator's AWS credentials on either backend.
 `
 
 // Run runs the aient command with args (without the program name) and returns the exit code.
@@ -90,17 +94,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError("unknown drains subcommand %q", args[1])
 	case "problems":
 		if len(args) < 2 {
-			return usageError("problems needs a subcommand: list, show")
+			return usageError("problems needs a subcommand: list, show, explain")
 		}
 		switch args[1] {
 		case "list":
 			return c.problemsList(ctx, args[2:])
 		case "show":
 			return c.problemsShow(ctx, args[2:])
+		case "explain":
+			return c.problemsExplain(ctx, args[2:])
 		}
 		return usageError("unknown problems subcommand %q", args[1])
 	case "send":
 		return c.send(ctx, args[1:])
+	case "replay":
+		return c.replay(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

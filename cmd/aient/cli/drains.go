@@ -178,6 +178,14 @@ func (c *command) drainsStatus(ctx context.Context, args []string) error {
 	if n := s.LastLogsRejected; n != nil {
 		fmt.Fprintf(w, "Last OTLP rejection\t%s: %s\n", ago(n.At, now), n.Reason)
 	}
+	for _, src := range s.Sources {
+		line := fmt.Sprintf("%s, %d deliveries, %d error-class events, %d rejected, last data %s",
+			src.Status, src.Deliveries, src.ErrorEvents, src.Rejected, ago(src.LastReceivedAt, now))
+		if n := src.LastError; n != nil {
+			line += fmt.Sprintf("; last payload error %s: %s", ago(n.At, now), n.Reason)
+		}
+		fmt.Fprintf(w, "Source %s\t%s\n", src.Kind, line)
+	}
 	return w.Flush()
 }
 

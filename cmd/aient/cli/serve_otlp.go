@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/aient/firehose-drain/pkg/localserver"
 	"github.com/aient/firehose-drain/pkg/otlplogs"
 )
 
 // serveExport sets the local server's OTLP logs export from the OTEL_EXPORTER_OTLP_*
 // variables (headers included: on a laptop they are the operator's own environment).
-func serveExport(cfg *localserver.Config, getenv func(string) string, log *slog.Logger) error {
+func serveExport(cfg *LocalConfig, getenv func(string) string, log *slog.Logger) error {
 	ocfg, ok, err := otlplogs.FromEnv(getenv)
 	if err != nil {
 		return fmt.Errorf("OTLP export: %w", err)

@@ -126,7 +126,7 @@ func TestSAMTransform(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, fn := range []string{"IngestFunction", "GrouperFunction"} {
+		for _, fn := range allFunctions() {
 			r := c.resource(t, fn, "AWS::Lambda::Function")
 			p := r.Properties
 			if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" ||
@@ -146,7 +146,7 @@ func TestSAMTransform(t *testing.T) {
 	t.Run("the LogLevel parameter reaches the lambdacontext logger (AWS_LAMBDA_LOG_LEVEL)", func(t *testing.T) {
 		// Lambda sets AWS_LAMBDA_LOG_LEVEL from ApplicationLogLevel, only with JSON log format.
 		want := map[string]any{"Fn::FindInMap": []any{"LogLevels", ref("LogLevel"), "Lambda"}}
-		for _, fn := range []string{"IngestFunction", "GrouperFunction"} {
+		for _, fn := range allFunctions() {
 			lc, _ := c.resource(t, fn, "AWS::Lambda::Function").Properties["LoggingConfig"].(map[string]any)
 			if lc["LogFormat"] != "JSON" || !reflect.DeepEqual(lc["ApplicationLogLevel"], want) {
 				t.Errorf("%s LoggingConfig = %v, want JSON with ApplicationLogLevel from LogLevel", fn, lc)
@@ -290,12 +290,14 @@ func TestSAMTransform(t *testing.T) {
 			if !reflect.DeepEqual(p["TimeToLiveSpecification"], wantTTL) {
 				t.Errorf("%s TimeToLiveSpecification %v, want %v", tc.table, p["TimeToLiveSpecification"], wantTTL)
 			}
-			var wantGSI any
-			if tc.gsi != nil {
-				wantGSI = []any{tc.gsi}
-			}
-			if !reflect.DeepEqual(p["GlobalSecondaryIndexes"], wantGSI) {
-				t.Errorf("%s GlobalSecondaryIndexes %v, want %v", tc.table, p["GlobalSecondaryIndexes"], wantGSI)
+			// The whole set of indexes is the store's (TestTemplateTablesAreTheStoresTables);
+			// here, the one the ingest path's store depends on is there.
+			gsis, _ := p["GlobalSecondaryIndexes"].([]any)
+			switch {
+			case tc.gsi == nil && len(gsis) > 0:
+				t.Errorf("%s GlobalSecondaryIndexes %v, want none", tc.table, gsis)
+			case tc.gsi != nil && !slices.ContainsFunc(gsis, func(g any) bool { return reflect.DeepEqual(g, tc.gsi) }):
+				t.Errorf("%s GlobalSecondaryIndexes %v, want %v among them", tc.table, gsis, tc.gsi)
 			}
 		}
 	})
@@ -308,18 +310,21 @@ func TestSAMTransform(t *testing.T) {
 	})
 
 	t.Run("every environment variable a function reads is set to the right resource", func(t *testing.T) {
-		for _, fn := range []string{"IngestFunction", "GrouperFunction"} {
+		for _, fn := range allFunctions() {
 			env, _ := c.resource(t, fn, "AWS::Lambda::Function").Properties["Environment"].(map[string]any)
 			vars, _ := env["Variables"].(map[string]any)
 			names, from := envNamesRead(t, root, fn)
 			t.Logf("%s reads %v (%s)", fn, names, from)
 			for _, name := range names {
 				got, ok := vars[name]
+				if !ok && slices.Contains(optionalEnv(fn), name) {
+					continue
+				}
 				if !ok {
 					t.Errorf("%s reads %s, which the template does not set", fn, name)
 					continue
 				}
-				want, known := envValues()[name]
+				want, known := envValuesOf(fn)[name]
 				if !known {
 					t.Errorf("%s reads %s, which this test does not know: add it to envValues", fn, name)
 					continue
@@ -422,7 +427,7 @@ func notLambdaEnv() []string {
 // literals in the non-test files of every package of this module it is built from.
 func envNamesRead(t *testing.T, root, fn string) (names []string, from string) {
 	t.Helper()
-	pkg := "./functions/" + strings.ToLower(strings.TrimSuffix(fn, "Function"))
+	pkg := functionPackage(fn)
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Fatalf("no go command to list %s: %v", pkg, err)
@@ -497,13 +502,19 @@ func requiredGrants() map[string]roleWant {
 				grants(ref("PepperSecret"), "secretsmanager:GetSecretValue"),
 			),
 		},
+		"KinesisSourceFunction": sourceGrants("Kinesis",
+			grants(ref("KinesisStreamArn"), "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
+				"kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:SubscribeToShard")),
+		"S3SourceFunction": sourceGrants("S3",
+			grants(map[string]any{"Fn::Sub": "arn:${AWS::Partition}:s3:::${S3BucketName}/${S3Prefix}*"}, "s3:GetObject")),
+		"SubscriptionSourceFunction": sourceGrants("Subscription", nil),
 		"GrouperFunction": {
 			logGroup: ref("GrouperLogGroup"),
 			grants: slices.Concat(
 				grants(getAtt("GrouperLogGroup", "Arn"), "logs:CreateLogStream", "logs:PutLogEvents"),
 				grants(getAtt("EventQueue", "Arn"), "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
-				// TransactWriteItems is authorised per item action.
-				grants(getAtt("ProblemsTable", "Arn"), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
+				// TransactWriteItems is authorised per item action; BatchGetItem reads the times.
+				grants(getAtt("ProblemsTable", "Arn"), "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
 			),
 		},
 	}

@@ -263,9 +263,13 @@ func (s *Store) RecordDelivery(ctx context.Context, id string, d drains.Delivery
 		":recordsRejected": num(d.Counters.RecordsRejected),
 		":logsRejected":    num(d.Counters.LogsRejected),
 	}
-	expr := "ADD #deliveries :deliveries, #events :events, #errorEvents :errorEvents, " +
-		"#duplicates :duplicates, #recordsRejected :recordsRejected, #logsRejected :logsRejected"
+	add := []string{"#deliveries :deliveries", "#events :events", "#errorEvents :errorEvents",
+		"#duplicates :duplicates", "#recordsRejected :recordsRejected", "#logsRejected :logsRejected"}
 	var set []string
+	if err := sourceUpdate(d, names, values, &add, &set); err != nil {
+		return fmt.Errorf("record delivery on drain %q: %w", id, err)
+	}
+	expr := "ADD " + strings.Join(add, ", ")
 	if d.Data {
 		names["#lastReceivedAt"] = attrLastReceivedAt
 		values[":at"] = ms(d.At)
