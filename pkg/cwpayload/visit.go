@@ -31,7 +31,8 @@ type View struct {
 	Timestamp int64
 	Level     event.Level
 	// ErrorIndex is the index of this event in the record's RecordResult.Errors when it is
-	// error-class, else -1.
+	// error-class, else -1. (Errors may also hold stitch candidates, and stitching may
+	// join or drop kept events after the record: use it within Visit only.)
 	ErrorIndex int
 }
 
@@ -56,12 +57,15 @@ func (p *parser) visit(i int, msg, id span, ts int64, account, xAccount, xRegion
 	}
 	v := &p.view
 	v.ErrorIndex = -1
-	if l.IsErrorClass() {
+	if l.IsErrorClass() || msg.set && p.candidate(p.b[msg.start:msg.end]) {
+		// Kept as without a Visitor: error-class, or a stitch candidate.
 		if err := p.keep(m, l, id, ts, account, xRegion, region); err != nil {
 			return 0, err
 		}
-		v.ErrorIndex = len(p.res.Errors) - 1
-		ev := &p.res.Errors[v.ErrorIndex]
+		ev := &p.res.Errors[len(p.res.Errors)-1]
+		if l.IsErrorClass() {
+			v.ErrorIndex = len(p.res.Errors) - 1
+		}
 		v.Account, v.Region = ev.Account, ev.Region
 	} else {
 		if !p.haveStrings {
