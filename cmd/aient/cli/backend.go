@@ -59,6 +59,7 @@ func (o *backendOpts) register(fs *flag.FlagSet, getenv func(string) string) {
 type backend struct {
 	drains       *drains.Service
 	problems     problems.Store
+	rules        drains.RuleStore
 	endpointBase string
 	close        func() error
 }
@@ -85,6 +86,7 @@ func (o *backendOpts) open(ctx context.Context) (*backend, error) {
 		return &backend{
 			drains:       drains.NewService(st.Drains(), drains.PepperFunc(st.Pepper), drains.Config{}),
 			problems:     st.Problems(),
+			rules:        st.Rules(),
 			endpointBase: base,
 			close:        st.Close,
 		}, nil
@@ -95,9 +97,11 @@ func (o *backendOpts) open(ctx context.Context) (*backend, error) {
 		}
 		pepper := secrets.NewPepper(secretsmanager.NewFromConfig(cfg), o.pepperSecret, time.Hour)
 		db := dynamodb.NewFromConfig(cfg)
+		ds := drainsddb.New(db, o.drainsTable)
 		return &backend{
-			drains:       drains.NewService(drainsddb.New(db, o.drainsTable), pepper, drains.Config{}),
+			drains:       drains.NewService(ds, pepper, drains.Config{}),
 			problems:     problemsddb.New(db, o.problemsTable),
+			rules:        ds,
 			endpointBase: o.endpointBase,
 			close:        func() error { return nil },
 		}, nil

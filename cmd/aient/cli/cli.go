@@ -33,6 +33,9 @@ const usage = `aient — firehose-drain's CLI and local server
   aient problems list [--org O --env E] [--json]
   aient problems show ID [--json]
   aient problems explain ID [--json]
+  aient rules add --org O --env E RULE
+  aient rules list --org O --env E [--json]
+  aient rules remove --org O --env E ID
   aient send --endpoint URL --key KEY FILE...
   aient replay [--drain ID] [--region R] [--json] FILE... | s3://bucket/prefix
 
@@ -105,6 +108,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return c.problemsExplain(ctx, args[2:])
 		}
 		return usageError("unknown problems subcommand %q", args[1])
+	case "rules":
+		if len(args) < 2 {
+			return usageError("rules needs a subcommand: add, list, remove")
+		}
+		switch args[1] {
+		case "add":
+			return c.rulesAdd(ctx, args[2:])
+		case "list":
+			return c.rulesList(ctx, args[2:])
+		case "remove":
+			return c.rulesRemove(ctx, args[2:])
+		}
+		return usageError("unknown rules subcommand %q", args[1])
 	case "send":
 		return c.send(ctx, args[1:])
 	case "replay":

@@ -58,7 +58,7 @@ func NewLocal(st *embedded.Store, cfg LocalConfig) *Local {
 		Now: cfg.Now, Logger: cfg.Logger,
 	})
 	return &Local{
-		store: st, drains: svc, grouper: grouper.New(st.Problems(), cfg.Logger),
+		store: st, drains: svc, grouper: grouper.New(st.Problems(), cfg.Logger).WithRules(st.Rules(), st.Drains()),
 		handler: con.Handler(), cfg: cfg,
 	}
 }

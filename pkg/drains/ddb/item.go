@@ -23,6 +23,7 @@ func marshal(d drains.Drain) map[string]types.AttributeValue {
 		attrErrorEvents:     num(d.Counters.ErrorEvents),
 		attrDuplicates:      num(d.Counters.Duplicates),
 		attrRecordsRejected: num(d.Counters.RecordsRejected),
+		attrIgnored:         num(d.Counters.Ignored),
 	}
 	for name, t := range map[string]time.Time{
 		attrCreatedAt: d.CreatedAt, attrRotatedAt: d.RotatedAt, attrRevokedAt: d.RevokedAt,
@@ -72,6 +73,7 @@ func unmarshal(item map[string]types.AttributeValue) (drains.Drain, error) {
 			ErrorEvents:     r.Num(attrErrorEvents),
 			Duplicates:      r.Num(attrDuplicates),
 			RecordsRejected: r.Num(attrRecordsRejected),
+			Ignored:         r.Num(attrIgnored),
 		},
 	}
 	if _, ok := item[attrLastAuthErrorAt]; ok {
