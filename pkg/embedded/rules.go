@@ -12,9 +12,9 @@ import (
 	"github.com/aient/firehose-drain/pkg/drains"
 )
 
-// schemaV4 keeps the custom grouping rules per org and env, and the count of events
+// schemaV5 keeps the custom grouping rules per org and env, and the count of events
 // ignore rules dropped per drain.
-var schemaV4 = [...]string{
+var schemaV5 = [...]string{
 	`ALTER TABLE drains ADD COLUMN ignored INTEGER NOT NULL DEFAULT 0`,
 	`CREATE TABLE grouping_rules (
 		org TEXT NOT NULL,
