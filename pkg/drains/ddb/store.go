@@ -79,6 +79,10 @@ const (
 	attrDuplicates         = "duplicates"
 	attrRecordsRejected    = "recordsRejected"
 	attrIgnored            = "ignored"
+	// The OTLP logs export's rejections (issue 10).
+	attrLogsRejected           = "logsRejected"
+	attrLastLogsRejectedAt     = "lastLogsRejectedAt"
+	attrLastLogsRejectedReason = "lastLogsRejectedReason"
 )
 
 // CreateTable creates the drains table with the schema of the package doc (on-demand
@@ -258,14 +262,16 @@ func (s *Store) RecordDelivery(ctx context.Context, id string, d drains.Delivery
 	names := map[string]string{
 		"#id": attrID, "#deliveries": attrDeliveries, "#events": attrEvents, "#errorEvents": attrErrorEvents,
 		"#duplicates": attrDuplicates, "#recordsRejected": attrRecordsRejected,
+		"#logsRejected": attrLogsRejected,
 	}
 	values := map[string]types.AttributeValue{
 		":deliveries": num(d.Counters.Deliveries), ":events": num(d.Counters.Events),
 		":errorEvents": num(d.Counters.ErrorEvents), ":duplicates": num(d.Counters.Duplicates),
 		":recordsRejected": num(d.Counters.RecordsRejected),
+		":logsRejected":    num(d.Counters.LogsRejected),
 	}
 	add := []string{"#deliveries :deliveries", "#events :events", "#errorEvents :errorEvents",
-		"#duplicates :duplicates", "#recordsRejected :recordsRejected"}
+		"#duplicates :duplicates", "#recordsRejected :recordsRejected", "#logsRejected :logsRejected"}
 	if d.Counters.Ignored != 0 {
 		names["#ignored"], values[":ignored"] = attrIgnored, num(d.Counters.Ignored)
 		add = append(add, "#ignored :ignored")
@@ -289,6 +295,11 @@ func (s *Store) RecordDelivery(ctx context.Context, id string, d drains.Delivery
 		names["#payloadAt"], names["#payloadReason"] = attrLastPayloadErrorAt, attrLastPayloadReason
 		values[":payloadAt"], values[":payloadReason"] = ms(n.At), str(n.Reason)
 		set = append(set, "#payloadAt = :payloadAt", "#payloadReason = :payloadReason")
+	}
+	if n := d.LogsRejected; n != nil {
+		names["#logsRejectedAt"], names["#logsRejectedReason"] = attrLastLogsRejectedAt, attrLastLogsRejectedReason
+		values[":logsRejectedAt"], values[":logsRejectedReason"] = ms(n.At), str(n.Reason)
+		set = append(set, "#logsRejectedAt = :logsRejectedAt", "#logsRejectedReason = :logsRejectedReason")
 	}
 	if len(set) > 0 {
 		expr += " SET " + strings.Join(set, ", ")
