@@ -9,6 +9,7 @@ import (
 	"github.com/aient/firehose-drain/internal/jsonscan"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/level"
+	"github.com/aient/firehose-drain/pkg/stitch"
 )
 
 const notCW = "not a CloudWatch Logs document"
@@ -35,6 +36,9 @@ type parser struct {
 
 	// Strings reused across events while they repeat.
 	lastAccount, lastRegion string
+
+	// noStitch turns pkg/stitch off (Decoder.WithoutStitching).
+	noStitch bool
 
 	// text holds the ids and messages of kept events, textChunk bytes at a time: one
 	// allocation for many events. It is only appended to, so the strings handed out over
@@ -67,6 +71,11 @@ func syntax(err error) *RecordError { return &RecordError{Reason: notCW, Err: er
 
 // parseRecord reads every document in b.
 func (p *parser) parseRecord(b []byte, st *Stamp, res *RecordResult) *RecordError {
+	if !p.noStitch {
+		// Traces split one line per event become one event (pkg/stitch).
+		from := len(res.Errors)
+		defer func() { res.Errors = res.Errors[:from+len(stitch.Join(res.Errors[from:]))] }()
+	}
 	p.reset(b, st, res)
 	if cap(p.scratch) < len(b)+8 {
 		p.scratch = make([]byte, 0, len(b)+8+len(b)/4)
@@ -446,7 +455,7 @@ func (p *parser) event(i int) (int, error) {
 		l = level.Of(m)
 	default:
 		var ok bool
-		if l, ok = level.OfEscaped(b[msg.start:msg.end]); ok && !l.IsErrorClass() {
+		if l, ok = level.OfEscaped(b[msg.start:msg.end]); ok && !l.IsErrorClass() && !p.candidate(b[msg.start:msg.end]) {
 			return i, nil
 		}
 		if m, _, err = p.readMessage(msg.start - 1); err != nil {
@@ -456,7 +465,7 @@ func (p *parser) event(i int) (int, error) {
 			l = level.Of(m)
 		}
 	}
-	if !l.IsErrorClass() {
+	if !l.IsErrorClass() && !(msg.set && p.candidate(b[msg.start:msg.end])) {
 		return i, nil
 	}
 	if xAccount.set && xAccount.start != xAccount.end {
@@ -465,7 +474,11 @@ func (p *parser) event(i int) (int, error) {
 	return i, p.keep(m, l, id, ts, account, xRegion, region)
 }
 
-// keep materialises an error-class event.
+// candidate reports an event that is not error-class but may belong to a trace
+// split across events (pkg/stitch joins or drops it).
+func (p *parser) candidate(raw []byte) bool { return !p.noStitch && stitch.Candidate(raw) }
+
+// keep materialises an error-class event (or a stitch candidate).
 // The event's region is the first of xRegion (extractedFields) and region (the event's top
 // level) that is AWS region syntax, else the stamp's.
 func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, xRegion, region span) error {
@@ -480,6 +493,9 @@ func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, xRe
 		LogGroup: p.groupS, LogStream: p.streamS,
 		Timestamp: ts, Level: l, IDIsNumber: id.number,
 		FirehoseRequestID: st.RequestID, Attributes: st.Attributes,
+	}
+	if !p.noStitch {
+		ev.Seq = p.res.Events
 	}
 	if !id.esc {
 		// The id and the message go together into the text arena.

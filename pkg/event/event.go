@@ -50,6 +50,9 @@ type Event struct {
 	// FirehoseRequestID is the delivery that carried the event (for support, never identity).
 	FirehoseRequestID string            `json:"firehoseRequestId,omitempty"`
 	Attributes        map[string]string `json:"attributes,omitempty"`
+	// Seq is the event's position in the record it was decoded from (1-based), so
+	// pkg/stitch can tell consecutive events apart; 0 when unknown. Not carried.
+	Seq int `json:"-"`
 	// Truncated is set when Message was cut to fit the queue's message size limit.
 	Truncated bool `json:"truncated,omitempty"`
 
