@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
+	"os"
 	"log/slog"
 	"sync"
 	"time"
@@ -190,7 +190,7 @@ func (s Storm) Run() Result {
 		Parallel: 1, Sleep: clock.Sleep,
 		Now: func() time.Time { return time.UnixMilli(1_763_700_000_000) },
 	})
-	g := grouper.New(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	g := grouper.New(store, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 
 	total := int(int64(s.EventsPerSecond) * int64(s.Duration) / int64(time.Second))
 	q := &queue{s: &s}

@@ -11,12 +11,16 @@ import (
 
 // stormSeconds is how long the storms last in virtual time: short in `make test`, the
 // full 30 s with `make storm`.
-var stormSeconds = flag.Float64("storm.seconds", 0.4, "virtual seconds of each simulated storm (make storm: 30)")
+var stormSeconds = flag.Float64("storm.seconds", 0, "virtual seconds of each simulated storm (make storm: 30; 0: the short storms of make test)")
 
-func storm(bugs int) stormsim.Storm {
+func storm(bugs int, short time.Duration) stormsim.Storm {
+	d := short
+	if *stormSeconds > 0 {
+		d = time.Duration(*stormSeconds * float64(time.Second))
+	}
 	return stormsim.Storm{
 		EventsPerSecond:  20_000,
-		Duration:         time.Duration(*stormSeconds) * time.Second,
+		Duration:         d,
 		Bugs:             bugs,
 		Invocations:      50,
 		BatchSize:        100, // the template's GrouperBatchSize
@@ -29,17 +33,21 @@ func storm(bugs int) stormsim.Storm {
 
 func TestStorm(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		bugs int
+		name  string
+		bugs  int
+		short time.Duration // in make test: 8000 and 2000 events
 	}{
-		{"one bug", 1},
-		{"1000 distinct bugs at once", 1000},
+		{"one bug", 1, 400 * time.Millisecond},
+		{"1000 distinct bugs at once", 1000, 100 * time.Millisecond},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s := storm(c.bugs)
+			s := storm(c.bugs, c.short)
 			r := s.Run()
 			t.Logf("%d events in %d messages, %d batches (%d messages named failed, redelivered); virtual %v until empty, oldest message %v; calls %v; %d conflicts, %d throttles",
 				r.Events, r.Messages, r.Batches, r.FailedMessages, r.Elapsed, r.MaxAge, r.Calls, r.Conflicts, r.Throttles)
+			if r.Events < 1000 || r.Batches == 0 {
+				t.Fatalf("a storm of %d events in %d batches tests nothing", r.Events, r.Batches)
+			}
 			if r.DeadLetters != 0 {
 				t.Errorf("%d messages dead-lettered, want none", r.DeadLetters)
 			}

@@ -2,6 +2,7 @@ package stormsim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -119,6 +120,34 @@ func (tb *Table) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInpu
 		}
 	})
 	return out, nil
+}
+
+// UpdateItem applies one conditional Update as a transaction of one action, answering a
+// failed condition with ConditionalCheckFailedException.
+func (tb *Table) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	var err error
+	batch := tb.batchOf(ctx)
+	tb.call(ctx, "UpdateItem", func(now time.Duration) {
+		err = tb.transact(now, batch, []types.TransactWriteItem{{Update: &types.Update{
+			TableName: in.TableName, Key: in.Key, UpdateExpression: in.UpdateExpression,
+			ConditionExpression: in.ConditionExpression, ExpressionAttributeNames: in.ExpressionAttributeNames,
+			ExpressionAttributeValues: in.ExpressionAttributeValues,
+		}}})
+	})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		switch aws.ToString(tce.CancellationReasons[0].Code) {
+		case "ConditionalCheckFailed":
+			return nil, &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+		case "ThrottlingError":
+			return nil, &types.ProvisionedThroughputExceededException{Message: aws.String("throttled")}
+		}
+		return nil, &types.TransactionConflictException{Message: aws.String("conflict")}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.UpdateItemOutput{}, nil
 }
 
 // Query is not simulated.
@@ -294,8 +323,18 @@ func clone(m map[string]types.AttributeValue) map[string]types.AttributeValue {
 // evalCond evaluates the conditions the adapter writes: terms joined by AND, each
 // attribute_exists(#n), attribute_not_exists(#n), or #n OP :v with OP one of = <= < >= >.
 func evalCond(expr string, names map[string]string, values map[string]types.AttributeValue, item map[string]types.AttributeValue) bool {
+	if strings.Contains(expr, " OR ") || strings.Contains(expr, "NOT ") {
+		panic("stormsim: only conjunctions are simulated: " + expr)
+	}
 	for _, term := range strings.Split(expr, " AND ") {
+		// Conjunctions only, so grouping parentheses can go.
 		term = strings.TrimSpace(term)
+		for strings.HasPrefix(term, "(") {
+			term = term[1:]
+		}
+		for strings.Count(term, ")") > strings.Count(term, "(") {
+			term = strings.TrimSuffix(term, ")")
+		}
 		switch {
 		case strings.HasPrefix(term, "attribute_exists("):
 			if item[names[strings.TrimSuffix(strings.TrimPrefix(term, "attribute_exists("), ")")]] == nil {
@@ -339,18 +378,29 @@ func evalCond(expr string, names map[string]string, values map[string]types.Attr
 	return true
 }
 
-// applyUpdate applies "ADD #a :x, #b :y SET #c = :z, ..." to a copy of item: ADD adds to
-// numbers and unites string sets.
+// applyUpdate applies "ADD #a :x, #b :y SET #c = :z, #m.#k = if_not_exists(#m.#k, :0) + :n"
+// to a copy of item: ADD adds to numbers and unites string sets; SET assigns a value, a path,
+// if_not_exists(path, value), or one of those plus or minus another. Paths are names
+// joined by dots (map members).
 func applyUpdate(expr string, names map[string]string, values map[string]types.AttributeValue, item map[string]types.AttributeValue) map[string]types.AttributeValue {
 	out := clone(item)
 	if out == nil {
 		out = map[string]types.AttributeValue{}
 	}
-	add, set, _ := strings.Cut(strings.TrimPrefix(expr, "ADD "), " SET ")
-	if !strings.HasPrefix(expr, "ADD ") {
-		add, set = "", strings.TrimPrefix(expr, "SET ")
+	add, set := "", ""
+	switch {
+	case strings.HasPrefix(expr, "ADD "):
+		add, set, _ = strings.Cut(strings.TrimPrefix(expr, "ADD "), " SET ")
+	case strings.HasPrefix(expr, "SET "):
+		set = strings.TrimPrefix(expr, "SET ")
+	default:
+		panic("stormsim: update not simulated: " + expr)
 	}
-	for _, part := range splitList(add) {
+	if strings.Contains(set, " REMOVE ") || strings.Contains(add, " REMOVE ") {
+		panic("stormsim: REMOVE not simulated: " + expr)
+	}
+	e := expression{names: names, values: values}
+	for _, part := range splitTop(add) {
 		f := strings.Fields(part)
 		name, v := names[f[0]], values[f[1]]
 		switch v := v.(type) {
@@ -359,7 +409,7 @@ func applyUpdate(expr string, names map[string]string, values map[string]types.A
 			if n, ok := out[name].(*types.AttributeValueMemberN); ok {
 				old = mustInt(n.Value)
 			}
-			out[name] = &types.AttributeValueMemberN{Value: strconv.FormatInt(old+mustInt(v.Value), 10)}
+			out[name] = num(old + mustInt(v.Value))
 		case *types.AttributeValueMemberSS:
 			var all []string
 			if ss, ok := out[name].(*types.AttributeValueMemberSS); ok {
@@ -375,25 +425,159 @@ func applyUpdate(expr string, names map[string]string, values map[string]types.A
 			panic("stormsim: ADD of this type not simulated")
 		}
 	}
-	for _, part := range splitList(set) {
+	// Every right-hand side reads the item as it was before the update.
+	type assign struct {
+		path []string
+		v    types.AttributeValue
+	}
+	var assigns []assign
+	for _, part := range splitTop(set) {
 		lhs, rhs, ok := strings.Cut(part, " = ")
-		if !ok || strings.Contains(rhs, "(") {
+		if !ok {
 			panic("stormsim: SET clause not simulated: " + part)
 		}
-		out[names[strings.TrimSpace(lhs)]] = values[strings.TrimSpace(rhs)]
+		assigns = append(assigns, assign{e.path(strings.TrimSpace(lhs)), e.value(strings.TrimSpace(rhs), item)})
+	}
+	for _, a := range assigns {
+		setPath(out, a.path, a.v)
 	}
 	return out
 }
 
-func splitList(s string) []string {
+type expression struct {
+	names  map[string]string
+	values map[string]types.AttributeValue
+}
+
+func (e expression) path(p string) []string {
+	parts := strings.Split(p, ".")
+	for i, n := range parts {
+		name, ok := e.names[n]
+		if !ok {
+			panic("stormsim: unknown name in path " + p)
+		}
+		parts[i] = name
+	}
+	return parts
+}
+
+// value evaluates a SET operand against item.
+func (e expression) value(x string, item map[string]types.AttributeValue) types.AttributeValue {
+	for _, op := range []string{" + ", " - "} {
+		if l, r, ok := cutTop(x, op); ok {
+			a, b := e.value(l, item), e.value(r, item)
+			an, ok1 := a.(*types.AttributeValueMemberN)
+			bn, ok2 := b.(*types.AttributeValueMemberN)
+			if !ok1 || !ok2 {
+				panic("stormsim: arithmetic on a non-number: " + x)
+			}
+			if op == " + " {
+				return num(mustInt(an.Value) + mustInt(bn.Value))
+			}
+			return num(mustInt(an.Value) - mustInt(bn.Value))
+		}
+	}
+	switch {
+	case strings.HasPrefix(x, "if_not_exists(") && strings.HasSuffix(x, ")"):
+		args := splitTop(strings.TrimSuffix(strings.TrimPrefix(x, "if_not_exists("), ")"))
+		if len(args) != 2 {
+			panic("stormsim: if_not_exists takes two operands: " + x)
+		}
+		if v := getPath(item, e.path(args[0])); v != nil {
+			return v
+		}
+		return e.value(args[1], item)
+	case strings.HasPrefix(x, ":"):
+		v, ok := e.values[x]
+		if !ok {
+			panic("stormsim: unknown value " + x)
+		}
+		return v
+	case strings.HasPrefix(x, "#"):
+		v := getPath(item, e.path(x))
+		if v == nil {
+			panic("stormsim: SET from a missing attribute " + x)
+		}
+		return v
+	}
+	panic("stormsim: operand not simulated: " + x)
+}
+
+func getPath(item map[string]types.AttributeValue, path []string) types.AttributeValue {
+	var v types.AttributeValue = &types.AttributeValueMemberM{Value: item}
+	for _, p := range path {
+		m, ok := v.(*types.AttributeValueMemberM)
+		if !ok || m.Value == nil {
+			return nil
+		}
+		if v = m.Value[p]; v == nil {
+			return nil
+		}
+	}
+	return v
+}
+
+// setPath sets path in item, copying the maps on the way (they may be shared with the
+// stored item).
+func setPath(item map[string]types.AttributeValue, path []string, v types.AttributeValue) {
+	if len(path) == 1 {
+		item[path[0]] = v
+		return
+	}
+	m, ok := item[path[0]].(*types.AttributeValueMemberM)
+	if !ok {
+		panic("stormsim: SET of a member of a missing map " + strings.Join(path, "."))
+	}
+	inner := clone(m.Value)
+	if inner == nil {
+		inner = map[string]types.AttributeValue{}
+	}
+	setPath(inner, path[1:], v)
+	item[path[0]] = &types.AttributeValueMemberM{Value: inner}
+}
+
+// splitTop splits s on commas outside parentheses.
+func splitTop(s string) []string {
 	if strings.TrimSpace(s) == "" {
 		return nil
 	}
-	parts := strings.Split(s, ",")
-	for i := range parts {
-		parts[i] = strings.TrimSpace(parts[i])
+	var out []string
+	depth, start := 0, 0
+	for i, c := range s {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, strings.TrimSpace(s[start:i]))
+				start = i + 1
+			}
+		}
 	}
-	return parts
+	return append(out, strings.TrimSpace(s[start:]))
+}
+
+// cutTop is strings.Cut on the first sep outside parentheses.
+func cutTop(s, sep string) (string, string, bool) {
+	depth := 0
+	for i := 0; i+len(sep) <= len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		}
+		if depth == 0 && s[i:i+len(sep)] == sep {
+			return strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+len(sep):]), true
+		}
+	}
+	return "", "", false
+}
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
 
 func mustInt(s string) int64 {
