@@ -170,10 +170,14 @@ func (d *drainStore) Get(ctx context.Context, id string) (drains.Drain, error) {
 	if err != nil {
 		return drains.Drain{}, fmt.Errorf("embedded: get drain %q: %w", id, err)
 	}
-	if dr.Sources, err = d.sources(ctx, id); err != nil {
+	one := []drains.Drain{dr}
+	if err := d.withLogsRejected(ctx, one); err != nil {
+		return drains.Drain{}, fmt.Errorf("embedded: get drain %q: %w", id, err)
+	}
+	if one[0].Sources, err = d.sources(ctx, id); err != nil {
 		return drains.Drain{}, fmt.Errorf("embedded: get drain %q: sources: %w", id, err)
 	}
-	return dr, nil
+	return one[0], nil
 }
 
 func (d *drainStore) List(ctx context.Context) ([]drains.Drain, error) {
@@ -191,6 +195,9 @@ func (d *drainStore) List(ctx context.Context) ([]drains.Drain, error) {
 		out = append(out, dr)
 	}
 	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("embedded: list drains: %w", err)
+	}
+	if err := d.withLogsRejected(ctx, out); err != nil {
 		return nil, fmt.Errorf("embedded: list drains: %w", err)
 	}
 	for i := range out {
@@ -267,7 +274,7 @@ func (d *drainStore) RecordDelivery(ctx context.Context, id string, dl drains.De
 	}
 	payAt, payReason := note(dl.PayloadError)
 	c := dl.Counters
-	// One transaction: the drain's counters and its source kind's.
+	// One transaction: the drain's counters, its source kind's and its OTLP rejections.
 	err := d.s.writeTx(ctx, func(tx *sql.Tx) error {
 		if _, err := d.s.exec(ctx, tx, sqlRecordDelivery, c.Deliveries, c.Events, c.ErrorEvents, c.Duplicates, c.RecordsRejected,
 			received, control, payAt, payReason, id); err != nil {
@@ -276,7 +283,10 @@ func (d *drainStore) RecordDelivery(ctx context.Context, id string, dl drains.De
 		if err := d.logDelivery(ctx, tx, id, dl.Log); err != nil {
 			return err
 		}
-		return d.recordSource(ctx, tx, id, dl)
+		if err := d.recordSource(ctx, tx, id, dl); err != nil {
+			return err
+		}
+		return d.recordLogsRejected(ctx, tx, id, dl)
 	})
 	if err != nil {
 		return fmt.Errorf("embedded: record delivery on drain %s: %w", id, err)

@@ -152,6 +152,10 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		_ = s.w.Close()
 		return nil, err
 	}
+	if err := s.initAdditive(); err != nil {
+		_ = s.w.Close()
+		return nil, err
+	}
 
 	s.r, err = sql.Open("sqlite", dsn(path, busyMS, true))
 	if err != nil {

@@ -75,6 +75,10 @@ const (
 	attrErrorEvents        = "errorEvents"
 	attrDuplicates         = "duplicates"
 	attrRecordsRejected    = "recordsRejected"
+	// The OTLP logs export's rejections (issue 10).
+	attrLogsRejected           = "logsRejected"
+	attrLastLogsRejectedAt     = "lastLogsRejectedAt"
+	attrLastLogsRejectedReason = "lastLogsRejectedReason"
 )
 
 // CreateTable creates the drains table with the schema of the package doc (on-demand
@@ -251,14 +255,16 @@ func (s *Store) RecordDelivery(ctx context.Context, id string, d drains.Delivery
 	names := map[string]string{
 		"#id": attrID, "#deliveries": attrDeliveries, "#events": attrEvents, "#errorEvents": attrErrorEvents,
 		"#duplicates": attrDuplicates, "#recordsRejected": attrRecordsRejected,
+		"#logsRejected": attrLogsRejected,
 	}
 	values := map[string]types.AttributeValue{
 		":deliveries": num(d.Counters.Deliveries), ":events": num(d.Counters.Events),
 		":errorEvents": num(d.Counters.ErrorEvents), ":duplicates": num(d.Counters.Duplicates),
 		":recordsRejected": num(d.Counters.RecordsRejected),
+		":logsRejected":    num(d.Counters.LogsRejected),
 	}
 	add := []string{"#deliveries :deliveries", "#events :events", "#errorEvents :errorEvents",
-		"#duplicates :duplicates", "#recordsRejected :recordsRejected"}
+		"#duplicates :duplicates", "#recordsRejected :recordsRejected", "#logsRejected :logsRejected"}
 	var set []string
 	if err := sourceUpdate(d, names, values, &add, &set); err != nil {
 		return fmt.Errorf("record delivery on drain %q: %w", id, err)
@@ -278,6 +284,11 @@ func (s *Store) RecordDelivery(ctx context.Context, id string, d drains.Delivery
 		names["#payloadAt"], names["#payloadReason"] = attrLastPayloadErrorAt, attrLastPayloadReason
 		values[":payloadAt"], values[":payloadReason"] = ms(n.At), str(n.Reason)
 		set = append(set, "#payloadAt = :payloadAt", "#payloadReason = :payloadReason")
+	}
+	if n := d.LogsRejected; n != nil {
+		names["#logsRejectedAt"], names["#logsRejectedReason"] = attrLastLogsRejectedAt, attrLastLogsRejectedReason
+		values[":logsRejectedAt"], values[":logsRejectedReason"] = ms(n.At), str(n.Reason)
+		set = append(set, "#logsRejectedAt = :logsRejectedAt", "#logsRejectedReason = :logsRejectedReason")
 	}
 	if len(set) > 0 {
 		expr += " SET " + strings.Join(set, ", ")

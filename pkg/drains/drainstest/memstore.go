@@ -32,6 +32,10 @@ func clone(d drains.Drain) drains.Drain {
 		n := *d.LastPayloadError
 		d.LastPayloadError = &n
 	}
+	if d.LastLogsRejected != nil {
+		n := *d.LastLogsRejected
+		d.LastLogsRejected = &n
+	}
 	d.Sources = maps.Clone(d.Sources)
 	return d
 }
@@ -120,6 +124,10 @@ func (s *MemStore) RecordDelivery(_ context.Context, id string, del drains.Deliv
 	if del.PayloadError != nil {
 		n := *del.PayloadError
 		d.LastPayloadError = &n
+	}
+	if del.LogsRejected != nil {
+		n := *del.LogsRejected
+		d.LastLogsRejected = &n
 	}
 	s.m[id] = d
 	return nil
