@@ -76,8 +76,13 @@ func (c *command) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("write %s: %w", endpointFile, err)
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
-	srv := NewLocal(st, LocalConfig{EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log,
-		ConsoleURL: f.consoleURL, Senders: alerts.NewSenders(nil, snsClient(ctx))})
+	lcfg := LocalConfig{EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log,
+		ConsoleURL: f.consoleURL, Senders: alerts.NewSenders(nil, snsClient(ctx))}
+	if err := serveExport(&lcfg, c.getenv, log); err != nil {
+		ln.Close()
+		return err
+	}
+	srv := NewLocal(st, lcfg)
 
 	// A first start with no drain creates one, so `make run` is ready for Firehose bodies.
 	existing, err := st.Drains().List(ctx)
