@@ -43,6 +43,9 @@ type Counters struct {
 	ErrorEvents     int64 `json:"errorEvents"`
 	Duplicates      int64 `json:"duplicates"`
 	RecordsRejected int64 `json:"recordsRejected"`
+	// Ignored counts the events an ignore rule of the drain's org and env dropped
+	// before they became occurrences (counted by the grouper).
+	Ignored int64 `json:"ignored"`
 	// LogsRejected counts the log records the OTLP downstream rejected (partialSuccess).
 	LogsRejected int64 `json:"logsRejected"`
 }
@@ -54,6 +57,7 @@ func (c *Counters) Add(d Counters) {
 	c.ErrorEvents += d.ErrorEvents
 	c.Duplicates += d.Duplicates
 	c.RecordsRejected += d.RecordsRejected
+	c.Ignored += d.Ignored
 	c.LogsRejected += d.LogsRejected
 }
 

@@ -17,7 +17,7 @@ var sourceFunctions = map[string]string{
 
 // allFunctions lists every function of template.yaml.
 func allFunctions() []string {
-	return []string{"IngestFunction", "GrouperFunction", "KinesisSourceFunction", "S3SourceFunction", "SubscriptionSourceFunction"}
+	return []string{"IngestFunction", "GrouperFunction", "AlertsFunction", "KinesisSourceFunction", "S3SourceFunction", "SubscriptionSourceFunction"}
 }
 
 // functionPackage is the Go package a function is built from.

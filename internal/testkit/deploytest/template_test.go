@@ -407,11 +407,13 @@ func TestSAMTransform(t *testing.T) {
 // envValues is what each environment variable must hold.
 func envValues() map[string]any {
 	return map[string]any{
-		"AIENT_DRAINS_TABLE":     ref("DrainsTable"),
-		"AIENT_CLAIMS_TABLE":     ref("ClaimsTable"),
-		"AIENT_PROBLEMS_TABLE":   ref("ProblemsTable"),
-		"AIENT_QUEUE_URL":        ref("EventQueue"),
-		"AIENT_PEPPER_SECRET_ID": ref("PepperSecret"),
+		"AIENT_DRAINS_TABLE":        ref("DrainsTable"),
+		"AIENT_CLAIMS_TABLE":        ref("ClaimsTable"),
+		"AIENT_PROBLEMS_TABLE":      ref("ProblemsTable"),
+		"AIENT_QUEUE_URL":           ref("EventQueue"),
+		"AIENT_PEPPER_SECRET_ID":    ref("PepperSecret"),
+		"AIENT_ALERT_SECRET_PREFIX": map[string]any{"Fn::Sub": "${AWS::StackName}/alerts/"},
+		"AIENT_CONSOLE_URL":         ref("ConsoleUrl"),
 		// Optional: unset unless the ClaimLease parameter is given, so the code's default holds.
 		"AIENT_CLAIM_LEASE": map[string]any{"Fn::If": []any{"HasClaimLease", ref("ClaimLease"), ref("AWS::NoValue")}},
 		// The OTLP logs export (issue 10): set only when the stack has an endpoint; the headers
@@ -533,7 +535,30 @@ func requiredGrants() map[string]roleWant {
 				grants(getAtt("ProblemsTable", "Arn"), "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
 			),
 		},
+		"AlertsFunction": {
+			logGroup: ref("AlertsLogGroup"),
+			grants: slices.Concat(
+				grants(getAtt("AlertsLogGroup", "Arn"), "logs:CreateLogStream", "logs:PutLogEvents"),
+				// The stream trigger (the Lambda service, with the function's role).
+				grants(getAtt("ProblemsTable", "StreamArn"), "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"),
+				grants(getAtt("ProblemsTable", "Arn"), "dynamodb:BatchGetItem", "dynamodb:UpdateItem"),
+				grants(alertsDestinationIndex(), "dynamodb:Query"),
+				grants(alertSecrets(), "secretsmanager:GetSecretValue"),
+				grants(ref("AlertTopic"), "sns:Publish"),
+				grants(getAtt("AlertsDeadLetterQueue", "Arn"), "sqs:SendMessage"),
+			),
+		},
 	}
+}
+
+// alertsDestinationIndex is the index the alerts function lists destinations by.
+func alertsDestinationIndex() any {
+	return map[string]any{"Fn::Sub": "${ProblemsTable.Arn}/index/byProblem"}
+}
+
+// alertSecrets are the destination secrets `aient alerts add` creates under the stack's prefix.
+func alertSecrets() any {
+	return map[string]any{"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/alerts/*"}
 }
 
 func roleOf(t *testing.T, v any) string {

@@ -23,6 +23,7 @@ func marshal(d drains.Drain) map[string]types.AttributeValue {
 		attrErrorEvents:     num(d.Counters.ErrorEvents),
 		attrDuplicates:      num(d.Counters.Duplicates),
 		attrRecordsRejected: num(d.Counters.RecordsRejected),
+		attrIgnored:         num(d.Counters.Ignored),
 		attrLogsRejected:    num(d.Counters.LogsRejected),
 	}
 	for name, t := range map[string]time.Time{
@@ -76,6 +77,7 @@ func unmarshal(item map[string]types.AttributeValue) (drains.Drain, error) {
 			ErrorEvents:     r.Num(attrErrorEvents),
 			Duplicates:      r.Num(attrDuplicates),
 			RecordsRejected: r.Num(attrRecordsRejected),
+			Ignored:         r.Num(attrIgnored),
 			LogsRejected:    r.Num(attrLogsRejected),
 		},
 	}

@@ -15,6 +15,9 @@ import (
 type MemStore struct {
 	mu sync.Mutex
 	m  map[string]drains.Drain
+	// rules per org and env (rules.go)
+	rules    map[[2]string][]drains.Rule
+	nextRule map[[2]string]int
 }
 
 var _ drains.Store = (*MemStore)(nil)
