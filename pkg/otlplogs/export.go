@@ -64,7 +64,7 @@ type Exporter struct {
 	bufMu sync.Mutex
 	bufs  [][]byte
 	zbufs []*bytes.Buffer
-	zw       sync.Pool // *gzip.Writer
+	zw    sync.Pool // *gzip.Writer
 }
 
 // New returns an Exporter. client may be nil (a client of its own with keep-alive
