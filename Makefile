@@ -7,7 +7,7 @@ LDFLAGS  = -s -w
 BENCHCOUNT ?= 6
 FUZZTIME ?= 30s
 
-.PHONY: run install test lint bench bench-console fuzz build clean
+.PHONY: run install test lint bench bench-console fuzz build clean storm
 
 ## run: the local server (ingest + grouper + pages) over the embedded store in $(DATA)
 run:
@@ -42,6 +42,10 @@ bench-console:
 	AIENT_CONSOLE_BENCH_DIR=$(CONSOLE_BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkConsole -benchtime 50x -count $(BENCHCOUNT) -cpu 1 -timeout 60m ./pkg/console | tee bench-console.txt
 	@command -v benchstat >/dev/null 2>&1 || $(GO) install golang.org/x/perf/cmd/benchstat@latest
 	@"$$($(GO) env GOPATH)/bin/benchstat" bench-console.txt
+
+## storm: the grouper under simulated error storms, 30 virtual seconds each (make test runs 1)
+storm:
+	$(GO) test -count=1 -run '^TestStorm$$' -v -timeout 30m ./internal/testkit/stormsim -args -storm.seconds=30
 
 ## fuzz: every fuzz target for $(FUZZTIME) each
 fuzz:
