@@ -417,6 +417,11 @@ func envValues() map[string]any {
 		"AIENT_CONSOLE_URL":         ref("ConsoleUrl"),
 		// Optional: unset unless the ClaimLease parameter is given, so the code's default holds.
 		"AIENT_CLAIM_LEASE": map[string]any{"Fn::If": []any{"HasClaimLease", ref("ClaimLease"), ref("AWS::NoValue")}},
+		// The OTLP logs export (issue 10): set only when the stack has an endpoint; the headers
+		// come from a secret, never from a plain variable.
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": map[string]any{"Fn::If": []any{"HasOtlpEndpoint", ref("OtlpLogsEndpoint"), ref("AWS::NoValue")}},
+		"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": map[string]any{"Fn::If": []any{"HasOtlpEndpoint", ref("OtlpLogsProtocol"), ref("AWS::NoValue")}},
+		"AIENT_OTLP_HEADERS_SECRET_ID":     map[string]any{"Fn::If": []any{"HasOtlpHeadersSecret", ref("OtlpHeadersSecretArn"), ref("AWS::NoValue")}},
 	}
 }
 
@@ -451,7 +456,7 @@ func envNamesRead(t *testing.T, root, fn string) (names []string, from string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, m := range regexp.MustCompile(`"(AIENT_[A-Z0-9_]+)"`).FindAllSubmatch(src, -1) {
+			for _, m := range regexp.MustCompile(`"((?:AIENT|OTEL_EXPORTER_OTLP)_[A-Z0-9_]+)"`).FindAllSubmatch(src, -1) {
 				if name := string(m[1]); !slices.Contains(notLambdaEnv(), name) {
 					seen[name] = true
 				}
@@ -460,6 +465,15 @@ func envNamesRead(t *testing.T, root, fn string) (names []string, from string) {
 	}
 	if len(seen) == 0 {
 		t.Fatalf("%s reads no AIENT_ variable: the source scan is broken", pkg)
+	}
+	// The OTEL_EXPORTER_OTLP_* constants live in pkg/otlplogs, which every function links
+	// (through pkg/ingest); only a function whose main wires the exporter reads them.
+	if !mainUses(t, root, pkg, "otlplogs.") {
+		for n := range seen {
+			if strings.HasPrefix(n, "OTEL_") {
+				delete(seen, n)
+			}
+		}
 	}
 	for n := range seen {
 		names = append(names, n)
@@ -503,6 +517,8 @@ func requiredGrants() map[string]roleWant {
 				grants(getAtt("ClaimsTable", "Arn"), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
 				grants(getAtt("EventQueue", "Arn"), "sqs:SendMessage"),
 				grants(ref("PepperSecret"), "secretsmanager:GetSecretValue"),
+				// Only when the stack exports OTLP logs with headers (HasOtlpHeadersSecret).
+				grants(ref("OtlpHeadersSecretArn"), "secretsmanager:GetSecretValue"),
 			),
 		},
 		"KinesisSourceFunction": sourceGrants("Kinesis",
@@ -575,6 +591,13 @@ func allowedGrants(t *testing.T, roleName string, role map[string]any) map[grant
 		stmts, _ := doc["Statement"].([]any)
 		for _, s := range stmts {
 			st, _ := s.(map[string]any)
+			if f, ok := st["Fn::If"].([]any); ok {
+				// A statement that only some stacks have: checked as if present.
+				if len(f) != 3 || !reflect.DeepEqual(f[2], ref("AWS::NoValue")) {
+					t.Errorf("%s statement %v: Fn::If [condition, statement, AWS::NoValue] expected", roleName, st)
+				}
+				st, _ = f[1].(map[string]any)
+			}
 			for _, k := range []string{"NotAction", "NotResource", "NotPrincipal"} {
 				if st[k] != nil {
 					t.Errorf("%s statement %v uses %s", roleName, st, k)
@@ -609,4 +632,27 @@ func asList(v any) []any {
 		return nil
 	}
 	return []any{v}
+}
+
+// mainUses reports whether the non-test Go files of the package directory pkg (./functions/x)
+// mention what.
+func mainUses(t *testing.T, root, pkg, what string) bool {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(pkg, "./")), "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Go files for %s (%v)", pkg, err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(src), what) {
+			return true
+		}
+	}
+	return false
 }
