@@ -7,7 +7,7 @@ LDFLAGS  = -s -w
 BENCHCOUNT ?= 6
 FUZZTIME ?= 30s
 
-.PHONY: run test lint bench fuzz build clean
+.PHONY: run test lint bench fuzz build clean storm
 
 ## run: the local server (ingest + grouper + pages) over the embedded store in $(DATA)
 run:
@@ -29,6 +29,10 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -cpu 1 ./... | tee bench.txt
 	@command -v benchstat >/dev/null 2>&1 || $(GO) install golang.org/x/perf/cmd/benchstat@latest
 	@"$$($(GO) env GOPATH)/bin/benchstat" bench.txt
+
+## storm: the grouper under simulated error storms, 30 virtual seconds each (make test runs 1)
+storm:
+	$(GO) test -count=1 -run '^TestStorm$$' -v -timeout 30m ./internal/testkit/stormsim -args -storm.seconds=30
 
 ## fuzz: every fuzz target for $(FUZZTIME) each
 fuzz:
