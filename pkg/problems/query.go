@@ -185,8 +185,10 @@ type Seen struct {
 // Detail is a problem with its trend, who it affects and its latest occurrences.
 type Detail struct {
 	Problem
-	// Hourly has 24 buckets and Daily 14, oldest first, the last one holding Now.
-	Hourly   []Bucket `json:"hourly"`
+	// Hourly has 24 buckets and Daily 14, oldest first, the last one holding Now: the
+	// console's trend. (The JSON name "hourly" is the lifecycle's 14 days of buckets,
+	// which the embedded Problem carries.)
+	Hourly   []Bucket `json:"last24h"`
 	Daily    []Bucket `json:"daily"`
 	Affected Affected `json:"affected"`
 	// Recent is the last RecentOccurrences occurrences, newest first.
