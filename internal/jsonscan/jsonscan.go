@@ -46,7 +46,7 @@ func SkipWS(b []byte, i int) int {
 // an escape (a log line ending in \n) holds escapes; otherwise a second search tells
 // whether a backslash precedes the quote. A string with escaped quotes (a JSON log line)
 // continues with an eight-bytes-at-a-time scan.
-func ScanString(b []byte, i int) (end int, esc bool, ok bool) {
+func ScanString(b []byte, i int) (end int, esc, ok bool) {
 	j := i + 1
 	q := bytes.IndexByte(b[j:], '"')
 	if q < 0 {
@@ -66,7 +66,7 @@ func ScanString(b []byte, i int) (end int, esc bool, ok bool) {
 // ScanLongString is ScanString for a long string with few escapes, such as a request body
 // carried as a string inside a Lambda event: it moves from escape to escape with
 // bytes.IndexByte (vectorised) instead of testing every word.
-func ScanLongString(b []byte, i int) (end int, esc bool, ok bool) {
+func ScanLongString(b []byte, i int) (end int, esc, ok bool) {
 	j := i + 1
 	q := -1 // the next quote at or after j, once searched
 	for {

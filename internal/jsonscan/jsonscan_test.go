@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -239,7 +240,7 @@ func FuzzSkipValue(f *testing.F) {
 		i := SkipWS(b, 0)
 		end, err := SkipValue(b, i, 0)
 		if err != nil {
-			if se, ok := err.(*SyntaxError); !ok || se.Offset < 0 || se.Offset > len(b) {
+			if se := (*SyntaxError)(nil); !errors.As(err, &se) || se.Offset < 0 || se.Offset > len(b) {
 				t.Fatalf("SkipValue(%q): %v", b, err)
 			}
 		} else if end <= i || end > len(b) {

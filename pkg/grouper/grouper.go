@@ -82,7 +82,7 @@ func (g *Grouper) Process(ctx context.Context, e *event.Event) (bool, error) {
 func (g *Grouper) ProcessBody(ctx context.Context, body []byte) (bool, error) {
 	var e event.Event
 	if err := json.Unmarshal(body, &e); err != nil {
-		return false, fmt.Errorf("%w: body is not an event: %v", ErrPoison, err)
+		return false, fmt.Errorf("%w: body is not an event: %w", ErrPoison, err)
 	}
 	if e.Org == "" || e.Drain == "" || e.ID == "" {
 		return false, fmt.Errorf("%w: event without drain, org or id", ErrPoison)

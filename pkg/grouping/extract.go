@@ -237,7 +237,7 @@ func (x *extractor) fromObject(o *jvalue, top bool, depth int) ([]Exception, str
 	}
 	var chain []Exception
 	if stack != nil {
-		chain = x.stackChain(stack, depth)
+		chain = x.stackChain(stack)
 	}
 	if len(chain) == 0 && nested != nil && depth < maxDepth {
 		chain, _ = x.fromObject(nested, false, depth+1)
@@ -276,7 +276,7 @@ func (x *extractor) fromObject(o *jvalue, top bool, depth int) ([]Exception, str
 
 // stackChain parses a stack field: a string, an array of frame strings
 // (joined), or an array of frame objects.
-func (x *extractor) stackChain(v *jvalue, depth int) []Exception {
+func (x *extractor) stackChain(v *jvalue) []Exception {
 	if v.kind == jString {
 		s := v.str
 		if len(s) > maxScan {
@@ -316,7 +316,7 @@ func (x *extractor) stackChain(v *jvalue, depth int) []Exception {
 		}
 		b.WriteString(s)
 	}
-	return x.stackChain(&jvalue{kind: jString, str: b.String()}, depth)
+	return x.stackChain(&jvalue{kind: jString, str: b.String()})
 }
 
 // objectFrame reads one frame object: aws-lambda-go {path, line, label},

@@ -251,16 +251,31 @@ func TestChainOrder(t *testing.T) {
 		types   []string
 		top     string // function of the primary frames' first frame
 	}{
-		{"Java Caused by", "java.lang.RuntimeException: outer\n\tat com.a.B.c(B.java:1)\nCaused by: java.io.IOException: inner\n\tat com.a.D.e(D.java:2)\n\t... 1 more",
-			[]string{"java.lang.RuntimeException", "java.io.IOException"}, "com.a.D.e"},
-		{"Python raise from", "Traceback (most recent call last):\n  File \"/app/a.py\", line 1, in inner\n    x()\nKeyError: 'k'\n\nThe above exception was the direct cause of the following exception:\n\nTraceback (most recent call last):\n  File \"/app/a.py\", line 5, in outer\n    inner()\n  File \"/app/a.py\", line 3, in wrap\n    raise ValueError('v') from e\nValueError: v",
-			[]string{"ValueError", "KeyError"}, "inner"},
-		{".NET inner exception", "System.InvalidOperationException: outer\n ---> System.ArgumentException: inner\n   at A.B.Inner() in /s/B.cs:line 3\n   --- End of inner exception stack trace ---\n   at A.B.Outer() in /s/B.cs:line 9",
-			[]string{"System.InvalidOperationException", "System.ArgumentException"}, "A.B.Inner"},
-		{"PHP Next", "PHP Fatal error:  Uncaught LogicException: inner in /app/a.php:3\nStack trace:\n#0 {main}\n\nNext RuntimeException: outer in /app/b.php:7\nStack trace:\n#0 {main}\n  thrown in /app/b.php on line 7",
-			[]string{"RuntimeException", "LogicException"}, "{main}"},
-		{"Python frames most recent first", "Traceback (most recent call last):\n  File \"/app/a.py\", line 1, in first\n    f()\n  File \"/app/a.py\", line 2, in last\n    g()\nOSError: x",
-			[]string{"OSError"}, "last"},
+		{
+			"Java Caused by", "java.lang.RuntimeException: outer\n\tat com.a.B.c(B.java:1)\nCaused by: java.io.IOException: inner\n\tat com.a.D.e(D.java:2)\n\t... 1 more",
+			[]string{"java.lang.RuntimeException", "java.io.IOException"},
+			"com.a.D.e",
+		},
+		{
+			"Python raise from", "Traceback (most recent call last):\n  File \"/app/a.py\", line 1, in inner\n    x()\nKeyError: 'k'\n\nThe above exception was the direct cause of the following exception:\n\nTraceback (most recent call last):\n  File \"/app/a.py\", line 5, in outer\n    inner()\n  File \"/app/a.py\", line 3, in wrap\n    raise ValueError('v') from e\nValueError: v",
+			[]string{"ValueError", "KeyError"},
+			"inner",
+		},
+		{
+			".NET inner exception", "System.InvalidOperationException: outer\n ---> System.ArgumentException: inner\n   at A.B.Inner() in /s/B.cs:line 3\n   --- End of inner exception stack trace ---\n   at A.B.Outer() in /s/B.cs:line 9",
+			[]string{"System.InvalidOperationException", "System.ArgumentException"},
+			"A.B.Inner",
+		},
+		{
+			"PHP Next", "PHP Fatal error:  Uncaught LogicException: inner in /app/a.php:3\nStack trace:\n#0 {main}\n\nNext RuntimeException: outer in /app/b.php:7\nStack trace:\n#0 {main}\n  thrown in /app/b.php on line 7",
+			[]string{"RuntimeException", "LogicException"},
+			"{main}",
+		},
+		{
+			"Python frames most recent first", "Traceback (most recent call last):\n  File \"/app/a.py\", line 1, in first\n    f()\n  File \"/app/a.py\", line 2, in last\n    g()\nOSError: x",
+			[]string{"OSError"},
+			"last",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,9 +16,7 @@ const maxDepth = 64
 // "record":{"status":"timeout"}}) and a Lambda error object ({"errorType":..}) without a
 // level. ok is false when m is not a JSON object or says nothing about its level.
 func ofJSON(m []byte) (event.Level, bool) {
-	var (
-		platform, failed, errorType bool
-	)
+	var platform, failed, errorType bool
 	i := 1
 	for {
 		i = jsonscan.SkipWS(m, i)

@@ -190,8 +190,10 @@ func (s *Server) apiProblems(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]ProblemSummary, len(list))
 	for i, p := range list {
-		out[i] = ProblemSummary{ID: p.ID, Fingerprint: p.Fingerprint, Title: p.Title, Culprit: p.Culprit,
-			Level: p.Level, Count: p.Count, FirstSeen: p.FirstSeen, LastSeen: p.LastSeen, Org: p.Org, Env: p.Env}
+		out[i] = ProblemSummary{
+			ID: p.ID, Fingerprint: p.Fingerprint, Title: p.Title, Culprit: p.Culprit,
+			Level: p.Level, Count: p.Count, FirstSeen: p.FirstSeen, LastSeen: p.LastSeen, Org: p.Org, Env: p.Env,
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// ErrNotFound: no problem with that id.
+// ErrNotFound is returned when no problem has that id.
 var ErrNotFound = errors.New("problem not found")
 
 // Frame is one parsed stack frame of a sample.

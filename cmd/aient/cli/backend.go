@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -60,6 +61,13 @@ type backend struct {
 	close        func() error
 }
 
+// closeInto closes b when a command is done with it; a failure to close joins *err.
+func (b *backend) closeInto(err *error) {
+	if cerr := b.close(); cerr != nil {
+		*err = errors.Join(*err, fmt.Errorf("close the store: %w", cerr))
+	}
+}
+
 // endpoint is the URL Firehose posts to for drain id.
 func (b *backend) endpoint(id string) string {
 	return strings.TrimRight(b.endpointBase, "/") + ingest.PathPrefix + id
@@ -88,8 +96,10 @@ func (o *backendOpts) open(ctx context.Context) (*backend, error) {
 	case "aws":
 		var missing []string
 		for _, m := range []struct{ v, name string }{
-			{o.drainsTable, "--drains-table"}, {o.problemsTable, "--problems-table"},
-			{o.pepperSecret, "--pepper-secret"}, {o.endpointBase, "--endpoint-base"},
+			{o.drainsTable, "--drains-table"},
+			{o.problemsTable, "--problems-table"},
+			{o.pepperSecret, "--pepper-secret"},
+			{o.endpointBase, "--endpoint-base"},
 		} {
 			if m.v == "" {
 				missing = append(missing, m.name)

@@ -124,7 +124,7 @@ func (c *command) newFlags(name string, withJSON bool) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	f := &flags{FlagSet: fs}
-	f.backendOpts.register(fs, c.getenv)
+	f.register(fs, c.getenv)
 	if withJSON {
 		fs.BoolVar(&f.json, "json", false, "print stable JSON")
 	}
@@ -139,7 +139,7 @@ func (f *flags) parse(args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: %w", errUsage, err)
 		}
 		args = f.Args()
 		if len(args) == 0 {

@@ -34,6 +34,7 @@ func clone(d drains.Drain) drains.Drain {
 	return d
 }
 
+// Create stores d; ErrExists if its id is taken.
 func (s *MemStore) Create(_ context.Context, d drains.Drain) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -44,6 +45,7 @@ func (s *MemStore) Create(_ context.Context, d drains.Drain) error {
 	return nil
 }
 
+// Get returns a copy of the drain with id, or ErrNotFound.
 func (s *MemStore) Get(_ context.Context, id string) (drains.Drain, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -54,6 +56,7 @@ func (s *MemStore) Get(_ context.Context, id string) (drains.Drain, error) {
 	return clone(d), nil
 }
 
+// List returns copies of every drain.
 func (s *MemStore) List(context.Context) ([]drains.Drain, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -64,6 +67,7 @@ func (s *MemStore) List(context.Context) ([]drains.Drain, error) {
 	return out, nil
 }
 
+// SetKeys replaces a drain's keys; ErrNotFound or ErrRevoked where it cannot.
 func (s *MemStore) SetKeys(_ context.Context, id string, keys []drains.Key, rotatedAt time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -79,6 +83,7 @@ func (s *MemStore) SetKeys(_ context.Context, id string, keys []drains.Key, rota
 	return nil
 }
 
+// Revoke marks a drain revoked.
 func (s *MemStore) Revoke(_ context.Context, id string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -93,6 +98,7 @@ func (s *MemStore) Revoke(_ context.Context, id string, at time.Time) error {
 	return nil
 }
 
+// RecordDelivery adds a delivery's counters and times to a drain.
 func (s *MemStore) RecordDelivery(_ context.Context, id string, del drains.Delivery) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -115,6 +121,7 @@ func (s *MemStore) RecordDelivery(_ context.Context, id string, del drains.Deliv
 	return nil
 }
 
+// RecordAuthFailure notes an auth failure at most once per minInterval.
 func (s *MemStore) RecordAuthFailure(_ context.Context, id string, n drains.Note, minInterval time.Duration) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -30,6 +30,7 @@ func clone(p problems.Problem) problems.Problem {
 	return p
 }
 
+// Record counts o once per identity; it reports whether o was new.
 func (s *MemStore) Record(_ context.Context, o problems.Occurrence) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -59,6 +60,7 @@ func (s *MemStore) Record(_ context.Context, o problems.Occurrence) (bool, error
 	return true, nil
 }
 
+// List returns the problems of one org and env, most recently seen first.
 func (s *MemStore) List(_ context.Context, org, env string) ([]problems.Problem, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -72,6 +74,7 @@ func (s *MemStore) List(_ context.Context, org, env string) ([]problems.Problem,
 	return out, nil
 }
 
+// Get returns the problem with id, or ErrNotFound.
 func (s *MemStore) Get(_ context.Context, id string) (problems.Problem, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
