@@ -39,6 +39,8 @@ type Status struct {
 	ActiveKeys       int       `json:"activeKeys"`
 	OldKeyValidUntil time.Time `json:"oldKeyValidUntil,omitzero"`
 	Counters         Counters  `json:"counters"`
+	// Sources lists the source kinds that feed the drain, each with its own bookkeeping.
+	Sources []SourceStatus `json:"sources,omitempty"`
 }
 
 // StatusOf computes what the operator sees of d at now. endpoint may be empty.
@@ -49,6 +51,7 @@ func StatusOf(d Drain, now time.Time, endpoint string) Status {
 		LastReceivedAt: d.LastReceivedAt, LastControlAt: d.LastControlAt,
 		LastAuthError: d.LastAuthError, LastPayloadError: d.LastPayloadError,
 		Counters: d.Counters,
+		Sources:  sourceStatuses(d, now),
 	}
 	for _, k := range d.Keys {
 		if k.ValidUntil.IsZero() || now.Before(k.ValidUntil) {

@@ -71,6 +71,8 @@ type Drain struct {
 	LastAuthError    *Note     `json:"lastAuthError,omitempty"`
 	LastPayloadError *Note     `json:"lastPayloadError,omitempty"`
 	Counters         Counters  `json:"counters"`
+	// Sources is the bookkeeping per source kind (SourceKinds) that delivered to the drain.
+	Sources map[string]SourceStats `json:"sources,omitempty"`
 }
 
 // Delivery is what one Firehose request did to a drain: the bookkeeping of one small
@@ -84,6 +86,9 @@ type Delivery struct {
 	// PayloadError, when set, becomes the drain's latest payload error.
 	PayloadError *Note
 	Counters     Counters
+	// Source is the kind of source that delivered (SourceKinds); empty is SourceFirehose.
+	// Stores apply the delivery to Drain.Sources[kind] too, in the same write.
+	Source string
 }
 
 // Store keeps drains. Implementations: the DynamoDB adapter and the embedded store.

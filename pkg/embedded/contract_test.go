@@ -22,3 +22,13 @@ func TestProblemsContract(t *testing.T) {
 func TestDedupContract(t *testing.T) {
 	deduptest.Run(t, func(t *testing.T) dedup.Store { return openStore(t, t.TempDir()).Claims() })
 }
+
+func TestProblemReaderContract(t *testing.T) {
+	problemstest.RunReader(t, func(t *testing.T) problemstest.ReadStore {
+		rs, ok := openStore(t, t.TempDir()).Problems().(problemstest.ReadStore)
+		if !ok {
+			t.Fatal("the embedded problem store does not implement problemstest.ReadStore")
+		}
+		return rs
+	})
+}

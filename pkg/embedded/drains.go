@@ -170,6 +170,9 @@ func (d *drainStore) Get(ctx context.Context, id string) (drains.Drain, error) {
 	if err != nil {
 		return drains.Drain{}, fmt.Errorf("embedded: get drain %q: %w", id, err)
 	}
+	if dr.Sources, err = d.sources(ctx, id); err != nil {
+		return drains.Drain{}, fmt.Errorf("embedded: get drain %q: sources: %w", id, err)
+	}
 	return dr, nil
 }
 
@@ -189,6 +192,11 @@ func (d *drainStore) List(ctx context.Context) ([]drains.Drain, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("embedded: list drains: %w", err)
+	}
+	for i := range out {
+		if out[i].Sources, err = d.sources(ctx, out[i].ID); err != nil {
+			return nil, fmt.Errorf("embedded: list drains: sources of %s: %w", out[i].ID, err)
+		}
 	}
 	return out, nil
 }
@@ -259,9 +267,14 @@ func (d *drainStore) RecordDelivery(ctx context.Context, id string, dl drains.De
 	}
 	payAt, payReason := note(dl.PayloadError)
 	c := dl.Counters
-	// One statement, one write.
-	_, err := d.s.exec(ctx, nil, sqlRecordDelivery, c.Deliveries, c.Events, c.ErrorEvents, c.Duplicates, c.RecordsRejected,
-		received, control, payAt, payReason, id)
+	// One transaction: the drain's counters and its source kind's.
+	err := d.s.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := d.s.exec(ctx, tx, sqlRecordDelivery, c.Deliveries, c.Events, c.ErrorEvents, c.Duplicates, c.RecordsRejected,
+			received, control, payAt, payReason, id); err != nil {
+			return err
+		}
+		return d.recordSource(ctx, tx, id, dl)
+	})
 	if err != nil {
 		return fmt.Errorf("embedded: record delivery on drain %s: %w", id, err)
 	}

@@ -34,7 +34,9 @@ func (p *problemStore) Record(ctx context.Context, o problems.Occurrence) (bool,
 	}
 	recorded := false
 	err = p.s.writeTx(ctx, func(tx *sql.Tx) error {
-		res, err := p.s.exec(ctx, tx, sqlInsertOccurrence, o.Identity, id, at)
+		sm := &o.Sample
+		res, err := p.s.exec(ctx, tx, sqlInsertOccurrence, o.Identity, id, at,
+			sm.Account, sm.Region, sm.LogGroup, sm.LogStream, sm.EventID, sm.RequestID)
 		if err != nil {
 			return fmt.Errorf("insert occurrence: %w", err)
 		}
@@ -50,6 +52,20 @@ func (p *problemStore) Record(ctx context.Context, o problems.Occurrence) (bool,
 		if err != nil {
 			return fmt.Errorf("upsert problem: %w", err)
 		}
+		// What the console reads, counted in the same transaction as the count.
+		if _, err := p.s.exec(ctx, tx, sqlCountHour, id, at-at%3600000); err != nil {
+			return fmt.Errorf("count the hour: %w", err)
+		}
+		for _, a := range [...]struct{ kind, value string }{
+			{"account", sm.Account}, {"region", sm.Region}, {"logGroup", sm.LogGroup},
+		} {
+			if a.value == "" {
+				continue
+			}
+			if _, err := p.s.exec(ctx, tx, sqlCountAffected, id, a.kind, a.value); err != nil {
+				return fmt.Errorf("count the %s: %w", a.kind, err)
+			}
+		}
 		recorded = true
 		return nil
 	})
@@ -64,8 +80,13 @@ const (
 	problemColumns = `id, org, env, fingerprint, title, culprit, level, count, first_seen, last_seen,
 	log_groups, sample`
 
-	sqlInsertOccurrence = `INSERT INTO occurrences (identity, problem_id, at) VALUES (?, ?, ?)
+	sqlInsertOccurrence = `INSERT INTO occurrences (identity, problem_id, at,
+		account, region, log_group, log_stream, event_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (identity) DO NOTHING`
+	sqlCountHour = `INSERT INTO problem_hours (problem_id, hour, count) VALUES (?, ?, 1)
+		ON CONFLICT (problem_id, hour) DO UPDATE SET count = count + 1`
+	sqlCountAffected = `INSERT INTO problem_affected (problem_id, kind, value, count) VALUES (?, ?, ?, 1)
+		ON CONFLICT (problem_id, kind, value) DO UPDATE SET count = count + 1`
 	// In SET, every column on the right-hand side is the row's old value, so the "newest"
 	// test compares against the last_seen before this occurrence. Log groups are a JSON
 	// array kept as a set; an empty log group is not added.

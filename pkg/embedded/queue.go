@@ -17,6 +17,8 @@ import (
 type Message struct {
 	ID    int64
 	Event event.Event
+	// Body is the message as queued: the JSON of Event.
+	Body []byte
 	// Attempts is how many times the message has been received, this time included.
 	Attempts int
 }
@@ -101,6 +103,7 @@ func (q *Queue) Receive(ctx context.Context, max int, visibility time.Duration) 
 				poisoned = append(poisoned, m.ID)
 				continue
 			}
+			m.Body = body
 			msgs = append(msgs, m)
 		}
 		if err := rows.Close(); err != nil {

@@ -40,7 +40,7 @@ import (
 const DBFile = "aient.db"
 
 // schemaVersion is the PRAGMA user_version this code writes and understands.
-const schemaVersion = 1
+const schemaVersion = len(migrations)
 
 // Defaults for Open's options.
 const (
@@ -147,6 +147,10 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		_ = s.w.Close()
 		return nil, err
 	}
+	if err := s.initSources(); err != nil {
+		_ = s.w.Close()
+		return nil, err
+	}
 
 	s.r, err = sql.Open("sqlite", dsn(path, busyMS, true))
 	if err != nil {
@@ -225,12 +229,14 @@ func (s *Store) init() error {
 		return tx.Commit()
 	case v > schemaVersion:
 		return fmt.Errorf("embedded: open: database schema version %d is newer than this program's %d", v, schemaVersion)
-	case v != 0:
+	case v < 0:
 		return fmt.Errorf("embedded: open: unknown database schema version %d", v)
 	}
-	for _, stmt := range schema {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("embedded: open: create schema: %w", err)
+	for i, m := range migrations[v:] {
+		for _, stmt := range m {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("embedded: open: schema version %d: %w", v+i+1, err)
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
@@ -242,8 +248,12 @@ func (s *Store) init() error {
 	return nil
 }
 
-// schema is version 1 of the database. Times are unix milliseconds; NULL is "never".
-var schema = [...]string{
+// migrations[i] takes the database from schema version i to i+1; a new database runs them
+// all. Times are unix milliseconds; NULL is "never".
+var migrations = [...][]string{schemaV1[:], schemaV2[:]}
+
+// schemaV1 is version 1 of the database.
+var schemaV1 = [...]string{
 	`CREATE TABLE drains (
 		id TEXT PRIMARY KEY,
 		org TEXT NOT NULL,
@@ -311,17 +321,47 @@ var schema = [...]string{
 	) STRICT`,
 }
 
+// schemaV2 keeps what the console reads of each problem, written with its count: where
+// each occurrence came from, hourly counts, and counts by account, region and log group.
+// Hourly counts of the occurrences stored before are derived from them.
+var schemaV2 = [...]string{
+	`ALTER TABLE occurrences ADD COLUMN account TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE occurrences ADD COLUMN region TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE occurrences ADD COLUMN log_group TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE occurrences ADD COLUMN log_stream TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE occurrences ADD COLUMN event_id TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE occurrences ADD COLUMN request_id TEXT NOT NULL DEFAULT ''`,
+	`CREATE INDEX occurrences_by_problem ON occurrences (problem_id, at DESC)`,
+	`CREATE TABLE problem_hours (
+		problem_id TEXT NOT NULL,
+		hour INTEGER NOT NULL, -- start of the hour, unix ms
+		count INTEGER NOT NULL,
+		PRIMARY KEY (problem_id, hour)
+	) STRICT, WITHOUT ROWID`,
+	`CREATE INDEX problem_hours_by_hour ON problem_hours (hour, problem_id)`,
+	`CREATE TABLE problem_affected (
+		problem_id TEXT NOT NULL,
+		kind TEXT NOT NULL, -- account | region | logGroup
+		value TEXT NOT NULL,
+		count INTEGER NOT NULL,
+		PRIMARY KEY (problem_id, kind, value)
+	) STRICT, WITHOUT ROWID`,
+	`CREATE INDEX problem_affected_by_value ON problem_affected (kind, value, problem_id)`,
+	`INSERT INTO problem_hours (problem_id, hour, count)
+		SELECT problem_id, at - at % 3600000, count(*) FROM occurrences GROUP BY 1, 2`,
+}
+
 // writeStatements are the fixed statements run on the writer, in a transaction or alone.
 var writeStatements = [...]string{
-	sqlCreateDrain, sqlSetKeys, sqlRevokeDrain, sqlRecordDelivery, sqlRecordAuthFailure,
-	sqlInsertOccurrence, sqlUpsertProblem,
+	sqlCreateDrain, sqlSetKeys, sqlRevokeDrain, sqlRecordDelivery, sqlRecordAuthFailure, sqlRecordSource,
+	sqlInsertOccurrence, sqlUpsertProblem, sqlCountHour, sqlCountAffected,
 	sqlSweepClaims, sqlClaim, sqlClaimState,
 	sqlEnqueue, sqlLease, sqlAttempts, sqlRetry, sqlBury, sqlDequeue,
 }
 
 // readStatements are the fixed statements run on the readers.
 var readStatements = [...]string{
-	sqlGetDrain, sqlListDrains, sqlDrainState, sqlGetProblem, sqlListProblems, sqlListScopedProblems, sqlDepth,
+	sqlGetDrain, sqlListDrains, sqlDrainState, sqlGetSources, sqlGetProblem, sqlListProblems, sqlListScopedProblems, sqlDepth,
 }
 
 // stmtSet holds prepared statements by their SQL.

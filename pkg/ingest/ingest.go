@@ -54,6 +54,9 @@ type Config struct {
 	// MaxRequestBytes caps the request body as received (and, for a gzip request, inflated).
 	// Default 64 MiB: a Function URL event is at most 6 MB, so only the local server sees more.
 	MaxRequestBytes int64
+	// MaxConcurrentBodies bounds how many admitted requests ServeHTTP reads bodies for at
+	// once (each up to MaxRequestBytes); the others wait. Default 4.
+	MaxConcurrentBodies int
 	// Workers decode records in parallel. Default 2.
 	Workers int
 	// AuthFailureInterval: auth failures are recorded at most once per interval per drain.
@@ -73,6 +76,8 @@ type Handler struct {
 	send    Sender
 	decoder *cwpayload.Decoder
 	cfg     Config
+	// bodies holds one token per request body being read by ServeHTTP.
+	bodies chan struct{}
 
 	mu         sync.Mutex
 	authWrites map[string]time.Time // drain id -> last auth-failure write attempt by this instance
@@ -89,6 +94,9 @@ func New(auth Authenticator, books Bookkeeper, claims Claimer, send Sender, cfg 
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
 	}
+	if cfg.MaxConcurrentBodies <= 0 {
+		cfg.MaxConcurrentBodies = 4
+	}
 	if cfg.AuthFailureInterval == 0 {
 		cfg.AuthFailureInterval = time.Minute
 	}
@@ -101,6 +109,7 @@ func New(auth Authenticator, books Bookkeeper, claims Claimer, send Sender, cfg 
 	return &Handler{
 		auth: auth, books: books, claims: claims, send: send,
 		decoder:    cwpayload.NewDecoder(cfg.Limits),
+		bodies:     make(chan struct{}, cfg.MaxConcurrentBodies),
 		cfg:        cfg,
 		authWrites: map[string]time.Time{},
 	}
@@ -138,28 +147,68 @@ type Outcome struct {
 // Handle serves one delivery.
 func (h *Handler) Handle(ctx context.Context, req Request) Response {
 	requestID := req.Header("x-amz-firehose-request-id")
-	out := h.handle(ctx, req, &requestID)
-	lvl := slog.LevelInfo
-	if out.Status >= 500 {
-		lvl = slog.LevelWarn
+	drain, out := h.admit(ctx, req)
+	if out == nil {
+		o := h.complete(ctx, req, drain, &requestID)
+		out = &o
 	}
-	h.cfg.Logger.Log(ctx, lvl, "firehose delivery",
-		"status", out.Status, "firehoseRequestId", requestID, "error", out.Message,
-		"records", out.Records, "events", out.Events, "errorEvents", out.ErrorEvents,
-		"sent", out.Sent, "duplicates", out.Duplicates, "busy", out.Busy)
+	return h.answer(ctx, drain, requestID, *out)
+}
+
+// answer logs the outcome of a delivery and turns it into the Firehose response.
+func (h *Handler) answer(ctx context.Context, drain drains.Drain, requestID string, out Outcome) Response {
+	h.logOutcome(ctx, drain, requestID, out)
 	return Response{Status: out.Status, Body: firehose.ResponseBody(requestID, h.cfg.Now(), out.Message)}
 }
 
-func (h *Handler) handle(ctx context.Context, req Request, requestID *string) Outcome {
+// logOutcome writes the one log line of a delivery: the drain and org it was for, at WARN
+// for 4xx and 5xx answers, without the fields that are empty or zero.
+func (h *Handler) logOutcome(ctx context.Context, drain drains.Drain, requestID string, out Outcome) {
+	lvl := slog.LevelInfo
+	if out.Status >= 400 {
+		lvl = slog.LevelWarn
+	}
+	attrs := []slog.Attr{slog.Int("status", out.Status)}
+	for _, a := range []struct{ k, v string }{
+		{"drain", drain.ID},
+		{"org", drain.Org},
+		{"env", drain.Env},
+		{"firehoseRequestId", requestID},
+		{"error", out.Message},
+	} {
+		if a.v != "" {
+			attrs = append(attrs, slog.String(a.k, a.v))
+		}
+	}
+	for _, a := range []struct {
+		k string
+		v int
+	}{
+		{"records", out.Records},
+		{"events", out.Events},
+		{"errorEvents", out.ErrorEvents},
+		{"sent", out.Sent},
+		{"duplicates", out.Duplicates},
+		{"busy", out.Busy},
+	} {
+		if a.v != 0 {
+			attrs = append(attrs, slog.Int(a.k, a.v))
+		}
+	}
+	h.cfg.Logger.LogAttrs(ctx, lvl, "firehose delivery", attrs...)
+}
+
+// admit checks what a delivery can be judged on before its body is read: the method, the
+// path and the access key. It returns the drain, or the outcome that answers a request
+// it refuses. An unauthenticated request costs one digest: no body is read for it.
+func (h *Handler) admit(ctx context.Context, req Request) (drains.Drain, *Outcome) {
 	if req.Method != http.MethodPost {
-		return Outcome{Status: http.StatusMethodNotAllowed, Message: "method " + req.Method + " not allowed: Firehose delivers with POST"}
+		return drains.Drain{}, &Outcome{Status: http.StatusMethodNotAllowed, Message: "method " + req.Method + " not allowed: Firehose delivers with POST"}
 	}
 	id, ok := strings.CutPrefix(req.Path, PathPrefix)
 	if !ok || !drains.ValidID(id) {
-		return Outcome{Status: http.StatusNotFound, Message: "no such endpoint: Firehose posts to " + PathPrefix + "{drainId}"}
+		return drains.Drain{}, &Outcome{Status: http.StatusNotFound, Message: "no such endpoint: Firehose posts to " + PathPrefix + "{drainId}"}
 	}
-
-	// Authenticate before touching the body: a bad request costs one digest.
 	key := req.Header("x-amz-firehose-access-key")
 	if len(key) > firehose.MaxAccessKeyBytes {
 		key = "" // never compared, never echoed
@@ -172,14 +221,18 @@ func (h *Handler) handle(ctx context.Context, req Request, requestID *string) Ou
 			reason = "access key missing or over 4096 bytes"
 		}
 		h.recordAuthFailure(ctx, id, reason)
-		return Outcome{Status: http.StatusUnauthorized, Message: "unauthorized: " + reason + " for this endpoint"}
+		return drains.Drain{ID: id}, &Outcome{Status: http.StatusUnauthorized, Message: "unauthorized: " + reason + " for this endpoint"}
 	case errors.Is(err, drains.ErrRevoked):
-		return Outcome{Status: http.StatusForbidden, Message: "forbidden: this drain is revoked"}
+		return drains.Drain{ID: id}, &Outcome{Status: http.StatusForbidden, Message: "forbidden: this drain is revoked"}
 	case err != nil:
 		h.cfg.Logger.ErrorContext(ctx, "authenticate drain", "drain", id, "err", err)
-		return Outcome{Status: http.StatusServiceUnavailable, Message: "drain store unavailable; retry"}
+		return drains.Drain{ID: id}, &Outcome{Status: http.StatusServiceUnavailable, Message: "drain store unavailable; retry"}
 	}
+	return drain, nil
+}
 
+// complete serves an admitted delivery and does the drain's bookkeeping.
+func (h *Handler) complete(ctx context.Context, req Request, drain drains.Drain, requestID *string) Outcome {
 	now := h.cfg.Now()
 	delivery := drains.Delivery{At: now, Counters: drains.Counters{Deliveries: 1}}
 	out := h.deliver(ctx, req, drain, requestID, &delivery)

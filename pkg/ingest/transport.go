@@ -14,29 +14,51 @@ import (
 	"github.com/aient/firehose-drain/pkg/firehose"
 )
 
-// ServeHTTP serves Firehose deliveries over plain net/http (the local server).
+// ServeHTTP serves Firehose deliveries over plain net/http (the local server). The
+// request is admitted (method, path, access key) from its headers alone, before a byte of
+// its body is read, so an unauthenticated request costs one digest; an admitted one waits
+// for one of Config.MaxConcurrentBodies body slots and is read under MaxRequestBytes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req := Request{
+		Method: r.Method,
+		Path:   r.URL.Path,
+		Header: func(name string) string { return r.Header.Get(name) },
+	}
+	requestID := r.Header.Get("X-Amz-Firehose-Request-Id")
+	drain, out := h.admit(ctx, req)
+	if out == nil {
+		out = h.readBody(w, r, &req)
+	}
+	if out == nil {
+		o := h.complete(ctx, req, drain, &requestID)
+		out = &o
+	}
+	resp := h.answer(ctx, drain, requestID, *out)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
+}
+
+// readBody reads an admitted request's body into req within a body slot. It returns the
+// outcome that answers the request when the body cannot be read whole.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, req *Request) *Outcome {
+	select {
+	case h.bodies <- struct{}{}:
+		defer func() { <-h.bodies }()
+	case <-r.Context().Done():
+		return &Outcome{Status: http.StatusServiceUnavailable, Message: "server busy reading other deliveries; retry"}
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxRequestBytes))
-	var resp Response
 	if err != nil {
-		// The body cannot be read whole; answer in the Firehose shape all the same.
-		reqID := r.Header.Get("X-Amz-Firehose-Request-Id")
 		msg := "request body: " + err.Error()
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			msg = fmt.Sprintf("request body over %d bytes: lower the Firehose buffer size", h.cfg.MaxRequestBytes)
 		}
-		resp = Response{Status: http.StatusBadRequest, Body: firehose.ResponseBody(reqID, h.cfg.Now(), msg)}
-	} else {
-		resp = h.Handle(r.Context(), Request{
-			Method: r.Method,
-			Path:   r.URL.Path,
-			Header: func(name string) string { return r.Header.Get(name) },
-			Body:   body,
-		})
+		return &Outcome{Status: http.StatusBadRequest, Message: msg}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(resp.Status)
-	_, _ = w.Write(resp.Body)
+	req.Body = body
+	return nil
 }
 
 // Invoke serves a Lambda Function URL event (payload format 2.0). It implements

@@ -44,11 +44,13 @@ func (f Frame) String() string {
 
 // Sample is the evidence kept on a problem: one event, with what leads back to CloudWatch.
 type Sample struct {
-	Account   string  `json:"account,omitempty"`
-	Region    string  `json:"region,omitempty"`
-	LogGroup  string  `json:"logGroup"`
-	LogStream string  `json:"logStream"`
-	EventID   string  `json:"eventId"`
+	Account   string `json:"account,omitempty"`
+	Region    string `json:"region,omitempty"`
+	LogGroup  string `json:"logGroup"`
+	LogStream string `json:"logStream"`
+	EventID   string `json:"eventId"`
+	// RequestID is the Lambda request id of the invocation, when the message names it.
+	RequestID string  `json:"requestId,omitempty"`
 	Timestamp int64   `json:"timestamp"`
 	Message   string  `json:"message"`
 	Frames    []Frame `json:"frames,omitempty"`

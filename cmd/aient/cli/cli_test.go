@@ -18,7 +18,6 @@ import (
 	"github.com/aient/firehose-drain/internal/testkit/logtest"
 	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/embedded"
-	"github.com/aient/firehose-drain/pkg/localserver"
 )
 
 // aient runs the CLI in-process against data dir dir and returns its exit code and output.
@@ -118,7 +117,7 @@ func TestSendWhileTheServerRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	srv := localserver.New(st, localserver.Config{})
+	srv := cli.NewLocal(st, cli.LocalConfig{})
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 
@@ -192,7 +191,7 @@ func TestDrainLifecycleOnTheLocalServer(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	log, logs := logtest.Logger()
-	srv := localserver.New(st, localserver.Config{Now: clock, Logger: log})
+	srv := cli.NewLocal(st, cli.LocalConfig{Now: clock, Logger: log})
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 
@@ -282,7 +281,7 @@ func TestSendReplaysEventFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	hs := httptest.NewServer(localserver.New(st, localserver.Config{}).Handler())
+	hs := httptest.NewServer(cli.NewLocal(st, cli.LocalConfig{}).Handler())
 	defer hs.Close()
 	_, out, _ := aient(t, dir, "drains", "create", "--org", "acme", "--env", "prod", "--json", "--endpoint-base", hs.URL)
 	c := mustJSON[cli.Created](t, out)

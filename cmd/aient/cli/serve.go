@@ -11,13 +11,29 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/aient/firehose-drain/pkg/console"
 	"github.com/aient/firehose-drain/pkg/embedded"
-	"github.com/aient/firehose-drain/pkg/localserver"
 )
+
+// Timeouts of the local server's listener: a client that trickles its headers or body, or
+// holds an idle connection, is cut off.
+type timeouts struct {
+	header, read, write, idle time.Duration
+}
+
+var serveTimeouts = timeouts{header: 10 * time.Second, read: time.Minute, write: 3 * time.Minute, idle: time.Minute}
+
+func newHTTPServer(h http.Handler, t timeouts) *http.Server {
+	return &http.Server{
+		Handler: h, ReadHeaderTimeout: t.header, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle,
+		MaxHeaderBytes: 64 << 10,
+	}
+}
 
 func (c *command) serve(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("serve", false)
-	listen := f.String("listen", "127.0.0.1:8080", "address to listen on")
+	listen := f.String("listen", "127.0.0.1:8080", "address to listen on (loopback unless --allow-remote)")
+	allowRemote := f.Bool("allow-remote", false, "listen beyond loopback: remote callers reach the Firehose route only")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -25,8 +41,16 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 	if len(pos) > 0 {
 		return usageError("serve takes no arguments")
 	}
-	if f.backend != "embedded" && f.backend != "" {
-		return usageError("serve runs over the embedded store only")
+	remote := !console.LoopbackHost(*listen)
+	if remote && !*allowRemote {
+		return usageError("--listen %s is not a loopback address: the console would be reachable from other machines. Listen on 127.0.0.1, or add --allow-remote to expose the Firehose route only", *listen)
+	}
+	switch f.backend {
+	case "aws":
+		return c.serveAWS(ctx, f, *listen, remote)
+	case "embedded", "":
+	default:
+		return usageError("--backend %q: embedded or aws", f.backend)
 	}
 	st, err := embedded.Open(f.data)
 	if err != nil {
@@ -51,7 +75,7 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 		return fmt.Errorf("write %s: %w", endpointFile, err)
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
-	srv := localserver.New(st, localserver.Config{EndpointBase: base, Logger: log})
+	srv := NewLocal(st, LocalConfig{EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log})
 
 	// A first start with no drain creates one, so `make run` is ready for Firehose bodies.
 	existing, err := st.Drains().List(ctx)
@@ -66,20 +90,40 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 			return err
 		}
 		c.printKey("No drain yet: created drain "+d.ID+" for org local, env dev.", Created{Endpoint: base + "/aws/firehose/" + d.ID, AccessKey: key})
-		fmt.Fprintf(c.stdout, "\nTry it (a real CloudWatch delivery, and one with two errors):\n  go run ./cmd/aient send --endpoint %s/aws/firehose/%s --key %s events/url-cloudwatch-data.json events/url-gzip-request.json\n\n", base, d.ID, key)
+		fmt.Fprintf(c.stdout, "\nTry it (a real CloudWatch delivery, and one with two errors):\n  aient send --endpoint %s/aws/firehose/%s --key %s events/url-cloudwatch-data.json events/url-gzip-request.json\n\n", base, d.ID, key)
+	}
+	if remote {
+		fmt.Fprintf(c.stderr, "WARNING: listening on %s beyond loopback (--allow-remote): other machines reach the Firehose route /aws/firehose/{drainId}; the console and its API answer only on this machine.\n", *listen)
 	}
 	fmt.Fprintf(c.stdout, "Serving on %s (problems: %s/, drains: %s/drains). Data in %s. Ctrl-C stops.\n", base, base, base, f.data)
 
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 3 * time.Minute}
 	gctx, stopGrouper := context.WithCancel(ctx)
 	grouperDone := make(chan struct{})
 	go func() {
 		defer close(grouperDone)
 		_ = srv.RunGrouper(gctx)
 	}()
+	err = serveUntilDone(ctx, newHTTPServer(srv.Handler(), serveTimeouts), ln)
+	stopGrouper()
+	<-grouperDone
+	return err
+}
+
+// listenHosts are the host names the console answers to besides the loopback ones: the
+// listen address's own host.
+func listenHosts(listen string) []string {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil || host == "" {
+		return nil
+	}
+	return []string{host}
+}
+
+// serveUntilDone serves on ln until ctx ends, then shuts the server down gracefully.
+func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
-
+	var err error
 	select {
 	case err = <-serveErr:
 	case <-ctx.Done():
@@ -87,10 +131,17 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 		err = hs.Shutdown(sctx)
 		cancel()
 	}
-	stopGrouper()
-	<-grouperDone
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// serveAWS serves the console over a deployed stack's tables, with the operator's own
+// credentials, on a loopback address; no ingest runs in it.
+func (c *command) serveAWS(_ context.Context, _ *flags, _ string, remote bool) error {
+	if remote {
+		return usageError("serve --backend aws listens on loopback only: it reads the stack with your credentials")
+	}
+	return usageError("serve --backend aws is not available yet")
 }

@@ -100,5 +100,10 @@ func unmarshal(item map[string]types.AttributeValue) (drains.Drain, error) {
 	if r.Err() != nil {
 		return drains.Drain{}, fmt.Errorf("drain item %q: %w", d.ID, r.Err())
 	}
+	src, err := unmarshalSources(item)
+	if err != nil {
+		return drains.Drain{}, fmt.Errorf("drain item %q: %w", d.ID, err)
+	}
+	d.Sources = src
 	return d, nil
 }

@@ -257,9 +257,15 @@ func (s *Store) RecordDelivery(ctx context.Context, id string, d drains.Delivery
 		":errorEvents": num(d.Counters.ErrorEvents), ":duplicates": num(d.Counters.Duplicates),
 		":recordsRejected": num(d.Counters.RecordsRejected),
 	}
-	expr := "ADD #deliveries :deliveries, #events :events, #errorEvents :errorEvents, " +
-		"#duplicates :duplicates, #recordsRejected :recordsRejected"
+	add := []string{
+		"#deliveries :deliveries", "#events :events", "#errorEvents :errorEvents",
+		"#duplicates :duplicates", "#recordsRejected :recordsRejected",
+	}
 	var set []string
+	if err := sourceUpdate(d, names, values, &add, &set); err != nil {
+		return fmt.Errorf("record delivery on drain %q: %w", id, err)
+	}
+	expr := "ADD " + strings.Join(add, ", ")
 	if d.Data {
 		names["#lastReceivedAt"] = attrLastReceivedAt
 		values[":at"] = ms(d.At)

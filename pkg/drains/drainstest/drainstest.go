@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) drains.Store) {
 	t.Run("100 concurrent auth failures in one interval make exactly one write", func(t *testing.T) { testAuthFailureConcurrent(t, newStore(t)) })
 	t.Run("RecordAuthFailure for an unknown drain writes nothing and is not an error", func(t *testing.T) { testAuthFailureMissing(t, newStore(t)) })
 	t.Run("bookkeeping leaves the keys, state and other notes alone", func(t *testing.T) { testBookkeepingIsolation(t, newStore(t)) })
+	t.Run("RecordDelivery books each delivery under its source kind too", func(t *testing.T) { testSources(t, newStore(t)) })
 }
 
 func fullDrain(id string) drains.Drain {

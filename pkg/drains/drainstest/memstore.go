@@ -2,6 +2,7 @@ package drainstest
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -31,6 +32,7 @@ func clone(d drains.Drain) drains.Drain {
 		n := *d.LastPayloadError
 		d.LastPayloadError = &n
 	}
+	d.Sources = maps.Clone(d.Sources)
 	return d
 }
 
@@ -107,6 +109,14 @@ func (s *MemStore) RecordDelivery(_ context.Context, id string, del drains.Deliv
 		return nil
 	}
 	d.Counters.Add(del.Counters)
+	src := maps.Clone(d.Sources)
+	if src == nil {
+		src = map[string]drains.SourceStats{}
+	}
+	st := src[drains.SourceOf(del)]
+	st.Apply(del)
+	src[drains.SourceOf(del)] = st
+	d.Sources = src
 	if del.Data {
 		d.LastReceivedAt = del.At
 	}

@@ -1,4 +1,4 @@
-package localserver_test
+package console_test
 
 import (
 	"bytes"
@@ -10,17 +10,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aient/firehose-drain/cmd/aient/cli"
 	fht "github.com/aient/firehose-drain/internal/testkit/firehosetest"
 	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/embedded"
-	"github.com/aient/firehose-drain/pkg/localserver"
 )
 
 type local struct {
 	t     *testing.T
 	dir   string
 	store *embedded.Store
-	srv   *localserver.Server
+	srv   *cli.Local
 	http  *httptest.Server
 }
 
@@ -30,7 +30,7 @@ func start(t *testing.T, dir string) *local {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := localserver.New(st, localserver.Config{})
+	srv := cli.NewLocal(st, cli.LocalConfig{})
 	l := &local{t: t, dir: dir, store: st, srv: srv, http: httptest.NewServer(srv.Handler())}
 	t.Cleanup(l.stop)
 	return l
@@ -63,7 +63,7 @@ func (l *local) deliver(id, key string, body []byte) int {
 func (l *local) group() {
 	l.t.Helper()
 	for {
-		n, err := l.srv.GroupOnce(context.Background(), 100)
+		n, err := l.srv.GroupOnce(context.Background())
 		if err != nil {
 			l.t.Fatal(err)
 		}
@@ -182,6 +182,42 @@ func TestKillingTheServerBetweenIngestAndGroupingLosesNothing(t *testing.T) {
 	}
 }
 
+// GET /api/problems answers the bare list without limit and a page with it; a query it
+// cannot answer is a 400 naming the parameter.
+func TestProblemsAPIPages(t *testing.T) {
+	l := start(t, t.TempDir())
+	d, key, _ := l.srv.Drains().Create(context.Background(), "acme", "prod")
+	l.deliver(d.ID, key, fht.Body("req-1", fht.Record("/aws/lambda/pay", "s", fht.ErrorEvent(1), fht.OtherErrorEvent(1))))
+	l.group()
+	var bare []summary
+	if st := l.get("/api/problems", &bare); st != 200 || len(bare) != 2 {
+		t.Fatalf("bare list: %d %+v", st, bare)
+	}
+	var page struct {
+		Problems []summary
+		Next     *string
+	}
+	if st := l.get("/api/problems?limit=1&sort=count", &page); st != 200 || len(page.Problems) != 1 || page.Next == nil {
+		t.Fatalf("first page: %d %+v", st, page)
+	}
+	var second struct {
+		Problems []summary
+		Next     *string
+	}
+	if st := l.get("/api/problems?limit=1&sort=count&cursor="+*page.Next, &second); st != 200 || len(second.Problems) != 1 || second.Next != nil || second.Problems[0].ID == page.Problems[0].ID {
+		t.Fatalf("second page: %d %+v", st, second)
+	}
+	for _, q := range []string{"sort=title", "limit=0", "limit=x", "lastSeen=forever", "cursor=zzz&limit=2"} {
+		if st := l.get("/api/problems?"+q, nil); st != 400 {
+			t.Errorf("GET /api/problems?%s: %d, want 400", q, st)
+		}
+	}
+	var list []summary
+	if st := l.get("/api/problems?q=paymenterror", &list); st != 200 || len(list) != 1 {
+		t.Errorf("search: %d %+v", st, list)
+	}
+}
+
 func TestPagesRender(t *testing.T) {
 	l := start(t, t.TempDir())
 	d, key, _ := l.srv.Drains().Create(context.Background(), "acme", "prod")
@@ -189,9 +225,32 @@ func TestPagesRender(t *testing.T) {
 	l.group()
 	var list []summary
 	l.get("/api/problems", &list)
-	for _, path := range []string{"/problems/nosuch", "/drains/drn_nosuch"} {
-		if st := l.get(path, nil); st != 404 {
-			t.Errorf("GET %s answered %d, want 404", path, st)
+	// Unknown pages are styled pages with the navigation, naming what was asked for.
+	for path, want := range map[string]string{
+		"/problems/nosuch": "problem nosuch not found", "/drains/drn_nosuch": "drain drn_nosuch not found",
+		"/nosuch": "There is no page at /nosuch",
+	} {
+		resp, err := http.Get(l.http.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 404 || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") ||
+			!bytes.Contains(b, []byte(`href="/drains"`)) || !bytes.Contains(b, []byte("</html>")) || !bytes.Contains(b, []byte(want)) {
+			t.Errorf("GET %s: %d %s: want a styled 404 saying %q", path, resp.StatusCode, b, want)
+		}
+	}
+	for path, want := range map[string]string{"/api/problems/nosuch": "problem nosuch not found", "/api/drains/drn_x": "drain drn_x not found"} {
+		var e struct{ Error string }
+		resp, err := http.Get(l.http.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != 404 || e.Error != want {
+			t.Errorf("GET %s: %d %q, want 404 %q", path, resp.StatusCode, e.Error, want)
 		}
 	}
 	for _, path := range []string{"/", "/problems/" + list[0].ID, "/drains", "/drains/" + d.ID} {

@@ -1,4 +1,4 @@
-package localserver_test
+package console_test
 
 import (
 	"context"
