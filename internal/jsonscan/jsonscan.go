@@ -1,9 +1,18 @@
-// Package jsonscan holds the JSON scanning primitives the hand-written decoders share:
-// whitespace, strings (found eight bytes at a time), skipping a value, unescaping. They
-// work on byte slices by index and never allocate, except Unescape appending to dst.
+// Package jsonscan holds the JSON primitives the hand-written decoders (pkg/firehose,
+// pkg/cwpayload, pkg/level) share: whitespace, strings (found eight bytes at a time),
+// numbers, members and skipping a value, unescaping, and walking an object or an array.
+// They work on byte slices by index.
 //
-// The scanners check structure only as far as they must to find where a value ends: a
-// skipped string's escapes and a skipped number's digits are not validated.
+// Two kinds of scanners: the validating ones (ValidString, Number, Key, SkipValue,
+// WalkObject, WalkArray) accept exactly what encoding/json accepts (raw control characters
+// in strings, bad escapes and malformed numbers are errors; invalid UTF-8 is not, as for
+// encoding/json), so a decoder built on them rejects the same inputs as the standard
+// library. ScanString and ScanLongString only find where a string ends and check nothing
+// inside it: for callers that read untrusted text leniently (the level of a message).
+//
+// Allocation: the scanners never allocate. Unescape appends to dst (it allocates when dst
+// has no room), ReadString allocates a new buffer when scratch is too small, and
+// WalkObject allocates the unescaped copy of a member name that holds escapes.
 package jsonscan
 
 import (
@@ -279,8 +288,9 @@ func Member(b []byte, i int, first bool, closer byte, within string) (next int, 
 	return i, false, nil
 }
 
-// SkipValue returns the index just past the JSON value at b[i]; depth is the nesting
-// already entered (values nested deeper than MaxDepth are an error).
+// SkipValue returns the index just past the JSON value at b[i], which it validates as
+// encoding/json does; depth is the nesting already entered (values nested deeper than
+// MaxDepth are an error).
 func SkipValue(b []byte, i, depth int) (int, error) {
 	if i >= len(b) {
 		return 0, &SyntaxError{i, "unexpected end of input"}
@@ -290,11 +300,8 @@ func SkipValue(b []byte, i, depth int) (int, error) {
 	}
 	switch c := b[i]; c {
 	case '"':
-		end, _, ok := ScanString(b, i)
-		if !ok {
-			return 0, &SyntaxError{i, "unterminated string"}
-		}
-		return end, nil
+		end, _, err := ValidString(b, i)
+		return end, err
 	case '{', '[':
 		closer := byte('}')
 		if c == '[' {
@@ -308,18 +315,10 @@ func SkipValue(b []byte, i, depth int) (int, error) {
 				return i, err
 			}
 			if c == '{' {
-				if i >= len(b) || b[i] != '"' {
-					return 0, &SyntaxError{i, "expected a key"}
+				var err error
+				if _, _, _, i, err = Key(b, i); err != nil {
+					return 0, err
 				}
-				end, _, ok := ScanString(b, i)
-				if !ok {
-					return 0, &SyntaxError{i, "unterminated string"}
-				}
-				i = SkipWS(b, end)
-				if i >= len(b) || b[i] != ':' {
-					return 0, &SyntaxError{i, "expected :"}
-				}
-				i = SkipWS(b, i+1)
 			}
 			end, err := SkipValue(b, i, depth+1)
 			if err != nil {
@@ -334,16 +333,16 @@ func SkipValue(b []byte, i, depth int) (int, error) {
 	case 'n':
 		return Literal(b, i, "null")
 	default:
-		j := SkipNumber(b, i)
-		if j == i {
+		if c != '-' && (c < '0' || c > '9') {
 			return 0, &SyntaxError{i, "unexpected character " + strconv.QuoteRune(rune(c))}
 		}
-		return j, nil
+		return Number(b, i)
 	}
 }
 
 // SkipNumber returns the index after the run of number characters (digits, sign, '.',
-// exponent) at b[i]; i itself when there is none. The number's form is not checked.
+// exponent) at b[i]; i itself when there is none. The number's form is not checked: use
+// Number for that.
 func SkipNumber(b []byte, i int) int {
 	j := i
 	// Eight digits at a time: every byte is 0x3X, and X+6 stays below 0x10.
@@ -459,4 +458,283 @@ func hex4(src []byte) (rune, bool) {
 		r = r<<4 | rune(c)
 	}
 	return r, true
+}
+
+// ValidString returns the index just past the JSON string at b[i] == '"' and whether it
+// holds escapes, validating it as encoding/json does: every escape is one of \" \\ \/
+// \b \f \n \r \t \uXXXX, and no byte is below 0x20. Invalid UTF-8 is accepted
+// (encoding/json turns it into U+FFFD when it decodes the string). Eight bytes are tested
+// at a time for a quote, a backslash or a control character.
+func ValidString(b []byte, i int) (end int, esc bool, err error) {
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	// exact sets 0x80 in exactly the bytes of x that are zero.
+	exact := func(x uint64) uint64 { return ^(((x & low7) + low7) | x | low7) }
+	j := i + 1
+	var carry uint64 // 0x80 when b[j] is escaped by a backslash ending the previous word
+	for j+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[j:])
+		q, s := w^quotes, w^backslash
+		// A word with no quote, backslash or control character (this test has no false
+		// negatives) is passed over at once.
+		if carry == 0 && ((q-lsb)&^q|(s-lsb)&^s|(w-controls)&^w)&msb == 0 {
+			j += 8
+			continue
+		}
+		qm, bm, cm := exact(q), exact(s), exact(w&(0xe0*lsb))
+		if bm&(bm<<8|carry) != 0 {
+			break // an escaped backslash: the general loop below
+		}
+		escaped := bm<<8 | carry
+		before := ^uint64(0) // the bits of the bytes before the closing quote
+		real := qm &^ escaped
+		if real != 0 {
+			before = real&-real - 1
+		}
+		if c := cm & before; c != 0 {
+			return 0, false, &SyntaxError{j + bits.TrailingZeros64(c)/8, "control character in string"}
+		}
+		for e := escaped & before; e != 0; e &= e - 1 {
+			esc = true
+			if !simpleEscape[b[j+bits.TrailingZeros64(e)/8]] {
+				goto general // \uXXXX or a bad escape
+			}
+		}
+		if real != 0 {
+			return j + bits.TrailingZeros64(real)/8 + 1, esc, nil
+		}
+		carry = bm >> 56 & 0x80
+		j += 8
+	}
+general:
+	if carry != 0 {
+		j-- // back to the backslash
+	}
+	for {
+		// Eight bytes at a time to the next quote, backslash or control character; an
+		// escape is checked where it is found and the scan goes on after it.
+		for j+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[j:])
+			q, s := w^quotes, w^backslash
+			if m := ((q-lsb)&^q | (s-lsb)&^s | (w-controls)&^w) & msb; m != 0 {
+				j += bits.TrailingZeros64(m) / 8
+				goto special
+			}
+			j += 8
+		}
+		for j < len(b) && b[j] != '"' && b[j] != '\\' && b[j] >= 0x20 {
+			j++
+		}
+		if j >= len(b) {
+			return 0, false, &SyntaxError{i, "unterminated string"}
+		}
+	special:
+		switch b[j] {
+		case '"':
+			return j + 1, esc, nil
+		case '\\':
+			esc = true
+			if j+1 >= len(b) {
+				return 0, false, &SyntaxError{i, "unterminated string"}
+			}
+			switch b[j+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				j += 2
+			case 'u':
+				if _, ok := hex4(b[j:]); !ok {
+					return 0, false, &SyntaxError{j, "bad string escape"}
+				}
+				j += 6
+			default:
+				return 0, false, &SyntaxError{j, "bad string escape"}
+			}
+		default:
+			return 0, false, &SyntaxError{j, "control character in string"}
+		}
+	}
+}
+
+// simpleEscape holds the bytes that may follow a backslash, but for 'u' (four hex digits
+// follow) and '\\' (an escaped backslash, which the word loop leaves to the general one).
+var simpleEscape = [256]bool{'"': true, '/': true, 'b': true, 'f': true, 'n': true, 'r': true, 't': true}
+
+// Int reads the JSON integer at b[i] when it has at most 18 digits (so it fits an int64)
+// and no fraction or exponent: its value and the index after it; ok is false otherwise
+// (use Number, then strconv). Leading zeros are not checked: call it on a number Number
+// accepts, or check b[i] first.
+func Int(b []byte, i int) (v int64, end int, ok bool) {
+	j := i
+	neg := j < len(b) && b[j] == '-'
+	if neg {
+		j++
+	}
+	start := j
+	for j < len(b) && b[j]-'0' < 10 && j-start < 19 {
+		v = v*10 + int64(b[j]-'0')
+		j++
+	}
+	n := j - start
+	if n == 0 || n > 18 || n > 1 && b[start] == '0' {
+		return 0, 0, false
+	}
+	if j < len(b) {
+		if c := b[j]; c == '.' || c == 'e' || c == 'E' {
+			return 0, 0, false
+		}
+	}
+	if neg {
+		v = -v
+	}
+	return v, j, true
+}
+
+// controls subtracted from a word sets the top bit of every byte below 0x20 (and of bytes
+// from 0xa0, which &^w clears again); the lowest byte flagged is exact.
+const controls = 0x20 * lsb
+
+// Number returns the index after the JSON number at b[i], checking its form as
+// encoding/json does: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+func Number(b []byte, i int) (int, error) {
+	j := i
+	if j < len(b) && b[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(b) && b[j] == '0':
+		j++
+	case j < len(b) && '1' <= b[j] && b[j] <= '9':
+		j = digits(b, j+1)
+	default:
+		return 0, &SyntaxError{i, "expected a number"}
+	}
+	if j < len(b) && b[j] == '.' {
+		k := digits(b, j+1)
+		if k == j+1 {
+			return 0, &SyntaxError{i, "bad number"}
+		}
+		j = k
+	}
+	if j < len(b) && (b[j] == 'e' || b[j] == 'E') {
+		j++
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		k := digits(b, j)
+		if k == j {
+			return 0, &SyntaxError{i, "bad number"}
+		}
+		j = k
+	}
+	return j, nil
+}
+
+// digits returns the index after the run of decimal digits at b[j].
+func digits(b []byte, j int) int {
+	for j < len(b) && b[j]-'0' < 10 {
+		j++
+	}
+	return j
+}
+
+// Key reads the member name at b[i] and the colon after it (whitespace allowed around
+// it): the name's raw content is b[start:end], escaped when esc, and v is the index of the
+// value. Member names are short: a plain loop finds the end of one faster than a search.
+func Key(b []byte, i int) (start, end int, esc bool, v int, err error) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, 0, false, 0, &SyntaxError{i, "expected a key"}
+	}
+	j := i + 1
+	for j < len(b) && b[j] != '"' && b[j] != '\\' && b[j] >= 0x20 {
+		j++
+	}
+	start, end = i+1, j
+	if j < len(b) && b[j] == '"' {
+		j++
+	} else {
+		if j, esc, err = ValidString(b, i); err != nil {
+			return 0, 0, false, 0, err
+		}
+		end = j - 1
+	}
+	if j < len(b) && b[j] == ':' {
+		j++
+	} else {
+		j = SkipWS(b, j)
+		if j >= len(b) || b[j] != ':' {
+			return 0, 0, false, 0, &SyntaxError{j, "expected :"}
+		}
+		j++
+	}
+	if j < len(b) && b[j] > ' ' {
+		return start, end, esc, j, nil
+	}
+	if j = SkipWS(b, j); j >= len(b) {
+		return 0, 0, false, 0, &SyntaxError{j, "unexpected end of input"}
+	}
+	return start, end, esc, j, nil
+}
+
+// WalkObject validates the object at b[i] == '{' and calls fn with each member's name
+// (unescaped) and the index of its value; fn returns the index after the value (SkipValue
+// for members it ignores). depth is the nesting already entered. It returns the index
+// after the object.
+func WalkObject(b []byte, i, depth int, fn func(key []byte, v int) (int, error)) (int, error) {
+	if depth > MaxDepth {
+		return 0, &SyntaxError{i, "nested too deeply"}
+	}
+	i++
+	for first := true; ; first = false {
+		var done bool
+		var err error
+		if i, done, err = Member(b, i, first, '}', "input"); err != nil || done {
+			return i, err
+		}
+		start, end, esc, v, err := Key(b, i)
+		if err != nil {
+			return 0, err
+		}
+		key := b[start:end]
+		if esc {
+			// Validated by Key: Unescape cannot fail.
+			key, _ = Unescape(nil, key)
+		}
+		if i, err = fn(key, v); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// WalkArray validates the array at b[i] == '[' and calls fn with the index of each value;
+// fn returns the index after the value. It returns the index after the array.
+func WalkArray(b []byte, i, depth int, fn func(v int) (int, error)) (int, error) {
+	if depth > MaxDepth {
+		return 0, &SyntaxError{i, "nested too deeply"}
+	}
+	i++
+	for first := true; ; first = false {
+		var done bool
+		var err error
+		if i, done, err = Member(b, i, first, ']', "input"); err != nil || done {
+			return i, err
+		}
+		if i >= len(b) {
+			return 0, &SyntaxError{i, "unexpected end of input"}
+		}
+		if i, err = fn(i); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// ReadValidString returns the content of the JSON string at b[i] == '"', validated: a
+// slice of b when it has no escapes, else a new unescaped copy.
+func ReadValidString(b []byte, i int) ([]byte, int, error) {
+	end, esc, err := ValidString(b, i)
+	if err != nil {
+		return nil, 0, err
+	}
+	s := b[i+1 : end-1]
+	if esc {
+		s, _ = Unescape(make([]byte, 0, len(s)), s)
+	}
+	return s, end, nil
 }

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/aient/firehose-drain/internal/testkit/jsonref"
 )
 
 // scanReference is the obvious byte-by-byte string scan.
@@ -226,16 +229,29 @@ func skipNumberReference(b []byte) int {
 	return j
 }
 
-// FuzzSkipValue checks that SkipValue never panics and passes over exactly a valid JSON
-// value, and SkipNumber against a byte-by-byte reference.
+// FuzzSkipValue checks SkipValue against encoding/json: it accepts a value exactly when
+// json.Valid does (within MaxDepth), passing over the whole of it; never a panic. And
+// SkipNumber against a byte-by-byte reference, Number against json.Valid.
 func FuzzSkipValue(f *testing.F) {
-	for _, s := range []string{`{"a":[1,{"b":null}],"c":"}"}`, `[1 2]`, `"x\"y"`, `-1e9`, `{"a" 1}`, `[[[[`, `tru`} {
+	for _, s := range []string{
+		`{"a":[1,{"b":null}],"c":"}"}`, `[1 2]`, `"x\"y"`, `-1e9`, `{"a" 1}`, `[[[[`, `tru`,
+		`"a\tb"`, "\"a\tb\"", `"\u00e9\uD83D"`, `"\x"`, `01`, `-`, `1.`, `1e+`, `{"k\u0041":1}`, `[1,]`, `{"a":1,}`,
+	} {
 		f.Add([]byte(s))
 	}
 	f.Add([]byte("1234567890123,"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if got, want := SkipNumber(b, 0), skipNumberReference(b); got != want {
 			t.Fatalf("SkipNumber(%q) = %d, want %d", b, got, want)
+		}
+		if end, err := Number(b, 0); (err == nil && SkipWS(b, end) == len(b)) != (json.Valid(b) && len(b) > 0 && (b[0] == '-' || b[0]-'0' < 10)) {
+			t.Fatalf("Number(%q) = %d %v; json.Valid %v", b, end, err, json.Valid(b))
+		}
+		if v, end, ok := Int(b, 0); ok {
+			want, err := strconv.ParseInt(string(b[:end]), 10, 64)
+			if nend, nerr := Number(b, 0); b[0] != '0' && b[0] != '-' && (err != nil || want != v || nerr != nil || nend != end) {
+				t.Fatalf("Int(%q) = %d %d; strconv %d %v, Number %d %v", b, v, end, want, err, nend, nerr)
+			}
 		}
 		i := SkipWS(b, 0)
 		end, err := SkipValue(b, i, 0)
@@ -246,10 +262,43 @@ func FuzzSkipValue(f *testing.F) {
 		} else if end <= i || end > len(b) {
 			t.Fatalf("SkipValue(%q) = %d", b, end)
 		}
-		if json.Valid(b) && bytes.Count(b, []byte("["))+bytes.Count(b, []byte("{")) < MaxDepth {
-			if err != nil || SkipWS(b, end) != len(b) {
-				t.Fatalf("SkipValue(%q) = %d %v on valid JSON", b, end, err)
-			}
+		if jsonref.Depth(b) > MaxDepth {
+			return
+		}
+		got := err == nil && SkipWS(b, end) == len(b)
+		if want := json.Valid(b); got != want {
+			t.Fatalf("SkipValue(%q) = %d %v, json.Valid = %v", b, end, err, want)
+		}
+	})
+}
+
+// FuzzValidString checks ValidString against encoding/json on any bytes after a quote:
+// the same strings accepted, ending at the same quote, and ReadValidString's content the
+// same as json.Unmarshal's once invalid UTF-8 is replaced as encoding/json replaces it.
+func FuzzValidString(f *testing.F) {
+	for _, s := range []string{`"a\"b"`, `"\u00e9\ud83d\ude00"`, "\"tab\there\"", `"\u12"`, `"x`, "\"\xff\xfe\"", `"12345678901234567\n"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 || b[0] != '"' {
+			b = append([]byte{'"'}, b...)
+		}
+		end, _, err := ValidString(b, 0)
+		// The reference: the shortest prefix encoding/json accepts as a string.
+		wend := -1
+		if e, _, ok := scanReference(b, 0); ok && json.Valid(b[:e]) {
+			wend = e
+		}
+		if (err == nil) != (wend >= 0) || err == nil && end != wend {
+			t.Fatalf("ValidString(%q) = %d %v; encoding/json accepts up to %d", b, end, err, wend)
+		}
+		if err != nil {
+			return
+		}
+		s, rend, err := ReadValidString(b, 0)
+		var want string
+		if jerr := json.Unmarshal(b[:end], &want); err != nil || jerr != nil || rend != end || jsonref.Text(s) != want {
+			t.Fatalf("ReadValidString(%q) = %q %d %v; encoding/json %q %v", b, s, rend, err, want, jerr)
 		}
 	})
 }

@@ -193,7 +193,7 @@ func (s *Server) apiProblem(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	writeJSON(w, http.StatusOK, problems.ViewOfDetail(d))
 }
 
 func (s *Server) listDrains(ctx context.Context) ([]drains.Status, error) {

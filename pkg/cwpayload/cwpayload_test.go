@@ -245,14 +245,13 @@ func TestStampedErrorEvents(t *testing.T) {
 	t.Run("ids with escapes or escaped quotes are unescaped", func(t *testing.T) {
 		doc := `{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[` +
 			`{"id":"a\u0041b","timestamp":1,"message":"ERROR x"},` +
-			`{"id":"q\"","timestamp":2,"message":"ERROR y"},` +
-			`{"id":"","timestamp":3,"message":"ERROR z"}]}`
+			`{"id":"q\"","timestamp":2,"message":"ERROR y"}]}`
 		res := d.DecodeRecords(context.Background(), [][]byte{b64([]byte(doc))}, st, 1)
-		if res[0].Err != nil || len(res[0].Errors) != 3 {
+		if res[0].Err != nil || len(res[0].Errors) != 2 {
 			t.Fatalf("errors=%d err=%v", len(res[0].Errors), res[0].Err)
 		}
 		got := res[0].Errors
-		if got[0].ID != "aAb" || got[0].Message != "ERROR x" || got[1].ID != `q"` || got[1].Message != "ERROR y" || got[2].ID != "" || got[2].Message != "ERROR z" {
+		if got[0].ID != "aAb" || got[0].Message != "ERROR x" || got[1].ID != `q"` || got[1].Message != "ERROR y" {
 			t.Errorf("events: %+v", got)
 		}
 	})
@@ -409,6 +408,8 @@ func TestParallelMatchesSequential(t *testing.T) {
 	}
 }
 
+// FuzzDecodeRecord compares the decoder with the reference decoder (oracle_test.go) on
+// whole record data: base64, gzip or plain, documents.
 func FuzzDecodeRecord(f *testing.F) {
 	for _, dir := range []string{"alloy", "vector"} {
 		files, _ := filepath.Glob(filepath.Join(fixtures, dir, "*.json"))
@@ -422,66 +423,35 @@ func FuzzDecodeRecord(f *testing.F) {
 			}
 		}
 	}
-	for _, dir := range []string{"otel", "decoded"} {
-		files, _ := filepath.Glob(filepath.Join(fixtures, dir, "*"))
-		for _, file := range files {
-			p, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(b64(p))
-			f.Add(b64(gz(f, p)))
-		}
+	for _, p := range payloadSeeds(f) {
+		f.Add(b64(p))
+		f.Add(b64(gz(f, p)))
 	}
 	f.Add([]byte(""))
 	f.Add(b64([]byte(`{"messageType":"DATA_MESSAGE","logEvents":[{"message":"\ud800\u00"}]}`)))
-	d := NewDecoder(Limits{MaxRecordInflated: 1 << 20, MaxRequestInflated: 2 << 20})
+	d := NewDecoder(oracleLimits)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		res := d.DecodeRecords(context.Background(), [][]byte{data}, &Stamp{Drain: "d"}, 1)
-		r := res[0]
-		checkFuzzResult(t, r)
+		got := d.DecodeRecords(context.Background(), [][]byte{data}, oracleStamp, 1)[0]
+		compareWithReference(t, data, got, refRecord(data, oracleStamp, oracleLimits))
 	})
 }
 
-// checkFuzzResult holds for any input: no panic caught, no more error events than events,
-// and every kept event error-class and stamped (fuzz targets stamp drain "d").
-func checkFuzzResult(t *testing.T, r RecordResult) {
-	t.Helper()
-	if r.Err != nil && r.Err.Reason == "internal decoder error" {
-		t.Fatalf("decoder panicked: %v", r.Err)
-	}
-	if len(r.Errors) > r.Events {
-		t.Fatalf("%d error events out of %d events", len(r.Errors), r.Events)
-	}
-	for _, e := range r.Errors {
-		if !e.Level.IsErrorClass() || e.Drain != "d" {
-			t.Fatalf("kept a non-error or unstamped event: %+v", e)
-		}
-	}
-}
-
 // FuzzDecodePayload reaches the tokenizer directly: the fuzzed bytes are the record's
-// decompressed payload, sent plain or gzip-compressed.
+// decompressed payload, sent plain or gzip-compressed, compared with the reference
+// decoder.
 func FuzzDecodePayload(f *testing.F) {
-	for _, dir := range []string{"otel", "decoded"} {
-		files, _ := filepath.Glob(filepath.Join(fixtures, dir, "*"))
-		for _, file := range files {
-			p, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(p, false)
-			f.Add(asErrors(p), true)
-		}
+	for _, p := range payloadSeeds(f) {
+		f.Add(p, false)
+		f.Add(p, true)
 	}
-	f.Add([]byte(`{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","timestamp":1,"message":"ERROR \ud83d\ude00\n\tat x"}]}`), false)
-	d := NewDecoder(Limits{MaxRecordInflated: 1 << 20, MaxRequestInflated: 2 << 20})
+	d := NewDecoder(oracleLimits)
 	f.Fuzz(func(t *testing.T, payload []byte, compress bool) {
 		data := payload
 		if compress {
 			data = gz(t, payload)
 		}
-		r := d.DecodeRecords(context.Background(), [][]byte{b64(data)}, &Stamp{Drain: "d"}, 1)[0]
-		checkFuzzResult(t, r)
+		rec := b64(data)
+		got := d.DecodeRecords(context.Background(), [][]byte{rec}, oracleStamp, 1)[0]
+		compareWithReference(t, payload, got, refRecord(rec, oracleStamp, oracleLimits))
 	})
 }

@@ -134,43 +134,45 @@ func (d *Decoder) decodeOne(ctx context.Context, w *worker, i int, rec []byte, s
 			res.Err = &RecordError{Index: i, Reason: "internal decoder error", Err: fmt.Errorf("%v", r)}
 		}
 	}()
-	if reason, err := d.decodeRecord(w, rec, st, budget, res); reason != "" {
-		res.Err = &RecordError{Index: i, Reason: reason, Err: err}
+	if err := d.decodeRecord(w, rec, st, budget, res); err != nil {
+		err.Index = i
+		res.Err = err
 	}
 }
 
-// decodeRecord fills res and returns a user-facing reason when the record is bad.
-func (d *Decoder) decodeRecord(w *worker, rec []byte, st *Stamp, budget *atomic.Int64, res *RecordResult) (string, error) {
+// decodeRecord fills res and returns the record's error (its Index left to the caller)
+// when the record is bad.
+func (d *Decoder) decodeRecord(w *worker, rec []byte, st *Stamp, budget *atomic.Int64, res *RecordResult) *RecordError {
 	if int64(base64.StdEncoding.DecodedLen(len(rec))) > d.limits.MaxRecordBytes+3 {
-		return fmt.Sprintf("record over %s bytes", thousands(d.limits.MaxRecordBytes)), nil
+		return &RecordError{Reason: fmt.Sprintf("record over %s bytes", thousands(d.limits.MaxRecordBytes))}
 	}
 	if n := base64.StdEncoding.DecodedLen(len(rec)); cap(w.raw) < n {
 		w.raw = make([]byte, n)
 	}
 	n, err := d.b64.decode(w.raw[:cap(w.raw)], rec)
 	if err != nil {
-		return "not base64", err
+		return &RecordError{Reason: "not base64", Err: err}
 	}
 	raw := w.raw[:n]
 	if int64(n) > d.limits.MaxRecordBytes {
-		return fmt.Sprintf("record over %s bytes", thousands(d.limits.MaxRecordBytes)), nil
+		return &RecordError{Reason: fmt.Sprintf("record over %s bytes", thousands(d.limits.MaxRecordBytes))}
 	}
 	if n == 0 {
-		return "empty record", nil
+		return &RecordError{Reason: "empty record"}
 	}
 	data := raw
 	if n >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
-		out, reason, err := d.inflate(w, raw, budget)
-		if reason != "" {
-			return reason, err
+		out, rerr := d.inflate(w, raw, budget)
+		if rerr != nil {
+			return rerr
 		}
 		data = out
 	} else {
 		if budget.Add(-int64(n)) < 0 {
-			return fmt.Sprintf("request inflated size over the %s-byte cap", thousands(d.limits.MaxRequestInflated)), nil
+			return &RecordError{Reason: fmt.Sprintf("request inflated size over the %s-byte cap", thousands(d.limits.MaxRequestInflated))}
 		}
 		if first := firstNonSpace(raw); first != '{' {
-			return "not gzip and not JSON", nil
+			return &RecordError{Reason: "not gzip and not JSON"}
 		}
 	}
 	return w.p.parseRecord(data, st, res)
@@ -201,8 +203,8 @@ func (c *capWriter) Write(p []byte) (int, error) {
 }
 
 // inflate gunzips raw into w.out, stopping past the record cap or the request budget. It
-// returns a user-facing reason when the gzip stream is bad or too big.
-func (d *Decoder) inflate(w *worker, raw []byte, budget *atomic.Int64) ([]byte, string, error) {
+// returns the record's error when the gzip stream is bad or too big.
+func (d *Decoder) inflate(w *worker, raw []byte, budget *atomic.Int64) ([]byte, *RecordError) {
 	w.br.Reset(raw)
 	var err error
 	if w.gz == nil {
@@ -211,7 +213,7 @@ func (d *Decoder) inflate(w *worker, raw []byte, budget *atomic.Int64) ([]byte, 
 		err = w.gz.Reset(&w.br)
 	}
 	if err != nil {
-		return nil, gzipReason(err), err
+		return nil, &RecordError{Reason: gzipReason(err), Err: err}
 	}
 	cw := capWriter{buf: w.out[:0], limit: d.limits.MaxRecordInflated, budget: budget}
 	_, err = w.gz.WriteTo(&cw)
@@ -219,13 +221,13 @@ func (d *Decoder) inflate(w *worker, raw []byte, budget *atomic.Int64) ([]byte, 
 	if err != nil {
 		switch {
 		case errors.Is(err, errRecordCap):
-			return nil, fmt.Sprintf("inflated size over the %s-byte cap", thousands(d.limits.MaxRecordInflated)), nil
+			return nil, &RecordError{Reason: fmt.Sprintf("inflated size over the %s-byte cap", thousands(d.limits.MaxRecordInflated))}
 		case errors.Is(err, errRequestCap):
-			return nil, fmt.Sprintf("request inflated size over the %s-byte cap", thousands(d.limits.MaxRequestInflated)), nil
+			return nil, &RecordError{Reason: fmt.Sprintf("request inflated size over the %s-byte cap", thousands(d.limits.MaxRequestInflated))}
 		}
-		return cw.buf, gzipReason(err), err
+		return nil, &RecordError{Reason: gzipReason(err), Err: err}
 	}
-	return cw.buf, "", nil
+	return cw.buf, nil
 }
 
 func gzipReason(err error) string {

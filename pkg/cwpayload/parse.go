@@ -1,7 +1,8 @@
 package cwpayload
 
 import (
-	"bytes"
+	"errors"
+	"math"
 	"strconv"
 	"unsafe"
 
@@ -14,11 +15,17 @@ const notCW = "not a CloudWatch Logs document"
 
 // parser walks the CloudWatch Logs documents of one record. It is reused across records;
 // scratch holds unescaped strings.
+//
+// What it accepts is what encoding/json accepts, read into the typed shape of section 4 of
+// docs/design.md (the differential fuzz targets hold it to that): any JSON layout; null
+// for a member is the member left out; a member of the wrong type, a member the decoder
+// reads given twice in one object, or a data event without an id rejects the record.
 type parser struct {
 	b       []byte
 	st      *Stamp
 	res     *RecordResult
 	scratch []byte
+	name    []byte // an unescaped member name or short value
 
 	// The current document's header, as raw spans of b, and their strings once needed.
 	owner, group, stream span
@@ -38,11 +45,13 @@ type parser struct {
 // textChunk is the size of the parser's text arena chunks.
 const textChunk = 32 << 10
 
-// span is a JSON string in b: b[start:end] is its raw content (without quotes).
+// span is a JSON string (or, for a numeric id, a number) in b: b[start:end] is its raw
+// content (without quotes).
 type span struct {
 	start, end int
 	esc        bool
 	set        bool
+	number     bool
 }
 
 func (p *parser) reset(b []byte, st *Stamp, res *RecordResult) {
@@ -50,9 +59,14 @@ func (p *parser) reset(b []byte, st *Stamp, res *RecordResult) {
 	p.lastAccount, p.lastRegion = "", ""
 }
 
-// parseRecord reads every document in b. It returns a user-facing reason when b is not a
-// sequence of CloudWatch Logs documents.
-func (p *parser) parseRecord(b []byte, st *Stamp, res *RecordResult) (string, error) {
+// reject is the record's error for a document that is not of the CloudWatch Logs shape.
+func reject(what string) *RecordError { return &RecordError{Reason: notCW + ": " + what} }
+
+// syntax is the record's error for malformed JSON.
+func syntax(err error) *RecordError { return &RecordError{Reason: notCW, Err: err} }
+
+// parseRecord reads every document in b.
+func (p *parser) parseRecord(b []byte, st *Stamp, res *RecordResult) *RecordError {
 	p.reset(b, st, res)
 	if cap(p.scratch) < len(b)+8 {
 		p.scratch = make([]byte, 0, len(b)+8+len(b)/4)
@@ -67,175 +81,210 @@ func (p *parser) parseRecord(b []byte, st *Stamp, res *RecordResult) (string, er
 		}
 		if b[i] != '{' {
 			if docs == 0 {
-				return notCW, &jsonscan.SyntaxError{Offset: i, Msg: "not a JSON object"}
+				return syntax(&jsonscan.SyntaxError{Offset: i, Msg: "not a JSON object"})
 			}
-			return notCW, &jsonscan.SyntaxError{Offset: i, Msg: "text after the documents"}
+			return syntax(&jsonscan.SyntaxError{Offset: i, Msg: "text after the documents"})
 		}
-		end, reason, err := p.parseDoc(i)
-		if reason != "" {
-			return reason, err
+		end, err := p.parseDoc(i)
+		if err != nil {
+			var re *RecordError
+			if errors.As(err, &re) {
+				return re
+			}
+			return syntax(err)
 		}
 		docs++
 		i = end
 	}
 	if docs == 0 {
-		return notCW, &jsonscan.SyntaxError{Offset: 0, Msg: "no JSON document"}
+		return syntax(&jsonscan.SyntaxError{Offset: 0, Msg: "no JSON document"})
 	}
-	return "", nil
+	return nil
+}
+
+// Members of a document and of a log event the parser reads, as bits of a seen-set: each
+// may appear once.
+const (
+	mMessageType = 1 << iota
+	mOwner
+	mLogGroup
+	mLogStream
+	mLogEvents
+)
+
+const (
+	mID = 1 << iota
+	mTimestamp
+	mMessage
+	mExtracted
+	mAccount
+	mRegion
+)
+
+// once marks bit in *seen; a member given twice rejects the record (encoding/json would
+// keep the last, a streaming reader the first: neither is what the sender meant).
+func once(seen *uint8, bit uint8, name string) error {
+	if *seen&bit != 0 {
+		return reject("repeated " + name)
+	}
+	*seen |= bit
+	return nil
+}
+
+// memberName returns the name of the member whose raw name is b[start:end]: b itself,
+// or unescaped into p.name when it holds escapes.
+func (p *parser) memberName(start, end int, esc bool) []byte {
+	if !esc {
+		return p.b[start:end]
+	}
+	p.name, _ = jsonscan.Unescape(p.name[:0], p.b[start:end]) // validated by jsonscan.Key
+	return p.name
 }
 
 // parseDoc reads the document at b[i] == '{' and returns the index after it.
-func (p *parser) parseDoc(i int) (int, string, error) {
+func (p *parser) parseDoc(i int) (int, error) {
 	b := p.b
 	p.owner, p.group, p.stream = span{}, span{}, span{}
 	p.ownerS, p.groupS, p.streamS, p.haveStrings = "", "", "", false
-	var msgType span
+	var seen uint8
 	eventsAt := -1 // logEvents seen before the header was complete
-	sawEvents := false
+	eventsDone := false
 	control, data := false, false
 	i++
 	for first := true; ; first = false {
 		next, done, err := jsonscan.Member(b, i, first, '}', "document")
 		if err != nil {
-			return 0, notCW, err
+			return 0, err
 		}
 		if i = next; done {
 			break
 		}
-		key, next, err := p.key(i)
+		ks, ke, kesc, v, err := jsonscan.Key(b, i)
 		if err != nil {
-			return 0, notCW, err
+			return 0, err
 		}
-		i = next
-		switch string(b[key.start:key.end]) {
+		i = v
+		switch string(p.memberName(ks, ke, kesc)) {
 		case "messageType":
-			if msgType, i, err = p.stringSpan(i); err != nil {
-				return 0, notCW, err
+			if err := once(&seen, mMessageType, "messageType"); err != nil {
+				return 0, err
 			}
-			switch string(b[msgType.start:msgType.end]) {
+			var mt span
+			if mt, i, err = p.optString(i, "messageType"); err != nil {
+				return 0, err
+			}
+			if !mt.set {
+				seen &^= mMessageType // null: as if left out
+				break
+			}
+			switch v := p.value(mt); string(v) {
 			case "DATA_MESSAGE":
 				data = true
 			case "CONTROL_MESSAGE":
 				control = true
 			default:
-				return 0, notCW + ": unknown messageType " + strconv.Quote(string(b[msgType.start:msgType.end])), nil
+				return 0, reject("unknown messageType " + strconv.Quote(string(v)))
 			}
 		case "owner":
-			if p.owner, i, err = p.stringSpan(i); err != nil {
-				return 0, notCW, err
+			if err := once(&seen, mOwner, "owner"); err != nil {
+				return 0, err
 			}
+			p.owner, i, err = p.optString(i, "owner")
 		case "logGroup":
-			if p.group, i, err = p.stringSpan(i); err != nil {
-				return 0, notCW, err
+			if err := once(&seen, mLogGroup, "logGroup"); err != nil {
+				return 0, err
 			}
+			p.group, i, err = p.optString(i, "logGroup")
 		case "logStream":
-			if p.stream, i, err = p.stringSpan(i); err != nil {
-				return 0, notCW, err
+			if err := once(&seen, mLogStream, "logStream"); err != nil {
+				return 0, err
 			}
+			p.stream, i, err = p.optString(i, "logStream")
 		case "logEvents":
-			sawEvents = true
-			if i >= len(b) || b[i] != '[' {
-				return 0, notCW + ": logEvents is not an array", nil
+			if err := once(&seen, mLogEvents, "logEvents"); err != nil {
+				return 0, err
 			}
-			if control || (data && p.owner.set && p.group.set && p.stream.set) {
-				if i, err = p.events(i, data); err != nil {
-					return 0, notCW, err
-				}
-			} else {
+			switch {
+			case b[i] == 'n':
+				seen &^= mLogEvents
+				i, err = jsonscan.Literal(b, i, "null")
+			case b[i] != '[':
+				return 0, reject("logEvents is not an array")
+			case control || (data && seen&(mOwner|mLogGroup|mLogStream) == mOwner|mLogGroup|mLogStream):
+				i, err = p.events(i, data)
+				eventsDone = true
+			default:
 				eventsAt = i
-				if i, err = jsonscan.SkipValue(b, i, 0); err != nil {
-					return 0, notCW, err
-				}
+				i, err = jsonscan.SkipValue(b, i, 1)
 			}
 		default:
-			if i, err = jsonscan.SkipValue(b, i, 0); err != nil {
-				return 0, notCW, err
-			}
+			i, err = jsonscan.SkipValue(b, i, 1)
+		}
+		if err != nil {
+			return 0, err
 		}
 	}
 	switch {
-	case !msgType.set:
-		return 0, notCW + ": no messageType", nil
-	case !sawEvents:
-		return 0, notCW + ": no logEvents", nil
+	case seen&mMessageType == 0:
+		return 0, reject("no messageType")
+	case seen&mLogEvents == 0:
+		return 0, reject("no logEvents")
 	}
-	if control {
-		p.res.Control = true
-	}
-	if data {
-		p.res.Data = true
-		if eventsAt >= 0 {
-			if _, err := p.events(eventsAt, true); err != nil {
-				return 0, notCW, err
-			}
+	if !eventsDone && eventsAt >= 0 {
+		if _, err := p.events(eventsAt, data); err != nil {
+			return 0, err
 		}
 	}
-	return i, "", nil
+	p.res.Control = p.res.Control || control
+	p.res.Data = p.res.Data || data
+	return i, nil
 }
 
-// key reads `"name" :` at b[i] and returns the name's span and the index of the value.
-// Keys are short: a plain loop finds their end faster than a search.
-func (p *parser) key(i int) (span, int, error) {
-	b := p.b
-	if i >= len(b) || b[i] != '"' {
-		return span{}, 0, &jsonscan.SyntaxError{Offset: i, Msg: "expected a key"}
-	}
-	j := i + 1
-	for j < len(b) && b[j] != '"' && b[j] != '\\' {
-		j++
-	}
-	var k span
-	if j < len(b) && b[j] == '"' {
-		k = span{start: i + 1, end: j, set: true}
-		j++
-	} else {
-		var err error
-		if k, j, err = p.stringSpan(i); err != nil {
-			return span{}, 0, err
-		}
-	}
-	if j < len(b) && b[j] == ':' {
-		j++
-	} else {
-		j = jsonscan.SkipWS(b, j)
-		if j >= len(b) || b[j] != ':' {
-			return span{}, 0, &jsonscan.SyntaxError{Offset: j, Msg: "expected :"}
-		}
-		j++
-	}
-	if j < len(b) && b[j] > ' ' {
-		return k, j, nil
-	}
-	return k, jsonscan.SkipWS(b, j), nil
-}
-
-// stringSpan reads the JSON string at b[i].
+// stringSpan reads the JSON string at b[i], validated.
 func (p *parser) stringSpan(i int) (span, int, error) {
 	b := p.b
 	if i >= len(b) || b[i] != '"' {
 		return span{}, 0, &jsonscan.SyntaxError{Offset: i, Msg: "expected a string"}
 	}
-	end, esc, ok := jsonscan.ScanString(b, i)
-	if !ok {
-		return span{}, 0, &jsonscan.SyntaxError{Offset: i, Msg: "unterminated string"}
+	end, esc, err := jsonscan.ValidString(b, i)
+	if err != nil {
+		return span{}, 0, err
 	}
 	return span{start: i + 1, end: end - 1, esc: esc, set: true}, end, nil
 }
 
-// stringOf allocates the string of s.
-func (p *parser) stringOf(s span) (string, error) {
+// optString reads a string member: null leaves it unset, another type rejects the record.
+func (p *parser) optString(i int, what string) (span, int, error) {
+	switch p.b[i] {
+	case '"':
+		return p.stringSpan(i)
+	case 'n':
+		end, err := jsonscan.Literal(p.b, i, "null")
+		return span{}, end, err
+	}
+	return span{}, 0, reject(what + " is not a string")
+}
+
+// value returns the content of s: b itself, or unescaped into p.name.
+func (p *parser) value(s span) []byte {
 	if !s.esc {
-		return string(p.b[s.start:s.end]), nil
+		return p.b[s.start:s.end]
 	}
-	out, ok := jsonscan.Unescape(nil, p.b[s.start:s.end])
-	if !ok {
-		return "", &jsonscan.SyntaxError{Offset: s.start, Msg: "bad string escape"}
+	p.name, _ = jsonscan.Unescape(p.name[:0], p.b[s.start:s.end]) // validated
+	return p.name
+}
+
+// stringOf allocates the string of s ("" when s is unset).
+func (p *parser) stringOf(s span) string {
+	if !s.esc {
+		return string(p.b[s.start:s.end])
 	}
-	return string(out), nil
+	out, _ := jsonscan.Unescape(nil, p.b[s.start:s.end]) // validated
+	return string(out)
 }
 
 // events reads the logEvents array at b[i] == '['. Events of CONTROL_MESSAGE documents are
-// checked for shape and dropped.
+// checked for shape (objects of valid JSON) and dropped.
 func (p *parser) events(i int, data bool) (int, error) {
 	b := p.b
 	i++
@@ -249,11 +298,11 @@ func (p *parser) events(i int, data bool) (int, error) {
 				return next, err
 			}
 			if i = next; i >= len(b) || b[i] != '{' {
-				return 0, &jsonscan.SyntaxError{Offset: i, Msg: "log event is not an object"}
+				return 0, reject("a log event is not an object")
 			}
 		}
 		if !data {
-			if i, err = jsonscan.SkipValue(b, i, 0); err != nil {
+			if i, err = jsonscan.SkipValue(b, i, 2); err != nil {
 				return 0, err
 			}
 			continue
@@ -267,30 +316,37 @@ func (p *parser) events(i int, data bool) (int, error) {
 // event reads one log event object at b[i] == '{', counts it and keeps it when error-class.
 func (p *parser) event(i int) (int, error) {
 	b := p.b
-	var id, account, region span
-	tsAt := -1   // the timestamp is parsed only for events that are kept
+	var id, account, region, xAccount, xRegion span
+	tsAt := -1 // a timestamp left for p.number
+	var ts int64
 	var msg span // the message's raw (escaped) content
 	var err error
+	var seen uint8
 	first := true
 	closed := false // the fast path read the whole event
 	// The fast path: CloudWatch's own compact layout, {"id":"..","timestamp":N,"message":".."}.
 	// (Literal comparisons: the compiler turns them into a few word loads.)
 	if len(b)-i >= 7 && string(b[i:i+7]) == `{"id":"` {
-		j := i + 7
-		// A quote with no backslash before it ends the id. Whether the id holds escapes
-		// matters only for a kept event: keep looks.
-		if k := bytes.IndexByte(b[j:], '"') + j; k >= j && b[k-1] != '\\' {
-			id = span{start: j, end: k, set: true}
-			i, first = k+1, false
-			if len(b)-k >= 14 && string(b[k+1:k+14]) == `,"timestamp":` {
-				tsAt = k + 14
-				if i, err = skipNumber(b, tsAt); err != nil {
+		if id, i, err = p.stringSpan(i + 6); err != nil {
+			return 0, err
+		}
+		first, seen = false, mID
+		if len(b)-i >= 13 && string(b[i:i+13]) == `,"timestamp":` {
+			// Whitespace may follow the colon (defect 1 of issue 14: it was rejected).
+			if tsAt = jsonscan.SkipWS(b, i+13); tsAt < len(b) && b[tsAt] == 'n' {
+				tsAt = -1 // null: left to the general loop below
+			} else {
+				if v, end, ok := jsonscan.Int(b, tsAt); ok && (b[tsAt] != '-' || end > tsAt+1) {
+					ts, tsAt, i = v, -1, end
+				} else if i, err = jsonscan.Number(b, tsAt); err != nil {
 					return 0, err
 				}
+				seen |= mTimestamp
 				if len(b)-i >= 12 && string(b[i:i+12]) == `,"message":"` {
 					if msg, i, err = p.stringSpan(i + 11); err != nil {
 						return 0, err
 					}
+					seen |= mMessage
 					if i < len(b) && b[i] == '}' {
 						i, closed = i+1, true
 					}
@@ -309,44 +365,75 @@ func (p *parser) event(i int) (int, error) {
 		if done {
 			break
 		}
-		var key span
-		if key, i, err = p.key(i); err != nil {
+		ks, ke, kesc, v, err := jsonscan.Key(b, i)
+		if err != nil {
 			return 0, err
 		}
-		switch string(b[key.start:key.end]) {
+		i = v
+		switch string(p.memberName(ks, ke, kesc)) {
 		case "message":
-			if i < len(b) && b[i] == '"' {
-				msg, i, err = p.stringSpan(i)
-			} else {
-				msg = span{}
-				i, err = jsonscan.SkipValue(b, i, 0)
+			if err = once(&seen, mMessage, "message"); err == nil {
+				msg, i, err = p.optString(i, "message")
 			}
 		case "id":
-			if i < len(b) && b[i] != '"' {
-				// A numeric id (hand-written payloads): keep its text.
+			if err = once(&seen, mID, "id"); err != nil {
+				break
+			}
+			switch c := b[i]; {
+			case c == '-' || '0' <= c && c <= '9':
+				// A numeric id (hand-written payloads): its text, marked as a number.
 				start := i
-				i, err = jsonscan.SkipValue(b, i, 0)
-				id = span{start: start, end: i, set: true}
-			} else {
-				id, i, err = p.stringSpan(i)
+				i, err = jsonscan.Number(b, i)
+				id = span{start: start, end: i, set: true, number: true}
+			case c == '"' || c == 'n':
+				id, i, err = p.optString(i, "id")
+			default:
+				err = reject("id is not a string or a number")
 			}
 		case "timestamp":
-			tsAt = i
-			i, err = skipNumber(b, i)
+			if err = once(&seen, mTimestamp, "timestamp"); err != nil {
+				break
+			}
+			switch c := b[i]; {
+			case c == 'n':
+				tsAt, ts = -1, 0
+				i, err = jsonscan.Literal(b, i, "null")
+			case c == '-' || '0' <= c && c <= '9':
+				tsAt = i
+				i, err = jsonscan.Number(b, i)
+			default:
+				err = reject("timestamp is not a number")
+			}
 		case "extractedFields":
-			i, err = p.extracted(i, &account, &region)
+			if err = once(&seen, mExtracted, "extractedFields"); err == nil {
+				i, err = p.extracted(i, &xAccount, &xRegion)
+			}
 		case "@aws.account":
-			account, i, err = p.optString(i)
+			if err = once(&seen, mAccount, "@aws.account"); err == nil {
+				account, i, err = p.optString(i, "@aws.account")
+			}
 		case "@aws.region":
-			region, i, err = p.optString(i)
+			if err = once(&seen, mRegion, "@aws.region"); err == nil {
+				region, i, err = p.optString(i, "@aws.region")
+			}
 		default:
-			i, err = jsonscan.SkipValue(b, i, 0)
+			i, err = jsonscan.SkipValue(b, i, 3)
 		}
 		if err != nil {
 			return 0, err
 		}
 	}
 	p.res.Events++
+	if id.start == id.end {
+		// Without an id, distinct events would share one identity and be counted once
+		// (defect 5 of issue 14). CloudWatch always sends one.
+		return 0, &RecordError{Reason: "log event " + strconv.Itoa(p.res.Events-1) + " has no id"}
+	}
+	if tsAt >= 0 {
+		if ts, err = p.number(tsAt); err != nil {
+			return 0, err
+		}
+	}
 	// Classify: messages without escapes in place; escaped ones from their escaped form when
 	// that decides (most Lambda and JSON lines), else unescaped once into p.scratch.
 	var m []byte
@@ -372,28 +459,19 @@ func (p *parser) event(i int) (int, error) {
 	if !l.IsErrorClass() {
 		return i, nil
 	}
-	var ts int64
-	if tsAt >= 0 {
-		if ts, _, err = p.number(tsAt); err != nil {
-			return 0, err
-		}
+	if xAccount.set && xAccount.start != xAccount.end {
+		account = xAccount
 	}
-	return i, p.keep(m, l, id, ts, account, region)
+	p.keep(m, l, id, ts, account, xRegion, region)
+	return i, nil
 }
 
 // keep materialises an error-class event.
-func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, region span) error {
+// The event's region is the first of xRegion (extractedFields) and region (the event's top
+// level) that is AWS region syntax, else the stamp's.
+func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, xRegion, region span) {
 	if !p.haveStrings {
-		var err error
-		if p.ownerS, err = p.stringOf(p.owner); err != nil {
-			return err
-		}
-		if p.groupS, err = p.stringOf(p.group); err != nil {
-			return err
-		}
-		if p.streamS, err = p.stringOf(p.stream); err != nil {
-			return err
-		}
+		p.ownerS, p.groupS, p.streamS = p.stringOf(p.owner), p.stringOf(p.group), p.stringOf(p.stream)
 		p.haveStrings = true
 	}
 	st := p.st
@@ -401,15 +479,10 @@ func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, reg
 		Drain: st.Drain, Org: st.Org, Env: st.Env,
 		Account: p.ownerS, Region: st.Region,
 		LogGroup: p.groupS, LogStream: p.streamS,
-		Timestamp: ts, Level: l,
+		Timestamp: ts, Level: l, IDIsNumber: id.number,
 		FirehoseRequestID: st.RequestID, Attributes: st.Attributes,
 	}
-	var err error
-	if id.set && !id.esc {
-		// The fast path of event leaves esc to be found here.
-		id.esc = bytes.IndexByte(p.b[id.start:id.end], '\\') >= 0
-	}
-	if id.set && !id.esc {
+	if !id.esc {
 		// The id and the message go together into the text arena.
 		raw := p.b[id.start:id.end]
 		n := len(raw) + len(msg)
@@ -424,78 +497,67 @@ func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, reg
 		ev.ID, ev.Message = both[:len(raw)], both[len(raw):]
 	} else {
 		ev.Message = string(msg)
-		if id.set {
-			if ev.ID, err = p.stringOf(id); err != nil {
-				return err
+		ev.ID = p.stringOf(id)
+	}
+	if account.set && account.start != account.end {
+		ev.Account = p.reuse(account, &p.lastAccount)
+	}
+	// A region that is not AWS region syntax is ignored (defect 9 of issue 14: it ends up
+	// in console links).
+	for _, r := range [2]span{xRegion, region} {
+		if r.set {
+			if v := p.reuse(r, &p.lastRegion); event.ValidRegion(v) {
+				ev.Region = v
+				break
 			}
 		}
 	}
-
-	if account.set {
-		if ev.Account, err = p.reuse(account, &p.lastAccount); err != nil {
-			return err
-		}
-	}
-	if region.set {
-		if ev.Region, err = p.reuse(region, &p.lastRegion); err != nil {
-			return err
-		}
-	}
 	p.res.Errors = append(p.res.Errors, ev)
-	return nil
 }
 
 // reuse returns the string of s, reusing *last when it is the same.
-func (p *parser) reuse(s span, last *string) (string, error) {
+func (p *parser) reuse(s span, last *string) string {
 	if !s.esc && string(p.b[s.start:s.end]) == *last {
-		return *last, nil
+		return *last
 	}
-	v, err := p.stringOf(s)
-	if err != nil {
-		return "", err
-	}
-	*last = v
-	return v, nil
+	*last = p.stringOf(s)
+	return *last
 }
 
-// optString reads a string value, or skips a value of another type.
-func (p *parser) optString(i int) (span, int, error) {
-	if i < len(p.b) && p.b[i] == '"' {
-		return p.stringSpan(i)
-	}
-	end, err := jsonscan.SkipValue(p.b, i, 0)
-	return span{}, end, err
-}
-
-// extracted reads @aws.account and @aws.region from the extractedFields object at b[i].
+// extracted reads @aws.account and @aws.region from the extractedFields object at b[i]
+// (or null).
 func (p *parser) extracted(i int, account, region *span) (int, error) {
 	b := p.b
-	if i >= len(b) || b[i] != '{' {
-		return jsonscan.SkipValue(b, i, 0)
+	switch b[i] {
+	case 'n':
+		return jsonscan.Literal(b, i, "null")
+	case '{':
+	default:
+		return 0, reject("extractedFields is not an object")
 	}
+	var seen uint8
 	i++
 	for first := true; ; first = false {
 		next, done, err := jsonscan.Member(b, i, first, '}', "extractedFields")
 		if err != nil || done {
 			return next, err
 		}
-		key, next, err := p.key(next)
+		ks, ke, kesc, v, err := jsonscan.Key(b, next)
 		if err != nil {
 			return 0, err
 		}
-		i = next
-		var v span
-		switch string(b[key.start:key.end]) {
+		i = v
+		switch string(p.memberName(ks, ke, kesc)) {
 		case "@aws.account":
-			if v, i, err = p.optString(i); v.set {
-				*account = v
+			if err = once(&seen, mAccount, "extractedFields @aws.account"); err == nil {
+				*account, i, err = p.optString(i, "extractedFields @aws.account")
 			}
 		case "@aws.region":
-			if v, i, err = p.optString(i); v.set {
-				*region = v
+			if err = once(&seen, mRegion, "extractedFields @aws.region"); err == nil {
+				*region, i, err = p.optString(i, "extractedFields @aws.region")
 			}
 		default:
-			i, err = jsonscan.SkipValue(b, i, 0)
+			i, err = jsonscan.SkipValue(b, i, 4)
 		}
 		if err != nil {
 			return 0, err
@@ -503,51 +565,38 @@ func (p *parser) extracted(i int, account, region *span) (int, error) {
 	}
 }
 
-// number reads an integer (or a float, truncated) at b[i].
-func (p *parser) number(i int) (int64, int, error) {
+// number reads the timestamp at b[i], a JSON number already validated: an integer exactly,
+// anything else as a float truncated toward zero. A value outside int64 rejects the
+// record. (encoding/json's json.Number: Int64, else Float64.)
+func (p *parser) number(i int) (int64, error) {
 	b := p.b
-	start := i
-	neg := false
-	if i < len(b) && b[i] == '-' {
+	j, neg := i, false
+	if b[j] == '-' {
 		neg = true
-		i++
+		j++
 	}
 	var n int64
-	digits := 0
-	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-		if digits < 18 {
-			n = n*10 + int64(b[i]-'0')
+	k := j
+	for k < len(b) && b[k]-'0' < 10 && k-j < 18 {
+		n = n*10 + int64(b[k]-'0')
+		k++
+	}
+	if k == len(b) || b[k] != '.' && b[k] != 'e' && b[k] != 'E' && b[k]-'0' >= 10 {
+		if neg {
+			n = -n
 		}
-		digits++
-		i++
+		return n, nil
 	}
-	if digits == 0 {
-		return 0, 0, &jsonscan.SyntaxError{Offset: start, Msg: "expected a number"}
+	end, _ := jsonscan.Number(b, i)
+	text := unsafe.String(unsafe.SliceData(b[i:end]), end-i)
+	if v, err := strconv.ParseInt(text, 10, 64); err == nil {
+		return v, nil
 	}
-	if i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') || digits > 18 {
-		end, err := jsonscan.SkipValue(b, start, 0)
-		if err != nil {
-			return 0, 0, err
-		}
-		f, err := strconv.ParseFloat(string(b[start:end]), 64)
-		if err != nil {
-			return 0, 0, &jsonscan.SyntaxError{Offset: start, Msg: "bad number"}
-		}
-		return int64(f), end, nil
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil || f < math.MinInt64 || f >= math.MaxInt64 {
+		return 0, reject("timestamp " + text + " is out of range")
 	}
-	if neg {
-		n = -n
-	}
-	return n, i, nil
-}
-
-// skipNumber returns the index after the JSON number at b[i].
-func skipNumber(b []byte, i int) (int, error) {
-	j := jsonscan.SkipNumber(b, i)
-	if j == i {
-		return 0, &jsonscan.SyntaxError{Offset: i, Msg: "expected a number"}
-	}
-	return j, nil
+	return int64(f), nil
 }
 
 // readMessage reads the JSON string at b[i] == '"': a slice of b when it has no escapes,

@@ -60,33 +60,34 @@ func (d *Decoder) decodeDataOne(ctx context.Context, w *worker, i int, raw []byt
 			res.Err = &RecordError{Index: i, Reason: "internal decoder error", Err: fmt.Errorf("%v", r)}
 		}
 	}()
-	if reason, err := d.decodeRaw(w, raw, st, budget, res); reason != "" {
-		res.Err = &RecordError{Index: i, Reason: reason, Err: err}
+	if err := d.decodeRaw(w, raw, st, budget, res); err != nil {
+		err.Index = i
+		res.Err = err
 	}
 }
 
 // decodeRaw is decodeRecord after base64.
-func (d *Decoder) decodeRaw(w *worker, raw []byte, st *Stamp, budget *atomic.Int64, res *RecordResult) (string, error) {
+func (d *Decoder) decodeRaw(w *worker, raw []byte, st *Stamp, budget *atomic.Int64, res *RecordResult) *RecordError {
 	n := len(raw)
 	switch {
 	case int64(n) > d.limits.MaxRecordBytes:
-		return fmt.Sprintf("record over %s bytes", thousands(d.limits.MaxRecordBytes)), nil
+		return &RecordError{Reason: fmt.Sprintf("record over %s bytes", thousands(d.limits.MaxRecordBytes))}
 	case n == 0:
-		return "empty record", nil
+		return &RecordError{Reason: "empty record"}
 	}
 	data := raw
 	if n >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
-		out, reason, err := d.inflate(w, raw, budget)
-		if reason != "" {
-			return reason, err
+		out, rerr := d.inflate(w, raw, budget)
+		if rerr != nil {
+			return rerr
 		}
 		data = out
 	} else {
 		if budget.Add(-int64(n)) < 0 {
-			return fmt.Sprintf("request inflated size over the %s-byte cap", thousands(d.limits.MaxRequestInflated)), nil
+			return &RecordError{Reason: fmt.Sprintf("request inflated size over the %s-byte cap", thousands(d.limits.MaxRequestInflated))}
 		}
 		if first := firstNonSpace(raw); first != '{' {
-			return "not gzip and not JSON", nil
+			return &RecordError{Reason: "not gzip and not JSON"}
 		}
 	}
 	return w.p.parseRecord(data, st, res)
@@ -188,7 +189,7 @@ func (d *Decoder) DecodeStream(ctx context.Context, r io.Reader, st *Stamp, each
 			de.Offset, de.Inflated = off, inflated
 			if len(doc) > 0 {
 				stats.Documents++
-				if _, perr := d.parseDocument(w, doc, st, &res.Result); perr != nil && de.Err == nil {
+				if perr := d.parseDocument(w, doc, st, &res.Result); perr != nil && de.Err == nil {
 					de.Err = perr
 				}
 			}
@@ -197,8 +198,8 @@ func (d *Decoder) DecodeStream(ctx context.Context, r io.Reader, st *Stamp, each
 			return stats, each(res)
 		}
 		stats.Documents++
-		if reason, perr := d.parseDocument(w, doc, st, &res.Result); reason != "" {
-			res.Err = &DocError{Offset: off, Inflated: inflated, Reason: reason, Err: perr}
+		if perr := d.parseDocument(w, doc, st, &res.Result); perr != nil {
+			res.Err = &DocError{Offset: off, Inflated: inflated, Reason: perr.Reason, Err: perr.Err}
 			stats.Rejected++
 		}
 		if err := each(res); err != nil {
@@ -207,10 +208,10 @@ func (d *Decoder) DecodeStream(ctx context.Context, r io.Reader, st *Stamp, each
 	}
 }
 
-func (d *Decoder) parseDocument(w *worker, doc []byte, st *Stamp, res *RecordResult) (reason string, err error) {
+func (d *Decoder) parseDocument(w *worker, doc []byte, st *Stamp, res *RecordResult) (err *RecordError) {
 	defer func() {
 		if r := recover(); r != nil {
-			reason, err = "internal decoder error", fmt.Errorf("%v", r)
+			err = &RecordError{Reason: "internal decoder error", Err: fmt.Errorf("%v", r)}
 		}
 	}()
 	return w.p.parseRecord(doc, st, res)

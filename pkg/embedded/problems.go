@@ -17,62 +17,81 @@ type problemStore struct{ s *Store }
 
 var _ problems.Store = (*problemStore)(nil)
 
-func (p *problemStore) Record(ctx context.Context, o problems.Occurrence) (bool, error) {
-	sample, err := json.Marshal(o.Sample)
-	if err != nil {
-		return false, fmt.Errorf("embedded: record occurrence: encode sample: %w", err)
-	}
-	id := problems.ID(o.Org, o.Env, o.Fingerprint)
-	at := o.At.UnixMilli()
-	logGroups := "[]"
-	if o.Sample.LogGroup != "" {
-		b, err := json.Marshal([]string{o.Sample.LogGroup})
-		if err != nil {
-			return false, fmt.Errorf("embedded: record occurrence: encode log group: %w", err)
-		}
-		logGroups = string(b)
-	}
-	recorded := false
-	err = p.s.writeTx(ctx, func(tx *sql.Tx) error {
-		sm := &o.Sample
-		res, err := p.s.exec(ctx, tx, sqlInsertOccurrence, o.Identity, id, at,
-			sm.Account, sm.Region, sm.LogGroup, sm.LogStream, sm.EventID, sm.RequestID)
-		if err != nil {
-			return fmt.Errorf("insert occurrence: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("insert occurrence: %w", err)
-		}
-		if n == 0 {
-			return nil // a redelivery: the transaction changed nothing
-		}
-		_, err = p.s.exec(ctx, tx, sqlUpsertProblem, id, o.Org, o.Env, o.Fingerprint, o.Title, o.Culprit,
-			o.Level, at, logGroups, string(sample), o.Sample.LogGroup)
-		if err != nil {
-			return fmt.Errorf("upsert problem: %w", err)
-		}
-		// What the console reads, counted in the same transaction as the count.
-		if _, err := p.s.exec(ctx, tx, sqlCountHour, id, at-at%3600000); err != nil {
-			return fmt.Errorf("count the hour: %w", err)
-		}
-		for _, a := range [...]struct{ kind, value string }{
-			{"account", sm.Account}, {"region", sm.Region}, {"logGroup", sm.LogGroup},
-		} {
-			if a.value == "" {
-				continue
+// RecordBatch records each problem's new occurrences in one transaction: the occurrences
+// inserted if new, then the problem read and written once with all of them (problems.Merge).
+// The writer is one connection, so problems are written one after another.
+func (p *problemStore) RecordBatch(ctx context.Context, occs []problems.Occurrence) []problems.Result {
+	return problems.PlanBatch(occs).Run(ctx, 1, func(ctx context.Context, g problems.Group) []problems.Result {
+		out := make([]problems.Result, len(g.Occurrences))
+		err := p.s.writeTx(ctx, func(tx *sql.Tx) error {
+			var fresh []problems.Occurrence
+			for i, o := range g.Occurrences {
+				sm := &o.Sample
+				at := o.At.UnixMilli()
+				res, err := p.s.exec(ctx, tx, sqlInsertOccurrence, o.Identity, g.ID, at,
+					sm.Account, sm.Region, sm.LogGroup, sm.LogStream, sm.EventID, sm.RequestID)
+				if err != nil {
+					return fmt.Errorf("insert occurrence: %w", err)
+				}
+				n, err := res.RowsAffected()
+				if err != nil {
+					return fmt.Errorf("insert occurrence: %w", err)
+				}
+				if n == 0 {
+					continue // recorded before
+				}
+				out[i].Recorded = true
+				fresh = append(fresh, o)
+				// What the console reads, counted in the same transaction as the count.
+				if _, err := p.s.exec(ctx, tx, sqlCountHour, g.ID, at-at%3600000); err != nil {
+					return fmt.Errorf("count the hour: %w", err)
+				}
+				for _, a := range [...]struct{ kind, value string }{
+					{"account", sm.Account}, {"region", sm.Region}, {"logGroup", sm.LogGroup},
+				} {
+					if a.value == "" {
+						continue
+					}
+					if _, err := p.s.exec(ctx, tx, sqlCountAffected, g.ID, a.kind, a.value); err != nil {
+						return fmt.Errorf("count the %s: %w", a.kind, err)
+					}
+				}
 			}
-			if _, err := p.s.exec(ctx, tx, sqlCountAffected, id, a.kind, a.value); err != nil {
-				return fmt.Errorf("count the %s: %w", a.kind, err)
+			if len(fresh) == 0 {
+				return nil // a redelivery: the transaction changed nothing
+			}
+			old, err := scanProblem(p.s.queryRow(ctx, tx, sqlGetProblem, g.ID))
+			exists := err == nil
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("read problem: %w", err)
+			}
+			pr := problems.Merge(old, exists, problems.AggregateOf(fresh))
+			sample, err := json.Marshal(pr.Sample)
+			if err != nil {
+				return fmt.Errorf("encode sample: %w", err)
+			}
+			groups, err := json.Marshal(append([]string{}, pr.LogGroups...))
+			if err != nil {
+				return fmt.Errorf("encode log groups: %w", err)
+			}
+			if _, err := p.s.exec(ctx, tx, sqlPutProblem, pr.ID, pr.Org, pr.Env, pr.Fingerprint, pr.Title, pr.Culprit,
+				pr.Level, pr.Count, pr.FirstSeen.UnixMilli(), pr.LastSeen.UnixMilli(), string(groups), string(sample)); err != nil {
+				return fmt.Errorf("write problem: %w", err)
+			}
+			return nil
+		})
+		if err != nil {
+			for i := range out {
+				out[i] = problems.Result{Err: fmt.Errorf("embedded: record occurrences of problem %s: %w", g.ID, err)}
 			}
 		}
-		recorded = true
-		return nil
+		return out
 	})
-	if err != nil {
-		return false, fmt.Errorf("embedded: record occurrence of problem %s: %w", id, err)
-	}
-	return recorded, nil
+}
+
+// Record is RecordBatch of one occurrence.
+func (p *problemStore) Record(ctx context.Context, o problems.Occurrence) (bool, error) {
+	return problems.RecordOne(ctx, p, o)
 }
 
 // The problem store's statements.
@@ -87,23 +106,14 @@ const (
 		ON CONFLICT (problem_id, hour) DO UPDATE SET count = count + 1`
 	sqlCountAffected = `INSERT INTO problem_affected (problem_id, kind, value, count) VALUES (?, ?, ?, 1)
 		ON CONFLICT (problem_id, kind, value) DO UPDATE SET count = count + 1`
-	// In SET, every column on the right-hand side is the row's old value, so the "newest"
-	// test compares against the last_seen before this occurrence. Log groups are a JSON
-	// array kept as a set; an empty log group is not added.
-	sqlUpsertProblem = `INSERT INTO problems (` + problemColumns + `)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9, ?10)
+	// sqlPutProblem writes a problem computed in the transaction that read it; it sets
+	// only the columns it knows, so columns other code adds keep their values.
+	sqlPutProblem = `INSERT INTO problems (` + problemColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
-			count = count + 1,
-			first_seen = min(first_seen, excluded.first_seen),
-			last_seen = max(last_seen, excluded.last_seen),
-			title = CASE WHEN excluded.last_seen >= last_seen THEN excluded.title ELSE title END,
-			culprit = CASE WHEN excluded.last_seen >= last_seen THEN excluded.culprit ELSE culprit END,
-			level = CASE WHEN excluded.last_seen >= last_seen THEN excluded.level ELSE level END,
-			sample = CASE WHEN excluded.last_seen >= last_seen THEN excluded.sample ELSE sample END,
-			log_groups = CASE
-				WHEN ?11 = '' OR EXISTS (SELECT 1 FROM json_each(problems.log_groups) WHERE value = ?11)
-				THEN log_groups
-				ELSE json_insert(log_groups, '$[#]', ?11) END`
+			title = excluded.title, culprit = excluded.culprit, level = excluded.level,
+			count = excluded.count, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+			log_groups = excluded.log_groups, sample = excluded.sample`
 	sqlGetProblem         = `SELECT ` + problemColumns + ` FROM problems WHERE id = ?`
 	sqlListProblems       = `SELECT ` + problemColumns + ` FROM problems ORDER BY last_seen DESC, id`
 	sqlListScopedProblems = `SELECT ` + problemColumns + ` FROM problems WHERE org = ? AND env = ?

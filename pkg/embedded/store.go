@@ -354,7 +354,8 @@ var schemaV2 = [...]string{
 // writeStatements are the fixed statements run on the writer, in a transaction or alone.
 var writeStatements = [...]string{
 	sqlCreateDrain, sqlSetKeys, sqlRevokeDrain, sqlRecordDelivery, sqlRecordAuthFailure, sqlRecordSource,
-	sqlInsertOccurrence, sqlUpsertProblem, sqlCountHour, sqlCountAffected,
+	sqlInsertOccurrence, sqlPutProblem, sqlCountHour, sqlCountAffected,
+	sqlGetProblem, // also read in a write transaction
 	sqlSweepClaims, sqlClaim, sqlClaimState,
 	sqlEnqueue, sqlLease, sqlAttempts, sqlRetry, sqlBury, sqlDequeue,
 }

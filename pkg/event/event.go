@@ -39,6 +39,9 @@ type Event struct {
 	LogGroup  string `json:"logGroup"`
 	LogStream string `json:"logStream"`
 	ID        string `json:"id"`
+	// IDIsNumber is set when the event's id was a JSON number (hand-written payloads;
+	// CloudWatch sends strings): the id 5 and the id "5" are different events.
+	IDIsNumber bool `json:"idIsNumber,omitempty"`
 	// Timestamp is the event's own time, milliseconds since the epoch.
 	Timestamp int64  `json:"timestamp"`
 	Message   string `json:"message"`
@@ -49,24 +52,81 @@ type Event struct {
 	Attributes        map[string]string `json:"attributes,omitempty"`
 	// Truncated is set when Message was cut to fit the queue's message size limit.
 	Truncated bool `json:"truncated,omitempty"`
+
+	// IdentityKey is the event's dedup identity, computed once by the ingest from the
+	// bytes it decoded (ComputeIdentity) and carried to the grouper, which counts by it:
+	// the queue's JSON turns invalid UTF-8 into U+FFFD, so hashing again downstream could
+	// give another identity (defect 6 of issue 14).
+	IdentityKey string `json:"identityKey,omitempty"`
 }
 
-// Identity is the event's dedup key: a hash of (drain, account, log group, log stream,
-// event id). It is namespaced by drain, so one tenant can never suppress another's events,
-// and it does not depend on the Firehose request id, which is not stable across retries.
+// Identity is the event's dedup key: IdentityKey when the ingest set it, else
+// ComputeIdentity (events queued before the key was carried).
 func (e *Event) Identity() string {
+	if e.IdentityKey != "" {
+		return e.IdentityKey
+	}
+	return e.ComputeIdentity()
+}
+
+// ComputeIdentity hashes (drain, account, log group, log stream, event id, whether the id
+// was a number). It is namespaced by drain, so one tenant can never suppress another's
+// events, and it does not depend on the Firehose request id, which is not stable across
+// retries.
+func (e *Event) ComputeIdentity() string {
+	if e.IDIsNumber {
+		return hashParts(e.Drain, e.Account, e.LogGroup, e.LogStream, e.ID, "number")
+	}
 	return Identity(e.Drain, e.Account, e.LogGroup, e.LogStream, e.ID)
 }
 
-// Identity hashes the parts of an event's identity. Each part is length-prefixed so that
-// no two different tuples hash the same input.
+// Identity hashes the parts of an event's identity (a string id). Each part is
+// length-prefixed so that no two different tuples hash the same input.
 func Identity(drain, account, logGroup, logStream, id string) string {
+	return hashParts(drain, account, logGroup, logStream, id)
+}
+
+// hashParts is hex SHA-256 of the length-prefixed parts. A numeric id adds a sixth part,
+// so identities of string ids stay what they were.
+func hashParts(parts ...string) string {
 	h := sha256.New()
 	var n [4]byte
-	for _, p := range [...]string{drain, account, logGroup, logStream, id} {
+	for _, p := range parts {
 		n[0], n[1], n[2], n[3] = byte(len(p)>>24), byte(len(p)>>16), byte(len(p)>>8), byte(len(p))
 		h.Write(n[:])
 		h.Write([]byte(p))
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ValidRegion reports whether s has the syntax of an AWS region name: lower-case letter
+// groups joined by '-' and ending in a number, e.g. "us-east-1", "us-gov-west-1",
+// "cn-northwest-1", "eu-isoe-west-1". Untrusted regions (@aws.region, the Firehose source
+// ARN) are checked with it before they are used anywhere, such as in a console link.
+func ValidRegion(s string) bool {
+	if len(s) < 4 || len(s) > 32 {
+		return false
+	}
+	groups := 0
+	i := 0
+	for {
+		j := i
+		for j < len(s) && 'a' <= s[j] && s[j] <= 'z' {
+			j++
+		}
+		if j == i || j == len(s) || s[j] != '-' {
+			break
+		}
+		groups++
+		i = j + 1
+	}
+	if groups < 2 || i >= len(s) || len(s)-i > 2 {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/aient/firehose-drain/internal/jsonscan"
+	"github.com/aient/firehose-drain/pkg/event"
 )
 
 // Protocol limits.
@@ -47,11 +49,13 @@ type Body struct {
 	Records [][]byte
 }
 
-// ParseBody reads a Firehose request body. Its errors say what is wrong, for the
-// errorMessage of a 400 answer: not JSON, requestId missing, records missing or not an
-// array or empty, a record without data, more than MaxRecords records. When the body is
-// JSON but invalid, the returned Body still holds the requestId if there was one, so the
-// answer can carry it.
+// ParseBody reads a Firehose request body. It accepts what encoding/json accepts, read
+// into the typed shape {"requestId": string, "timestamp": number, "records": [{"data":
+// string}]} (null is a member left out; a member of the wrong type or given twice is an
+// error). Its errors say what is wrong, for the errorMessage of a 400 answer: not JSON,
+// requestId missing, records missing or not an array or empty, a record without data, more
+// than MaxRecords records. When the body is JSON but invalid, the returned Body still
+// holds the requestId if there was one, so the answer can carry it.
 func ParseBody(b []byte) (Body, error) {
 	var body Body
 	i := jsonscan.SkipWS(b, 0)
@@ -59,6 +63,7 @@ func ParseBody(b []byte) (Body, error) {
 		return body, errors.New("body is not JSON: not an object")
 	}
 	var (
+		seen       map[string]bool
 		sawRecords bool
 		semantic   error // the first shape error; parsing goes on to find requestId
 	)
@@ -67,43 +72,58 @@ func ParseBody(b []byte) (Body, error) {
 			semantic = err
 		}
 	}
-	end, err := walkObject(b, i, 0, func(key []byte, v int) (int, error) {
+	end, err := jsonscan.WalkObject(b, i, 0, func(key []byte, v int) (int, error) {
+		switch string(key) {
+		case "requestId", "timestamp", "records":
+			if seen[string(key)] {
+				setErr(errors.New("repeated " + string(key)))
+			}
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			seen[string(key)] = true
+		default:
+			return jsonscan.SkipValue(b, v, 1)
+		}
 		switch string(key) {
 		case "requestId":
 			if b[v] != '"' {
-				setErr(errors.New("requestId is not a string"))
-				return jsonscan.SkipValue(b, v, 0)
+				if b[v] != 'n' {
+					setErr(errors.New("requestId is not a string"))
+				}
+				return jsonscan.SkipValue(b, v, 1)
 			}
-			s, end, err := readString(b, v)
+			s, end, err := jsonscan.ReadValidString(b, v)
 			if err != nil {
 				return 0, err
 			}
 			body.RequestID = string(s)
 			return end, nil
 		case "timestamp":
-			end, err := jsonscan.SkipValue(b, v, 0)
+			end, err := jsonscan.SkipValue(b, v, 1)
 			if err != nil {
 				return 0, err
 			}
-			var ts json.Number
-			if json.Unmarshal(b[v:end], &ts) == nil {
-				if n, err := ts.Int64(); err == nil {
-					body.Timestamp = n
-				} else if f, err := ts.Float64(); err == nil {
-					body.Timestamp = int64(f)
+			if c := b[v]; c != '-' && (c < '0' || c > '9') {
+				if c != 'n' {
+					setErr(errors.New("timestamp is not a number"))
 				}
+				return end, nil
 			}
+			body.Timestamp = Int64(json.Number(b[v:end]))
 			return end, nil
-		case "records":
-			sawRecords = true
-			body.Records = body.Records[:0] // a repeated key: the last one wins
-			if b[v] != '[' {
+		default: // records
+			body.Records = body.Records[:0]
+			switch b[v] {
+			case '[':
+				sawRecords = true
+				return parseRecords(b, v, &body, setErr)
+			case 'n':
+			default:
 				setErr(errors.New("records is not an array"))
-				return jsonscan.SkipValue(b, v, 0)
 			}
-			return parseRecords(b, v, &body, setErr)
+			return jsonscan.SkipValue(b, v, 1)
 		}
-		return jsonscan.SkipValue(b, v, 0)
 	})
 	if err != nil {
 		return body, fmt.Errorf("body is not JSON: %w", err)
@@ -124,10 +144,22 @@ func ParseBody(b []byte) (Body, error) {
 	return body, nil
 }
 
+// Int64 is a JSON number as an int64: exactly when it is an integer in range, else the
+// float truncated toward zero; 0 when it is out of range.
+func Int64(n json.Number) int64 {
+	if v, err := n.Int64(); err == nil {
+		return v
+	}
+	if f, err := n.Float64(); err == nil && f >= math.MinInt64 && f < math.MaxInt64 {
+		return int64(f)
+	}
+	return 0
+}
+
 // parseRecords reads the records array at b[i] == '['.
 func parseRecords(b []byte, i int, body *Body, setErr func(error)) (int, error) {
 	n := 0
-	return walkArray(b, i, func(v int) (int, error) {
+	return jsonscan.WalkArray(b, i, 1, func(v int) (int, error) {
 		idx := n
 		n++
 		if n == MaxRecords+1 {
@@ -135,19 +167,24 @@ func parseRecords(b []byte, i int, body *Body, setErr func(error)) (int, error) 
 		}
 		if b[v] != '{' {
 			setErr(fmt.Errorf("record %d is not an object", idx))
-			return jsonscan.SkipValue(b, v, 0)
+			return jsonscan.SkipValue(b, v, 2)
 		}
 		var data []byte
 		found := false
-		end, err := walkObject(b, v, 1, func(key []byte, v int) (int, error) {
+		end, err := jsonscan.WalkObject(b, v, 2, func(key []byte, v int) (int, error) {
 			if string(key) != "data" {
-				return jsonscan.SkipValue(b, v, 1)
+				return jsonscan.SkipValue(b, v, 3)
 			}
-			if b[v] != '"' {
+			switch {
+			case found:
+				setErr(fmt.Errorf("record %d: repeated data", idx))
+			case b[v] == 'n':
+				return jsonscan.SkipValue(b, v, 3) // null: no data
+			case b[v] != '"':
 				setErr(fmt.Errorf("record %d: data is not a string", idx))
-				return jsonscan.SkipValue(b, v, 1)
+				return jsonscan.SkipValue(b, v, 3)
 			}
-			s, end, err := readString(b, v)
+			s, end, err := jsonscan.ReadValidString(b, v)
 			if err != nil {
 				return 0, err
 			}
@@ -186,11 +223,17 @@ func ResponseBody(requestID string, now time.Time, errorMessage string) []byte {
 }
 
 // ParseSourceARN returns the region and account of a delivery stream ARN
-// (arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME); both are empty when arn is not one.
+// (arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME); both are empty when arn is not one
+// or its region is not AWS region syntax (event.ValidRegion: the region ends up in console
+// links), and the account is empty when it is not twelve digits.
 func ParseSourceARN(arn string) (region, account string) {
 	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "firehose" || !strings.HasPrefix(parts[5], "deliverystream/") {
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "firehose" || !strings.HasPrefix(parts[5], "deliverystream/") ||
+		!event.ValidRegion(parts[3]) {
 		return "", ""
+	}
+	if len(parts[4]) != 12 || strings.Trim(parts[4], "0123456789") != "" {
+		return parts[3], ""
 	}
 	return parts[3], parts[4]
 }

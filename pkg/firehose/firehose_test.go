@@ -314,37 +314,3 @@ func TestParseCommonAttributes(t *testing.T) {
 		})
 	}
 }
-
-func FuzzParseBody(f *testing.F) {
-	for _, b := range fixtureBodies(f) {
-		f.Add(b)
-	}
-	for _, s := range []string{`{"requestId":"r","records":[{"data":"\u00e9\/"}]}`, `{"records":[[[`, `{"requestId":5}`, ``} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		body, err := ParseBody(b)
-		if err == nil && (body.RequestID == "" || len(body.Records) == 0 || len(body.Records) > MaxRecords) {
-			t.Fatalf("accepted an invalid body: %+v", body)
-		}
-	})
-}
-
-func FuzzParseURLEvent(f *testing.F) {
-	for _, b := range fixtureBodies(f) {
-		f.Add(urlEvent(f, b, false, map[string]string{"x-amz-firehose-request-id": "r"}))
-	}
-	f.Add([]byte(`{"body":"\ud83d\ude00\u00","isBase64Encoded":false}`))
-	f.Add([]byte(`{"body":"eA==","isBase64Encoded":true,"headers":{"A":"b"}}`))
-	f.Fuzz(func(t *testing.T, p []byte) {
-		orig := append([]byte(nil), p...)
-		req, err := ParseURLEvent(p)
-		if !bytes.Equal(p, orig) {
-			t.Fatal("ParseURLEvent modified its input")
-		}
-		inPlace, err2 := ParseURLEventInPlace(p)
-		if (err == nil) != (err2 == nil) || !bytes.Equal(req.Body, inPlace.Body) {
-			t.Fatalf("copying and in-place parses differ: %v / %v", err, err2)
-		}
-	})
-}

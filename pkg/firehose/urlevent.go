@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/aient/firehose-drain/internal/jsonscan"
@@ -35,6 +36,9 @@ func ParseURLEventInPlace(payload []byte) (URLRequest, error) {
 	return parseURLEvent(payload, true)
 }
 
+// The members of the event ParseURLEvent reads; each may appear once. It accepts what
+// encoding/json accepts, read into the typed shape of payload format 2.0 (null is a member
+// left out; a member of the wrong type or given twice is an error).
 func parseURLEvent(b []byte, inPlace bool) (URLRequest, error) {
 	var req URLRequest
 	i := jsonscan.SkipWS(b, 0)
@@ -44,67 +48,118 @@ func parseURLEvent(b []byte, inPlace bool) (URLRequest, error) {
 	var (
 		bodyStart, bodyEnd = -1, -1
 		bodyEsc, isBase64  bool
-		method             string
+		method, v1Method   string
+		seen               uint8
 	)
-	end, err := walkObject(b, i, 0, func(key []byte, v int) (int, error) {
+	once := func(bit uint8, name string) error {
+		if seen&bit != 0 {
+			return errors.New("repeated " + name)
+		}
+		seen |= bit
+		return nil
+	}
+	end, err := jsonscan.WalkObject(b, i, 0, func(key []byte, v int) (int, error) {
 		switch string(key) {
 		case "body":
-			if b[v] != '"' {
-				return jsonscan.SkipValue(b, v, 0) // null: no body
+			if err := once(1, "body"); err != nil {
+				return 0, err
 			}
-			end, esc, ok := jsonscan.ScanLongString(b, v)
-			if !ok {
-				return 0, &jsonscan.SyntaxError{Offset: v, Msg: "unterminated body string"}
+			switch b[v] {
+			case 'n':
+				return jsonscan.Literal(b, v, "null") // no body
+			case '"':
+			default:
+				return 0, errors.New("body is not a string")
+			}
+			end, esc, err := jsonscan.ValidString(b, v)
+			if err != nil {
+				return 0, err
 			}
 			bodyStart, bodyEnd, bodyEsc = v+1, end-1, esc
 			return end, nil
 		case "isBase64Encoded":
-			if b[v] == 't' {
-				isBase64 = true
+			if err := once(2, "isBase64Encoded"); err != nil {
+				return 0, err
 			}
-			return jsonscan.SkipValue(b, v, 0)
+			switch b[v] {
+			case 't':
+				isBase64 = true
+				return jsonscan.Literal(b, v, "true")
+			case 'f':
+				return jsonscan.Literal(b, v, "false")
+			case 'n':
+				return jsonscan.Literal(b, v, "null")
+			}
+			return 0, errors.New("isBase64Encoded is not a boolean")
 		case "rawPath":
-			return stringField(b, v, &req.RawPath)
+			if err := once(4, "rawPath"); err != nil {
+				return 0, err
+			}
+			return stringField(b, v, "rawPath", &req.RawPath)
 		case "headers":
-			if b[v] != '{' {
-				return jsonscan.SkipValue(b, v, 0)
+			if err := once(8, "headers"); err != nil {
+				return 0, err
+			}
+			switch b[v] {
+			case 'n':
+				return jsonscan.Literal(b, v, "null")
+			case '{':
+			default:
+				return 0, errors.New("headers is not an object")
 			}
 			req.Headers = make(map[string]string, 16)
-			return walkObject(b, v, 1, func(k []byte, v int) (int, error) {
+			return jsonscan.WalkObject(b, v, 1, func(k []byte, v int) (int, error) {
+				name := strings.ToLower(string(k))
+				if _, dup := req.Headers[name]; dup {
+					return 0, errors.New("repeated header " + strconv.Quote(name))
+				}
+				if b[v] == 'n' {
+					return jsonscan.Literal(b, v, "null")
+				}
 				var s string
-				end, err := stringField(b, v, &s)
-				if err == nil && b[v] == '"' {
-					req.Headers[strings.ToLower(string(k))] = s
+				end, err := stringField(b, v, "header "+strconv.Quote(name), &s)
+				if err == nil {
+					req.Headers[name] = s
 				}
 				return end, err
 			})
 		case "requestContext":
-			if b[v] != '{' {
-				return jsonscan.SkipValue(b, v, 0)
+			if err := once(16, "requestContext"); err != nil {
+				return 0, err
 			}
-			return walkObject(b, v, 1, func(k []byte, v int) (int, error) {
-				if string(k) != "http" || b[v] != '{' {
+			return objectField(b, v, 1, "requestContext", func(k []byte, v int) (int, error) {
+				if string(k) != "http" {
 					return jsonscan.SkipValue(b, v, 2)
 				}
-				return walkObject(b, v, 2, func(k []byte, v int) (int, error) {
-					if string(k) == "method" {
-						return stringField(b, v, &method)
+				if err := once(32, "requestContext.http"); err != nil {
+					return 0, err
+				}
+				return objectField(b, v, 2, "requestContext.http", func(k []byte, v int) (int, error) {
+					if string(k) != "method" {
+						return jsonscan.SkipValue(b, v, 3)
 					}
-					return jsonscan.SkipValue(b, v, 3)
+					if err := once(64, "requestContext.http.method"); err != nil {
+						return 0, err
+					}
+					return stringField(b, v, "requestContext.http.method", &method)
 				})
 			})
 		case "httpMethod": // payload format 1.0
-			if method == "" {
-				return stringField(b, v, &method)
+			if err := once(128, "httpMethod"); err != nil {
+				return 0, err
 			}
+			return stringField(b, v, "httpMethod", &v1Method)
 		}
-		return jsonscan.SkipValue(b, v, 0)
+		return jsonscan.SkipValue(b, v, 1)
 	})
 	if err != nil {
 		return req, fmt.Errorf("function URL event is not valid JSON: %w", err)
 	}
 	if j := jsonscan.SkipWS(b, end); j < len(b) {
 		return req, fmt.Errorf("function URL event is not valid JSON: %w", &jsonscan.SyntaxError{Offset: j, Msg: "text after the object"})
+	}
+	if method == "" {
+		method = v1Method
 	}
 	req.Method = strings.ToUpper(method)
 	if req.Headers == nil {
@@ -122,10 +177,7 @@ func parseURLEvent(b []byte, inPlace bool) (URLRequest, error) {
 		} else {
 			dst = make([]byte, 0, len(raw))
 		}
-		var ok bool
-		if body, ok = jsonscan.Unescape(dst, raw); !ok {
-			return req, errors.New("function URL event body has a bad string escape")
-		}
+		body, _ = jsonscan.Unescape(dst, raw) // validated by jsonscan.ValidString
 	} else if !inPlace {
 		body = append([]byte(nil), raw...)
 	}
@@ -141,15 +193,30 @@ func parseURLEvent(b []byte, inPlace bool) (URLRequest, error) {
 	return req, nil
 }
 
-// stringField reads a string value into *dst; other value types are skipped.
-func stringField(b []byte, v int, dst *string) (int, error) {
-	if b[v] != '"' {
-		return jsonscan.SkipValue(b, v, 1)
+// stringField reads a string member into *dst: null leaves it, another type is an error.
+func stringField(b []byte, v int, what string, dst *string) (int, error) {
+	switch b[v] {
+	case 'n':
+		return jsonscan.Literal(b, v, "null")
+	case '"':
+	default:
+		return 0, errors.New(what + " is not a string")
 	}
-	s, end, err := readString(b, v)
+	s, end, err := jsonscan.ReadValidString(b, v)
 	if err != nil {
 		return 0, err
 	}
 	*dst = string(s)
 	return end, nil
+}
+
+// objectField walks an object member with fn: null is left out, another type is an error.
+func objectField(b []byte, v, depth int, what string, fn func(k []byte, v int) (int, error)) (int, error) {
+	switch b[v] {
+	case 'n':
+		return jsonscan.Literal(b, v, "null")
+	case '{':
+		return jsonscan.WalkObject(b, v, depth, fn)
+	}
+	return 0, errors.New(what + " is not an object")
 }

@@ -1,5 +1,6 @@
 // Package grouper turns error-class events into problem occurrences: it fingerprints each
-// event's error and records it exactly once per event identity.
+// event's error and records a whole SQS batch at once, grouped by problem, exactly once
+// per event identity.
 package grouper
 
 import (
@@ -19,7 +20,7 @@ import (
 
 // Recorder records occurrences (a problems.Store).
 type Recorder interface {
-	Record(ctx context.Context, o problems.Occurrence) (bool, error)
+	RecordBatch(ctx context.Context, occs []problems.Occurrence) []problems.Result
 }
 
 // ErrPoison marks a message that can never be processed (not an event): it is reported
@@ -29,10 +30,26 @@ var ErrPoison = errors.New("poison message")
 // maxSampleMessage bounds the message kept as a problem's sample.
 const maxSampleMessage = 16 << 10
 
+// Deadline margin: the grouper stops writing this long before its deadline, answers the
+// messages it finished and names the rest as failed.
+const (
+	// MinMargin is the least margin kept before the deadline.
+	MinMargin = 2 * time.Second
+	// MarginFraction is the margin as a fraction of the invocation's budget (1/10).
+	MarginFraction = 10
+)
+
+// Margin is the time kept before the deadline out of a budget: a tenth of it, at least
+// MinMargin, but never more than half the budget (a short budget still gets work done).
+func Margin(budget time.Duration) time.Duration {
+	return min(max(budget/MarginFraction, MinMargin), budget/2)
+}
+
 // Grouper records events as problem occurrences.
 type Grouper struct {
 	rec Recorder
 	log *slog.Logger
+	now func() time.Time
 }
 
 // New returns a Grouper. A nil logger means slog.Default().
@@ -40,7 +57,7 @@ func New(rec Recorder, log *slog.Logger) *Grouper {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Grouper{rec: rec, log: log}
+	return &Grouper{rec: rec, log: log, now: time.Now}
 }
 
 // Occurrence fingerprints e.
@@ -63,6 +80,7 @@ func Occurrence(e *event.Event) problems.Occurrence {
 			Account: e.Account, Region: e.Region,
 			LogGroup: e.LogGroup, LogStream: e.LogStream, EventID: e.ID,
 			Timestamp: e.Timestamp, Message: msg, Frames: r.Frames,
+			Grouping: r.Explain(),
 		},
 	}
 }
@@ -70,41 +88,134 @@ func Occurrence(e *event.Event) problems.Occurrence {
 // Process records one event. It reports whether the occurrence was new (false: a
 // redelivery, counted before).
 func (g *Grouper) Process(ctx context.Context, e *event.Event) (bool, error) {
-	o := Occurrence(e)
-	fresh, err := g.rec.Record(ctx, o)
-	if err != nil {
-		return false, fmt.Errorf("record occurrence of problem %s: %w", problems.ID(o.Org, o.Env, o.Fingerprint), err)
-	}
-	return fresh, nil
+	r := g.rec.RecordBatch(ctx, []problems.Occurrence{Occurrence(e)})[0]
+	return r.Recorded, r.Err
 }
 
-// ProcessBody decodes one queue message body and records it.
-func (g *Grouper) ProcessBody(ctx context.Context, body []byte) (bool, error) {
-	var e event.Event
-	if err := json.Unmarshal(body, &e); err != nil {
-		return false, fmt.Errorf("%w: body is not an event: %w", ErrPoison, err)
-	}
-	if e.Org == "" || e.Drain == "" || e.ID == "" {
-		return false, fmt.Errorf("%w: event without drain, org or id", ErrPoison)
-	}
-	return g.Process(ctx, &e)
+// wireEvent is an event as the queue carries it; Message is a pointer to tell a missing
+// message field from an empty one (both are poison: there is nothing to group).
+type wireEvent struct {
+	event.Event
+	Message *string `json:"message"`
 }
 
-// HandleSQS records an SQS batch and reports each message that was not recorded as a
-// batch item failure: SQS redelivers only those, and after the redrive count moves them
-// to the dead-letter queue. Nothing is acknowledged before it is recorded.
-func (g *Grouper) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	var resp events.SQSEventResponse
-	for _, m := range ev.Records {
-		fresh, err := g.ProcessBody(ctx, []byte(m.Body))
-		if err != nil {
-			g.log.ErrorContext(ctx, "message not recorded", "messageId", m.MessageId, "err", err)
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+// wireBody is a queue message body: one event (the fields of event.Event), or several
+// packed as {"events": [event, ...]} (Packed).
+type wireBody struct {
+	wireEvent
+	Events []wireEvent `json:"events"`
+}
+
+// Packed is the body of a message that carries several events.
+type Packed struct {
+	Events []event.Event `json:"events"`
+}
+
+// Decode reads a queue message body: one event or several packed (Packed). It returns
+// the valid events and, when some are not events, an ErrPoison error saying why; a body
+// that is not JSON, or holds no event, is poison as a whole.
+func Decode(body []byte) ([]event.Event, error) {
+	var b wireBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, fmt.Errorf("%w: body is not an event: %w", ErrPoison, err)
+	}
+	wires := []wireEvent{b.wireEvent}
+	if b.Events != nil {
+		if b.Drain != "" || b.ID != "" {
+			return nil, fmt.Errorf("%w: body is both one event and packed events", ErrPoison)
+		}
+		if len(b.Events) == 0 {
+			return nil, fmt.Errorf("%w: packed body without events", ErrPoison)
+		}
+		wires = b.Events
+	}
+	out := make([]event.Event, 0, len(wires))
+	var errs []error
+	for i, w := range wires {
+		if err := valid(&w); err != nil {
+			errs = append(errs, fmt.Errorf("event %d: %w", i, err))
 			continue
 		}
-		if !fresh {
-			g.log.InfoContext(ctx, "redelivered occurrence ignored", "messageId", m.MessageId)
+		w.Event.Message = *w.Message
+		out = append(out, w.Event)
+	}
+	if len(errs) > 0 {
+		return out, fmt.Errorf("%w: %w", ErrPoison, errors.Join(errs...))
+	}
+	return out, nil
+}
+
+func valid(w *wireEvent) error {
+	switch {
+	case w.Org == "" || w.Drain == "" || w.ID == "":
+		return errors.New("event without drain, org or id")
+	case w.Message == nil:
+		return errors.New("event without a message field")
+	case *w.Message == "":
+		return errors.New("event with an empty message")
+	}
+	return nil
+}
+
+// HandleSQS records an SQS batch and names as batch item failures exactly the messages
+// not recorded: poison messages, and those with an occurrence that could not be written
+// (SQS redelivers only those; the occurrences of theirs already counted are no-ops then).
+// Occurrences of the whole batch are recorded together, grouped by problem. Writing stops
+// Margin before the deadline: messages not finished by then are named as failed, so the
+// answer always leaves before the Lambda timeout. Nothing is acknowledged before it is
+// recorded.
+func (g *Grouper) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	work, cancel := g.workContext(ctx)
+	defer cancel()
+
+	var (
+		occs   []problems.Occurrence
+		owner  []int // owner[i]: the message of occs[i]
+		failed = make([]error, len(ev.Records))
+	)
+	for mi, m := range ev.Records {
+		evs, err := Decode([]byte(m.Body))
+		failed[mi] = err
+		for i := range evs {
+			occs = append(occs, Occurrence(&evs[i]))
+			owner = append(owner, mi)
 		}
 	}
+	recorded, duplicates := 0, 0
+	if len(occs) > 0 {
+		for i, r := range g.rec.RecordBatch(work, occs) {
+			switch {
+			case r.Err != nil:
+				if failed[owner[i]] == nil {
+					failed[owner[i]] = r.Err
+				}
+			case r.Recorded:
+				recorded++
+			default:
+				duplicates++
+			}
+		}
+	}
+	var resp events.SQSEventResponse
+	for mi, err := range failed {
+		if err == nil {
+			continue
+		}
+		id := ev.Records[mi].MessageId
+		g.log.ErrorContext(ctx, "message not recorded", "messageId", id, "poison", errors.Is(err, ErrPoison), "err", err)
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+	}
+	g.log.InfoContext(ctx, "batch grouped", "messages", len(ev.Records), "events", len(occs),
+		"recorded", recorded, "duplicates", duplicates, "failedMessages", len(resp.BatchItemFailures))
 	return resp, nil
+}
+
+// workContext is ctx ending Margin before ctx's deadline (ctx itself when it has none).
+func (g *Grouper) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	budget := deadline.Sub(g.now())
+	return context.WithDeadline(ctx, deadline.Add(-Margin(budget)))
 }

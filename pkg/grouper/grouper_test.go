@@ -34,6 +34,16 @@ func sqsBatch(t *testing.T, bodies ...string) events.SQSEvent {
 	return ev
 }
 
+// noMessage is the JSON of e without its message field.
+func noMessage(e event.Event) string {
+	b, _ := json.Marshal(e)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	delete(m, "message")
+	b, _ = json.Marshal(m)
+	return string(b)
+}
+
 func body(t *testing.T, e event.Event) string {
 	t.Helper()
 	b, err := json.Marshal(e)
@@ -53,6 +63,7 @@ func TestABatchBecomesProblemsAndAPoisonMessageIsReportedAlone(t *testing.T) {
 		body(t, stamped(fht.ErrorEvent(2))),
 		body(t, stamped(fht.OtherErrorEvent(1))),
 		`{"message":"an event with no drain or org"}`,
+		noMessage(stamped(fht.ErrorEvent(3))),
 	)
 	resp, err := g.HandleSQS(ctx, batch)
 	if err != nil {
@@ -62,8 +73,8 @@ func TestABatchBecomesProblemsAndAPoisonMessageIsReportedAlone(t *testing.T) {
 	for _, f := range resp.BatchItemFailures {
 		failed = append(failed, f.ItemIdentifier)
 	}
-	if len(failed) != 2 || failed[0] != "m1" || failed[1] != "m4" {
-		t.Fatalf("failures %v, want the two poison messages m1 and m4", failed)
+	if len(failed) != 3 || failed[0] != "m1" || failed[1] != "m4" || failed[2] != "m5" {
+		t.Fatalf("failures %v, want the three poison messages m1, m4 and m5 (no message field)", failed)
 	}
 	list, _ := store.List(ctx, "acme", "prod")
 	if len(list) != 2 {
@@ -91,8 +102,12 @@ func TestABatchBecomesProblemsAndAPoisonMessageIsReportedAlone(t *testing.T) {
 
 type failing struct{ problems.Store }
 
-func (failing) Record(context.Context, problems.Occurrence) (bool, error) {
-	return false, errors.New("throttled")
+func (failing) RecordBatch(_ context.Context, occs []problems.Occurrence) []problems.Result {
+	out := make([]problems.Result, len(occs))
+	for i := range out {
+		out[i].Err = errors.New("throttled")
+	}
+	return out
 }
 
 func TestAFailingWriteReportsThatMessage(t *testing.T) {

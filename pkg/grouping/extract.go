@@ -1,6 +1,9 @@
 package grouping
 
-import "strings"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // extractor finds the error in a message; work counts bytes scanned.
 type extractor struct {
@@ -28,12 +31,13 @@ func (x *extractor) extract(msg string, depth int) ([]Exception, string) {
 		}
 	}
 	if t != "" && t[0] == '{' {
-		v, n, ok := parseJSONPrefix(t)
+		var o errObject
+		n, ok := decodeObject(t, &o)
 		if x.work != nil {
 			*x.work += n
 		}
-		if ok && v.kind == jObject {
-			chain, fallback := x.fromObject(&v, true, depth)
+		if ok {
+			chain, fallback := x.fromObject(&o, true, depth)
 			if len(chain) > 0 || fallback != "" {
 				return chain, fallback
 			}
@@ -117,117 +121,69 @@ func stripLogPrefix(t string) string {
 	return t
 }
 
-// Roles of the fields of a structured log line (see fieldRole).
-const (
-	roleNone = iota
-	roleType
-	roleErrMessage
-	roleLogMessage
-	roleStack
-	roleNested
-	roleCause
-	roleErrorAny
-)
-
-// fieldRole assigns a role to a JSON key (compared case-insensitively).
-// top is false inside a nested error object, where "type", "name" and
-// "message" describe the error itself.
-func fieldRole(k string, top bool) (role, prio int) {
-	switch strings.ToLower(k) {
-	case "errortype", "error_type", "exception_name", "exception_type", "exceptiontype",
-		"error.type", "error.kind", "exception.type", "exception_class", "exceptionclass":
-		return roleType, 0
-	case "type", "name", "class", "kind", "classname":
-		if !top {
-			return roleType, 1
+// firstString returns the first non-empty string.
+func firstString(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
 		}
-	case "errormessage", "error_message", "error.message", "exception.message", "exception_message":
-		return roleErrMessage, 0
-	case "message", "localizedmessage", "msg":
-		if !top {
-			return roleErrMessage, 1
-		}
-		if len(k) == 3 {
-			return roleLogMessage, 1
-		}
-		return roleLogMessage, 0
-	case "@mt":
-		return roleLogMessage, 2
-	case "@m", "event", "text":
-		return roleLogMessage, 3
-	case "stack", "stacktrace", "stack_trace", "exc_info", "error.stack_trace", "error.stack",
-		"exception.stacktrace", "exception.stack_trace", "extendedstacktrace", "backtrace", "traceback", "@x", "trace":
-		return roleStack, 0
-	case "exception", "error", "err", "thrown", "exc", "e":
-		return roleErrorAny, 0
-	case "cause", "reason", "innerexception", "inner", "previous":
-		return roleCause, 0
 	}
-	return roleNone, 0
+	return ""
+}
+
+// firstRaw returns the first raw value of one of the kinds.
+func firstRaw(kinds string, raws ...json.RawMessage) json.RawMessage {
+	for _, r := range raws {
+		if k := rawKind(r); k != 0 && strings.IndexByte(kinds, k) >= 0 {
+			return r
+		}
+	}
+	return nil
 }
 
 // fromObject reads an error out of a JSON object: the Lambda runtimes' error
 // JSON (errorType/errorMessage/stackTrace/cause), the Lambda JSON log format
 // (the error nested in "message"), pino/bunyan (err{type,message,stack}),
 // winston, structlog, serilog (@x/@mt), log4j2 (thrown{name,message,
-// extendedStackTrace}), .NET's JSON console (Exception) and others.
-func (x *extractor) fromObject(o *jvalue, top bool, depth int) ([]Exception, string) {
-	var (
-		typ, emsg, logMsg       string
-		typPrio, emPrio, lmPrio = 9, 9, 9
-		stack                   *jvalue
-		nested, cause           *jvalue
-		errText                 string
-	)
-	for i, k := range o.keys {
-		v := &o.vals[i]
-		role, prio := fieldRole(k, top)
-		switch role {
-		case roleType:
-			if v.kind == jString && prio < typPrio && v.str != "" {
-				typ, typPrio = v.str, prio
+// extendedStackTrace}), .NET's JSON console (Exception) and others. top is
+// false inside a nested error object, where "type", "name" and "message"
+// describe the error itself.
+func (x *extractor) fromObject(o *errObject, top bool, depth int) ([]Exception, string) {
+	typ := firstString(o.ErrorType, o.ErrorTypeS, o.ExceptionName, o.ExceptionTypeS, o.ExceptionType,
+		o.ErrorDotType, o.ErrorDotKind, o.ExcDotType, o.ExcClassS, o.ExcClass)
+	if typ == "" && !top {
+		typ = firstString(o.Type, o.Name, o.Class, o.Kind, o.ClassName)
+	}
+	emsg := firstString(o.ErrorMessage, o.ErrorMessageS, o.ErrorDotMessage, o.ExcDotMessage, o.ExcMessageS)
+	message, _ := rawString(o.Message)
+	msg, _ := rawString(o.Msg)
+	var logMsg string
+	if top {
+		logMsg = firstString(message, msg, o.MT, o.M, o.Event, o.Text)
+	} else if emsg == "" {
+		emsg = firstString(message, o.LocalizedMessage, msg)
+	}
+	nested := firstRaw("{", o.Message, o.Msg)
+	stack := firstRaw(`"[`, o.Stack, o.StackTrace, o.StackTraceS, o.ExcInfo, o.ErrorStackTrace, o.ErrorStack,
+		o.ExcStackTrace, o.ExcStackTraceS, o.ExtendedStack, o.Backtrace, o.Traceback, o.X, o.Trace)
+	var errText string
+	for _, raw := range [...]json.RawMessage{o.ErrorAnyException, o.ErrorAnyError, o.ErrorAnyErr, o.ErrorAnyThrown, o.ErrorAnyExc, o.ErrorAnyE} {
+		switch rawKind(raw) {
+		case '{':
+			if nested == nil || &nested[0] == firstByte(o.Message) || &nested[0] == firstByte(o.Msg) {
+				nested = raw
 			}
-		case roleErrMessage:
-			if v.kind == jString && prio < emPrio {
-				emsg, emPrio = v.str, prio
-			} else if v.kind == jObject && nested == nil {
-				nested = v
-			}
-		case roleLogMessage:
-			switch v.kind {
-			case jString:
-				if prio < lmPrio {
-					logMsg, lmPrio = v.str, prio
-				}
-			case jObject:
-				if nested == nil {
-					nested = v
-				}
-			}
-		case roleStack:
-			if stack == nil && (v.kind == jString || v.kind == jArray) {
-				stack = v
-			}
-		case roleErrorAny:
-			switch v.kind {
-			case jObject:
-				if nested == nil || nested == o.get("message") {
-					nested = v
-				}
-			case jString:
-				switch {
-				case strings.IndexByte(v.str, '\n') >= 0 && stack == nil:
-					stack = v
-				case errText == "":
-					errText = v.str
-				}
-			}
-		case roleCause:
-			if v.kind == jObject && cause == nil {
-				cause = v
+		case '"':
+			s, _ := rawString(raw)
+			switch {
+			case strings.IndexByte(s, '\n') >= 0 && stack == nil:
+				stack = raw
+			case errText == "":
+				errText = s
 			}
 		}
 	}
+	cause := firstRaw("{", o.Cause, o.Reason, o.InnerException, o.Inner, o.Previous)
 	if errText != "" {
 		if typ == "" && !strings.ContainsAny(errText, " \t") && looksLikeTypeName(errText) {
 			typ = errText
@@ -240,7 +196,10 @@ func (x *extractor) fromObject(o *jvalue, top bool, depth int) ([]Exception, str
 		chain = x.stackChain(stack)
 	}
 	if len(chain) == 0 && nested != nil && depth < maxDepth {
-		chain, _ = x.fromObject(nested, false, depth+1)
+		var n errObject
+		if unmarshalLenient(nested, &n) {
+			chain, _ = x.fromObject(&n, false, depth+1)
+		}
 	}
 	switch {
 	case len(chain) == 0 && (typ != "" || emsg != ""):
@@ -259,44 +218,56 @@ func (x *extractor) fromObject(o *jvalue, top bool, depth int) ([]Exception, str
 			chain[0].Message = emsg
 		}
 	}
+	if len(chain) > 0 && chain[0].Code == "" {
+		chain[0].Code = rawScalar(o.Code)
+	}
 	if len(chain) == 0 && top && logMsg != "" && depth < maxDepth {
 		// The message itself may hold a stack trace or a runtime error line.
 		c, _ := x.extract(logMsg, depth+1)
 		chain = c
 	}
 	if cause != nil && len(chain) < maxChain && depth < maxDepth {
-		c, _ := x.fromObject(cause, false, depth+1)
-		if len(chain)+len(c) > maxChain {
-			c = c[:maxChain-len(chain)]
+		var n errObject
+		if unmarshalLenient(cause, &n) {
+			c, _ := x.fromObject(&n, false, depth+1)
+			if len(chain)+len(c) > maxChain {
+				c = c[:maxChain-len(chain)]
+			}
+			chain = append(chain, c...)
 		}
-		chain = append(chain, c...)
 	}
 	return chain, logMsg
 }
 
-// stackChain parses a stack field: a string, an array of frame strings
-// (joined), or an array of frame objects.
-func (x *extractor) stackChain(v *jvalue) []Exception {
-	if v.kind == jString {
-		s := v.str
-		if len(s) > maxScan {
-			s = s[:maxScan]
-		}
-		chain := parseStack(s, x.work)
-		if len(chain) == 0 {
-			if e, ok := headerOf(firstLine(trimSpace(s))); ok {
-				chain = []Exception{e}
-			}
-		}
-		return chain
-	}
-	if len(v.vals) == 0 {
+func firstByte(raw json.RawMessage) *byte {
+	if len(raw) == 0 {
 		return nil
 	}
-	if v.vals[0].kind == jObject {
+	return &raw[0]
+}
+
+// stackChain parses a stack field: a string, an array of frame strings
+// (joined), or an array of frame objects.
+func (x *extractor) stackChain(raw json.RawMessage) []Exception {
+	if rawKind(raw) == '"' {
+		s, _ := rawString(raw)
+		return x.stackText(s)
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(raw, &items) != nil || len(items) == 0 {
+		return nil
+	}
+	if rawKind(items[0]) == '{' {
 		var e Exception
-		for i := range v.vals {
-			if f, ok := objectFrame(&v.vals[i]); ok && len(e.Frames) < maxFrames {
+		for _, it := range items {
+			var fo frameObject
+			if len(e.Frames) >= maxFrames || !unmarshalLenient(it, &fo) {
+				continue
+			}
+			if f, fam, ok := objectFrame(&fo); ok {
+				if e.Family == "" {
+					e.Family = fam
+				}
 				e.Frames = appendFrame(e.Frames, f)
 			}
 		}
@@ -306,9 +277,9 @@ func (x *extractor) stackChain(v *jvalue) []Exception {
 		return []Exception{e}
 	}
 	var b strings.Builder
-	for i := range v.vals {
-		s := v.vals[i].str
-		if v.vals[i].kind != jString || b.Len()+len(s) > maxScan {
+	for _, it := range items {
+		s, ok := rawString(it)
+		if !ok || b.Len()+len(s) > maxScan {
 			continue
 		}
 		if b.Len() > 0 {
@@ -316,58 +287,57 @@ func (x *extractor) stackChain(v *jvalue) []Exception {
 		}
 		b.WriteString(s)
 	}
-	return x.stackChain(&jvalue{kind: jString, str: b.String()})
+	return x.stackText(b.String())
 }
 
-// objectFrame reads one frame object: aws-lambda-go {path, line, label},
-// log4j2 {class, method, file, line}, Jackson-serialised StackTraceElement
-// {className, methodName, fileName, lineNumber}, PHP {class, function, file, line}.
-func objectFrame(o *jvalue) (Frame, bool) {
+// stackText parses a stack trace string.
+func (x *extractor) stackText(s string) []Exception {
+	if len(s) > maxScan {
+		s = s[:maxScan]
+	}
+	chain := parseStack(s, x.work)
+	if len(chain) == 0 {
+		if e, ok := headerOf(firstLine(trimSpace(s))); ok {
+			chain = []Exception{e}
+		}
+	}
+	return chain
+}
+
+// objectFrame reads one frame object and the family its shape belongs to.
+func objectFrame(o *frameObject) (Frame, string, bool) {
 	var f Frame
-	str := func(keys ...string) string {
-		for _, k := range keys {
-			if v := o.getFold(k); v != nil && v.kind == jString {
-				return v.str
-			}
-		}
-		return ""
+	line := o.Line
+	if rawKind(line) != '0' {
+		line = o.LineNumber
 	}
-	num := func(keys ...string) int {
-		for _, k := range keys {
-			if v := o.getFold(k); v != nil && v.kind == jNumber {
-				n, _ := atoi(v.str)
-				return n
-			}
-		}
-		return 0
+	if rawKind(line) == '0' {
+		f.Line, _ = atoi(string(line))
 	}
-	f.Line = num("line", "lineNumber")
-	if label := str("label"); label != "" || str("path") != "" {
+	if o.Label != "" || o.Path != "" {
 		// aws-lambda-go: label is the function without its package path.
-		f.Function = normalizeFunction(label)
-		f.File = str("path")
-		top := f.File
-		if i := strings.IndexByte(top, '/'); i >= 0 {
-			top = top[:i]
+		f.Function = normalizeFunction(o.Label)
+		f.File = o.Path
+		if i := strings.LastIndexByte(f.File, '/'); i > 0 {
+			f.Module = f.File[:i]
 		}
-		f.InApp = !isLibraryPath(f.File) && !strings.Contains(f.File, "@v") && !isGoLibrary(top+".x", "")
-		return f, f.Function != "" || f.File != ""
+		return f, FamilyGo, f.Function != "" || f.File != ""
 	}
-	class := str("class", "className", "declaringClass")
-	method := str("method", "methodName", "function")
-	f.File = str("file", "fileName")
+	class := firstString(o.Class, o.ClassName, o.DeclaringClass)
+	method := firstString(o.Method, o.MethodName, o.Function)
+	f.File = firstString(o.File, o.FileName)
+	fam := ""
 	switch {
 	case class != "" && strings.Contains(f.File, ".php") || strings.Contains(class, "\\"):
 		f.Module = class
 		f.Function = class + "->" + method
-		f.InApp = !isLibraryPath(f.File)
+		fam = FamilyPHP
 	case class != "":
 		f.Function = normalizeFunction(class + "." + method)
 		f.Module = class
-		f.InApp = !isJVMLibrary(class) && !isDotnetLibrary(class)
+		fam = FamilyJava
 	default:
 		f.Function = method
-		f.InApp = f.File != "" && !isLibraryPath(f.File)
 	}
-	return f, f.Function != "" || f.File != ""
+	return f, fam, f.Function != "" || f.File != ""
 }

@@ -5,8 +5,8 @@ import "strings"
 // The frame parsers below each read one line of one language's stack trace
 // (already stripped of indentation) and fill a Frame with the function, the
 // module (class, package or Python module), the file as printed, the line,
-// the column and whether the frame is the application's own code. They never
-// read past the line they are given.
+// and the column. Whether a frame is the application's own is not theirs to
+// say: the rules decide it. They never read past the line they are given.
 
 // ParseV8Frame parses a Node.js / V8 frame such as
 // "at getUser (/var/task/src/users.js:42:18)" or "at file:///var/task/index.mjs:5:11".
@@ -49,7 +49,6 @@ func ParseV8Frame(line string) (Frame, bool) {
 		return Frame{}, false
 	}
 	f.File = file
-	f.InApp = f.Line > 0 && file != "<anonymous>" && file != "native" && !isLibraryPath(file)
 	return f, true
 }
 
@@ -103,10 +102,6 @@ func ParseJavaFrame(line string) (Frame, bool) {
 		}
 		f.File = loc
 	}
-	f.InApp = !isJVMLibrary(name)
-	if f.InApp && strings.IndexByte(name, '$') >= 0 {
-		f.InApp = !strings.Contains(name, "$Proxy") && !strings.Contains(name, "$$EnhancerBy") && !strings.Contains(name, "$$SpringCGLIB")
-	}
 	return f, true
 }
 
@@ -147,7 +142,6 @@ func ParseDotnetFrame(line string) (Frame, bool) {
 	if i := strings.LastIndexByte(name, '.'); i > 0 {
 		f.Module = name[:i]
 	}
-	f.InApp = !isDotnetLibrary(name) && !isLibraryPath(f.File)
 	return f, true
 }
 
@@ -195,30 +189,7 @@ func ParsePythonFrame(line string) (Frame, bool) {
 	mod := basename(f.File)
 	mod = strings.TrimSuffix(mod, ".py")
 	f.Module = mod
-	f.InApp = !isLibraryPath(f.File) && !strings.HasPrefix(f.File, "<") && !isVendoredPython(f.File)
 	return f, true
-}
-
-// isVendoredPython reports packages that Lambda deployments commonly bundle
-// next to the handler (/var/task/botocore/...), where no site-packages marks
-// them as libraries.
-func isVendoredPython(p string) bool {
-	for p != "" {
-		i := strings.IndexAny(p, `/\`)
-		seg := p
-		if i >= 0 {
-			seg, p = p[:i], p[i+1:]
-		} else {
-			p = ""
-		}
-		switch seg {
-		case "boto3", "botocore", "s3transfer", "urllib3", "requests", "aws_lambda_powertools", "pydantic",
-			"pydantic_core", "sqlalchemy", "psycopg2", "psycopg", "pymysql", "redis", "httpx", "httpcore",
-			"aiohttp", "dateutil", "jmespath", "certifi", "idna", "charset_normalizer", "awswrangler", "pandas", "numpy":
-			return true
-		}
-	}
-	return false
 }
 
 // ParseRubyFrame parses a Ruby backtrace line such as
@@ -249,7 +220,6 @@ func ParseRubyFrame(line string) (f Frame, rest string, ok bool) {
 			r = m[j+2:]
 		}
 	}
-	f.InApp = !isLibraryPath(f.File) && !strings.Contains(f.File, "/ruby/") && !strings.Contains(f.File, "/bundle/")
 	return f, r, true
 }
 
@@ -296,7 +266,6 @@ func ParsePHPFrame(line string) (Frame, bool) {
 	} else if j := strings.LastIndex(call, "::"); j > 0 {
 		f.Module = call[:j]
 	}
-	f.InApp = f.File != "" && !isLibraryPath(f.File)
 	return f, true
 }
 
@@ -333,6 +302,5 @@ func ParseGoFrame(funcLine, locLine string) (Frame, bool) {
 		return Frame{}, false
 	}
 	f.Module = goPackage(f.Function)
-	f.InApp = !isGoLibrary(f.Function, f.File)
 	return f, true
 }

@@ -16,8 +16,9 @@ type frameCase struct {
 	inApp bool
 }
 
-func checkFrame(t *testing.T, tc frameCase, f Frame, ok bool) {
+func checkFrame(t *testing.T, family string, tc frameCase, f Frame, ok bool) {
 	t.Helper()
+	Default().decideFrame(familyIndex(family), &f)
 	if ok != tc.ok {
 		t.Fatalf("parsed=%v, want %v (frame %+v)", ok, tc.ok, f)
 	}
@@ -55,7 +56,7 @@ func TestParseV8Frame(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, ok := ParseV8Frame(tc.line)
-			checkFrame(t, tc, f, ok)
+			checkFrame(t, FamilyNode, tc, f, ok)
 		})
 	}
 }
@@ -77,7 +78,7 @@ func TestParseJavaFrame(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, ok := ParseJavaFrame(tc.line)
-			checkFrame(t, tc, f, ok)
+			checkFrame(t, FamilyJava, tc, f, ok)
 		})
 	}
 }
@@ -95,7 +96,7 @@ func TestParseDotnetFrame(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, ok := ParseDotnetFrame(tc.line)
-			checkFrame(t, tc, f, ok)
+			checkFrame(t, FamilyDotnet, tc, f, ok)
 		})
 	}
 }
@@ -114,7 +115,7 @@ func TestParsePythonFrame(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, ok := ParsePythonFrame(tc.line)
-			checkFrame(t, tc, f, ok)
+			checkFrame(t, FamilyPython, tc, f, ok)
 		})
 	}
 }
@@ -130,7 +131,7 @@ func TestParseRubyFrame(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, _, ok := ParseRubyFrame(tc.line)
-			checkFrame(t, tc, f, ok)
+			checkFrame(t, FamilyRuby, tc, f, ok)
 		})
 	}
 }
@@ -144,7 +145,7 @@ func TestParsePHPFrame(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, ok := ParsePHPFrame(tc.line)
-			checkFrame(t, tc, f, ok)
+			checkFrame(t, FamilyPHP, tc, f, ok)
 		})
 	}
 }
@@ -165,7 +166,7 @@ func TestParseGoFrame(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f, ok := ParseGoFrame(tc.line, tc.loc)
-			checkFrame(t, tc.frameCase, f, ok)
+			checkFrame(t, FamilyGo, tc.frameCase, f, ok)
 		})
 	}
 }
@@ -193,6 +194,16 @@ func TestNormalizedMessageHidesVariableParts(t *testing.T) {
 }
 
 func TestInAppByLanguage(t *testing.T) {
+	inApp := func(family string, f Frame) bool {
+		Default().decideFrame(familyIndex(family), &f)
+		return f.InApp
+	}
+	isLibraryPath := func(p string) bool { return !inApp("", Frame{File: p}) }
+	isGoLibrary := func(fn, file string) bool {
+		return !inApp(FamilyGo, Frame{Function: fn, Module: goPackage(fn), File: file})
+	}
+	isJVMLibrary := func(fn string) bool { return !inApp(FamilyJava, Frame{Function: fn}) }
+	isDotnetLibrary := func(fn string) bool { return !inApp(FamilyDotnet, Frame{Function: fn}) }
 	// One frame per runtime location named in DESIGN section 9.
 	notInApp := []string{
 		"/var/runtime/index.mjs", "/var/lang/lib/python3.12/site-packages/awslambdaric/bootstrap.py",

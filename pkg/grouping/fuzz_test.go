@@ -1,7 +1,6 @@
 package grouping
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,7 +47,7 @@ func FuzzAnalyze(f *testing.F) {
 	seedMessages(f)
 	f.Fuzz(func(t *testing.T, msg, logGroup string) {
 		var work int
-		r := analyze(msg, logGroup, &work)
+		r := Default().analyze(msg, logGroup, &work)
 		checkResult(t, msg, r)
 		if work > maxWork {
 			t.Fatalf("visited %d bytes, bound %d", work, maxWork)
@@ -94,26 +93,6 @@ func FuzzFrameParsers(f *testing.F) {
 	})
 }
 
-// FuzzParseJSON: every valid JSON object or array parses, and nothing panics.
-func FuzzParseJSON(f *testing.F) {
-	for _, s := range []string{`{"a":1}`, `[1,"x",{"b":[null,true,false]}]`, `{"s":"\u00e9\ud83d\ude00\n"}`, `{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":{"j":{"k":{"l":{"m":{"n":{"o":{"p":{"q":{"r":1}}}}}}}}}}}}}}}}}}`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		_, ok := parseJSON(s)
-		if !json.Valid([]byte(s)) {
-			return
-		}
-		tr := strings.TrimSpace(s)
-		if tr == "" || (tr[0] != '{' && tr[0] != '[') {
-			return
-		}
-		if !ok {
-			t.Fatalf("valid JSON rejected: %q", s)
-		}
-	})
-}
-
 // TestPathologicalInputIsBounded: 1 MiB messages built to make scanners
 // backtrack or recurse finish within the work bound.
 func TestPathologicalInputIsBounded(t *testing.T) {
@@ -149,7 +128,7 @@ func TestPathologicalInputIsBounded(t *testing.T) {
 	for name, msg := range cases {
 		t.Run(name, func(t *testing.T) {
 			var work int
-			r := analyze(msg, "/aws/lambda/x", &work)
+			r := Default().analyze(msg, "/aws/lambda/x", &work)
 			t.Logf("%s: visited %d bytes", name, work)
 			checkResult(t, msg, r)
 			if work > maxWork {

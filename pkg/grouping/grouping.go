@@ -1,43 +1,46 @@
 // Package grouping turns one CloudWatch log event message into a problem
-// fingerprint: it extracts the error (structured JSON first, then the text
-// formats of the Lambda runtimes and of Node.js, Python, Java/JVM, Go, .NET,
-// Ruby and PHP), parses the exception chain and its frames, marks which
-// frames are the application's own, and hashes what identifies the bug.
+// fingerprint, in three steps. Parse: extract the error (structured JSON
+// first, then the text formats of the Lambda runtimes and of the runtimes in
+// the runtimes table: Node.js, Python, Java/JVM, Go, .NET, Ruby, PHP) into an
+// exception chain with frames. Rules: one compiled rule set (the embedded,
+// versioned default rules file, plus an org's own rules) decides in one pass
+// which frames are the application's own and which group, and whether the
+// event gets a custom fingerprint or is ignored. Fingerprint: a list of
+// components (the type chain, the top in-app frames, the message's static
+// parts, ...), each saying whether it contributed and why; the fingerprint is
+// "v" + Version + ":" + hex(sha256(...)[:16]) over the contributing ones.
 //
-// The fingerprint is "v" + Version + ":" + hex(sha256(...)[:16]) over the
-// exception type chain and the function and file basename of the top five
-// in-app frames. Line and column numbers, addresses, goroutine ids, request
-// ids, timestamps and directories never enter it. Without in-app frames (or
-// without a stack) the message is added with its variable parts replaced.
-// Lambda platform failures (timeout, runtime exit, out of memory, init
-// error) get one fixed fingerprint per kind and function.
+// Line and column numbers, addresses, goroutine ids, request ids, timestamps
+// and directories never enter it. Without in-app frames (or without a stack)
+// the message is added with its variable parts replaced. Lambda platform
+// failures (timeout, runtime exit, out of memory, init error) get one fixed
+// fingerprint per kind and function.
 package grouping
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
-
-	"github.com/aient/firehose-drain/pkg/problems"
 )
 
-// Version is part of every fingerprint; bump it on any change to grouping.
-const Version = "1"
-
-// Frame is one parsed stack frame.
-type Frame = problems.Frame
+// Version is part of every fingerprint; bump it on any change to grouping,
+// the default rules file included.
+const Version = "2"
 
 // Exception is one link of an exception chain. Frames are ordered most
 // recent call first (the throw site first) in every language.
 type Exception struct {
 	Type    string
 	Message string
-	Frames  []Frame
+	// Code is the error object's code field (Node's err.code, AWS error
+	// codes), when the error was structured.
+	Code   string
+	Frames []Frame
+	// Family is the runtime the frames were parsed as ("" when unknown).
+	Family string
 }
 
 // Result is what Analyze found in one message.
 type Result struct {
-	// Fingerprint is "v1:" followed by 32 hex digits; stable for one bug.
+	// Fingerprint is "v2:" followed by 32 hex digits; stable for one bug.
 	Fingerprint string
 	// Title is "Type: message", the message cut to its first line and 200 characters.
 	Title string
@@ -53,6 +56,36 @@ type Result struct {
 	Frames []Frame
 	// Platform is "" or one of the Platform* kinds.
 	Platform string
+	// Components are what the fingerprint was built from, in order.
+	Components []Component
+	// Ignored is set when an ignore rule matched: the event is no occurrence.
+	// IgnoredBy names the rule.
+	Ignored   bool
+	IgnoredBy string
+}
+
+// Component is one part of a fingerprint: its name, the value hashed, whether
+// it contributed to the fingerprint and why (or why not).
+type Component struct {
+	Name        string `json:"name"`
+	Value       string `json:"value"`
+	Contributes bool   `json:"contributes"`
+	Hint        string `json:"hint"`
+}
+
+// Explanation is how a fingerprint was built: the grouping version and the
+// components (GET /api/problems/{id} "grouping", aient problems explain).
+type Explanation struct {
+	Version    string      `json:"version"`
+	Components []Component `json:"components"`
+	// Recomputed is set when the explanation was not stored with the sample
+	// (recorded by an older version) and was computed again from it now.
+	Recomputed bool `json:"recomputed,omitempty"`
+}
+
+// Explain returns the result's explanation.
+func (r *Result) Explain() *Explanation {
+	return &Explanation{Version: Version, Components: r.Components}
 }
 
 // topInApp is how many in-app frames enter the fingerprint.
@@ -60,84 +93,6 @@ const topInApp = 5
 
 // maxTitle is the longest title, in characters.
 const maxTitle = 200
-
-// Analyze extracts the error from one CloudWatch log event message. logGroup
-// lets Lambda platform failures be fingerprinted per function
-// (/aws/lambda/<name>). It never panics and its work is bounded on any input:
-// JSON is read up to 1 MiB, text up to 64 KiB.
-func Analyze(message, logGroup string) Result {
-	var work int
-	return analyze(message, logGroup, &work)
-}
-
-// analyze is Analyze with a counter of the bytes the text scanners visited.
-func analyze(message, logGroup string, work *int) Result {
-	if len(message) > maxJSON {
-		message = message[:maxJSON]
-	}
-	x := extractor{work: work}
-	chain, fallback := x.extract(message, 0)
-	r := Result{Chain: chain}
-	r.Frames = primaryFrames(chain)
-	r.Title = title(chain, fallback)
-	if kind, typ, t := platformFailure(message); kind != "" {
-		fn := functionName(logGroup)
-		r.Platform = kind
-		if t != "" || r.Title == "" {
-			if t == "" {
-				t = typ
-			}
-			r.Title = clip(t)
-		}
-		if len(r.Chain) == 0 {
-			r.Chain = []Exception{{Type: typ, Message: r.Title}}
-		}
-		r.Culprit = fn
-		b := make([]byte, 0, 128)
-		b = append(b, "platform\x00"...)
-		b = append(b, kind...)
-		b = append(b, 0)
-		b = append(b, fn...)
-		r.Fingerprint = digest(b)
-		return r
-	}
-	r.Culprit = culprit(r.Frames)
-	r.Fingerprint = fingerprint(chain, r.Frames, fallback)
-	return r
-}
-
-// fingerprintPrefix starts every fingerprint.
-const fingerprintPrefix = "v" + Version + ":"
-
-// digest hashes the version and b into a fingerprint.
-func digest(b []byte) string {
-	h := sha256.New()
-	h.Write([]byte(fingerprintPrefix))
-	h.Write(b)
-	var sum [sha256.Size]byte
-	var out [len(fingerprintPrefix) + 32]byte
-	copy(out[:], fingerprintPrefix)
-	hex.Encode(out[len(fingerprintPrefix):], h.Sum(sum[:0])[:16])
-	return string(out[:])
-}
-
-// primaryFrames picks the frames of the root-cause-most exception with in-app
-// frames, else of the root-cause-most exception with any frames.
-func primaryFrames(chain []Exception) []Frame {
-	for i := len(chain) - 1; i >= 0; i-- {
-		for _, f := range chain[i].Frames {
-			if f.InApp {
-				return chain[i].Frames
-			}
-		}
-	}
-	for i := len(chain) - 1; i >= 0; i-- {
-		if len(chain[i].Frames) > 0 {
-			return chain[i].Frames
-		}
-	}
-	return nil
-}
 
 // genericType reports exception types that say little about the bug; their
 // message is hashed too.
@@ -149,80 +104,6 @@ func genericType(t string) bool {
 		return true
 	}
 	return false
-}
-
-// fingerprint hashes the version, the type chain, and the top in-app frames;
-// the normalised message joins in when there are no in-app frames.
-func fingerprint(chain []Exception, frames []Frame, fallback string) string {
-	b := make([]byte, 0, 512)
-	b = append(b, "types"...)
-	for _, e := range chain {
-		b = append(b, 0)
-		b = append(b, e.Type...)
-	}
-	b = append(b, "\x00frames"...)
-	n := 0
-	for _, f := range frames {
-		if !f.InApp {
-			continue
-		}
-		b = append(b, 0)
-		b = append(b, f.Function...)
-		b = append(b, 0)
-		if f.File != "" {
-			b = append(b, basename(f.File)...)
-		} else {
-			b = append(b, f.Module...)
-		}
-		if n++; n == topInApp {
-			break
-		}
-	}
-	if n == 0 || (len(chain) > 0 && genericType(primaryType(chain, frames))) {
-		b = append(b, "\x00message\x00"...)
-		switch {
-		case len(chain) > 0:
-			e := primaryException(chain, frames)
-			b = appendNormalizedMessage(b, e.Message)
-		default:
-			b = appendNormalizedMessage(b, fallback)
-		}
-		if n == 0 {
-			// Runtime-only frames: their names (never their lines) tell
-			// apart failures of different library calls.
-			b = append(b, "\x00lib"...)
-			for i, f := range frames {
-				if i == 3 {
-					break
-				}
-				b = append(b, 0)
-				b = append(b, f.Function...)
-			}
-		}
-	}
-	return digest(b)
-}
-
-// primaryException returns the exception whose frames are the primary frames,
-// or the outermost one with a message.
-func primaryException(chain []Exception, frames []Frame) *Exception {
-	if len(frames) > 0 {
-		for i := range chain {
-			if len(chain[i].Frames) > 0 && &chain[i].Frames[0] == &frames[0] {
-				return &chain[i]
-			}
-		}
-	}
-	for i := range chain {
-		if chain[i].Message != "" || chain[i].Type != "" {
-			return &chain[i]
-		}
-	}
-	return &chain[0]
-}
-
-func primaryType(chain []Exception, frames []Frame) string {
-	return primaryException(chain, frames).Type
 }
 
 // title is "Type: message" of the outermost exception.

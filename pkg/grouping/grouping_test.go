@@ -112,18 +112,18 @@ func TestExamplesAndCorpusStayApart(t *testing.T) {
 	checkGroups(t, all)
 }
 
-// TestGoldenFingerprints pins fingerprint, platform, culprit and title of
-// every example and corpus message: a grouping change is a visible diff.
-// Refresh with `go test ./pkg/grouping -update` (and bump Version when
-// fingerprints change).
+// TestGoldenFingerprints pins fingerprint, platform, culprit, title and the
+// component list of every example and corpus message: a grouping change is a
+// visible diff. Refresh with `go test ./pkg/grouping -update` (and bump
+// Version when fingerprints change).
 func TestGoldenFingerprints(t *testing.T) {
 	all := append(loadEntries(t, examplesPath), loadEntries(t, filepath.Join("testdata", "corpus.jsonl"))...)
 	sort.SliceStable(all, func(i, j int) bool { return all[i].ID < all[j].ID })
 	var b strings.Builder
-	b.WriteString("# id\tfingerprint\tplatform\tculprit\ttitle\n")
+	b.WriteString("# id\tfingerprint\tplatform\tculprit\ttitle\n#\t+|- component\tvalue\thint   (+ contributes)\n\n")
 	for _, e := range all {
 		r := Analyze(e.Message, e.LogGroup)
-		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\n", e.ID, r.Fingerprint, r.Platform, r.Culprit, r.Title)
+		b.WriteString(goldenBlock(e.ID, r))
 	}
 	path := filepath.Join("testdata", "golden", "fingerprints.golden")
 	if *update {
@@ -157,14 +157,32 @@ func TestGoldenFingerprints(t *testing.T) {
 	}
 }
 
+// goldenBlock prints one result: a header line, then one line per component.
+func goldenBlock(id string, r Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\n", id, r.Fingerprint, r.Platform, r.Culprit, r.Title)
+	if r.Ignored {
+		fmt.Fprintf(&b, "\tignored by %s\n", r.IgnoredBy)
+	}
+	for _, c := range r.Components {
+		mark := "-"
+		if c.Contributes {
+			mark = "+"
+		}
+		fmt.Fprintf(&b, "\t%s %s\t%q\t%s\n", mark, c.Name, c.Value, c.Hint)
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
 func goldenByID(s string) map[string]string {
 	m := map[string]string{}
-	for _, line := range strings.Split(s, "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
+	for _, block := range strings.Split(s, "\n\n") {
+		if block == "" || strings.HasPrefix(block, "#") {
 			continue
 		}
-		id, _, _ := strings.Cut(line, "\t")
-		m[id] = line
+		id, _, _ := strings.Cut(block, "\t")
+		m[id] = block
 	}
 	return m
 }

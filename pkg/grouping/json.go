@@ -1,310 +1,179 @@
 package grouping
 
 import (
-	"unsafe"
-
-	"github.com/aient/firehose-drain/internal/jsonscan"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"unicode/utf8"
 )
 
-// jkind is the kind of a parsed JSON value.
-type jkind uint8
+// errObject is what grouping reads of a JSON log line or error object:
+// encoding/json matches the keys case-insensitively. Fields whose value may
+// be a string or an object or an array are kept raw and read by kind. Within
+// one role the earlier field wins.
+type errObject struct {
+	// The error's type (any level).
+	ErrorType      string `json:"errorType"`
+	ErrorTypeS     string `json:"error_type"`
+	ExceptionName  string `json:"exception_name"`
+	ExceptionTypeS string `json:"exception_type"`
+	ExceptionType  string `json:"exceptionType"`
+	ErrorDotType   string `json:"error.type"`
+	ErrorDotKind   string `json:"error.kind"`
+	ExcDotType     string `json:"exception.type"`
+	ExcClassS      string `json:"exception_class"`
+	ExcClass       string `json:"exceptionClass"`
+	// The error's type inside a nested error object.
+	Type      string `json:"type"`
+	Name      string `json:"name"`
+	Class     string `json:"class"`
+	Kind      string `json:"kind"`
+	ClassName string `json:"className"`
 
-const (
-	jInvalid jkind = iota
-	jNull
-	jBool
-	jNumber
-	jString
-	jArray
-	jObject
-)
+	// The error's message (any level).
+	ErrorMessage     string `json:"errorMessage"`
+	ErrorMessageS    string `json:"error_message"`
+	ErrorDotMessage  string `json:"error.message"`
+	ExcDotMessage    string `json:"exception.message"`
+	ExcMessageS      string `json:"exception_message"`
+	LocalizedMessage string `json:"localizedMessage"`
+	// The log line's message at the top, the error's message inside.
+	Message json.RawMessage `json:"message"`
+	Msg     json.RawMessage `json:"msg"`
+	MT      string          `json:"@mt"`
+	M       string          `json:"@m"`
+	Event   string          `json:"event"`
+	Text    string          `json:"text"`
 
-// jvalue is one JSON value: a small tree with string payloads that are
-// substrings of the input whenever no escape had to be decoded.
-type jvalue struct {
-	kind jkind
-	str  string // string, number (raw text) and bool ("true"/"false")
-	keys []string
-	vals []jvalue // object values (parallel to keys) or array elements
+	// Stacks: a string or an array of frame strings or frame objects.
+	Stack             json.RawMessage `json:"stack"`
+	StackTrace        json.RawMessage `json:"stackTrace"`
+	StackTraceS       json.RawMessage `json:"stack_trace"`
+	ExcInfo           json.RawMessage `json:"exc_info"`
+	ErrorStackTrace   json.RawMessage `json:"error.stack_trace"`
+	ErrorStack        json.RawMessage `json:"error.stack"`
+	ExcStackTrace     json.RawMessage `json:"exception.stacktrace"`
+	ExcStackTraceS    json.RawMessage `json:"exception.stack_trace"`
+	ExtendedStack     json.RawMessage `json:"extendedStackTrace"`
+	Backtrace         json.RawMessage `json:"backtrace"`
+	Traceback         json.RawMessage `json:"traceback"`
+	X                 json.RawMessage `json:"@x"`
+	Trace             json.RawMessage `json:"trace"`
+	ErrorAnyException json.RawMessage `json:"exception"`
+	ErrorAnyError     json.RawMessage `json:"error"`
+	ErrorAnyErr       json.RawMessage `json:"err"`
+	ErrorAnyThrown    json.RawMessage `json:"thrown"`
+	ErrorAnyExc       json.RawMessage `json:"exc"`
+	ErrorAnyE         json.RawMessage `json:"e"`
+
+	// Causes: an object.
+	Cause          json.RawMessage `json:"cause"`
+	Reason         json.RawMessage `json:"reason"`
+	InnerException json.RawMessage `json:"innerException"`
+	Inner          json.RawMessage `json:"inner"`
+	Previous       json.RawMessage `json:"previous"`
+
+	Code json.RawMessage `json:"code"`
 }
 
-// get returns the value of key in an object (exact match), or an invalid value.
-func (v *jvalue) get(key string) *jvalue {
-	if v == nil || v.kind != jObject {
-		return nil
-	}
-	for i, k := range v.keys {
-		if k == key {
-			return &v.vals[i]
-		}
-	}
-	return nil
+// frameObject is one frame of a JSON stack: aws-lambda-go {path, line,
+// label}, log4j2 {class, method, file, line}, Jackson's StackTraceElement
+// {className, methodName, fileName, lineNumber}, PHP {class, function, file, line}.
+type frameObject struct {
+	Label          string          `json:"label"`
+	Path           string          `json:"path"`
+	Line           json.RawMessage `json:"line"`
+	LineNumber     json.RawMessage `json:"lineNumber"`
+	Class          string          `json:"class"`
+	ClassName      string          `json:"className"`
+	DeclaringClass string          `json:"declaringClass"`
+	Method         string          `json:"method"`
+	MethodName     string          `json:"methodName"`
+	Function       string          `json:"function"`
+	File           string          `json:"file"`
+	FileName       string          `json:"fileName"`
 }
 
-// getFold returns the value of key in an object, ignoring ASCII case.
-func (v *jvalue) getFold(key string) *jvalue {
-	if v == nil || v.kind != jObject {
-		return nil
-	}
-	for i, k := range v.keys {
-		if len(k) == len(key) && equalFoldASCII(k, key) {
-			return &v.vals[i]
+// decodeObject decodes the JSON object at the start of s; n is the number of
+// bytes it took (trailing text is allowed). Values of the wrong type for a
+// field are left out, as encoding/json does, without failing the object.
+func decodeObject(s string, o *errObject) (n int, ok bool) {
+	if t := strings.TrimRight(s, " \t\r\n"); strings.HasSuffix(t, "}") {
+		// Usually the whole message is the object: one Unmarshal, no decoder buffer.
+		err := json.Unmarshal([]byte(t), o)
+		var te *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case err == nil || errors.As(err, &te):
+			return len(t), true
+		case !errors.As(err, &se):
+			return len(t), false
 		}
+		*o = errObject{} // trailing text after the object: let the decoder find its end
 	}
-	return nil
+	dec := json.NewDecoder(strings.NewReader(s))
+	err := dec.Decode(o)
+	var te *json.UnmarshalTypeError
+	if err != nil && !errors.As(err, &te) {
+		return int(dec.InputOffset()), false
+	}
+	return int(dec.InputOffset()), true
 }
 
-// Limits of the JSON parser: nesting deeper than maxJSONDepth is skipped,
-// objects and arrays keep at most maxJSONMembers members.
-const (
-	maxJSONDepth   = 16
-	maxJSONMembers = 256
-)
-
-// jparser is a tolerant, non-backtracking JSON parser over a string.
-type jparser struct {
-	s   string
-	pos int
-	err bool
+// unmarshalLenient decodes raw into v, keeping what fits when some field has
+// the wrong type.
+func unmarshalLenient(raw []byte, v any) bool {
+	err := json.Unmarshal(raw, v)
+	var te *json.UnmarshalTypeError
+	return err == nil || errors.As(err, &te)
 }
 
-// parseJSON parses s (which must hold exactly one JSON object or array,
-// surrounded by optional whitespace). ok is false on any syntax error.
-func parseJSON(s string) (v jvalue, ok bool) {
-	p := jparser{s: s}
-	p.ws()
-	v = p.value(0)
-	p.ws()
-	if p.err || p.pos != len(p.s) || (v.kind != jObject && v.kind != jArray) {
-		return jvalue{}, false
+// rawKind is the first byte of a raw value: '"', '{', '[', or 0.
+func rawKind(raw json.RawMessage) byte {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	if len(raw) == 0 {
+		return 0
 	}
-	return v, true
+	switch c := raw[0]; c {
+	case '"', '{', '[':
+		return c
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return '0'
+	}
+	return 0
 }
 
-// parseJSONPrefix parses one JSON object or array at the start of s and
-// returns it with the number of bytes consumed; trailing text is allowed.
-func parseJSONPrefix(s string) (v jvalue, n int, ok bool) {
-	p := jparser{s: s}
-	p.ws()
-	v = p.value(0)
-	if p.err || (v.kind != jObject && v.kind != jArray) {
-		return jvalue{}, p.pos, false
+// rawString decodes a raw JSON string ("" when it is not one).
+func rawString(raw json.RawMessage) (string, bool) {
+	if rawKind(raw) != '"' {
+		return "", false
 	}
-	return v, p.pos, true
+	raw = bytes.TrimSpace(raw)
+	if len(raw) >= 2 {
+		if inner := raw[1 : len(raw)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			return string(inner), true // encoding/json validated it: no escapes, nothing to decode
+		}
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
 }
 
-func (p *jparser) ws() {
-	p.pos = jsonscan.SkipWS(p.bytes(), p.pos)
+// rawScalar is a raw string's text or a raw number's digits.
+func rawScalar(raw json.RawMessage) string {
+	switch rawKind(raw) {
+	case '"':
+		s, _ := rawString(raw)
+		return s
+	case '0':
+		return string(bytes.TrimSpace(raw))
+	}
+	return ""
 }
 
-func (p *jparser) value(depth int) jvalue {
-	if p.pos >= len(p.s) {
-		p.err = true
-		return jvalue{}
-	}
-	switch c := p.s[p.pos]; {
-	case c == '{':
-		if depth >= maxJSONDepth {
-			p.skip()
-			return jvalue{kind: jObject}
-		}
-		return p.object(depth)
-	case c == '[':
-		if depth >= maxJSONDepth {
-			p.skip()
-			return jvalue{kind: jArray}
-		}
-		return p.array(depth)
-	case c == '"':
-		s := p.string()
-		return jvalue{kind: jString, str: s}
-	case c == 't':
-		return p.literal("true", jBool)
-	case c == 'f':
-		return p.literal("false", jBool)
-	case c == 'n':
-		return p.literal("null", jNull)
-	case c == '-' || (c >= '0' && c <= '9'):
-		start := p.pos
-		p.pos++
-		for p.pos < len(p.s) {
-			c := p.s[p.pos]
-			if (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-' {
-				p.pos++
-				continue
-			}
-			break
-		}
-		return jvalue{kind: jNumber, str: p.s[start:p.pos]}
-	}
-	p.err = true
-	return jvalue{}
-}
-
-func (p *jparser) literal(lit string, k jkind) jvalue {
-	if len(p.s)-p.pos >= len(lit) && p.s[p.pos:p.pos+len(lit)] == lit {
-		p.pos += len(lit)
-		return jvalue{kind: k, str: lit}
-	}
-	p.err = true
-	return jvalue{}
-}
-
-func (p *jparser) object(depth int) jvalue {
-	v := jvalue{kind: jObject}
-	p.pos++ // {
-	p.ws()
-	if p.pos < len(p.s) && p.s[p.pos] == '}' {
-		p.pos++
-		return v
-	}
-	for !p.err {
-		p.ws()
-		if p.pos >= len(p.s) || p.s[p.pos] != '"' {
-			p.err = true
-			break
-		}
-		k := p.string()
-		p.ws()
-		if p.pos >= len(p.s) || p.s[p.pos] != ':' {
-			p.err = true
-			break
-		}
-		p.pos++
-		p.ws()
-		val := p.value(depth + 1)
-		if v.keys == nil {
-			v.keys = make([]string, 0, 8)
-			v.vals = make([]jvalue, 0, 8)
-		}
-		if len(v.keys) < maxJSONMembers {
-			v.keys = append(v.keys, k)
-			v.vals = append(v.vals, val)
-		}
-		if !p.next('}') {
-			break
-		}
-	}
-	return v
-}
-
-// next steps past what follows a member: true when another member follows, false at the
-// closer or on an error (p.err set).
-func (p *jparser) next(closer byte) bool {
-	p.ws()
-	switch {
-	case p.pos >= len(p.s):
-		p.err = true
-	case p.s[p.pos] == ',':
-		p.pos++
-		return true
-	case p.s[p.pos] == closer:
-		p.pos++
-	default:
-		p.err = true
-	}
-	return false
-}
-
-func (p *jparser) array(depth int) jvalue {
-	v := jvalue{kind: jArray}
-	p.pos++ // [
-	p.ws()
-	if p.pos < len(p.s) && p.s[p.pos] == ']' {
-		p.pos++
-		return v
-	}
-	for !p.err {
-		p.ws()
-		val := p.value(depth + 1)
-		if len(v.vals) < maxJSONMembers {
-			v.vals = append(v.vals, val)
-		}
-		if !p.next(']') {
-			break
-		}
-	}
-	return v
-}
-
-// skip passes over one object or array without building it, iteratively.
-func (p *jparser) skip() {
-	depth := 0
-	for p.pos < len(p.s) {
-		c := p.s[p.pos]
-		switch c {
-		case '"':
-			p.skipString()
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				p.pos++
-				return
-			}
-		}
-		p.pos++
-	}
-	p.err = true
-}
-
-// bytes returns the input as bytes for the jsonscan primitives, without a copy. They
-// only read it.
-func (p *jparser) bytes() []byte {
-	return unsafe.Slice(unsafe.StringData(p.s), len(p.s))
-}
-
-// string parses a JSON string at p.pos (which holds '"') and returns its
-// decoded content. Without escapes it is a substring of the input.
-func (p *jparser) string() string {
-	b := p.bytes()
-	end, esc, ok := jsonscan.ScanString(b, p.pos)
-	if !ok {
-		p.pos = len(p.s)
-		p.err = true
-		return ""
-	}
-	start := p.pos + 1
-	p.pos = end
-	if !esc {
-		return p.s[start : end-1]
-	}
-	out, ok := jsonscan.Unescape(make([]byte, 0, end-1-start), b[start:end-1])
-	if !ok {
-		p.err = true
-		return ""
-	}
-	return string(out)
-}
-
-// skipString passes over the JSON string at p.pos (which holds '"').
-func (p *jparser) skipString() {
-	end, _, ok := jsonscan.ScanString(p.bytes(), p.pos)
-	if !ok {
-		p.pos = len(p.s)
-		p.err = true
-		return
-	}
-	p.pos = end
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x >= 'A' && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if y >= 'A' && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }

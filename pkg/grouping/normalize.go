@@ -128,10 +128,6 @@ func isValueEnd(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == ',' || c == ';' || c == ')' || c == ']' || c == '}' || c == '&'
 }
 
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && equalFoldASCII(s[:len(prefix)], prefix)
-}
-
 // normalizeFunction removes the generated parts of function names that
 // change between builds or call sites: Java lambda and anonymous class
 // numbers ($$Lambda$123/0x..., $1), Go closure suffixes (.func1, .gowrap2),

@@ -2,118 +2,6 @@ package grouping
 
 import "strings"
 
-// lang is the language of a stack trace.
-type lang uint8
-
-const (
-	langNone lang = iota
-	langNode
-	langJava
-	langDotnet
-	langPython
-	langGo
-	langRuby
-	langPHP
-)
-
-// detect guesses the language of a stack trace from its first frame-like
-// line (or its unmistakable markers). It scans at most maxScan bytes.
-func detect(text string, work *int) lang {
-	it := newLines(text, work)
-	weakDotnet := false
-	for {
-		line, ok := it.next()
-		if !ok {
-			break
-		}
-		t := trimIndent(line)
-		if t == "" {
-			continue
-		}
-		switch t[0] {
-		case 'T':
-			if strings.HasPrefix(t, "Traceback (most recent call last)") {
-				return langPython
-			}
-		case 'F':
-			if strings.HasPrefix(t, `File "`) {
-				return langPython
-			}
-		case 'g':
-			if strings.HasPrefix(t, "goroutine ") && strings.HasSuffix(t, "]:") {
-				return langGo
-			}
-		case '#':
-			if _, ok := ParsePHPFrame(t); ok {
-				return langPHP
-			}
-		case 'S':
-			if strings.HasPrefix(t, "Stack trace:") {
-				return langPHP
-			}
-		case 'P':
-			if strings.HasPrefix(t, "PHP ") {
-				return langPHP
-			}
-		case 'a':
-			if strings.HasPrefix(t, "at ") {
-				if strings.Contains(t, ":line ") {
-					return langDotnet
-				}
-				if strings.Contains(t, ".java:") || strings.Contains(t, "(Native Method)") || strings.Contains(t, "(Unknown Source)") ||
-					strings.Contains(t, ".kt:") || strings.Contains(t, ".scala:") || strings.Contains(t, ".groovy:") || strings.Contains(t, ".clj:") {
-					return langJava
-				}
-				if f, ok := ParseV8Frame(t); ok && (f.Line > 0 || f.File == "<anonymous>" || f.File == "native") {
-					return langNode
-				}
-				if strings.HasSuffix(t, ")") {
-					weakDotnet = true
-				}
-			}
-		}
-		if strings.Contains(t, " ---> ") || strings.HasPrefix(t, "---> ") || strings.HasPrefix(t, "--- End of inner exception") {
-			return langDotnet
-		}
-		if strings.Contains(t, ".rb:") {
-			if _, _, ok := ParseRubyFrame(t); ok {
-				return langRuby
-			}
-		}
-		if strings.HasSuffix(t, ")") && !strings.HasPrefix(t, "at ") && strings.Contains(t, ".java:") {
-			return langJava
-		}
-		if strings.Contains(t, ".go:") && indentWidth(line) > 0 {
-			return langGo
-		}
-	}
-	if weakDotnet {
-		return langDotnet
-	}
-	return langNone
-}
-
-// parseStack splits a stack trace text into its exception chain.
-func parseStack(text string, work *int) []Exception {
-	switch detect(text, work) {
-	case langNode:
-		return parseAtStyle(text, ParseV8Frame, work)
-	case langJava:
-		return parseAtStyle(text, ParseJavaFrame, work)
-	case langDotnet:
-		return parseDotnet(text, work)
-	case langPython:
-		return parsePython(text, work)
-	case langGo:
-		return parseGo(text, work)
-	case langRuby:
-		return parseRuby(text, work)
-	case langPHP:
-		return parsePHP(text, work)
-	}
-	return nil
-}
-
 // headerOf reads an exception header line: "pkg.Type: message", optionally
 // after "Exception in thread "main" " or "Unhandled exception. ".
 func headerOf(t string) (Exception, bool) {
@@ -672,13 +560,11 @@ func parsePHP(text string, work *int) []Exception {
 		e := b.e
 		file, ln := b.throwFile, b.throwLine
 		for _, r := range b.raw {
-			f := Frame{Function: r.Function, Module: r.Module, File: file, Line: ln}
-			f.InApp = file != "" && !isLibraryPath(file)
-			e.Frames = appendFrame(e.Frames, f)
+			e.Frames = appendFrame(e.Frames, Frame{Function: r.Function, Module: r.Module, File: file, Line: ln})
 			file, ln = r.File, r.Line
 		}
 		if len(b.raw) == 0 && file != "" {
-			e.Frames = appendFrame(e.Frames, Frame{File: file, Line: ln, InApp: !isLibraryPath(file)})
+			e.Frames = appendFrame(e.Frames, Frame{File: file, Line: ln})
 		}
 		chain = append(chain, e)
 	}

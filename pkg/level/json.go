@@ -7,68 +7,54 @@ import (
 	"github.com/aient/firehose-drain/pkg/event"
 )
 
-// maxDepth bounds nesting while skipping JSON values.
-const maxDepth = 64
-
 // ofJSON reads the level of a structured (JSON object) message: the fields level,
 // log_level, loglevel, levelname, severity, @l, @level, lvl, log.level and {"log":{"level"}}
-// (pino/bunyan numbers too); a Lambda platform record ({"type":"platform.report",
-// "record":{"status":"timeout"}}) and a Lambda error object ({"errorType":..}) without a
-// level. ok is false when m is not a JSON object or says nothing about its level.
+// (names in any ASCII case; a level word, or a pino/bunyan integer of up to four digits);
+// a Lambda platform record ({"type":"platform.report","record":{"status":"timeout"}}) and a
+// Lambda error object ({"errorType":..}) without a level. Members are read in order with
+// the jsonscan primitives, names and values unescaped as encoding/json unescapes them
+// (FuzzOfJSON holds it to a reference built on encoding/json). ok is false when m is not a
+// JSON object or says nothing about its level; a message cut short still gives the level
+// of a member before the cut.
 func ofJSON(m []byte) (event.Level, bool) {
 	var platform, failed, errorType bool
+	var kbuf [64]byte
 	i := 1
-	for {
-		i = jsonscan.SkipWS(m, i)
-		if i >= len(m) {
+	for first := true; ; first = false {
+		next, done, err := jsonscan.Member(m, i, first, '}', "message")
+		if err != nil {
 			return event.Unknown, false
 		}
-		if m[i] == '}' {
+		if done {
 			break
 		}
-		if m[i] == ',' {
-			i = jsonscan.SkipWS(m, i+1)
-		}
-		if i >= len(m) || m[i] != '"' {
+		ks, ke, kesc, v, err := jsonscan.Key(m, next)
+		if err != nil {
 			return event.Unknown, false
 		}
-		kEnd, _, ok := jsonscan.ScanString(m, i)
-		if !ok {
-			return event.Unknown, false
-		}
-		key := m[i+1 : kEnd-1]
-		i = jsonscan.SkipWS(m, kEnd)
-		if i >= len(m) || m[i] != ':' {
-			return event.Unknown, false
-		}
-		i = jsonscan.SkipWS(m, i+1)
-		if i >= len(m) {
-			return event.Unknown, false
-		}
+		key := unescaped(m[ks:ke], kesc, kbuf[:0])
 		switch {
 		case isLevelKey(key):
-			if l, ok := levelValue(m, i); ok {
+			if l, ok := levelValue(m, v); ok {
 				return l, true
 			}
-		case equalFold(key, "log") && m[i] == '{':
-			if l, ok := nestedLevel(m, i); ok {
+		case equalFold(key, "log") && m[v] == '{':
+			if l, ok := nestedLevel(m, v); ok {
 				return l, true
 			}
-		case equalFold(key, "type") && m[i] == '"':
-			end, _, ok := jsonscan.ScanString(m, i)
-			if ok && hasPrefix(m[i+1:end-1], "platform.") {
+		case equalFold(key, "type") && m[v] == '"':
+			var vbuf [64]byte
+			if s, ok := stringValue(m, v, vbuf[:0]); ok && hasPrefix(s, "platform.") {
 				platform = true
 			}
-		case equalFold(key, "record") && m[i] == '{':
-			failed = recordFailed(m, i)
+		case equalFold(key, "record") && m[v] == '{':
+			failed = recordFailed(m, v)
 		case string(key) == "errorType":
 			errorType = true
 		}
-		end, ok := skipValue(m, i, 0)
-		if !ok {
+		if i, err = jsonscan.SkipValue(m, v, 1); err != nil {
 			return event.Unknown, false
 		}
-		i = end
 	}
 	switch {
 	case platform && failed:
@@ -79,6 +65,31 @@ func ofJSON(m []byte) (event.Level, bool) {
 		return event.Error, true
 	}
 	return event.Unknown, false
+}
+
+// unescaped returns raw, or its unescaped form in buf when esc. A name or value too long
+// for buf (never one of the short words read here) comes back nil.
+func unescaped(raw []byte, esc bool, buf []byte) []byte {
+	if !esc {
+		return raw
+	}
+	if len(raw) > cap(buf) {
+		return nil
+	}
+	out, ok := jsonscan.Unescape(buf, raw)
+	if !ok {
+		return nil
+	}
+	return out
+}
+
+// stringValue returns the content of the JSON string at m[v] (unescaped into buf).
+func stringValue(m []byte, v int, buf []byte) ([]byte, bool) {
+	end, esc, err := jsonscan.ValidString(m, v)
+	if err != nil {
+		return nil, false
+	}
+	return unescaped(m[v+1:end-1], esc, buf), true
 }
 
 func isLevelKey(k []byte) bool {
@@ -116,140 +127,78 @@ func equalFold(b []byte, s string) bool {
 	return true
 }
 
-// levelValue reads a level field's value at m[i]: a level word or a pino number.
-func levelValue(m []byte, i int) (event.Level, bool) {
-	switch c := m[i]; {
+// levelValue reads a level field's value at m[v]: a level word, or a non-negative
+// integer of up to four digits (pino/bunyan).
+func levelValue(m []byte, v int) (event.Level, bool) {
+	switch c := m[v]; {
 	case c == '"':
-		end, _, ok := jsonscan.ScanString(m, i)
+		var buf [64]byte
+		s, ok := stringValue(m, v, buf[:0])
 		if !ok {
 			return event.Unknown, false
 		}
-		return valueLevel(bytes.TrimSpace(m[i+1 : end-1]))
+		return valueLevel(bytes.TrimSpace(s))
 	case '0' <= c && c <= '9':
+		end, err := jsonscan.Number(m, v)
+		if err != nil || end-v > 4 {
+			return event.Unknown, false
+		}
 		n := 0
-		for ; i < len(m) && '0' <= m[i] && m[i] <= '9' && n < 1000; i++ {
-			n = n*10 + int(m[i]-'0')
+		for _, d := range m[v:end] {
+			if d < '0' || d > '9' {
+				return event.Unknown, false
+			}
+			n = n*10 + int(d-'0')
 		}
 		return numberLevel(n)
 	}
 	return event.Unknown, false
 }
 
-// nestedLevel reads {"level": ...} inside the object at m[i].
-func nestedLevel(m []byte, i int) (event.Level, bool) {
-	found := event.Unknown
-	ok := false
-	walkObject(m, i, func(key []byte, v int) bool {
-		if equalFold(key, "level") {
-			found, ok = levelValue(m, v)
-			return !ok
+// nestedLevel reads the first {"level": ...} that names a level inside the object at m[v].
+func nestedLevel(m []byte, v int) (event.Level, bool) {
+	var kbuf [64]byte
+	i := v + 1
+	for first := true; ; first = false {
+		next, done, err := jsonscan.Member(m, i, first, '}', "log")
+		if err != nil || done {
+			return event.Unknown, false
 		}
-		return true
-	})
-	return found, ok
+		ks, ke, kesc, v, err := jsonscan.Key(m, next)
+		if err != nil {
+			return event.Unknown, false
+		}
+		if equalFold(unescaped(m[ks:ke], kesc, kbuf[:0]), "level") {
+			if l, ok := levelValue(m, v); ok {
+				return l, true
+			}
+		}
+		if i, err = jsonscan.SkipValue(m, v, 2); err != nil {
+			return event.Unknown, false
+		}
+	}
 }
 
-// recordFailed reports {"status": "timeout"|"error"|"failure"} inside the object at m[i].
-func recordFailed(m []byte, i int) bool {
-	failed := false
-	walkObject(m, i, func(key []byte, v int) bool {
-		if string(key) == "status" && m[v] == '"' {
-			end, _, ok := jsonscan.ScanString(m, v)
-			if ok {
-				s := m[v+1 : end-1]
-				failed = equalFold(s, "timeout") || equalFold(s, "error") || equalFold(s, "failure")
-			}
+// recordFailed reports whether the first string "status" inside the object at m[v] is
+// timeout, error or failure (any ASCII case).
+func recordFailed(m []byte, v int) bool {
+	var kbuf, vbuf [64]byte
+	i := v + 1
+	for first := true; ; first = false {
+		next, done, err := jsonscan.Member(m, i, first, '}', "record")
+		if err != nil || done {
 			return false
 		}
-		return true
-	})
-	return failed
-}
-
-// walkObject calls fn with each key and the index of its value in the object at m[i],
-// until fn returns false or the object ends or is malformed.
-func walkObject(m []byte, i int, fn func(key []byte, v int) bool) {
-	i++
-	for {
-		i = jsonscan.SkipWS(m, i)
-		if i >= len(m) || m[i] == '}' {
-			return
+		ks, ke, kesc, v, err := jsonscan.Key(m, next)
+		if err != nil {
+			return false
 		}
-		if m[i] == ',' {
-			i = jsonscan.SkipWS(m, i+1)
+		if string(unescaped(m[ks:ke], kesc, kbuf[:0])) == "status" && m[v] == '"' {
+			s, ok := stringValue(m, v, vbuf[:0])
+			return ok && (equalFold(s, "timeout") || equalFold(s, "error") || equalFold(s, "failure"))
 		}
-		if i >= len(m) || m[i] != '"' {
-			return
+		if i, err = jsonscan.SkipValue(m, v, 2); err != nil {
+			return false
 		}
-		kEnd, _, ok := jsonscan.ScanString(m, i)
-		if !ok {
-			return
-		}
-		key := m[i+1 : kEnd-1]
-		i = jsonscan.SkipWS(m, kEnd)
-		if i >= len(m) || m[i] != ':' {
-			return
-		}
-		i = jsonscan.SkipWS(m, i+1)
-		if i >= len(m) || !fn(key, i) {
-			return
-		}
-		end, ok := skipValue(m, i, 1)
-		if !ok {
-			return
-		}
-		i = end
-	}
-}
-
-// skipValue returns the index just past the JSON value at m[i]. It checks structure
-// loosely: enough to find the value's end without reading past a malformed one.
-func skipValue(m []byte, i, depth int) (int, bool) {
-	if i >= len(m) || depth > maxDepth {
-		return 0, false
-	}
-	switch m[i] {
-	case '"':
-		end, _, ok := jsonscan.ScanString(m, i)
-		return end, ok
-	case '{', '[':
-		closer := byte('}')
-		if m[i] == '[' {
-			closer = ']'
-		}
-		i++
-		for {
-			i = jsonscan.SkipWS(m, i)
-			if i >= len(m) {
-				return 0, false
-			}
-			switch m[i] {
-			case closer:
-				return i + 1, true
-			case ',', ':':
-				i++
-				continue
-			case '}', ']':
-				return 0, false
-			}
-			end, ok := skipValue(m, i, depth+1)
-			if !ok {
-				return 0, false
-			}
-			i = end
-		}
-	default:
-		j := i
-		for j < len(m) {
-			c := m[j]
-			if c == ',' || c == '}' || c == ']' || c == ':' || jsonscan.IsSpace(c) {
-				break
-			}
-			j++
-		}
-		if j == i {
-			return 0, false
-		}
-		return j, true
 	}
 }

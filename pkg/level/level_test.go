@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aient/firehose-drain/internal/jsonscan"
 	"github.com/aient/firehose-drain/internal/testkit/conformance"
+	"github.com/aient/firehose-drain/internal/testkit/jsonref"
 	"github.com/aient/firehose-drain/pkg/event"
 )
 
@@ -206,6 +208,12 @@ func FuzzLevel(f *testing.F) {
 		}
 		if OfString(string(msg)) != l {
 			t.Fatalf("Of and OfString disagree on %q", msg)
+		}
+		// A JSON object whose fields decide: the level is the reference's (oracle_test.go).
+		if m := trimLeft(msg); len(m) > 0 && m[0] == '{' && json.Valid(m) && jsonref.Depth(m) < jsonscan.MaxDepth-2 {
+			if want, ok := refOfJSON(m); ok && l != want {
+				t.Fatalf("Of(%q) = %q, the reference reads %q from its fields", msg, l, want)
+			}
 		}
 	})
 }

@@ -7,40 +7,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"time"
+
+	"github.com/aient/firehose-drain/pkg/grouping"
 )
 
 // ErrNotFound is returned when no problem has that id.
 var ErrNotFound = errors.New("problem not found")
 
-// Frame is one parsed stack frame of a sample.
-type Frame struct {
-	Function string `json:"function,omitempty"`
-	Module   string `json:"module,omitempty"`
-	File     string `json:"file,omitempty"`
-	Line     int    `json:"line,omitempty"`
-	Column   int    `json:"column,omitempty"`
-	InApp    bool   `json:"inApp"`
-}
-
-// String renders the frame as a person reads it: "function (file:line)".
-func (f Frame) String() string {
-	where := f.File
-	if where == "" {
-		where = f.Module
-	}
-	if f.Line > 0 {
-		where = fmt.Sprintf("%s:%d", where, f.Line)
-	}
-	switch {
-	case f.Function == "":
-		return where
-	case where == "":
-		return f.Function
-	}
-	return f.Function + " (" + where + ")"
-}
+// Frame is one parsed stack frame of a sample; package grouping owns the type.
+type Frame = grouping.Frame
 
 // Sample is the evidence kept on a problem: one event, with what leads back to CloudWatch.
 type Sample struct {
@@ -54,6 +30,9 @@ type Sample struct {
 	Timestamp int64   `json:"timestamp"`
 	Message   string  `json:"message"`
 	Frames    []Frame `json:"frames,omitempty"`
+	// Grouping is how the sample's fingerprint was built (absent on samples
+	// recorded before grouping version 2).
+	Grouping *grouping.Explanation `json:"grouping,omitempty"`
 }
 
 // Occurrence is one error-class event, fingerprinted.
@@ -93,17 +72,34 @@ func ID(org, env, fingerprint string) string {
 	return hex.EncodeToString(h[:12])
 }
 
-// Store keeps problems. Implementations: the DynamoDB adapter and the embedded store.
+// Store keeps problems. Implementations: the DynamoDB adapter, the embedded store and
+// problemstest.MemStore.
 type Store interface {
-	// Record counts the occurrence exactly once per o.Identity: in one transaction it
-	// stores the occurrence (only if its identity is new) and creates or updates the
-	// problem (count+1, firstSeen = min, lastSeen = max, log group added, sample and
-	// level refreshed when the occurrence is the newest). It reports false, nil when the
-	// identity was already recorded: a redelivery, which changes nothing.
+	// RecordBatch counts each occurrence exactly once per Identity and returns one Result
+	// per occurrence, in order. Occurrences are grouped by problem (PlanBatch): each
+	// problem is written once per group of new occurrences, carrying their count, in the
+	// same atomic write that stores their identities (only the new ones: an identity
+	// already recorded is reported Recorded false and changes nothing). The problem's
+	// count grows by the number of new identities, firstSeen is the min and lastSeen the
+	// max of its occurrence times, log groups are a set, and title, culprit, level and
+	// sample follow the newest occurrence (Merge). Different problems are written
+	// independently, so one problem's failure fails only its own occurrences.
+	RecordBatch(ctx context.Context, occs []Occurrence) []Result
+	// Record is RecordBatch of one occurrence: true when it was counted now, false, nil
+	// when its identity was recorded before.
 	Record(ctx context.Context, o Occurrence) (bool, error)
 	// List returns the problems of an org and env (both empty: all), most recent
 	// LastSeen first.
 	List(ctx context.Context, org, env string) ([]Problem, error)
 	// Get returns one problem; ErrNotFound when there is none.
 	Get(ctx context.Context, id string) (Problem, error)
+}
+
+// RecordOne is Record for stores that implement RecordBatch.
+func RecordOne(ctx context.Context, s interface {
+	RecordBatch(context.Context, []Occurrence) []Result
+}, o Occurrence,
+) (bool, error) {
+	r := s.RecordBatch(ctx, []Occurrence{o})[0]
+	return r.Recorded, r.Err
 }

@@ -32,6 +32,7 @@ const usage = `aient — firehose-drain's CLI and local server
   aient drains status ID [--json]
   aient problems list [--org O --env E] [--json]
   aient problems show ID [--json]
+  aient problems explain ID [--json]
   aient send --endpoint URL --key KEY FILE...
 
 Every command takes --data DIR (default ./.aient, env AIENT_DATA) for the embedded store.
@@ -90,13 +91,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError("unknown drains subcommand %q", args[1])
 	case "problems":
 		if len(args) < 2 {
-			return usageError("problems needs a subcommand: list, show")
+			return usageError("problems needs a subcommand: list, show, explain")
 		}
 		switch args[1] {
 		case "list":
 			return c.problemsList(ctx, args[2:])
 		case "show":
 			return c.problemsShow(ctx, args[2:])
+		case "explain":
+			return c.problemsExplain(ctx, args[2:])
 		}
 		return usageError("unknown problems subcommand %q", args[1])
 	case "send":

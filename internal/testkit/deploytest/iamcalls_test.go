@@ -93,7 +93,15 @@ func iamGrants(c apiCall) ([][2]string, error) {
 				}
 			}
 			return out, nil
-		case "BatchWriteItem", "BatchGetItem", "TransactGetItems":
+		case "BatchGetItem", "BatchWriteItem":
+			// Authorised as the operation itself on each table it names.
+			var out [][2]string
+			items, _ := c.Body["RequestItems"].(map[string]any)
+			for table := range items {
+				out = append(out, [2]string{"dynamodb:" + c.Op, table})
+			}
+			return out, nil
+		case "TransactGetItems":
 			return nil, fmt.Errorf("dynamodb %s: add its per-item mapping to this test", c.Op)
 		}
 		name := str(c.Body, "TableName")

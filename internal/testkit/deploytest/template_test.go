@@ -502,8 +502,8 @@ func requiredGrants() map[string]roleWant {
 			grants: slices.Concat(
 				grants(getAtt("GrouperLogGroup", "Arn"), "logs:CreateLogStream", "logs:PutLogEvents"),
 				grants(getAtt("EventQueue", "Arn"), "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
-				// TransactWriteItems is authorised per item action.
-				grants(getAtt("ProblemsTable", "Arn"), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
+				// TransactWriteItems is authorised per item action; BatchGetItem reads the times.
+				grants(getAtt("ProblemsTable", "Arn"), "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
 			),
 		},
 	}

@@ -3,6 +3,7 @@ package ddb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -14,16 +15,49 @@ import (
 	"github.com/aient/firehose-drain/pkg/problems"
 )
 
-// scripted answers TransactWriteItems from a script and remembers each problem condition
-// it was sent. Its other methods are not used by Record.
+// scripted answers BatchGetItem from a fixed problem state and TransactWriteItems from a
+// script, and remembers what each transaction sent. Its other methods are not used by
+// RecordBatch.
 type scripted struct {
 	api
+	// items are the problem items BatchGetItem returns; unprocessed is how many times it
+	// answers with every key unprocessed first; getErr fails it.
+	items       []map[string]types.AttributeValue
+	unprocessed int
+	getErr      error
+	gets        int
+
 	answers []error
-	conds   []string
+	sent    []sentTxn
+}
+
+type sentTxn struct {
+	puts  int
+	count string // the :n the problem update adds
+	cond  string
+}
+
+func (s *scripted) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	s.gets++
+	if s.getErr != nil {
+		return nil, s.getErr
+	}
+	if s.unprocessed > 0 {
+		s.unprocessed--
+		return &dynamodb.BatchGetItemOutput{UnprocessedKeys: in.RequestItems}, nil
+	}
+	var table string
+	for t := range in.RequestItems {
+		table = t
+	}
+	return &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{table: s.items}}, nil
 }
 
 func (s *scripted) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	s.conds = append(s.conds, aws.ToString(in.TransactItems[1].Update.ConditionExpression))
+	items := in.TransactItems
+	last := items[len(items)-1].Update
+	n, _ := last.ExpressionAttributeValues[":n"].(*types.AttributeValueMemberN)
+	s.sent = append(s.sent, sentTxn{puts: len(items) - 1, count: n.Value, cond: aws.ToString(last.ConditionExpression)})
 	if len(s.answers) == 0 {
 		return nil, errors.New("script exhausted")
 	}
@@ -32,155 +66,224 @@ func (s *scripted) TransactWriteItems(_ context.Context, in *dynamodb.TransactWr
 	return &dynamodb.TransactWriteItemsOutput{}, err
 }
 
-func cancelled(occ, prob string, old map[string]types.AttributeValue) error {
-	return &types.TransactionCanceledException{
-		Message: aws.String("Transaction cancelled"),
-		CancellationReasons: []types.CancellationReason{
-			{Code: aws.String(occ)},
-			{Code: aws.String(prob), Item: old},
-		},
+// cancelled is a cancellation with one reason per occurrence put (occs) and the problem's.
+func cancelled(occs []string, prob string, old map[string]types.AttributeValue) error {
+	var rs []types.CancellationReason
+	for _, c := range occs {
+		rs = append(rs, types.CancellationReason{Code: aws.String(c)})
 	}
+	rs = append(rs, types.CancellationReason{Code: aws.String(prob), Item: old})
+	return &types.TransactionCanceledException{Message: aws.String("Transaction cancelled"), CancellationReasons: rs}
 }
 
-func seen(first, last int64) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{attrFirstSeen: num(first), attrLastSeen: num(last)}
+func problemItem(first, last int64) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: str(problemPrefix + problems.ID("o", "e", "f")), attrFirstSeen: num(first), attrLastSeen: num(last)}
 }
 
 const (
-	condNewest = "attribute_not_exists(#pk) OR #lastSeen <= :t"
-	condInside = "#firstSeen <= :t AND #lastSeen > :t"
-	condOldest = "#firstSeen > :t"
+	condNew         = "attribute_not_exists(#pk)"
+	condNewest      = "attribute_exists(#pk) AND #lastSeen <= :lastSeen AND #firstSeen <= :first"
+	condNewestOlder = "attribute_exists(#pk) AND #lastSeen <= :lastSeen AND #firstSeen > :firstSeen"
+	condInside      = "attribute_exists(#pk) AND #lastSeen > :last AND #firstSeen <= :first"
+	condOldest      = "attribute_exists(#pk) AND #lastSeen > :last AND #firstSeen > :firstSeen"
 )
 
-func TestRecordAttempts(t *testing.T) {
-	at := time.UnixMilli(5000)
-	occ := problems.Occurrence{Identity: "id-1", Org: "o", Env: "e", Fingerprint: "f", At: at}
+func TestRecordBatchWrites(t *testing.T) {
+	occAt := func(id string, ms int64) problems.Occurrence {
+		return problems.Occurrence{Identity: id, Org: "o", Env: "e", Fingerprint: "f", At: time.UnixMilli(ms)}
+	}
+	three := []problems.Occurrence{occAt("id-1", 5000), occAt("id-2", 6000), occAt("id-3", 4000)}
+	none := []string{"None", "None", "None"}
 	cases := []struct {
-		name      string
-		answers   []error
-		wantFresh bool
-		wantErr   string
-		wantConds []string
+		name    string
+		db      scripted
+		occs    []problems.Occurrence
+		want    []problems.Result // Err: only whether there is one
+		wantErr string
+		sent    []sentTxn
 	}{
 		{
-			name: "the newest occurrence is one transaction", answers: []error{nil},
-			wantFresh: true, wantConds: []string{condNewest},
+			name: "a new problem is one transaction carrying the count",
+			db:   scripted{answers: []error{nil}}, occs: three,
+			want: []problems.Result{{Recorded: true}, {Recorded: true}, {Recorded: true}},
+			sent: []sentTxn{{3, "3", condNew}},
 		},
 		{
-			name:      "a redelivery is false without an error",
-			answers:   []error{cancelled("ConditionalCheckFailed", "None", nil)},
-			wantConds: []string{condNewest},
+			name: "occurrences inside the read times need no time condition to move",
+			db:   scripted{items: []map[string]types.AttributeValue{problemItem(1000, 9000)}, answers: []error{nil}}, occs: three,
+			want: []problems.Result{{Recorded: true}, {Recorded: true}, {Recorded: true}},
+			sent: []sentTxn{{3, "3", condInside}},
 		},
 		{
-			name:      "a redelivery that also misses the problem case is still a redelivery",
-			answers:   []error{cancelled("ConditionalCheckFailed", "ConditionalCheckFailed", seen(1, 9000))},
-			wantConds: []string{condNewest},
+			name: "a batch older than firstSeen moves firstSeen only",
+			db:   scripted{items: []map[string]types.AttributeValue{problemItem(4500, 9000)}, answers: []error{nil}}, occs: three,
+			want: []problems.Result{{Recorded: true}, {Recorded: true}, {Recorded: true}},
+			sent: []sentTxn{{3, "3", condOldest}},
 		},
 		{
-			name:      "an occurrence inside the seen range moves to the inside case read off the old item",
-			answers:   []error{cancelled("None", "ConditionalCheckFailed", seen(1000, 9000)), nil},
-			wantFresh: true, wantConds: []string{condNewest, condInside},
+			name: "a batch past both ends moves both",
+			db:   scripted{items: []map[string]types.AttributeValue{problemItem(4500, 5500)}, answers: []error{nil}}, occs: three,
+			want: []problems.Result{{Recorded: true}, {Recorded: true}, {Recorded: true}},
+			sent: []sentTxn{{3, "3", condNewestOlder}},
 		},
 		{
-			name:      "an occurrence older than firstSeen moves straight to the oldest case",
-			answers:   []error{cancelled("None", "ConditionalCheckFailed", seen(7000, 9000)), nil},
-			wantFresh: true, wantConds: []string{condNewest, condOldest},
+			name: "a batch at or past lastSeen is the newest",
+			db:   scripted{items: []map[string]types.AttributeValue{problemItem(1000, 6000)}, answers: []error{nil}}, occs: three,
+			want: []problems.Result{{Recorded: true}, {Recorded: true}, {Recorded: true}},
+			sent: []sentTxn{{3, "3", condNewest}},
 		},
 		{
-			name: "without the old item the cases are walked newest, inside, oldest, inside",
-			answers: []error{
-				cancelled("None", "ConditionalCheckFailed", nil),
-				cancelled("None", "ConditionalCheckFailed", nil),
-				cancelled("None", "ConditionalCheckFailed", nil),
-				nil,
-			},
-			wantFresh: true, wantConds: []string{condNewest, condInside, condOldest, condInside},
+			name: "unprocessed keys are read again",
+			db:   scripted{unprocessed: 2, items: []map[string]types.AttributeValue{problemItem(1000, 9000)}, answers: []error{nil}}, occs: three,
+			want: []problems.Result{{Recorded: true}, {Recorded: true}, {Recorded: true}},
+			sent: []sentTxn{{3, "3", condInside}},
 		},
 		{
-			name: "conflicts are retried in the same case",
-			answers: []error{
-				cancelled("None", "TransactionConflict", nil),
-				cancelled("TransactionConflict", "None", nil),
-				nil,
-			},
-			wantFresh: true, wantConds: []string{condNewest, condNewest, condNewest},
+			name: "a failed read is a guess the cancellation corrects",
+			db: scripted{getErr: errors.New("throttled"), answers: []error{
+				cancelled(none, "ConditionalCheckFailed", problemItem(1000, 9000)), nil,
+			}}, occs: three,
+			want: []problems.Result{{Recorded: true}, {Recorded: true}, {Recorded: true}},
+			sent: []sentTxn{{3, "3", condNew}, {3, "3", condInside}},
 		},
 		{
-			name: "a problem item that fits no case is an error, not a loop",
-			answers: []error{
-				cancelled("None", "ConditionalCheckFailed", map[string]types.AttributeValue{}),
-				cancelled("None", "ConditionalCheckFailed", map[string]types.AttributeValue{}),
-				cancelled("None", "ConditionalCheckFailed", map[string]types.AttributeValue{}),
-				cancelled("None", "ConditionalCheckFailed", map[string]types.AttributeValue{}),
-			},
-			wantErr: "fits no case", wantConds: []string{condNewest, condInside, condOldest, condInside},
+			name: "a redelivered batch is one cancelled transaction and nothing recorded",
+			db: scripted{items: []map[string]types.AttributeValue{problemItem(1000, 9000)}, answers: []error{
+				cancelled([]string{"ConditionalCheckFailed", "ConditionalCheckFailed", "ConditionalCheckFailed"}, "None", nil),
+			}}, occs: three,
+			want: []problems.Result{{}, {}, {}},
+			sent: []sentTxn{{3, "3", condInside}},
 		},
 		{
-			name:    "another cancellation reason is an error",
-			answers: []error{cancelled("None", "ValidationError", nil)},
-			wantErr: "newest case", wantConds: []string{condNewest},
+			name: "a partly redelivered batch is retried without exactly the recorded ones",
+			db: scripted{items: []map[string]types.AttributeValue{problemItem(1000, 9000)}, answers: []error{
+				cancelled([]string{"None", "ConditionalCheckFailed", "None"}, "None", nil), nil,
+			}}, occs: three,
+			want: []problems.Result{{Recorded: true}, {}, {Recorded: true}},
+			sent: []sentTxn{{3, "3", condInside}, {2, "2", condInside}},
 		},
 		{
-			name:    "a plain error is an error",
-			answers: []error{errors.New("connection reset")},
-			wantErr: "connection reset", wantConds: []string{condNewest},
+			name: "a problem a concurrent writer moved is written as it now is",
+			db: scripted{items: []map[string]types.AttributeValue{problemItem(1000, 5500)}, answers: []error{
+				cancelled(none, "ConditionalCheckFailed", problemItem(1000, 7000)), nil,
+			}}, occs: three,
+			want: []problems.Result{{Recorded: true}, {Recorded: true}, {Recorded: true}},
+			sent: []sentTxn{{3, "3", condNewest}, {3, "3", condInside}},
+		},
+		{
+			name: "conflicts are retried as they were",
+			db: scripted{answers: []error{
+				cancelled(none, "TransactionConflict", nil), cancelled([]string{"TransactionConflict", "None", "None"}, "None", nil), nil,
+			}}, occs: three,
+			want: []problems.Result{{Recorded: true}, {Recorded: true}, {Recorded: true}},
+			sent: []sentTxn{{3, "3", condNew}, {3, "3", condNew}, {3, "3", condNew}},
+		},
+		{
+			name: "a problem item without times is an error, not a loop",
+			db: scripted{answers: []error{
+				cancelled(none, "ConditionalCheckFailed", map[string]types.AttributeValue{attrPK: str("problem#x")}),
+			}}, occs: three,
+			want: []problems.Result{{Err: errors.New("")}, {Err: errors.New("")}, {Err: errors.New("")}}, wantErr: "no firstSeen",
+			sent: []sentTxn{{3, "3", condNew}},
+		},
+		{
+			name: "another cancellation reason fails the transaction's occurrences",
+			db:   scripted{answers: []error{cancelled(none, "ValidationError", nil)}}, occs: three,
+			want: []problems.Result{{Err: errors.New("")}, {Err: errors.New("")}, {Err: errors.New("")}}, wantErr: "ValidationError",
+			sent: []sentTxn{{3, "3", condNew}},
+		},
+		{
+			name: "a plain error fails the transaction's occurrences",
+			db:   scripted{answers: []error{errors.New("connection reset")}}, occs: three,
+			want: []problems.Result{{Err: errors.New("")}, {Err: errors.New("")}, {Err: errors.New("")}}, wantErr: "connection reset",
+			sent: []sentTxn{{3, "3", condNew}},
 		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			db := &scripted{answers: c.answers}
-			s := &Store{db: db, table: "t", now: func() time.Time { return at }}
-			fresh, err := s.Record(t.Context(), occ)
-			if fresh != c.wantFresh {
-				t.Errorf("fresh = %v, want %v", fresh, c.wantFresh)
+			db := c.db
+			s := &Store{db: &db, table: "t", now: time.Now, parallel: 1}
+			got := s.RecordBatch(t.Context(), c.occs)
+			for i, r := range got {
+				if r.Recorded != c.want[i].Recorded || (r.Err != nil) != (c.want[i].Err != nil) {
+					t.Errorf("result %d = %+v, want %+v", i, r, c.want[i])
+				}
+				if r.Err != nil && !strings.Contains(r.Err.Error(), c.wantErr) {
+					t.Errorf("result %d: %v, want an error containing %q", i, r.Err, c.wantErr)
+				}
 			}
-			switch {
-			case c.wantErr == "" && err != nil:
-				t.Errorf("err = %v, want nil", err)
-			case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
-				t.Errorf("err = %v, want one containing %q", err, c.wantErr)
+			if fmt.Sprint(db.sent) != fmt.Sprint(c.sent) {
+				t.Errorf("transactions sent:\n  %v\nwant\n  %v", db.sent, c.sent)
 			}
-			if strings.Join(db.conds, " | ") != strings.Join(c.wantConds, " | ") {
-				t.Errorf("conditions sent:\n  %q\nwant\n  %q", db.conds, c.wantConds)
+			if db.gets == 0 {
+				t.Error("the problem's times were not read first")
 			}
 		})
 	}
 }
 
+func TestMoreOccurrencesThanOneTransactionCarries(t *testing.T) {
+	var occs []problems.Occurrence
+	for i := range OccurrencesPerWrite + 5 {
+		occs = append(occs, problems.Occurrence{Identity: fmt.Sprint("id-", i), Org: "o", Env: "e", Fingerprint: "f", At: time.UnixMilli(int64(1000 + i))})
+	}
+	db := &scripted{answers: []error{nil, nil}}
+	s := &Store{db: db, table: "t", now: time.Now, parallel: 1}
+	for i, r := range s.RecordBatch(t.Context(), occs) {
+		if !r.Recorded || r.Err != nil {
+			t.Fatalf("result %d = %+v", i, r)
+		}
+	}
+	want := []sentTxn{{OccurrencesPerWrite, fmt.Sprint(OccurrencesPerWrite), condNew}, {5, "5", condNewest}}
+	if fmt.Sprint(db.sent) != fmt.Sprint(want) {
+		t.Errorf("transactions sent %v, want %v (the second built on what the first wrote)", db.sent, want)
+	}
+}
+
 func TestRecordGivesUpOnEndlessConflicts(t *testing.T) {
 	var answers []error
-	for range maxConflicts + 1 {
-		answers = append(answers, cancelled("None", "TransactionConflict", nil))
+	for range maxAttempts + 1 {
+		answers = append(answers, cancelled([]string{"None"}, "TransactionConflict", nil))
 	}
 	db := &scripted{answers: answers}
-	s := &Store{db: db, table: "t", now: time.Now}
+	s := &Store{db: db, table: "t", now: time.Now, parallel: 1}
 	fresh, err := s.Record(t.Context(), problems.Occurrence{Identity: "id-1", At: time.UnixMilli(1)})
-	if fresh || err == nil || !strings.Contains(err.Error(), "conflicting") {
+	if fresh || err == nil || !strings.Contains(err.Error(), "still cancelled") {
 		t.Fatalf("Record = (%v, %v), want (false, a conflict error)", fresh, err)
 	}
 	var tce *types.TransactionCanceledException
 	if !errors.As(err, &tce) {
 		t.Errorf("err = %v, want it to wrap the SDK's TransactionCanceledException", err)
 	}
-	if len(db.conds) != maxConflicts+1 {
-		t.Errorf("attempts = %d, want %d", len(db.conds), maxConflicts+1)
+	if len(db.sent) != maxAttempts {
+		t.Errorf("attempts = %d, want %d", len(db.sent), maxAttempts)
 	}
 }
 
 func TestRecordStopsWaitingWhenTheContextEnds(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	db := &scripted{answers: []error{cancelled("None", "TransactionConflict", nil)}}
-	s := &Store{db: db, table: "t", now: time.Now}
+	db := &scripted{answers: []error{cancelled([]string{"None"}, "TransactionConflict", nil)}}
+	s := &Store{db: &cancelOnWrite{scripted: db, cancel: cancel}, table: "t", now: time.Now, parallel: 1}
 	if _, err := s.Record(ctx, problems.Occurrence{Identity: "id-1"}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Record = %v, want context.Canceled", err)
 	}
 }
 
+// cancelOnWrite ends the context as its transaction answers.
+type cancelOnWrite struct {
+	*scripted
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnWrite) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	defer c.cancel()
+	return c.scripted.TransactWriteItems(ctx, in, opts...)
+}
+
 func TestRecordRefusesAnEmptyIdentity(t *testing.T) {
-	s := &Store{db: &scripted{}, table: "t", now: time.Now}
-	if fresh, err := s.Record(t.Context(), problems.Occurrence{}); err == nil || fresh {
-		t.Fatalf("Record without identity = (%v, %v), want (false, an error)", fresh, err)
+	s := &Store{db: &scripted{}, table: "t", now: time.Now, parallel: 1}
+	if fresh, err := s.Record(t.Context(), problems.Occurrence{}); !errors.Is(err, problems.ErrEmptyIdentity) || fresh {
+		t.Fatalf("Record without identity = (%v, %v), want (false, ErrEmptyIdentity)", fresh, err)
 	}
 }
 

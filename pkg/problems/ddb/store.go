@@ -13,36 +13,38 @@
 // Occurrence items carry no scope, so the byScope index holds problems only. They expire
 // OccurrenceTTL after they are written, long after SQS has given up on a message.
 //
-// # Record: one transaction, counted exactly once
+// # RecordBatch: one write per problem per batch, counted exactly once
 //
-// DynamoDB has no max() or min() in an update expression, so Record compares the
-// occurrence's time t with the problem's [firstSeen, lastSeen] through the transaction's
-// condition instead. The three cases partition every state of the problem:
+// A batch's occurrences are grouped by problem (problems.PlanBatch). One BatchGetItem
+// (strongly consistent, 100 problems a request) reads every problem's firstSeen and
+// lastSeen; then each problem is written by ONE TransactWriteItems per OccurrencesPerWrite
+// new occurrences, different problems in parallel (DefaultParallel). A transaction holds
 //
-//	newest:  no problem yet, or lastSeen <= t  -> SET lastSeen, sample, level, title, culprit = the
-//	                                              occurrence's; firstSeen = if_not_exists(firstSeen, t)
-//	inside:  firstSeen <= t < lastSeen         -> times untouched
-//	oldest:  t < firstSeen                     -> SET firstSeen = t
+//   - a Put of occurrence#<identity> if attribute_not_exists(pk), for each occurrence;
+//   - one Update of the problem: ADD count n (the transaction's occurrences), ADD the log
+//     groups; SET lastSeen and the newest occurrence's title, culprit, level and sample
+//     when the batch's newest time is at or past lastSeen, SET firstSeen when its oldest is
+//     before firstSeen; under the condition that the problem is as read (absent, or
+//     lastSeen <= / > the batch's newest, firstSeen > / <= its oldest).
 //
-// and each of them also ADDs 1 to count and the log group to logGroups. Every attempt is ONE
-// TransactWriteItems of two writes: Put occurrence#<identity> if attribute_not_exists(pk), and
-// the Update of the problem under its case's condition. Either both are applied or neither, so
+// DynamoDB has no max() or min() in an update expression; reading the times first lets the
+// write say which of them moves, so an out-of-order event costs no cancelled transaction.
+// Only a concurrent writer that moved the times between the read and the write cancels
+// one (ConditionalCheckFailed on the problem): the cancellation carries the item as it is
+// now (ALL_OLD) and the next attempt is built from it. Either the whole transaction applies
+// or none of it, so
 //
-//   - the count moves by exactly one in the very transaction that stores the identity: a
-//     redelivery finds the occurrence and cancels the whole transaction (Record reports
-//     false, nil, and nothing changes); a cancelled attempt writes nothing, so retrying it
-//     cannot double-count; there is no window between "counted" and "remembered", so a
-//     crash at any point leaves either nothing or everything, and SQS redelivery heals the
-//     nothing;
-//   - firstSeen/lastSeen/sample are exact whatever the arrival order and concurrency: an
-//     attempt only applies while its case holds, and a failed problem condition moves to the
-//     case the current item is in (read from the cancellation's ALL_OLD item). lastSeen only
-//     grows and firstSeen only shrinks, so a case once ruled out stays ruled out except that
-//     "oldest" can turn into "inside": at most four attempts (newest, inside, oldest, inside).
+//   - the count moves by exactly the number of identities the same transaction stores;
+//     occurrences already recorded (a redelivery) fail their condition and cancel the
+//     transaction, which is retried without exactly those (they are reported Recorded
+//     false); a crash or a lost answer at any point leaves each occurrence counted or not,
+//     never half, and SQS redelivery heals the "not";
+//   - firstSeen/lastSeen/sample are exact whatever the arrival order and concurrency.
 //
-// A TransactionConflict (another transaction on the same item) is retried with jittered
-// backoff within ctx, a bounded number of times; after that Record returns an error and the
-// message goes back to SQS, which changes no count either.
+// TransactionConflict and throttling reasons are retried with jittered backoff within ctx,
+// at most maxAttempts times, as are problem conditions that failed; after that the
+// occurrences of that transaction fail (the grouper names their messages) and SQS brings
+// them back, which changes no count either.
 //
 // Sample messages are kept up to MaxSampleMessage bytes and MaxSampleFrames frames so a
 // problem item stays far below DynamoDB's 400 KB item limit.
@@ -50,8 +52,6 @@ package ddb
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -65,7 +65,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/aient/firehose-drain/internal/ddbitem"
 	"github.com/aient/firehose-drain/pkg/problems"
 )
 
@@ -81,8 +80,6 @@ const (
 	MaxSampleFrames = 200
 	// ScopeIndex is the global secondary index of problems by scope, newest lastSeen last.
 	ScopeIndex = "byScope"
-	// maxConflicts is how many TransactionConflict cancellations Record retries.
-	maxConflicts = 8
 )
 
 // Attribute names.
@@ -114,6 +111,7 @@ type api interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
@@ -121,16 +119,17 @@ var _ api = (*dynamodb.Client)(nil)
 
 // Store is a problems.Store over one DynamoDB table.
 type Store struct {
-	db    api
-	table string
-	now   func() time.Time
+	db       api
+	table    string
+	now      func() time.Time
+	parallel int
 }
 
 var _ problems.Store = (*Store)(nil)
 
 // New returns a Store over table.
 func New(client *dynamodb.Client, table string) *Store {
-	return &Store{db: client, table: table, now: time.Now}
+	return &Store{db: client, table: table, now: time.Now, parallel: DefaultParallel}
 }
 
 // CreateTable creates the problems table with the schema of the package doc (on-demand
@@ -179,107 +178,6 @@ func Scope(org, env string) string {
 	return url.PathEscape(org) + "/" + url.PathEscape(env)
 }
 
-// timeCase is where an occurrence's time falls against the problem's [firstSeen, lastSeen].
-type timeCase int
-
-const (
-	caseNewest timeCase = iota // no problem yet, or lastSeen <= t
-	caseInside                 // firstSeen <= t < lastSeen
-	caseOldest                 // t < firstSeen
-)
-
-func (c timeCase) String() string {
-	return [...]string{"newest", "inside", "oldest"}[c]
-}
-
-// Record counts the occurrence exactly once per o.Identity, in one transaction per attempt
-// (see the package doc). It reports false, nil for an identity already recorded.
-func (s *Store) Record(ctx context.Context, o problems.Occurrence) (bool, error) {
-	if o.Identity == "" {
-		return false, errors.New("record occurrence: empty identity")
-	}
-	id := problems.ID(o.Org, o.Env, o.Fingerprint)
-	sample, err := json.Marshal(trimSample(o.Sample))
-	if err != nil {
-		return false, fmt.Errorf("record occurrence of problem %s: encode sample: %w", id, err)
-	}
-	t := o.At.UnixMilli()
-	put := &types.Put{
-		TableName: aws.String(s.table),
-		Item: map[string]types.AttributeValue{
-			attrPK:        str(occurrencePrefix + o.Identity),
-			attrProblem:   str(id),
-			attrAt:        num(t),
-			attrExpiresAt: num(s.now().Add(OccurrenceTTL).Unix()),
-		},
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-	}
-
-	c, moves, conflicts := caseNewest, 0, 0
-	for {
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-			TransactItems: []types.TransactWriteItem{
-				{Put: put},
-				{Update: s.problemUpdate(id, o, t, string(sample), c)},
-			},
-		})
-		if err == nil {
-			return true, nil
-		}
-		var tce *types.TransactionCanceledException
-		if !errors.As(err, &tce) {
-			return false, fmt.Errorf("record occurrence of problem %s: %w", id, err)
-		}
-		occ, prob := reason(tce, 0), reason(tce, 1)
-		switch {
-		case occ.code == "ConditionalCheckFailed":
-			return false, nil // a redelivery: the identity is already counted
-		case prob.code == "ConditionalCheckFailed":
-			// The problem is in another case than c; lastSeen only grows and firstSeen only
-			// shrinks, so a well-formed item needs at most three moves.
-			if moves++; moves > 3 {
-				return false, fmt.Errorf("record occurrence of problem %s: the problem item fits no case (no firstSeen/lastSeen?): %w", id, err)
-			}
-			c = nextCase(c, t, prob.item)
-		case occ.code == "TransactionConflict" || prob.code == "TransactionConflict":
-			conflicts++
-			if conflicts > maxConflicts {
-				return false, fmt.Errorf("record occurrence of problem %s: still conflicting after %d attempts: %w", id, conflicts, err)
-			}
-			if err := sleep(ctx, backoff(conflicts)); err != nil {
-				return false, fmt.Errorf("record occurrence of problem %s: %w", id, err)
-			}
-		default:
-			return false, fmt.Errorf("record occurrence of problem %s (%s case): %w", id, c, err)
-		}
-	}
-}
-
-// nextCase is the case to try after the problem's condition failed under c. With the item
-// as it was (ALL_OLD) the case is read off it; without it the cases are walked in the order
-// the monotone times allow.
-func nextCase(c timeCase, t int64, old map[string]types.AttributeValue) timeCase {
-	if old != nil {
-		r := ddbitem.Reader{Item: old}
-		first, last := r.RequiredNum(attrFirstSeen), r.RequiredNum(attrLastSeen)
-		if r.Err() == nil {
-			switch {
-			case last <= t:
-				return caseNewest
-			case first <= t:
-				return caseInside
-			default:
-				return caseOldest
-			}
-		}
-	}
-	if c == caseInside {
-		return caseOldest
-	}
-	return caseInside
-}
-
 type cancelReason struct {
 	code string
 	item map[string]types.AttributeValue
@@ -291,60 +189,6 @@ func reason(tce *types.TransactionCanceledException, i int) cancelReason {
 	}
 	r := tce.CancellationReasons[i]
 	return cancelReason{code: aws.ToString(r.Code), item: r.Item}
-}
-
-// problemUpdate is the conditional update of the problem item for case c.
-func (s *Store) problemUpdate(id string, o problems.Occurrence, t int64, sample string, c timeCase) *types.Update {
-	names := map[string]string{"#count": attrCount}
-	values := map[string]types.AttributeValue{":one": num(1), ":t": num(t)}
-	add := []string{"#count :one"}
-	if o.Sample.LogGroup != "" {
-		names["#logGroups"] = attrLogGroups
-		values[":group"] = &types.AttributeValueMemberSS{Value: []string{o.Sample.LogGroup}}
-		add = append(add, "#logGroups :group")
-	}
-	var set []string
-	var cond string
-	switch c {
-	case caseNewest:
-		for n, a := range map[string]string{
-			"#pk": attrPK, "#lastSeen": attrLastSeen, "#firstSeen": attrFirstSeen, "#id": attrID,
-			"#scope": attrScope, "#org": attrOrg, "#env": attrEnv, "#fingerprint": attrFingerprint,
-			"#title": attrTitle, "#culprit": attrCulprit, "#level": attrLevel, "#sample": attrSample,
-		} {
-			names[n] = a
-		}
-		values[":id"], values[":scope"] = str(id), str(Scope(o.Org, o.Env))
-		values[":org"], values[":env"], values[":fingerprint"] = str(o.Org), str(o.Env), str(o.Fingerprint)
-		values[":title"], values[":culprit"], values[":level"] = str(o.Title), str(o.Culprit), str(o.Level)
-		values[":sample"] = str(sample)
-		set = []string{
-			"#lastSeen = :t", "#firstSeen = if_not_exists(#firstSeen, :t)",
-			"#id = :id", "#scope = :scope", "#org = :org", "#env = :env", "#fingerprint = :fingerprint",
-			"#title = :title", "#culprit = :culprit", "#level = :level", "#sample = :sample",
-		}
-		cond = "attribute_not_exists(#pk) OR #lastSeen <= :t"
-	case caseInside:
-		names["#firstSeen"], names["#lastSeen"] = attrFirstSeen, attrLastSeen
-		cond = "#firstSeen <= :t AND #lastSeen > :t"
-	case caseOldest:
-		names["#firstSeen"] = attrFirstSeen
-		set = []string{"#firstSeen = :t"}
-		cond = "#firstSeen > :t"
-	}
-	expr := "ADD " + strings.Join(add, ", ")
-	if len(set) > 0 {
-		expr += " SET " + strings.Join(set, ", ")
-	}
-	return &types.Update{
-		TableName:                           aws.String(s.table),
-		Key:                                 map[string]types.AttributeValue{attrPK: str(problemPrefix + id)},
-		UpdateExpression:                    aws.String(expr),
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeNames:            names,
-		ExpressionAttributeValues:           values,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}
 }
 
 // List returns the problems of an org and env, most recent lastSeen first: a Query of the

@@ -3,8 +3,15 @@ package ddb_test
 import (
 	"errors"
 	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,12 +37,72 @@ func occurrence(org, env, fp, eventID string, at time.Time) problems.Occurrence 
 
 // TestAgainstMoto starts one moto server and gives every subtest a table of its own.
 func TestAgainstMoto(t *testing.T) {
-	tables := awstest.Start(t).NewTables("problems", ddb.CreateTable) // requests one at a time: each is atomic, as on AWS
+	moto := awstest.Start(t)
+	tables := moto.NewTables("problems", ddb.CreateTable) // requests one at a time: each is atomic, as on AWS
 	client, newTable := tables.Client, tables.Fresh
 	at := time.UnixMilli(1_763_700_000_123).UTC()
 
 	t.Run("contract", func(t *testing.T) {
 		problemstest.Run(t, func(t *testing.T) problems.Store { return ddb.New(client, newTable(t)) })
+	})
+
+	t.Run("a batch costs one read and one transaction per problem, a redelivery no more", func(t *testing.T) {
+		calls := &countingTransport{next: moto.Transport()}
+		s := ddb.New(dynamodb.NewFromConfig(moto.ConfigWith(calls)), newTable(t))
+		var batch []problems.Occurrence
+		for i := range 100 {
+			batch = append(batch, occurrence("acme", "prod", fmt.Sprintf("fp-%d", i%20), fmt.Sprintf("evt-%03d", i), at.Add(time.Duration(100-i)*time.Second)))
+		}
+		for round, wantRecorded := range []bool{true, false} {
+			calls.reset()
+			for i, r := range s.RecordBatch(t.Context(), batch) {
+				if r.Err != nil || r.Recorded != wantRecorded {
+					t.Fatalf("round %d: result %d = %+v, want Recorded %v", round, i, r, wantRecorded)
+				}
+			}
+			if got := calls.get(); got["BatchGetItem"] != 1 || got["TransactWriteItems"] != 20 || len(got) != 2 {
+				t.Errorf("round %d: calls %v, want 1 BatchGetItem and 20 TransactWriteItems (times out of order cost nothing more)", round, got)
+			}
+		}
+		for i := range 20 {
+			if p, err := s.Get(t.Context(), problems.ID("acme", "prod", fmt.Sprintf("fp-%d", i))); err != nil || p.Count != 5 {
+				t.Errorf("problem fp-%d = %+v, %v; want count 5", i, p, err)
+			}
+		}
+	})
+
+	t.Run("a transaction that landed while its answer was lost counts once", func(t *testing.T) {
+		lossy := &lossyTransport{next: moto.Transport(), lose: 2}
+		table := newTable(t)
+		s := ddb.New(dynamodb.NewFromConfig(moto.ConfigWith(lossy)), table)
+		var batch []problems.Occurrence
+		for i := range 30 {
+			batch = append(batch, occurrence("acme", "prod", fmt.Sprintf("fp-%d", i%3), fmt.Sprintf("evt-%03d", i), at.Add(time.Duration(i)*time.Second)))
+		}
+		recorded := map[string]int{}
+		for round := range 2 {
+			for i, r := range s.RecordBatch(t.Context(), batch) {
+				if r.Recorded {
+					recorded[batch[i].Identity]++
+				}
+				if round == 1 && r.Err != nil {
+					t.Errorf("redelivery: result %d: %v", i, r.Err)
+				}
+			}
+		}
+		if lossy.lost.Load() == 0 {
+			t.Fatal("no answer was lost: the test tested nothing")
+		}
+		for _, o := range batch {
+			if recorded[o.Identity] > 1 {
+				t.Errorf("%s reported Recorded %d times", o.Sample.EventID, recorded[o.Identity])
+			}
+		}
+		for i := range 3 {
+			if p, err := ddb.New(client, table).Get(t.Context(), problems.ID("acme", "prod", fmt.Sprintf("fp-%d", i))); err != nil || p.Count != 10 {
+				t.Errorf("problem fp-%d = count %d, %v; want 10", i, p.Count, err)
+			}
+		}
 	})
 
 	t.Run("the table and items keep the documented schema", func(t *testing.T) {
@@ -152,4 +219,49 @@ func TestAgainstMoto(t *testing.T) {
 			}
 		}
 	})
+}
+
+// countingTransport counts DynamoDB operations by name.
+type countingTransport struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	ops  map[string]int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+	c.mu.Lock()
+	if c.ops == nil {
+		c.ops = map[string]int{}
+	}
+	c.ops[op]++
+	c.mu.Unlock()
+	return c.next.RoundTrip(r)
+}
+
+func (c *countingTransport) reset() { c.mu.Lock(); c.ops = nil; c.mu.Unlock() }
+
+func (c *countingTransport) get() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.ops)
+}
+
+// lossyTransport lets the first lose TransactWriteItems requests reach moto and apply,
+// then drops their answers: the caller sees a reset connection (and the SDK retries it).
+type lossyTransport struct {
+	next http.RoundTripper
+	lose int64
+	lost atomic.Int64
+}
+
+func (l *lossyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(r)
+	if err != nil || !strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".TransactWriteItems") || l.lost.Load() >= l.lose {
+		return resp, err
+	}
+	l.lost.Add(1)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
 }

@@ -30,34 +30,31 @@ func clone(p problems.Problem) problems.Problem {
 	return p
 }
 
-// Record counts o once per identity; it reports whether o was new.
-func (s *MemStore) Record(_ context.Context, o problems.Occurrence) (bool, error) {
+// RecordBatch records the batch under one lock, problem by problem (problems.Merge).
+func (s *MemStore) RecordBatch(ctx context.Context, occs []problems.Occurrence) []problems.Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.seen[o.Identity] {
-		return false, nil
-	}
-	s.seen[o.Identity] = true
-	id := problems.ID(o.Org, o.Env, o.Fingerprint)
-	p, ok := s.m[id]
-	if !ok {
-		p = problems.Problem{
-			ID: id, Org: o.Org, Env: o.Env, Fingerprint: o.Fingerprint, Title: o.Title, Culprit: o.Culprit,
-			FirstSeen: o.At, LastSeen: o.At, Level: o.Level, Sample: o.Sample,
+	return problems.PlanBatch(occs).Run(ctx, 1, func(_ context.Context, g problems.Group) []problems.Result {
+		out := make([]problems.Result, len(g.Occurrences))
+		var fresh []problems.Occurrence
+		for i, o := range g.Occurrences {
+			if !s.seen[o.Identity] {
+				s.seen[o.Identity] = true
+				out[i].Recorded = true
+				fresh = append(fresh, o)
+			}
 		}
-	}
-	p.Count++
-	if o.At.Before(p.FirstSeen) {
-		p.FirstSeen = o.At
-	}
-	if o.At.After(p.LastSeen) {
-		p.LastSeen, p.Level, p.Sample, p.Title, p.Culprit = o.At, o.Level, o.Sample, o.Title, o.Culprit
-	}
-	if !slices.Contains(p.LogGroups, o.Sample.LogGroup) {
-		p.LogGroups = append(p.LogGroups, o.Sample.LogGroup)
-	}
-	s.m[id] = clone(p)
-	return true, nil
+		if len(fresh) > 0 {
+			p, ok := s.m[g.ID]
+			s.m[g.ID] = clone(problems.Merge(p, ok, problems.AggregateOf(fresh)))
+		}
+		return out
+	})
+}
+
+// Record is RecordBatch of one occurrence.
+func (s *MemStore) Record(ctx context.Context, o problems.Occurrence) (bool, error) {
+	return problems.RecordOne(ctx, s, o)
 }
 
 // List returns the problems of one org and env, most recently seen first.

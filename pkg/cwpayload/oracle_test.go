@@ -1,0 +1,331 @@
+package cwpayload
+
+import (
+	"bytes"
+	stdgzip "compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aient/firehose-drain/internal/jsonscan"
+	"github.com/aient/firehose-drain/internal/testkit/jsonref"
+	"github.com/aient/firehose-drain/pkg/event"
+	"github.com/aient/firehose-drain/pkg/level"
+)
+
+// The reference decoder: the standard library (encoding/base64, compress/gzip,
+// encoding/json into typed values) reading the CloudWatch Logs shape of docs/design.md
+// section 4. The differential fuzz targets hold the hand-written decoder to it: the same
+// records accepted, the same events counted, the same error-class events with the same
+// fields.
+
+// refResult is what the reference makes of one record.
+type refResult struct {
+	err           error // nil: accepted
+	control, data bool
+	events        int
+	errors        []event.Event
+}
+
+func refRecord(data []byte, st *Stamp, l Limits) refResult {
+	raw, err := base64.StdEncoding.DecodeString(string(data))
+	switch {
+	case err != nil:
+		return refResult{err: err}
+	case int64(len(raw)) > l.MaxRecordBytes:
+		return refResult{err: errors.New("record over the limit")}
+	case len(raw) == 0:
+		return refResult{err: errors.New("empty")}
+	}
+	if len(raw) >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+		zr, err := stdgzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return refResult{err: err}
+		}
+		out, err := io.ReadAll(io.LimitReader(zr, l.MaxRecordInflated+1))
+		if err != nil {
+			return refResult{err: err}
+		}
+		if int64(len(out)) > l.MaxRecordInflated {
+			return refResult{err: errors.New("inflated over the cap")}
+		}
+		raw = out
+	}
+	return refPayload(raw, st)
+}
+
+// refPayload decodes one or more concatenated documents.
+func refPayload(payload []byte, st *Stamp) refResult {
+	var res refResult
+	if jsonref.Depth(payload) > jsonscan.MaxDepth-8 {
+		// Nesting past the hand-written decoder's bound: the targets skip these.
+		return refResult{err: errTooDeep}
+	}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	docs := 0
+	for {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err == io.EOF {
+			break
+		} else if err != nil {
+			return refResult{err: err}
+		}
+		docs++
+		if err := refDoc(raw, st, &res); err != nil {
+			return refResult{err: err}
+		}
+	}
+	if docs == 0 {
+		return refResult{err: errors.New("no document")}
+	}
+	return res
+}
+
+var errTooDeep = errors.New("nested too deeply for the comparison")
+
+// fields reads the members of the object raw: each member named in into is decoded with
+// encoding/json into the pointer given (null leaves it nil) and may appear once; others
+// are ignored.
+func fields(raw json.RawMessage, into map[string]any) error {
+	ms, err := jsonref.Members(raw)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, m := range ms {
+		dst, ok := into[m.Name]
+		if !ok {
+			continue
+		}
+		if seen[m.Name] {
+			return fmt.Errorf("repeated %s", m.Name)
+		}
+		seen[m.Name] = true
+		if err := json.Unmarshal(m.Value, dst); err != nil {
+			return fmt.Errorf("%s: %w", m.Name, err)
+		}
+	}
+	return nil
+}
+
+func refDoc(raw json.RawMessage, st *Stamp, res *refResult) error {
+	var messageType, owner, group, stream *string
+	var events *[]json.RawMessage
+	if err := fields(raw, map[string]any{
+		"messageType": &messageType, "owner": &owner, "logGroup": &group, "logStream": &stream, "logEvents": &events,
+	}); err != nil {
+		return err
+	}
+	if messageType == nil || events == nil {
+		return errors.New("no messageType or no logEvents")
+	}
+	switch *messageType {
+	case "CONTROL_MESSAGE":
+		for _, e := range *events {
+			if jsonref.Kind(e) != '{' {
+				return errors.New("a log event is not an object")
+			}
+		}
+		res.control = true
+		return nil
+	case "DATA_MESSAGE":
+	default:
+		return errors.New("unknown messageType")
+	}
+	deref := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	for _, e := range *events {
+		if jsonref.Kind(e) != '{' {
+			return errors.New("a log event is not an object")
+		}
+		var id, ts json.RawMessage
+		var message, account, region, xAccount, xRegion *string
+		var extracted json.RawMessage
+		if err := fields(e, map[string]any{
+			"id": &id, "timestamp": &ts, "message": &message, "extractedFields": &extracted,
+			"@aws.account": &account, "@aws.region": &region,
+		}); err != nil {
+			return err
+		}
+		switch jsonref.Kind(extracted) {
+		case 0, 'n':
+		case '{':
+			if err := fields(extracted, map[string]any{"@aws.account": &xAccount, "@aws.region": &xRegion}); err != nil {
+				return err
+			}
+		default:
+			return errors.New("extractedFields is not an object")
+		}
+		ev := event.Event{
+			Drain: st.Drain, Org: st.Org, Env: st.Env, Account: deref(owner), Region: st.Region,
+			LogGroup: deref(group), LogStream: deref(stream), Message: deref(message),
+			FirehoseRequestID: st.RequestID, Attributes: st.Attributes,
+		}
+		switch jsonref.Kind(id) {
+		case '"':
+			if err := json.Unmarshal(id, &ev.ID); err != nil {
+				return err
+			}
+		case '0':
+			ev.ID, ev.IDIsNumber = string(id), true
+		case 0, 'n':
+		default:
+			return errors.New("id is not a string or a number")
+		}
+		res.events++
+		if ev.ID == "" {
+			return errors.New("no id")
+		}
+		switch jsonref.Kind(ts) {
+		case 0, 'n':
+		case '0':
+			n := json.Number(ts)
+			if v, err := n.Int64(); err == nil {
+				ev.Timestamp = v
+			} else if f, err := n.Float64(); err == nil && f >= math.MinInt64 && f < math.MaxInt64 {
+				ev.Timestamp = int64(f)
+			} else {
+				return errors.New("timestamp out of range")
+			}
+		default:
+			return errors.New("timestamp is not a number")
+		}
+		if ev.Level = level.Of([]byte(ev.Message)); !ev.Level.IsErrorClass() {
+			continue
+		}
+		if v := deref(xAccount); v != "" {
+			ev.Account = v
+		} else if v := deref(account); v != "" {
+			ev.Account = v
+		}
+		if v := deref(xRegion); event.ValidRegion(v) {
+			ev.Region = v
+		} else if v := deref(region); event.ValidRegion(v) {
+			ev.Region = v
+		}
+		res.errors = append(res.errors, ev)
+	}
+	res.data = true
+	return nil
+}
+
+// asJSONDecodes is e with its strings as encoding/json decodes them (invalid UTF-8 as
+// U+FFFD), for comparing the hand-written decoder's raw bytes with the reference.
+func asJSONDecodes(e event.Event) event.Event {
+	for _, s := range []*string{&e.Account, &e.Region, &e.LogGroup, &e.LogStream, &e.ID, &e.Message} {
+		*s = jsonref.Text([]byte(*s))
+	}
+	return e
+}
+
+// compareWithReference fails t when the decoder's result for one record differs from the
+// reference's.
+func compareWithReference(t *testing.T, input []byte, got RecordResult, want refResult) {
+	t.Helper()
+	if errors.Is(want.err, errTooDeep) {
+		return
+	}
+	if got.Err != nil && got.Err.Reason == "internal decoder error" {
+		t.Fatalf("decoder panicked: %v", got.Err)
+	}
+	if (got.Err == nil) != (want.err == nil) {
+		t.Fatalf("accept/reject differs on %q:\ndecoder:   %v\nreference: %v", truncateForLog(input), got.Err, want.err)
+	}
+	if got.Err != nil {
+		return
+	}
+	if got.Control != want.control || got.Data != want.data || got.Events != want.events {
+		t.Fatalf("on %q: decoder control=%v data=%v events=%d, reference control=%v data=%v events=%d",
+			truncateForLog(input), got.Control, got.Data, got.Events, want.control, want.data, want.events)
+	}
+	if len(got.Errors) != len(want.errors) {
+		t.Fatalf("on %q: decoder kept %d error events, reference %d", truncateForLog(input), len(got.Errors), len(want.errors))
+	}
+	for i := range got.Errors {
+		if g, w := asJSONDecodes(got.Errors[i]), want.errors[i]; !reflect.DeepEqual(g, w) {
+			t.Fatalf("on %q: error event %d\ndecoder:   %+v\nreference: %+v", truncateForLog(input), i, g, w)
+		}
+	}
+}
+
+func truncateForLog(b []byte) string {
+	if len(b) > 600 {
+		return string(b[:600]) + "…"
+	}
+	return string(b)
+}
+
+var oracleStamp = &Stamp{Drain: "d", Org: "o", Env: "e", Region: "us-east-2", RequestID: "r"}
+
+// oracleLimits keep fuzzing fast; the reference applies the same caps.
+var oracleLimits = Limits{MaxRecordBytes: DefaultMaxRecordBytes, MaxRecordInflated: 1 << 20, MaxRequestInflated: 2 << 20}
+
+// payloadSeeds are the conformance captures' CloudWatch documents and mutations of them
+// that stay valid JSON (re-indented, compacted, spaces after colons, every message an
+// error, repeated members, events without ids) or not (cut short).
+func payloadSeeds(t testing.TB) [][]byte {
+	var docs [][]byte
+	for _, dir := range []string{"otel", "decoded"} {
+		files, _ := filepath.Glob(filepath.Join(fixtures, dir, "*"))
+		for _, file := range files {
+			p, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs = append(docs, p)
+		}
+	}
+	var out [][]byte
+	for _, p := range docs {
+		out = append(out, p, asErrors(p), p[:len(p)/2])
+		var buf bytes.Buffer
+		if json.Indent(&buf, p, "", "  ") == nil {
+			out = append(out, buf.Bytes())
+		}
+		buf.Reset()
+		if json.Compact(&buf, p) == nil {
+			c := buf.Bytes()
+			out = append(out, c,
+				bytes.ReplaceAll(asErrors(c), []byte(`":`), []byte(`": `)),
+				bytes.Replace(c, []byte(`"logEvents":`), []byte(`"logEvents":[],"logEvents":`), 1),
+				bytes.ReplaceAll(asErrors(c), []byte(`"id":"`), []byte(`"id":"","x":"`)),
+				bytes.ReplaceAll(asErrors(c), []byte(`"timestamp":`), []byte(`"timestamp":-0.5e1,"t":`)),
+			)
+		}
+	}
+	return append(out,
+		[]byte(`{"messageType":"DATA_MESSAGE","logEvents":[{"id":5,"message":"ERROR \ud83d\ude00\n\tat x","@aws.region":"eu-west-1"}]}`),
+		[]byte(`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp": 5,"message":"ERROR a"}]}`),
+		[]byte("{\"messageType\":\"DATA_MESSAGE\",\"logStream\":\"\xff\",\"logEvents\":[{\"id\":\"\xfe\",\"message\":\"ERROR \xc3\"}]}"),
+	)
+}
+
+// TestDecoderAgreesWithTheReference runs the comparison on every seed (the fuzz targets
+// also run them, as plain and gzip records).
+func TestDecoderAgreesWithTheReference(t *testing.T) {
+	d := NewDecoder(oracleLimits)
+	for i, p := range payloadSeeds(t) {
+		for _, rec := range [][]byte{b64(p), b64(gz(t, p))} {
+			got := d.DecodeRecords(context.Background(), [][]byte{rec}, oracleStamp, 1)[0]
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				compareWithReference(t, p, got, refRecord(rec, oracleStamp, oracleLimits))
+			})
+		}
+	}
+	if !strings.Contains(string(payloadSeeds(t)[1]), "ERROR") {
+		t.Fatal("the seeds hold no error events: the comparison would not see the events' fields")
+	}
+}

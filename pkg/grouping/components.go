@@ -1,0 +1,292 @@
+package grouping
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
+
+// Analyze extracts the error from one CloudWatch log event message with the
+// default rules. logGroup lets Lambda platform failures be fingerprinted per
+// function (/aws/lambda/<name>). It never panics and its work is bounded on
+// any input: JSON is read up to 1 MiB, text up to 64 KiB.
+func Analyze(message, logGroup string) Result {
+	return Default().Analyze(message, logGroup)
+}
+
+// Analyze is the package's Analyze with these rules.
+func (r *Rules) Analyze(message, logGroup string) Result {
+	var work int
+	return r.analyze(message, logGroup, &work)
+}
+
+// analyze is Analyze with a counter of the bytes the text scanners visited.
+func (r *Rules) analyze(message, logGroup string, work *int) Result {
+	if len(message) > maxJSON {
+		message = message[:maxJSON]
+	}
+	x := extractor{work: work}
+	chain, fallback := x.extract(message, 0)
+	decisions := r.applyFrames(chain)
+	res := Result{Chain: chain}
+	primary := primaryIndex(chain)
+	if primary >= 0 {
+		res.Frames = chain[primary].Frames
+	}
+	res.Title = title(chain, fallback)
+	var b compBuilder
+	custom := r.matchEvent(chain, fallback)
+	if custom != nil && custom.Actions&ActIgnore != 0 {
+		res.Ignored, res.IgnoredBy = true, custom.ref
+		custom = nil
+	}
+	if custom != nil {
+		b.add("custom", custom.Fingerprint, true, "fingerprint= of rule "+custom.ref)
+	}
+	if kind, typ, t := platformFailure(message); kind != "" {
+		fn := functionName(logGroup)
+		res.Platform = kind
+		if t != "" || res.Title == "" {
+			if t == "" {
+				t = typ
+			}
+			res.Title = clip(t)
+		}
+		if len(res.Chain) == 0 {
+			res.Chain = []Exception{{Type: typ, Message: res.Title}}
+		}
+		res.Culprit = fn
+		b.add("platform", kind, custom == nil, "a Lambda platform failure: one problem per kind and function")
+		b.add("function", fn, custom == nil, "the function, from the log group")
+	} else {
+		res.Culprit = culprit(res.Frames)
+		b.stackComponents(chain, primary, decisions, fallback, custom == nil)
+	}
+	if custom != nil {
+		for i := 1; i < len(b.comps); i++ {
+			if b.comps[i].contributes {
+				b.comps[i].contributes = false
+				b.comps[i].hint = "overridden by the custom fingerprint"
+			}
+		}
+	}
+	res.Fingerprint, res.Components = b.finish()
+	return res
+}
+
+// primaryIndex picks the root-cause-most exception with in-app frames, else
+// the root-cause-most exception with any frames; -1 when none has frames.
+func primaryIndex(chain []Exception) int {
+	for i := len(chain) - 1; i >= 0; i-- {
+		for _, f := range chain[i].Frames {
+			if f.InApp {
+				return i
+			}
+		}
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		if len(chain[i].Frames) > 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// messageIndex is the exception whose message describes the bug: the primary
+// one, or the outermost one with a type or message.
+func messageIndex(chain []Exception, primary int) int {
+	if primary >= 0 {
+		return primary
+	}
+	for i := range chain {
+		if chain[i].Message != "" || chain[i].Type != "" {
+			return i
+		}
+	}
+	return 0
+}
+
+// maxListedFrames bounds the frames of the primary exception listed as components.
+const maxListedFrames = 16
+
+// Hints of the default components.
+const (
+	hintTypes        = "the exception types of the chain, outermost first"
+	hintNoType       = "no exception type"
+	hintInApp        = "in-app frame (function and file)"
+	hintNotInApp     = "not in-app"
+	hintBelowTop     = "in-app, below the top 5"
+	hintMsgNoFrames  = "no in-app frames: the static parts of the message decide"
+	hintMsgGeneric   = "the type is generic: the static parts of the message decide too"
+	hintMsgUnused    = "the type and the in-app frames identify the bug"
+	hintMsgNoChain   = "no exception: the static parts of the message decide"
+	hintLibFrames    = "no in-app frames: the runtime's top frames (names, never lines) decide too"
+	hintNoMessage    = "no message"
+	componentsPerMsg = 12
+)
+
+// stackComponents adds the components of an exception chain (or of the
+// fallback text when there is none).
+func (b *compBuilder) stackComponents(chain []Exception, primary int, ds []frameDecision, fallback string, on bool) {
+	if len(chain) == 0 {
+		b.begin("message")
+		b.buf = appendNormalizedMessage(b.buf, fallback)
+		b.end(on, hintMsgNoChain)
+		return
+	}
+	b.begin("type")
+	for i, e := range chain {
+		if i > 0 {
+			b.buf = append(b.buf, " > "...)
+		}
+		b.buf = append(b.buf, e.Type...)
+	}
+	typed := false
+	for _, e := range chain {
+		typed = typed || e.Type != ""
+	}
+	if typed {
+		b.end(on, hintTypes)
+	} else {
+		b.end(false, hintNoType)
+	}
+	n := 0
+	var frames []Frame
+	var dec []frameDecision
+	if primary >= 0 {
+		frames = chain[primary].Frames
+		off := 0
+		for i := 0; i < primary; i++ {
+			off += len(chain[i].Frames)
+		}
+		dec = ds[off : off+len(frames)]
+	}
+	for i := range frames {
+		f := &frames[i]
+		d := dec[i]
+		groups := d.groups(f)
+		if i >= maxListedFrames && (!groups || n >= topInApp) {
+			continue
+		}
+		b.begin("frame")
+		b.buf = append(b.buf, f.Function...)
+		b.buf = append(b.buf, " ("...)
+		if f.File != "" {
+			b.buf = append(b.buf, basename(f.File)...)
+		} else {
+			b.buf = append(b.buf, f.Module...)
+		}
+		b.buf = append(b.buf, ')')
+		switch {
+		case groups && n < topInApp:
+			n++
+			h := hintInApp
+			if d.app != nil {
+				h = d.app.hintApp
+			}
+			if d.group != nil {
+				h = d.group.hintGrp
+			}
+			b.end(on, h)
+		case groups:
+			b.end(false, hintBelowTop)
+		case !f.InApp:
+			h := hintNotInApp
+			if d.app != nil {
+				h = d.app.hintNoApp
+			}
+			b.end(false, h)
+		default:
+			b.end(false, d.group.hintNoGrp)
+		}
+	}
+	generic := genericType(chain[messageIndex(chain, primary)].Type)
+	b.begin("message")
+	b.buf = appendNormalizedMessage(b.buf, chain[messageIndex(chain, primary)].Message)
+	switch {
+	case b.empty():
+		b.end(false, hintNoMessage)
+	case n == 0:
+		b.end(on, hintMsgNoFrames)
+	case generic:
+		b.end(on, hintMsgGeneric)
+	default:
+		b.end(false, hintMsgUnused)
+	}
+	if n == 0 && len(frames) > 0 {
+		b.begin("library-frames")
+		for i, f := range frames {
+			if i == 3 {
+				break
+			}
+			if i > 0 {
+				b.buf = append(b.buf, " | "...)
+			}
+			b.buf = append(b.buf, f.Function...)
+		}
+		b.end(on, hintLibFrames)
+	}
+}
+
+// compBuilder collects components with their values in one buffer.
+type compBuilder struct {
+	buf   []byte
+	comps []compRec
+	start int
+}
+
+type compRec struct {
+	name        string
+	start, end  int
+	contributes bool
+	hint        string
+}
+
+func (b *compBuilder) add(name, value string, contributes bool, hint string) {
+	b.begin(name)
+	b.buf = append(b.buf, value...)
+	b.end(contributes, hint)
+}
+
+func (b *compBuilder) begin(name string) {
+	if b.buf == nil {
+		b.buf = make([]byte, 0, 256)
+		b.comps = make([]compRec, 0, componentsPerMsg)
+	}
+	b.start = len(b.buf)
+	b.comps = append(b.comps, compRec{name: name, start: b.start})
+}
+
+func (b *compBuilder) empty() bool { return len(b.buf) == b.start }
+
+func (b *compBuilder) end(contributes bool, hint string) {
+	c := &b.comps[len(b.comps)-1]
+	c.end, c.contributes, c.hint = len(b.buf), contributes, hint
+}
+
+// fingerprintPrefix starts every fingerprint.
+const fingerprintPrefix = "v" + Version + ":"
+
+// finish hashes the version and the contributing components (name, value)
+// into the fingerprint and returns the components.
+func (b *compBuilder) finish() (string, []Component) {
+	h := sha256.New()
+	h.Write([]byte(fingerprintPrefix))
+	s := string(b.buf)
+	out := make([]Component, len(b.comps))
+	sep := []byte{0}
+	for i, c := range b.comps {
+		out[i] = Component{Name: c.name, Value: s[c.start:c.end], Contributes: c.contributes, Hint: c.hint}
+		if !c.contributes {
+			continue
+		}
+		h.Write([]byte(c.name))
+		h.Write(sep)
+		h.Write(b.buf[c.start:c.end])
+		h.Write(sep)
+	}
+	var sum [sha256.Size]byte
+	var fp [len(fingerprintPrefix) + 32]byte
+	copy(fp[:], fingerprintPrefix)
+	hex.Encode(fp[len(fingerprintPrefix):], h.Sum(sum[:0])[:16])
+	return string(fp[:]), out
+}

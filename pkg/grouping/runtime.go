@@ -1,0 +1,203 @@
+package grouping
+
+import "strings"
+
+// Families: the runtime names the rules' family matcher takes.
+const (
+	FamilyNode   = "node"
+	FamilyJava   = "java"
+	FamilyDotnet = "dotnet"
+	FamilyPython = "python"
+	FamilyGo     = "go"
+	FamilyRuby   = "ruby"
+	FamilyPHP    = "php"
+)
+
+// signal is how strongly one line says a trace is of a runtime.
+type signal uint8
+
+const (
+	sigNone signal = iota
+	sigWeak        // taken only when no line of any runtime is strong
+	sigStrong
+)
+
+// runtimeParser is one entry of the runtimes table: detect reads one line of a
+// trace (line as printed, t without its indentation) and says whether it is
+// the runtime's; parse splits a trace of the runtime into its exception chain.
+type runtimeParser struct {
+	name   string
+	detect func(line, t string) signal
+	parse  func(text string, work *int) []Exception
+}
+
+// runtimes is the table of the stack trace formats, in the order their
+// detectors are asked about each line. A new runtime is a new entry.
+var runtimes = [...]runtimeParser{
+	{FamilyPython, detectPython, parsePython},
+	{FamilyGo, detectGo, parseGo},
+	{FamilyPHP, detectPHP, parsePHP},
+	{FamilyDotnet, detectDotnet, parseDotnet},
+	{FamilyJava, detectJava, func(text string, work *int) []Exception { return parseAtStyle(text, ParseJavaFrame, work) }},
+	{FamilyNode, detectNode, func(text string, work *int) []Exception { return parseAtStyle(text, ParseV8Frame, work) }},
+	{FamilyRuby, detectRuby, parseRuby},
+}
+
+// familyIndex maps a family name to its index in runtimes (len(runtimes) for
+// frames of no known runtime).
+func familyIndex(name string) int {
+	for i := range runtimes {
+		if runtimes[i].name == name {
+			return i
+		}
+	}
+	return len(runtimes)
+}
+
+func validFamily(name string) bool { return familyIndex(name) < len(runtimes) }
+
+func familyNames() string {
+	names := make([]string, len(runtimes))
+	for i := range runtimes {
+		names[i] = runtimes[i].name
+	}
+	return strings.Join(names, ", ")
+}
+
+// detect finds the runtime of a stack trace: the first runtime whose detector
+// is strong on some line (lines in order, runtimes in table order), else the
+// first that was weak. It scans at most maxScan bytes and maxLines lines.
+func detect(text string, work *int) *runtimeParser {
+	it := newLines(text, work)
+	weak := -1
+	for {
+		line, ok := it.next()
+		if !ok {
+			break
+		}
+		t := trimIndent(line)
+		if t == "" {
+			continue
+		}
+		for i := range runtimes {
+			switch runtimes[i].detect(line, t) {
+			case sigStrong:
+				return &runtimes[i]
+			case sigWeak:
+				if weak < 0 {
+					weak = i
+				}
+			}
+		}
+	}
+	if weak >= 0 {
+		return &runtimes[weak]
+	}
+	return nil
+}
+
+// parseStack splits a stack trace text into its exception chain, each
+// exception marked with the runtime family.
+func parseStack(text string, work *int) []Exception {
+	rt := detect(text, work)
+	if rt == nil {
+		return nil
+	}
+	chain := rt.parse(text, work)
+	for i := range chain {
+		chain[i].Family = rt.name
+	}
+	return chain
+}
+
+func detectPython(_, t string) signal {
+	if strings.HasPrefix(t, "Traceback (most recent call last)") || strings.HasPrefix(t, `File "`) {
+		return sigStrong
+	}
+	return sigNone
+}
+
+func detectGo(line, t string) signal {
+	if strings.HasPrefix(t, "goroutine ") && strings.HasSuffix(t, "]:") {
+		return sigStrong
+	}
+	if indentWidth(line) > 0 && strings.Contains(t, ".go:") && !strings.HasPrefix(t, "at ") {
+		return sigStrong // a location line: "\t/app/main.go:42 +0x1d"
+	}
+	return sigNone
+}
+
+func detectPHP(_, t string) signal {
+	switch t[0] {
+	case '#':
+		if _, ok := ParsePHPFrame(t); ok {
+			return sigStrong
+		}
+	case 'S':
+		if strings.HasPrefix(t, "Stack trace:") {
+			return sigStrong
+		}
+	case 'P':
+		if strings.HasPrefix(t, "PHP ") {
+			return sigStrong
+		}
+	}
+	return sigNone
+}
+
+func detectDotnet(_, t string) signal {
+	if strings.HasPrefix(t, "at ") {
+		if strings.Contains(t, ":line ") {
+			return sigStrong
+		}
+		if isJavaAt(t) {
+			return sigNone
+		}
+		if f, ok := ParseV8Frame(t); ok && (f.Line > 0 || f.File == "<anonymous>" || f.File == "native") {
+			return sigNone
+		}
+		if strings.HasSuffix(t, ")") {
+			return sigWeak
+		}
+	}
+	if strings.Contains(t, " ---> ") || strings.HasPrefix(t, "---> ") || strings.HasPrefix(t, "--- End of inner exception") {
+		return sigStrong
+	}
+	return sigNone
+}
+
+func isJavaAt(t string) bool {
+	return strings.Contains(t, ".java:") || strings.Contains(t, "(Native Method)") || strings.Contains(t, "(Unknown Source)") ||
+		strings.Contains(t, ".kt:") || strings.Contains(t, ".scala:") || strings.Contains(t, ".groovy:") || strings.Contains(t, ".clj:")
+}
+
+func detectJava(_, t string) signal {
+	if strings.HasPrefix(t, "at ") {
+		if !strings.Contains(t, ":line ") && isJavaAt(t) {
+			return sigStrong
+		}
+		return sigNone
+	}
+	if strings.HasSuffix(t, ")") && strings.Contains(t, ".java:") {
+		return sigStrong
+	}
+	return sigNone
+}
+
+func detectNode(_, t string) signal {
+	if strings.HasPrefix(t, "at ") && !strings.Contains(t, ":line ") && !isJavaAt(t) {
+		if f, ok := ParseV8Frame(t); ok && (f.Line > 0 || f.File == "<anonymous>" || f.File == "native") {
+			return sigStrong
+		}
+	}
+	return sigNone
+}
+
+func detectRuby(_, t string) signal {
+	if strings.Contains(t, ".rb:") {
+		if _, _, ok := ParseRubyFrame(t); ok {
+			return sigStrong
+		}
+	}
+	return sigNone
+}

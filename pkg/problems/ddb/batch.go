@@ -1,0 +1,357 @@
+package ddb
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aient/firehose-drain/internal/ddbitem"
+	"github.com/aient/firehose-drain/pkg/problems"
+)
+
+// Sizes of the write path.
+const (
+	// maxTransactItems is DynamoDB's limit of actions in one TransactWriteItems.
+	maxTransactItems = 100
+	// problemItems is how many actions of a transaction write the problem's own items
+	// (today its Update); the others put occurrences.
+	problemItems = 1
+	// OccurrencesPerWrite is the most occurrences one transaction carries with the problem
+	// update: more new occurrences of one problem in a batch take one write per this many.
+	OccurrencesPerWrite = maxTransactItems - problemItems
+	// maxBatchGetKeys is DynamoDB's limit of keys in one BatchGetItem.
+	maxBatchGetKeys = 100
+	// DefaultParallel is how many problems RecordBatch writes at once.
+	DefaultParallel = 32
+	// maxAttempts bounds the attempts of one transaction that make no progress by
+	// themselves: conflicts, throttling, and a problem that moved since it was read.
+	// Attempts that drop occurrences found recorded always progress and are not counted.
+	maxAttempts = 10
+)
+
+// seen is what the write path knows of a problem item's times before writing it.
+type seen struct {
+	exists      bool
+	first, last int64 // unix ms; meaningful when exists
+}
+
+// RecordBatch counts each occurrence exactly once per identity (see the package doc):
+// one BatchGetItem reads the times of every problem of the batch, then each problem is
+// written by its own transactions, problems in parallel.
+func (s *Store) RecordBatch(ctx context.Context, occs []problems.Occurrence) []problems.Result {
+	plan := problems.PlanBatch(occs)
+	known := s.readSeen(ctx, plan.Groups)
+	return plan.Run(ctx, s.parallel, func(ctx context.Context, g problems.Group) []problems.Result {
+		return s.recordGroup(ctx, g, known[g.ID])
+	})
+}
+
+// Record is RecordBatch of one occurrence.
+func (s *Store) Record(ctx context.Context, o problems.Occurrence) (bool, error) {
+	return problems.RecordOne(ctx, s, o)
+}
+
+// readSeen reads firstSeen and lastSeen of the groups' problems, strongly consistent, one
+// BatchGetItem per 100 problems (in parallel), unprocessed keys asked again. A problem it
+// could not read is absent from the map: its first write assumes it new, and a wrong
+// guess costs one cancelled transaction that returns the item (ALL_OLD).
+func (s *Store) readSeen(ctx context.Context, groups []problems.Group) map[string]seen {
+	out := make(map[string]seen, len(groups))
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	for start := 0; start < len(groups); start += maxBatchGetKeys {
+		chunk := groups[start:min(start+maxBatchGetKeys, len(groups))]
+		wg.Go(func() {
+			got := s.readChunk(ctx, chunk)
+			mu.Lock()
+			defer mu.Unlock()
+			for id, v := range got {
+				out[id] = v
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+func (s *Store) readChunk(ctx context.Context, groups []problems.Group) map[string]seen {
+	out := make(map[string]seen, len(groups))
+	keys := make([]map[string]types.AttributeValue, len(groups))
+	for i, g := range groups {
+		keys[i] = map[string]types.AttributeValue{attrPK: str(problemPrefix + g.ID)}
+		out[g.ID] = seen{} // absent unless an item comes back
+	}
+	for attempt := 1; len(keys) > 0; attempt++ {
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+			s.table: {
+				Keys:                     keys,
+				ConsistentRead:           aws.Bool(true),
+				ProjectionExpression:     aws.String("#pk, #firstSeen, #lastSeen"),
+				ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#firstSeen": attrFirstSeen, "#lastSeen": attrLastSeen},
+			},
+		}})
+		if err != nil {
+			break
+		}
+		for _, item := range res.Responses[s.table] {
+			r := ddbitem.Reader{Item: item}
+			pk, first, last := r.Str(attrPK), r.RequiredNum(attrFirstSeen), r.RequiredNum(attrLastSeen)
+			id := strings.TrimPrefix(pk, problemPrefix)
+			if r.Err() != nil {
+				delete(out, id) // malformed: unknown, the transaction will say
+				continue
+			}
+			out[id] = seen{exists: true, first: first, last: last}
+		}
+		keys = res.UnprocessedKeys[s.table].Keys
+		if len(keys) == 0 || attempt >= maxAttempts || sleep(ctx, backoff(attempt)) != nil {
+			break
+		}
+	}
+	for _, k := range keys { // still unprocessed: unknown
+		if v, ok := k[attrPK].(*types.AttributeValueMemberS); ok {
+			delete(out, strings.TrimPrefix(v.Value, problemPrefix))
+		}
+	}
+	return out
+}
+
+// recordGroup writes one problem's new occurrences, OccurrencesPerWrite per transaction,
+// one transaction after another (they write the same problem item).
+func (s *Store) recordGroup(ctx context.Context, g problems.Group, st seen) []problems.Result {
+	res := make([]problems.Result, len(g.Occurrences))
+	for start := 0; start < len(g.Occurrences); start += OccurrencesPerWrite {
+		end := min(start+OccurrencesPerWrite, len(g.Occurrences))
+		st = s.writeChunk(ctx, g.ID, g.Occurrences[start:end], st, res[start:end])
+	}
+	return res
+}
+
+// writeChunk records occs (at most OccurrencesPerWrite, all of problem id) in one
+// transaction, retried without the occurrences found recorded, and fills res. It returns
+// what it then knows of the problem's times.
+func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occurrence, st seen, res []problems.Result) seen {
+	pending := make([]int, len(occs))
+	for i := range pending {
+		pending[i] = i
+	}
+	fail := func(err error) seen {
+		for _, i := range pending {
+			res[i].Err = fmt.Errorf("record occurrence of problem %s: %w", id, err)
+		}
+		return st
+	}
+	expires := num(s.now().Add(OccurrenceTTL).Unix())
+	for attempts := 0; ; {
+		if len(pending) == 0 {
+			return st
+		}
+		batch := make([]problems.Occurrence, len(pending))
+		for k, i := range pending {
+			batch[k] = occs[i]
+		}
+		agg := problems.AggregateOf(batch)
+		update, err := s.problemUpdate(id, agg, st)
+		if err != nil {
+			return fail(err)
+		}
+		items := make([]types.TransactWriteItem, 0, len(batch)+problemItems)
+		for _, o := range batch {
+			items = append(items, types.TransactWriteItem{Put: s.occurrencePut(id, o, expires)})
+		}
+		items = append(items, types.TransactWriteItem{Update: update})
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			for _, i := range pending {
+				res[i].Recorded = true
+			}
+			return st.after(agg)
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			return fail(err)
+		}
+		// Occurrences whose condition failed are recorded already: drop exactly those.
+		var still []int
+		for k, i := range pending {
+			if reason(tce, k).code != codeConditionalCheckFailed {
+				still = append(still, i)
+			}
+		}
+		dropped := len(still) < len(pending)
+		prob := reason(tce, len(pending))
+		transient := false
+		for k := range len(pending) + problemItems {
+			transient = transient || retryable(reason(tce, k).code)
+		}
+		switch {
+		case prob.code == codeConditionalCheckFailed:
+			// The problem moved since it was read (a concurrent writer): the cancellation
+			// carries it as it is now.
+			next, ok := seenOf(prob.item)
+			if !ok {
+				pending = still
+				return fail(fmt.Errorf("the problem item has no firstSeen/lastSeen: %w", err))
+			}
+			st = next
+		case transient:
+		case dropped:
+			pending = still
+			continue
+		default:
+			return fail(fmt.Errorf("cancelled (%s): %w", reasonCodes(tce), err))
+		}
+		pending = still
+		if attempts++; attempts >= maxAttempts {
+			return fail(fmt.Errorf("still cancelled after %d attempts: %w", attempts, err))
+		}
+		if transient {
+			if err := sleep(ctx, backoff(attempts)); err != nil {
+				return fail(err)
+			}
+		}
+	}
+}
+
+// Cancellation reason codes the write path acts on.
+const (
+	codeConditionalCheckFailed = "ConditionalCheckFailed"
+	codeTransactionConflict    = "TransactionConflict"
+)
+
+// reasonCodes lists the cancellation's reasons other than None, for the error.
+func reasonCodes(tce *types.TransactionCanceledException) string {
+	var out []string
+	for i, r := range tce.CancellationReasons {
+		if c := aws.ToString(r.Code); c != "None" && c != "" {
+			out = append(out, fmt.Sprintf("item %d: %s", i, c))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// retryable reports whether a cancellation reason is worth another attempt after a wait.
+func retryable(code string) bool {
+	switch code {
+	case codeTransactionConflict, "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+		return true
+	}
+	return false
+}
+
+// after is what a committed write of agg tells about the problem's times.
+func (st seen) after(agg problems.Aggregate) seen {
+	first, last := agg.First.UnixMilli(), agg.Last.UnixMilli()
+	if !st.exists {
+		return seen{exists: true, first: first, last: last}
+	}
+	return seen{exists: true, first: min(st.first, first), last: max(st.last, last)}
+}
+
+// seenOf reads a problem item's times; a nil item is a problem that does not exist.
+func seenOf(item map[string]types.AttributeValue) (seen, bool) {
+	if item == nil {
+		return seen{}, true
+	}
+	r := ddbitem.Reader{Item: item}
+	first, last := r.RequiredNum(attrFirstSeen), r.RequiredNum(attrLastSeen)
+	if r.Err() != nil {
+		return seen{}, false
+	}
+	return seen{exists: true, first: first, last: last}, true
+}
+
+func (s *Store) occurrencePut(id string, o problems.Occurrence, expires types.AttributeValue) *types.Put {
+	return &types.Put{
+		TableName: aws.String(s.table),
+		Item: map[string]types.AttributeValue{
+			attrPK:        str(occurrencePrefix + o.Identity),
+			attrProblem:   str(id),
+			attrAt:        num(o.At.UnixMilli()),
+			attrExpiresAt: expires,
+		},
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+	}
+}
+
+// problemUpdate is the update of the problem item by a group's new occurrences, with the
+// condition under which it is right: the problem as st says it is. The count grows by
+// agg.Count in any case; the times and the sample move only where agg goes past them.
+func (s *Store) problemUpdate(id string, agg problems.Aggregate, st seen) (*types.Update, error) {
+	o := agg.Newest
+	first, last := agg.First.UnixMilli(), agg.Last.UnixMilli()
+	names := map[string]string{"#count": attrCount, "#pk": attrPK}
+	values := map[string]types.AttributeValue{":n": num(agg.Count)}
+	add := []string{"#count :n"}
+	if len(agg.LogGroups) > 0 {
+		names["#logGroups"] = attrLogGroups
+		values[":groups"] = &types.AttributeValueMemberSS{Value: agg.LogGroups}
+		add = append(add, "#logGroups :groups")
+	}
+	var set, cond []string
+	setAttr := func(name, attr string, v types.AttributeValue) {
+		names["#"+name], values[":"+name] = attr, v
+		set = append(set, "#"+name+" = :"+name)
+	}
+	newest := !st.exists || last >= st.last
+	if newest {
+		sample, err := json.Marshal(trimSample(o.Sample))
+		if err != nil {
+			return nil, fmt.Errorf("encode sample: %w", err)
+		}
+		setAttr("lastSeen", attrLastSeen, num(last))
+		setAttr("title", attrTitle, str(o.Title))
+		setAttr("culprit", attrCulprit, str(o.Culprit))
+		setAttr("level", attrLevel, str(o.Level))
+		setAttr("sample", attrSample, str(string(sample)))
+	}
+	if !st.exists {
+		setAttr("firstSeen", attrFirstSeen, num(first))
+		setAttr("id", attrID, str(id))
+		setAttr("scope", attrScope, str(Scope(o.Org, o.Env)))
+		setAttr("org", attrOrg, str(o.Org))
+		setAttr("env", attrEnv, str(o.Env))
+		setAttr("fingerprint", attrFingerprint, str(o.Fingerprint))
+		cond = []string{"attribute_not_exists(#pk)"}
+	} else {
+		// The times the problem has, as st says; each part of the condition keeps true
+		// the assumption its part of the update makes.
+		cond = []string{"attribute_exists(#pk)"}
+		if newest {
+			cond = append(cond, "#lastSeen <= :lastSeen")
+		} else {
+			names["#lastSeen"], values[":last"] = attrLastSeen, num(last)
+			cond = append(cond, "#lastSeen > :last")
+		}
+		if first < st.first {
+			setAttr("firstSeen", attrFirstSeen, num(first))
+			cond = append(cond, "#firstSeen > :firstSeen")
+		} else {
+			names["#firstSeen"], values[":first"] = attrFirstSeen, num(first)
+			cond = append(cond, "#firstSeen <= :first")
+		}
+	}
+	expr := "ADD " + strings.Join(add, ", ")
+	if len(set) > 0 {
+		expr += " SET " + strings.Join(set, ", ")
+	}
+	return &types.Update{
+		TableName:                           aws.String(s.table),
+		Key:                                 map[string]types.AttributeValue{attrPK: str(problemPrefix + id)},
+		UpdateExpression:                    aws.String(expr),
+		ConditionExpression:                 aws.String(strings.Join(cond, " AND ")),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}, nil
+}
