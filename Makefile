@@ -57,10 +57,11 @@ fuzz:
 	  done; \
 	done
 
-## build: both Lambda bootstrap binaries for linux/arm64 in bin/
+## build: the Lambda bootstrap binaries for linux/arm64 in bin/
 build:
 	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o bin/ingest/bootstrap ./functions/ingest
 	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o bin/grouper/bootstrap ./functions/grouper
+	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o bin/sources/bootstrap ./functions/sources
 
 # SAM (BuildMethod: makefile) calls these with ARTIFACTS_DIR set.
 build-IngestFunction:
@@ -68,6 +69,16 @@ build-IngestFunction:
 
 build-GrouperFunction:
 	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o $(ARTIFACTS_DIR)/bootstrap ./functions/grouper
+
+# The source functions are one binary (functions/sources); AIENT_SOURCE_KIND picks the kind.
+build-KinesisSourceFunction:
+	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o $(ARTIFACTS_DIR)/bootstrap ./functions/sources
+
+build-S3SourceFunction:
+	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o $(ARTIFACTS_DIR)/bootstrap ./functions/sources
+
+build-SubscriptionSourceFunction:
+	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o $(ARTIFACTS_DIR)/bootstrap ./functions/sources
 
 clean:
 	rm -rf bin bench.txt

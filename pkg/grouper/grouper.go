@@ -68,7 +68,7 @@ func Occurrence(e *event.Event) problems.Occurrence {
 		msg = msg[:maxSampleMessage]
 	}
 	return problems.Occurrence{
-		Identity:    e.Identity(),
+		Identity:    occurrenceIdentity(e, &r),
 		Org:         e.Org,
 		Env:         e.Env,
 		Fingerprint: r.Fingerprint,
@@ -83,6 +83,17 @@ func Occurrence(e *event.Event) problems.Occurrence {
 			Grouping: r.Explain(),
 		},
 	}
+}
+
+// occurrenceIdentity is the event's identity, except for a Lambda platform
+// failure that names its invocation: the runtime's line ("Task timed out")
+// and the platform's REPORT (text or JSON) of one request are one occurrence,
+// whichever arrives first.
+func occurrenceIdentity(e *event.Event, r *grouping.Result) string {
+	if r.Platform == "" || r.RequestID == "" {
+		return e.Identity()
+	}
+	return event.Identity(e.Drain, e.Account, e.LogGroup, "\x00invocation", r.Platform+"/"+r.RequestID)
 }
 
 // Process records one event. It reports whether the occurrence was new (false: a

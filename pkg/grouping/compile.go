@@ -228,7 +228,49 @@ func (r *Rules) applyFrames(chain []Exception) []frameDecision {
 			ds = append(ds, r.decideFrameMemo(fam, &chain[i].Frames[j]))
 		}
 	}
+	inferJVMApp(chain, ds)
 	return ds
+}
+
+// outsideApp is the decision of frames outside the inferred application package.
+var outsideApp = &cRule{
+	Rule:      Rule{Actions: ActAppOff},
+	hintNoApp: "not in-app: outside the application's package (inferred from the handler's frame)",
+}
+
+// inferJVMApp: JVM fat jars bundle third-party code under packages no rule
+// knows. The application's own package is the one of the handler's frame (the
+// outermost frame of the outermost exception that no rule decided, e.g.
+// com.acme.orders.Handler.handleRequest: com.acme); frames that no rule
+// decided outside it are not in-app.
+func inferJVMApp(chain []Exception, ds []frameDecision) {
+	if len(chain) == 0 || chain[0].Family != FamilyJava {
+		return
+	}
+	app := ""
+	for j := len(chain[0].Frames) - 1; j >= 0; j-- {
+		f := &chain[0].Frames[j]
+		if f.InApp && ds[j].app == nil {
+			p := strings.SplitN(f.Module, ".", 3)
+			if len(p) == 3 {
+				app = p[0] + "." + p[1] + "."
+			}
+			break
+		}
+	}
+	if app == "" {
+		return
+	}
+	k := 0
+	for i := range chain {
+		for j := range chain[i].Frames {
+			f := &chain[i].Frames[j]
+			if chain[i].Family == FamilyJava && f.InApp && ds[k].app == nil && !strings.HasPrefix(f.Function, app) {
+				f.InApp, ds[k].app = false, outsideApp
+			}
+			k++
+		}
+	}
 }
 
 // decideFrameMemo is decideFrame through the memo.

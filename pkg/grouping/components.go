@@ -3,6 +3,7 @@ package grouping
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 )
 
 // Analyze extracts the error from one CloudWatch log event message with the
@@ -42,24 +43,31 @@ func (r *Rules) analyze(message, logGroup string, work *int) Result {
 	if custom != nil {
 		b.add("custom", custom.Fingerprint, true, "fingerprint= of rule "+custom.ref)
 	}
-	if kind, typ, t := platformFailure(message); kind != "" {
+	if kind, typ, t, req := platformFailure(message); kind != "" {
 		fn := functionName(logGroup)
-		res.Platform = kind
+		res.Platform, res.RequestID = kind, req
 		if t != "" || res.Title == "" {
 			if t == "" {
 				t = typ
 			}
 			res.Title = clip(t)
 		}
+		said := res.Chain // what the message itself said, before the platform's title stands in
 		if len(res.Chain) == 0 {
 			res.Chain = []Exception{{Type: typ, Message: res.Title}}
 		}
 		res.Culprit = fn
 		b.add("platform", kind, custom == nil, "a Lambda platform failure: one problem per kind and function")
 		b.add("function", fn, custom == nil, "the function, from the log group")
+		if kind == PlatformInitError {
+			b.initComponents(said, typ, custom == nil)
+		}
 	} else {
 		res.Culprit = culprit(res.Frames)
 		b.stackComponents(chain, primary, decisions, fallback, custom == nil)
+		if x.context != "" {
+			b.add("context", x.context, custom == nil, x.contextHint)
+		}
 	}
 	if custom != nil {
 		for i := 1; i < len(b.comps); i++ {
@@ -225,6 +233,30 @@ func (b *compBuilder) stackComponents(chain []Exception, primary int, ds []frame
 		}
 		b.end(on, hintLibFrames)
 	}
+}
+
+// initComponents: what failed to load is part of an init failure, so a
+// syntax error and a missing module are two problems, and so are two missing
+// modules: the error type and the static parts of its message's first line.
+func (b *compBuilder) initComponents(chain []Exception, typ string, on bool) {
+	msg := ""
+	for _, e := range chain {
+		if strings.HasPrefix(e.Type, "Runtime.") {
+			typ, msg = e.Type, e.Message
+			break
+		}
+		if msg == "" {
+			msg = e.Message
+		}
+	}
+	b.add("type", typ, on, "the init failure's error type")
+	b.begin("message")
+	b.buf = appendNormalizedMessage(b.buf, firstLine(trimSpace(msg)))
+	if b.empty() {
+		b.end(false, hintNoMessage)
+		return
+	}
+	b.end(on, "what failed to load (first line, static parts)")
 }
 
 // compBuilder collects components with their values in one buffer.

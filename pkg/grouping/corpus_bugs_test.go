@@ -287,11 +287,11 @@ func corpusBugs() []corpusBug {
 			tmpl: `REPORT RequestId: {REQ}\tDuration: {ID}.50 ms\tBilled Duration: {ID} ms\tMemory Size: 512 MB\tMax Memory Used: 512 MB\tStatus: error\tError Type: Runtime.ExitError`,
 		},
 		{
-			id: "platform-init-report-orders-api", hint: "platform-init-error-orders-api", runtime: "any, INIT_REPORT", logGroup: "/aws/lambda/orders-api", text: true,
+			hint: "platform-init-report-orders-api", runtime: "any, INIT_REPORT (it does not say what failed to load: a problem of its own)", logGroup: "/aws/lambda/orders-api", text: true,
 			tmpl: `INIT_REPORT Init Duration: {ID}.45 ms\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError`,
 		},
 		{
-			id: "platform-runtime-exit-killed-billing", hint: "platform-runtime-exit-billing", runtime: "any (near-miss: other function)", logGroup: "/aws/lambda/billing", text: true,
+			hint: "platform-oom-killed-billing", runtime: "any: Lambda kills a function out of memory (near-miss: other function)", logGroup: "/aws/lambda/billing", text: true,
 			tmpl: `RequestId: {REQ} Error: Runtime exited with error: signal: killed\nRuntime.ExitError`,
 		},
 

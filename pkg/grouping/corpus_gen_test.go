@@ -31,7 +31,7 @@ type corpusEntry struct {
 // (each occurrence of {L} independently), {REQ} a request id, {TS} an ISO
 // timestamp, {EPOCH} epoch millis, {GID} a goroutine id, {HEX} an address,
 // {DEP} a deploy directory, {ID} an id in a message, {IP} an IPv4 address,
-// {EMAIL} an email, {N} a small number, {UUID} a UUID. In text templates
+// {EMAIL} an email, {N} a small number, {UUID} a UUID, {GODATE} the Go logger's date. In text templates
 // \n, \t and \u00a0 are the characters; {NL} is a literal backslash-n.
 type corpusBug struct {
 	id       string // id prefix when several templates share one hint; the hint otherwise
@@ -39,7 +39,7 @@ type corpusBug struct {
 	runtime  string
 	logGroup string
 	text     bool
-	n        int // occurrences; 2 when zero
+	n        int // occurrences; 3 when zero
 	tmpl     string
 }
 
@@ -65,15 +65,17 @@ func (b corpusBug) render(k int) string {
 	}
 	// Values fixed per occurrence: one request, one deploy, one client.
 	fixed := map[string]string{
-		"{REQ}":   uuid(),
-		"{TS}":    fmt.Sprintf("2026-11-%02dT%02d:%02d:%02d.%03dZ", 1+rng.IntN(28), rng.IntN(24), rng.IntN(60), rng.IntN(60), rng.IntN(1000)),
-		"{EPOCH}": fmt.Sprint(1790000000000 + rng.Int64N(10000000000)),
-		"{GID}":   fmt.Sprint(1 + rng.IntN(900)),
-		"{DEP}":   hexs(10),
-		"{ID}":    fmt.Sprint(1000 + rng.IntN(9000000)),
-		"{IP}":    fmt.Sprintf("10.%d.%d.%d", rng.IntN(256), rng.IntN(256), 1+rng.IntN(254)),
-		"{EMAIL}": []string{"alice.smith", "bob", "carol.jones", "dave99"}[rng.IntN(4)] + "@example.org",
-		"{UUID}":  uuid(),
+		"{REQ}":    uuid(),
+		"{TS}":     fmt.Sprintf("2026-11-%02dT%02d:%02d:%02d.%03dZ", 1+rng.IntN(28), rng.IntN(24), rng.IntN(60), rng.IntN(60), rng.IntN(1000)),
+		"{EPOCH}":  fmt.Sprint(1790000000000 + rng.Int64N(10000000000)),
+		"{GID}":    fmt.Sprint(1 + rng.IntN(900)),
+		"{DEP}":    hexs(10),
+		"{ID}":     fmt.Sprint(1000 + rng.IntN(9000000)),
+		"{IP}":     fmt.Sprintf("10.%d.%d.%d", rng.IntN(256), rng.IntN(256), 1+rng.IntN(254)),
+		"{EMAIL}":  []string{"alice.smith", "bob", "carol.jones", "dave99"}[rng.IntN(4)] + "@example.org",
+		"{UUID}":   uuid(),
+		"{TNAME}":  []string{"main", "tokio-runtime-worker", "<unnamed>"}[rng.IntN(3)],
+		"{GODATE}": fmt.Sprintf("2026/11/%02d %02d:%02d:%02d", 1+rng.IntN(28), rng.IntN(24), rng.IntN(60), rng.IntN(60)),
 	}
 	for k, v := range fixed {
 		s = strings.ReplaceAll(s, k, v)
@@ -107,10 +109,10 @@ func (b corpusBug) render(k int) string {
 
 func generateCorpus() []corpusEntry {
 	var out []corpusEntry
-	for _, b := range corpusBugs() {
+	for _, b := range append(corpusBugs(), corpusBugsV2()...) {
 		n := b.n
 		if n == 0 {
-			n = 2
+			n = 3
 		}
 		id := b.id
 		if id == "" {

@@ -8,6 +8,9 @@ import (
 // extractor finds the error in a message; work counts bytes scanned.
 type extractor struct {
 	work *int
+	// context is what names where the error happened when the error itself
+	// cannot (a Step Functions state machine); it is a fingerprint component.
+	context, contextHint string
 }
 
 // maxDepth bounds how often extraction re-enters itself (JSON inside a
@@ -21,15 +24,7 @@ func (x *extractor) extract(msg string, depth int) ([]Exception, string) {
 	if depth > maxDepth || t == "" {
 		return nil, t
 	}
-	t = stripLogPrefix(t)
-	for _, p := range [...]string{"Invoke Error", "Uncaught Exception", "Unhandled Promise Rejection"} {
-		if rest, ok := strings.CutPrefix(t, p); ok {
-			if rest = trimSpace(rest); strings.HasPrefix(rest, "{") {
-				t = rest
-			}
-			break
-		}
-	}
+	t = unwrapLine(t)
 	if t != "" && t[0] == '{' {
 		var o errObject
 		n, ok := decodeObject(t, &o)
@@ -51,7 +46,9 @@ func (x *extractor) extract(msg string, depth int) ([]Exception, string) {
 	}
 	chain := parseStack(t, x.work)
 	if len(chain) == 0 {
-		if e, ok := headerOf(firstLine(t)); ok {
+		if e, ok := lineHeader(t); ok {
+			chain = []Exception{e}
+		} else if e, ok := headerOf(firstLine(t)); ok {
 			chain = []Exception{e}
 		}
 	}
@@ -159,7 +156,11 @@ func (x *extractor) fromObject(o *errObject, top bool, depth int) ([]Exception, 
 	msg, _ := rawString(o.Msg)
 	var logMsg string
 	if top {
-		logMsg = firstString(message, msg, o.MT, o.M, o.Event, o.Text)
+		if chain, ok := x.stepFunctions(o, depth); ok {
+			return chain, ""
+		}
+		wrapped, _ := rawString(o.Log)
+		logMsg = firstString(message, msg, o.MT, o.M, o.Event, o.Text, wrapped)
 	} else if emsg == "" {
 		emsg = firstString(message, o.LocalizedMessage, msg)
 	}
@@ -237,6 +238,40 @@ func (x *extractor) fromObject(o *errObject, top bool, depth int) ([]Exception, 
 		}
 	}
 	return chain, logMsg
+}
+
+// stepFunctions reads a Step Functions execution event that failed
+// (ExecutionFailed, TaskFailed, LambdaFunctionFailed, ...TimedOut, ...Aborted):
+// the error and its cause (the cause is often a Lambda error object, read as
+// such); the state machine is the context.
+func (x *extractor) stepFunctions(o *errObject, depth int) ([]Exception, bool) {
+	if rawKind(o.Details) != '{' || !sfnFailure(o.Type) {
+		return nil, false
+	}
+	var d sfnDetails
+	if !unmarshalLenient(o.Details, &d) || d.Error == "" && d.Cause == "" {
+		return nil, false
+	}
+	if arn := o.ExecutionArn; arn != "" {
+		// arn:aws:states:region:account:execution:StateMachine:execution-id
+		if p := strings.Split(arn, ":"); len(p) >= 7 && (p[5] == "execution" || p[5] == "express") {
+			x.context, x.contextHint = p[6], "the state machine, from the execution ARN"
+		}
+	}
+	if strings.HasPrefix(trimSpace(d.Cause), "{") && depth < maxDepth {
+		if c, _ := x.extract(d.Cause, depth+1); len(c) > 0 {
+			if c[0].Type == "" {
+				c[0].Type = d.Error
+			}
+			return c, true
+		}
+	}
+	return []Exception{{Type: d.Error, Message: d.Cause}}, true
+}
+
+// sfnFailure reports the Step Functions event types of failures.
+func sfnFailure(t string) bool {
+	return strings.HasSuffix(t, "Failed") || strings.HasSuffix(t, "TimedOut") || strings.HasSuffix(t, "Aborted")
 }
 
 func firstByte(raw json.RawMessage) *byte {

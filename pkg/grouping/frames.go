@@ -87,6 +87,7 @@ func ParseJavaFrame(line string) (Frame, bool) {
 	if strings.IndexByte(name, '.') < 0 {
 		return Frame{}, false
 	}
+	name = kotlinSuspend(name)
 	f := Frame{Function: name}
 	if i := strings.LastIndexByte(name, '.'); i > 0 {
 		f.Module = name[:i]
@@ -103,6 +104,21 @@ func ParseJavaFrame(line string) (Frame, bool) {
 		f.File = loc
 	}
 	return f, true
+}
+
+// kotlinSuspend names a Kotlin suspend function's continuation frame after the
+// function: "com.acme.Orders$load$2.invokeSuspend" (after its label number was
+// scrubbed: "com.acme.Orders$load$.invokeSuspend") is "com.acme.Orders.load".
+func kotlinSuspend(name string) string {
+	rest, ok := strings.CutSuffix(name, ".invokeSuspend")
+	if !ok || strings.IndexByte(rest, '$') < 0 {
+		return name
+	}
+	rest = strings.TrimRight(rest, "$0123456789")
+	if i := strings.LastIndexByte(rest, '$'); i > 0 {
+		return rest[:i] + "." + rest[i+1:]
+	}
+	return name
 }
 
 // ParseDotnetFrame parses a .NET frame such as

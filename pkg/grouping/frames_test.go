@@ -178,7 +178,12 @@ func TestNormalizedMessageHidesVariableParts(t *testing.T) {
 		{"ip and port", "dial tcp 10.0.0.12:5432: connect: connection refused", "dial tcp <v>: connect: connection refused"},
 		{"email", "no mailbox for alice.smith@example.org", "no mailbox for <email>"},
 		{"url", "GET https://api.example.com/v1/items?id=4 returned 502", "GET <url> returned <v>"},
-		{"quoted values", `key 'user_id' not in "payload"`, `key '<q>' not in "<q>"`},
+		{"quoted identifiers stay", `key 'user_id' not in "payload"`, `key 'user_id' not in "payload"`},
+		{
+			"quoted values that vary are masked", `no order '8f1c2e9a-0b4d-4c2e-9a11-3f5e7d9c1b2a' for 'bob@example.org' of '$12.50' at '2026-11-21T01:02:03Z' token 'tok_8fK2qL'`,
+			`no order '<v>' for '<email>' of '<v>' at '<v>:<v>:<v>' token '<v>'`,
+		},
+		{"digits inside a quoted identifier", `bucket 'acme-logs-2024' table "orders_v2"`, `bucket 'acme-logs-<n>' table "orders_v<n>"`},
 		{"value after equals", "bad input name=bob limit=abc", "bad input name=<v> limit=<v>"},
 		{"duration and date", "timed out after 3.00s at 2026-11-21T01:02:03Z", "timed out after <v> at <v>"},
 		{"hex address", "object at 0x7f3a2b1c9d00 is gone", "object at <v> is gone"},

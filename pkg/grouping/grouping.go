@@ -54,8 +54,11 @@ type Result struct {
 	// exception of the chain that has in-app frames, else the
 	// root-cause-most one that has any frames.
 	Frames []Frame
-	// Platform is "" or one of the Platform* kinds.
-	Platform string
+	// Platform is "" or one of the Platform* kinds; RequestID is then the
+	// invocation's request id when the line names it (the runtime's line and
+	// the platform's REPORT of one invocation share it).
+	Platform  string
+	RequestID string
 	// Components are what the fingerprint was built from, in order.
 	Components []Component
 	// Ignored is set when an ignore rule matched: the event is no occurrence.

@@ -75,6 +75,20 @@ type errObject struct {
 	Previous       json.RawMessage `json:"previous"`
 
 	Code json.RawMessage `json:"code"`
+
+	// Container wrappers (Docker's JSON log driver, Fluent Bit, Container
+	// Insights): the wrapped line; pod and container names are context only.
+	Log json.RawMessage `json:"log"`
+	// Step Functions execution history events: {"type":"TaskFailed",
+	// "details":{"error","cause"},"execution_arn"}.
+	Details      json.RawMessage `json:"details"`
+	ExecutionArn string          `json:"execution_arn"`
+}
+
+// sfnDetails is a Step Functions event's details.
+type sfnDetails struct {
+	Error string `json:"error"`
+	Cause string `json:"cause"`
 }
 
 // frameObject is one frame of a JSON stack: aws-lambda-go {path, line,

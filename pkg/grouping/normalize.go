@@ -47,7 +47,7 @@ func appendNormalizedMessage(b []byte, msg string) []byte {
 			}
 			if j < len(msg) && (msg[j] == c || (closeq == 0 && msg[j] == '\'')) {
 				b = append(b, c)
-				b = append(b, "<q>"...)
+				b = appendQuoted(b, msg[i+1:j])
 				b = append(b, msg[j])
 				i = j + 1
 			} else {
@@ -101,8 +101,76 @@ func appendNormalizedMessage(b []byte, msg string) []byte {
 	return b
 }
 
+// appendQuoted appends a quoted value: quoted identifiers (module, package,
+// constraint, table, queue, bucket names) are static and stay; what varies
+// (numbers, ids, UUIDs, hashes, emails, timestamps, amounts) is masked, a
+// whole token when it is such a value, else its digit runs.
+func appendQuoted(b []byte, q string) []byte {
+	for i := 0; i < len(q); {
+		c := q[i]
+		if !isWordByte(c) || c == ':' || c == '/' {
+			b = append(b, c)
+			i++
+			continue
+		}
+		j := i
+		for j < len(q) && isWordByte(q[j]) && q[j] != ':' && q[j] != '/' {
+			j++
+		}
+		b = appendQuotedToken(b, q[i:j])
+		i = j
+	}
+	return b
+}
+
+func appendQuotedToken(b []byte, w string) []byte {
+	letters, digits, hex, sandwiched := 0, 0, true, false
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if isDigit(c) && i > 0 && isLetter(w[i-1]) {
+			j := i
+			for j < len(w) && isDigit(w[j]) {
+				j++
+			}
+			sandwiched = sandwiched || j < len(w) && isLetter(w[j])
+		}
+		switch {
+		case c == '@':
+			return append(b, "<email>"...)
+		case isDigit(c):
+			digits++
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			letters++
+			hex = hex && isHex(c)
+		case c == '-' || c == '.' || c == '_' || c == '+':
+		default:
+			hex = false
+		}
+	}
+	switch {
+	case digits == 0:
+		return append(b, w...)
+	case letters == 0 || hex && len(w) >= 8 || digits > letters || sandwiched:
+		return append(b, "<v>"...) // a number, date, amount, hash, UUID or generated id
+	}
+	for i := 0; i < len(w); {
+		if !isDigit(w[i]) {
+			b = append(b, w[i])
+			i++
+			continue
+		}
+		for i < len(w) && isDigit(w[i]) {
+			i++
+		}
+		b = append(b, "<n>"...)
+	}
+	return b
+}
+
 // isWordByte: characters that make up one token of a message (words, ids,
 // numbers with separators, paths, emails).
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
 func isWordByte(c byte) bool {
 	return isIdentByte(c) || c == '.' || c == '-' || c == ':' || c == '/' || c == '@' || c == '+' || c == '%' || c == '~' || c >= 0x80
 }

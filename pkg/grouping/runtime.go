@@ -11,6 +11,7 @@ const (
 	FamilyGo     = "go"
 	FamilyRuby   = "ruby"
 	FamilyPHP    = "php"
+	FamilyRust   = "rust"
 )
 
 // signal is how strongly one line says a trace is of a runtime.
@@ -34,7 +35,8 @@ type runtimeParser struct {
 // runtimes is the table of the stack trace formats, in the order their
 // detectors are asked about each line. A new runtime is a new entry.
 var runtimes = [...]runtimeParser{
-	{FamilyPython, detectPython, parsePython},
+	{FamilyRust, detectRust, parseRust},
+	{FamilyPython, detectPython, parsePythonGroups},
 	{FamilyGo, detectGo, parseGo},
 	{FamilyPHP, detectPHP, parsePHP},
 	{FamilyDotnet, detectDotnet, parseDotnet},
@@ -111,7 +113,8 @@ func parseStack(text string, work *int) []Exception {
 }
 
 func detectPython(_, t string) signal {
-	if strings.HasPrefix(t, "Traceback (most recent call last)") || strings.HasPrefix(t, `File "`) {
+	if strings.HasPrefix(t, "Traceback (most recent call last)") || strings.HasPrefix(t, `File "`) ||
+		strings.HasPrefix(t, "+ Exception Group Traceback") {
 		return sigStrong
 	}
 	return sigNone

@@ -40,7 +40,8 @@ func parseAtStyle(text string, frame func(string) (Frame, bool), work *int) []Ex
 	headerOpen := false
 	suppressed := -1
 	preamble := "" // the first line before any header: "Failed to load: Error: boom"
-	pool := newFramePool(text)
+	members := 0   // > 0 inside an AggregateError's [errors]: the index of its first member
+	current := -1  // the exception frames go to (-1: the last)
 	for {
 		line, ok := it.next()
 		if !ok {
@@ -58,15 +59,21 @@ func parseAtStyle(text string, frame func(string) (Frame, bool), work *int) []Ex
 			}
 			suppressed = -1
 		}
+		// util.inspect opens an error's own properties after its last frame: "at f (x.js:1:2) {".
+		t = strings.TrimSuffix(strings.TrimSuffix(t, " {"), ",")
 		if strings.HasPrefix(t, "at ") || strings.HasSuffix(t, ")") {
 			if f, ok := frame(t); ok {
 				if len(chain) == 0 {
 					e, _ := headerInside(preamble)
 					chain = append(chain, e)
 				}
-				e := &chain[len(chain)-1]
+				idx := len(chain) - 1
+				if current >= 0 {
+					idx = current
+				}
+				e := &chain[idx]
 				if len(e.Frames) < maxFrames {
-					e.Frames = pool.add(e.Frames, f)
+					e.Frames = appendFrame(e.Frames, f)
 				}
 				headerOpen = false
 				continue
@@ -90,8 +97,23 @@ func parseAtStyle(text string, frame func(string) (Frame, bool), work *int) []Ex
 				e = Exception{Message: rest}
 			}
 			chain = append(chain, e)
-			headerOpen = true
+			headerOpen, current = true, -1
 			continue
+		}
+		if t == "[errors]: [" && len(chain) > 0 {
+			members = len(chain)
+			continue
+		}
+		if members > 0 && len(chain) < maxChain {
+			if e, ok := headerOf(strings.TrimSuffix(t, " {")); ok {
+				// A member of an AggregateError: the first member goes last.
+				chain = append(chain, Exception{})
+				copy(chain[members+1:], chain[members:])
+				chain[members] = e
+				current = members
+				headerOpen = true
+				continue
+			}
 		}
 		if rest, ok := strings.CutPrefix(t, "[cause]: "); ok && len(chain) > 0 && len(chain) < maxChain {
 			if e, ok := headerOf(rest); ok {

@@ -228,36 +228,3 @@ func appendFrame(frames []Frame, f Frame) []Frame {
 	}
 	return append(frames, f)
 }
-
-// framePool hands out the frames of all exceptions of one trace from one
-// allocation sized by the trace's line count: frames of one exception are
-// contiguous lines, so each exception's Frames is a window of the pool.
-type framePool struct {
-	all []Frame
-}
-
-func newFramePool(text string) framePool {
-	if len(text) > maxScan {
-		text = text[:maxScan]
-	}
-	n := strings.Count(text, "\n") + 1
-	if n > 4*maxFrames {
-		n = 4 * maxFrames
-	}
-	return framePool{all: make([]Frame, 0, n)}
-}
-
-// add appends f to frames, which must be the last window handed out by this
-// pool (or nil to start a new one).
-func (p *framePool) add(frames []Frame, f Frame) []Frame {
-	if len(p.all) == cap(p.all) {
-		return appendFrame(frames, f)
-	}
-	if len(frames) > 0 && (cap(frames) != len(frames) || len(p.all) < len(frames) || &p.all[len(p.all)-len(frames)] != &frames[0]) {
-		// Not the pool's last window: keep the caller's own slice.
-		return appendFrame(frames, f)
-	}
-	start := len(p.all) - len(frames)
-	p.all = append(p.all, f)
-	return p.all[start:len(p.all):len(p.all)]
-}

@@ -22,13 +22,19 @@ func OfString(s string) event.Level {
 // a leading level word (also `[LEVEL]` and logfmt `level=`), Lambda platform failures,
 // then an uncaught stack trace (error). A message that merely contains the word "error"
 // somewhere is not an error.
-func Of(msg []byte) event.Level {
+func Of(msg []byte) event.Level { return of(msg, 0) }
+
+// of is Of inside depth wrappers (a container's JSON around the line).
+func of(msg []byte, depth int) event.Level {
 	m := trimLeft(msg)
 	if len(m) == 0 {
 		return event.Unknown
 	}
 	if m[0] == '{' {
 		if l, ok := ofJSON(m); ok {
+			return l
+		}
+		if l, ok := ofWrappedJSON(m, depth); ok {
 			return l
 		}
 	}
@@ -40,9 +46,15 @@ func Of(msg []byte) event.Level {
 		return l
 	}
 	if l, ok := ofLeading(line, 2); ok {
+		if l == event.Error && onlyCountsErrors(line) {
+			return event.Unknown
+		}
 		return l
 	}
 	if l, ok := ofLogfmt(line); ok {
+		return l
+	}
+	if l, ok := ofFormat(line); ok {
 		return l
 	}
 	if platformFailure(line) {

@@ -32,6 +32,8 @@ func CheckAnswer(exp Expectation, res *Result) error {
 		return checkURLAnswer(exp, res.Payload)
 	case SQS:
 		return checkSQSAnswer(exp, res.Payload)
+	case Kinesis, S3, Subscription:
+		return checkSourceAnswer(exp, res.Payload)
 	default:
 		return fmt.Errorf("%s: unknown kind %q", exp.File, exp.Kind)
 	}

@@ -66,7 +66,12 @@ type Expectation struct {
 	ErrorMessage bool
 
 	// SQS answers: the messageIds that must be reported in batchItemFailures (none: empty).
+	// Kinesis answers: the sequence numbers.
 	BatchItemFailures []string
+
+	// S3 and subscription answers (a sources.Summary): the error-class events sent to the
+	// queue on a first delivery, and the documents or payloads rejected.
+	Sent, Rejected int
 }
 
 // Fixed identifiers inside the generated events, so that expectations can name them.
@@ -83,7 +88,7 @@ const (
 // functions (the Runtime API harness) checks each answer; TestEventsREADME checks that
 // events/README.md documents each file.
 func Expectations() []Expectation {
-	return []Expectation{
+	return append([]Expectation{
 		{
 			File: "url-cloudwatch-data.json", Kind: FunctionURL, Status: 200, RequestID: alloyRequestID,
 			Shows: "a real CloudWatch Logs delivery (Grafana Alloy capture): record 0 a CONTROL_MESSAGE, record 1 a DATA_MESSAGE with 13 Lambda log events, none error-class",
@@ -120,7 +125,7 @@ func Expectations() []Expectation {
 			File: "sqs-poison-message.json", Kind: SQS, BatchItemFailures: []string{poisonMessageID},
 			Shows: "a good error event next to a body that is not JSON: only the poison message is reported failed (it reaches the DLQ after maxReceiveCount)",
 		},
-	}
+	}, sourceExpectations()...)
 }
 
 // Firehose headers and the Function URL request of a delivery.
@@ -259,6 +264,9 @@ func GenerateEvents(in Inputs) (map[string][]byte, error) {
 		sqsMessage{poisonMessageID, []byte("this message is not JSON")},
 	)); err != nil {
 		return nil, fmt.Errorf("sqs-poison-message.json: %w", err)
+	}
+	if err := addSourceEvents(out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -1,0 +1,86 @@
+// Command sources is the Lambda behind every bound source other than the Firehose HTTP
+// endpoint: a Kinesis trigger, S3 object notifications, a direct subscription filter. One
+// binary serves the kind its environment names (a row of sources.Kinds); template.yaml
+// deploys one function per enabled kind, each with its own role. It only wires.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/aient/firehose-drain/pkg/dedup"
+	dedupddb "github.com/aient/firehose-drain/pkg/dedup/ddb"
+	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
+	"github.com/aient/firehose-drain/pkg/ingest"
+	"github.com/aient/firehose-drain/pkg/sources"
+	"github.com/aient/firehose-drain/pkg/sqsqueue"
+)
+
+// Environment variables the function reads (set by template.yaml).
+const (
+	envKind        = "AIENT_SOURCE_KIND" // kinesis | s3 | subscription
+	envDrain       = "AIENT_DRAIN_ID"    // the drain the source is bound to
+	envPrefix      = "AIENT_S3_PREFIX"   // optional: s3 keys outside it are skipped
+	envDrainsTable = "AIENT_DRAINS_TABLE"
+	envClaimsTable = "AIENT_CLAIMS_TABLE"
+	envQueueURL    = "AIENT_QUEUE_URL"
+	envClaimLease  = "AIENT_CLAIM_LEASE" // optional Go duration, default dedup's
+	envRegion      = "AWS_REGION"
+)
+
+func main() {
+	log := lambdacontext.NewLogger()
+	slog.SetDefault(log)
+	h, err := setup(context.Background(), os.Getenv, log)
+	if err != nil {
+		log.Error("source cannot start", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(h)
+}
+
+func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (sources.Handler, error) {
+	kind, err := sources.Lookup(getenv(envKind))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", envKind, err)
+	}
+	names := map[string]string{}
+	for _, k := range []string{envDrain, envDrainsTable, envClaimsTable, envQueueURL} {
+		if names[k] = getenv(k); names[k] == "" {
+			return nil, fmt.Errorf("%s is not set", k)
+		}
+	}
+	var lease time.Duration
+	if v := getenv(envClaimLease); v != "" {
+		if lease, err = time.ParseDuration(v); err != nil {
+			return nil, fmt.Errorf("%s=%q: %w", envClaimLease, v, err)
+		}
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	drainStore := drainsddb.New(db, names[envDrainsTable])
+	p := ingest.NewPipeline(drainStore, drainStore,
+		dedup.New(dedupddb.New(db, names[envClaimsTable]), dedup.Config{Lease: lease}),
+		sqsqueue.New(sqs.NewFromConfig(cfg), names[envQueueURL]),
+		ingest.PipelineConfig{Logger: log, Workers: runtime.GOMAXPROCS(0)})
+	sc := sources.Config{Drain: names[envDrain], Region: getenv(envRegion), Prefix: getenv(envPrefix), Logger: log}
+	if kind.NeedsObjects {
+		// Moto and S3-compatible stores serve buckets by path.
+		sc.Objects = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = getenv("AWS_ENDPOINT_URL") != "" })
+	}
+	return kind.New(p, sc), nil
+}
