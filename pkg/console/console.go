@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -99,7 +100,9 @@ func (s *Server) guard(console http.Handler) http.Handler {
 		hosts[strings.ToLower(strings.Trim(h, "[]"))] = true
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.cfg.Ingest != nil && strings.HasPrefix(r.URL.Path, FirehosePrefix) {
+		// Also a path that only cleans to the route (//aws/firehose/ID): the ingest answers
+		// it with a Firehose body, never the mux's redirect.
+		if s.cfg.Ingest != nil && (strings.HasPrefix(r.URL.Path, FirehosePrefix) || strings.HasPrefix(path.Clean("/"+r.URL.Path), FirehosePrefix)) {
 			s.cfg.Ingest.ServeHTTP(w, r)
 			return
 		}

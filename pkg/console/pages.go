@@ -6,12 +6,12 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aient/firehose-drain/pkg/drains"
+	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/problems"
 )
 
@@ -84,12 +84,10 @@ func (s *Server) parseTemplates() *template.Template {
 	return template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
 }
 
-// regionRE is the syntax of an AWS region name (us-east-1, us-gov-west-1, cn-north-1).
-var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
-
 // ValidRegion reports whether r has the syntax of an AWS region: only such a name is put
 // into a console link's host.
-func ValidRegion(r string) bool { return len(r) <= 32 && regionRE.MatchString(r) }
+// It is event.ValidRegion, the one check the decoders also apply.
+func ValidRegion(r string) bool { return event.ValidRegion(r) }
 
 // cloudWatchURL links an event to its log stream in the CloudWatch console, starting at
 // the event's time. Empty when the region is unknown or not a region name.

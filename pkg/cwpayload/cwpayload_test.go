@@ -173,6 +173,7 @@ func TestStampedErrorEvents(t *testing.T) {
 			Message: "ERROR Hello world, here is our first log message!", Level: event.Error,
 			FirehoseRequestID: "req-1", Attributes: attrs,
 		}
+		want.IdentityKey = want.ComputeIdentity()
 		if got := res[0].Errors[0]; !reflect.DeepEqual(got, want) {
 			t.Errorf("event =\n%+v\nwant\n%+v", got, want)
 		}

@@ -512,6 +512,9 @@ func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, xRe
 			}
 		}
 	}
+	// The identity is computed here, once, from the bytes as decoded, and carried to the
+	// grouper (defect 6 of issue 14).
+	ev.IdentityKey = ev.ComputeIdentity()
 	p.res.Errors = append(p.res.Errors, ev)
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -14,6 +13,9 @@ const (
 	DefaultLease       = 3 * time.Minute
 	DefaultTTL         = 24 * time.Hour
 	DefaultConcurrency = 16
+	// DefaultMaxConcurrency is how far the claim concurrency may grow when the deadline
+	// needs it.
+	DefaultMaxConcurrency = 256
 )
 
 // releaseGrace bounds the clean-up release after a failed claim when the caller's
@@ -28,8 +30,13 @@ type Config struct {
 	// TTL is how long identities are remembered. It must outlast Firehose's longest retry
 	// window (2h). Default 24h.
 	TTL time.Duration
-	// Concurrency bounds the store calls of one Claim in flight at once. Default 16.
+	// Concurrency is the store calls of one Claim in flight at first; Claim raises it to
+	// what finishing before ctx's deadline needs, up to MaxConcurrency, and halves it when
+	// the store throttles (see pool.go). Commit and Release leave their batching to the
+	// store. Default 16.
 	Concurrency int
+	// MaxConcurrency caps the claim concurrency. Default 256.
+	MaxConcurrency int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -43,6 +50,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency
+	}
+	if c.MaxConcurrency <= 0 {
+		c.MaxConcurrency = max(DefaultMaxConcurrency, c.Concurrency)
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -95,8 +105,9 @@ func (b *Batch) Count(o Outcome) int {
 	return n
 }
 
-// Claim claims every key under a new token, with at most Config.Concurrency store calls
-// in flight, within ctx. On a store error or when ctx ends it releases the claims it made
+// Claim claims every key under a new token within ctx, with the adaptive concurrency of
+// pool.go (Config.Concurrency at first, up to Config.MaxConcurrency); throttled calls are
+// retried while the deadline allows. On a store error or when ctx ends it releases the claims it made
 // and returns an error wrapping ErrUnavailable (and ctx's error, if that was the cause).
 func (c *Claimer) Claim(ctx context.Context, keys []string) (*Batch, error) {
 	b := &Batch{
@@ -121,18 +132,9 @@ func (c *Claimer) Claim(ctx context.Context, keys []string) (*Batch, error) {
 
 	now := c.cfg.Now()
 	leaseUntil, expiresAt := now.Add(c.cfg.Lease), now.Add(c.cfg.TTL)
-	err := c.forEach(ctx, len(todo), func(ctx context.Context, j int) error {
-		i := todo[j]
-		o, err := c.store.Claim(ctx, Claim{Key: keys[i], Token: b.Token, LeaseUntil: leaseUntil, ExpiresAt: expiresAt}, now)
-		if err != nil {
-			return fmt.Errorf("claim %s: %w", keys[i], err)
-		}
-		if o != Fresh && o != Duplicate && o != Busy {
-			return fmt.Errorf("claim %s: the store answered an unknown outcome %d", keys[i], o)
-		}
-		b.Outcomes[i] = o
-		return nil
-	})
+	err := c.claimAll(ctx, b, todo, func(key string) Claim {
+		return Claim{Key: key, Token: b.Token, LeaseUntil: leaseUntil, ExpiresAt: expiresAt}
+	}, now)
 	if err == nil {
 		return b, nil
 	}
@@ -193,46 +195,4 @@ func (c *Claimer) cleanupContext(ctx context.Context) (context.Context, context.
 		return context.WithCancel(ctx)
 	}
 	return context.WithTimeout(context.WithoutCancel(ctx), releaseGrace)
-}
-
-// forEach calls fn(ctx, j) for j in [0, n) with at most Config.Concurrency calls at once.
-// The first error cancels the calls not yet started and is returned; an ended ctx stops it.
-func (c *Claimer) forEach(ctx context.Context, n int, fn func(ctx context.Context, j int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var (
-		wg   sync.WaitGroup
-		once sync.Once
-		ferr error
-		sem  = make(chan struct{}, c.cfg.Concurrency)
-	)
-	fail := func(err error) {
-		once.Do(func() {
-			ferr = err
-			cancel(err)
-		})
-	}
-	for j := range n {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := fn(ctx, j); err != nil {
-				fail(err)
-			}
-		})
-	}
-	wg.Wait()
-	if ferr != nil {
-		return ferr
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("stopped before all %d keys were done: %w", n, context.Cause(ctx))
-	}
-	return nil
 }

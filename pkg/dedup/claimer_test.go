@@ -243,7 +243,7 @@ func TestFailedCleanupIsReportedToo(t *testing.T) {
 func TestClaimStopsAtTheDeadlineAndReleases(t *testing.T) {
 	s := newMemStore()
 	s.claimDelay = 20 * time.Millisecond
-	c := dedup.New(s, dedup.Config{Concurrency: 2, Now: (&clock{start}).Now})
+	c := dedup.New(s, dedup.Config{Concurrency: 2, MaxConcurrency: 2, Now: (&clock{start}).Now})
 	keys := make([]string, 200)
 	for i := range keys {
 		keys[i] = fmt.Sprint(i)
@@ -264,6 +264,7 @@ func TestClaimStopsAtTheDeadlineAndReleases(t *testing.T) {
 	}
 }
 
+// Without a deadline there is nothing to hurry for: the concurrency stays where it starts.
 func TestClaimConcurrencyIsBounded(t *testing.T) {
 	s := newMemStore()
 	s.claimDelay = 2 * time.Millisecond

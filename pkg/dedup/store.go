@@ -45,6 +45,12 @@ func (o Outcome) String() string {
 // unreachable service). The ingest answers 503 for it.
 var ErrUnavailable = errors.New("dedup store unavailable")
 
+// ErrThrottled wraps store errors that say the store refused for capacity (DynamoDB's
+// ProvisionedThroughputExceeded, ThrottlingException, RequestLimitExceeded): the claimer
+// lowers its concurrency and retries them with jittered backoff while the deadline allows.
+// A throttled error also wraps ErrUnavailable.
+var ErrThrottled = errors.New("dedup store throttled")
+
 // Claim is one identity to claim.
 type Claim struct {
 	Key        string

@@ -45,43 +45,67 @@ func (f PepperFunc) Get(ctx context.Context) ([]byte, error) { return f(ctx) }
 // Config tunes a Service. Zero values take the documented defaults.
 type Config struct {
 	// CacheTTL is how long a drain record is reused between deliveries before it is read
-	// again: the most a revocation or rotation may take to reach a running ingest.
-	// Default 2s.
+	// again: the most a revocation, or the end of a rotated-out key, may take to reach a
+	// running ingest. A key the cached record does not know re-reads the drain at once
+	// (at most once per RefreshInterval), so a new key works immediately. Default 2s;
+	// NoCache (negative) reads the store on every Authenticate (the local server, where
+	// the CLI rotates and revokes from another process).
 	CacheTTL time.Duration
+	// NegativeTTL is how long "no such drain" is remembered: a flood of requests for
+	// unknown drain ids costs at most one store read per id per NegativeTTL, and no
+	// write. Default 5s. At most maxNegative ids are remembered.
+	NegativeTTL time.Duration
+	// RefreshInterval bounds the re-reads of one drain that keys the cached record does not
+	// know may cause, so that a flood of bad keys costs no more than one store read per
+	// interval. Default 1s.
+	RefreshInterval time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
+
+// NoCache as Config.CacheTTL turns the drain cache off.
+const NoCache = -1
 
 // Service is the drain lifecycle over a Store.
 type Service struct {
 	store  Store
 	pepper Pepper
-	ttl    time.Duration
+	cfg    Config
 	now    func() time.Time
 
-	mu    sync.Mutex
-	cache map[string]cachedDrain
+	mu       sync.Mutex
+	cache    map[string]cachedDrain
+	negative map[string]time.Time // unknown drain id -> when the store said so
 }
 
 type cachedDrain struct {
-	d       Drain
-	err     error
-	fetched time.Time
+	d         Drain
+	fetched   time.Time
+	refreshed time.Time // the last re-read a key mismatch caused
 }
 
-// maxCached bounds the drain cache; past it the cache is cleared (drains are few, and a
-// flood of unknown drain ids must not grow memory).
-const maxCached = 4096
+// maxCached and maxNegative bound the caches; past them a cache is cleared (drains are
+// few, and a flood of unknown drain ids must not grow memory or evict real drains).
+const (
+	maxCached   = 4096
+	maxNegative = 4096
+)
 
 // NewService returns a Service.
 func NewService(store Store, pepper Pepper, cfg Config) *Service {
 	if cfg.CacheTTL == 0 {
 		cfg.CacheTTL = 2 * time.Second
 	}
+	if cfg.NegativeTTL == 0 {
+		cfg.NegativeTTL = 5 * time.Second
+	}
+	if cfg.RefreshInterval == 0 {
+		cfg.RefreshInterval = time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{store: store, pepper: pepper, ttl: cfg.CacheTTL, now: cfg.Now, cache: map[string]cachedDrain{}}
+	return &Service{store: store, pepper: pepper, cfg: cfg, now: cfg.Now, cache: map[string]cachedDrain{}, negative: map[string]time.Time{}}
 }
 
 // Store returns the store behind the service.
@@ -162,27 +186,48 @@ func (s *Service) Revoke(ctx context.Context, id string) error {
 	return nil
 }
 
+// ErrUnknownDrain is wrapped with ErrUnauthorized for a drain id that does not exist: the
+// answer is the same as for a wrong key (no drain enumeration), but the caller can tell so
+// as to write no bookkeeping for a drain that is not there.
+var ErrUnknownDrain = fmt.Errorf("%w: no such drain", ErrNotFound)
+
 // Authenticate checks key against the drain's valid key digests in constant time. It
 // does the same digest work whether or not the drain exists. It returns ErrUnauthorized
-// for a wrong key or an unknown drain, ErrRevoked for a valid key on a revoked drain,
-// and other errors when the store or the pepper cannot be read.
+// for a wrong key or an unknown drain (then wrapping ErrUnknownDrain too), ErrRevoked for
+// a valid key on a revoked drain, and other errors when the store or the pepper cannot be
+// read. A key the cached drain record does not know re-reads the drain (at most once per
+// RefreshInterval), so a rotation made elsewhere is seen at once.
 func (s *Service) Authenticate(ctx context.Context, id, key string) (Drain, error) {
 	pepper, err := s.pepper.Get(ctx)
 	if err != nil {
 		return Drain{}, fmt.Errorf("read pepper: %w", err)
 	}
-	d, err := s.lookup(ctx, id)
+	d, cached, err := s.lookup(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		// Same digest and comparison work as for a drain with one key, then the same
 		// answer as a wrong key.
 		got := digestBytes(pepper, key)
 		hmac.Equal(got, make([]byte, len(got)))
-		return Drain{}, ErrUnauthorized
+		return Drain{}, fmt.Errorf("%w (%w)", ErrUnauthorized, ErrUnknownDrain)
 	}
 	if err != nil {
 		return Drain{}, err
 	}
 	match := s.matches(d, pepper, key)
+	if !match && key != "" && cached && s.mayRefresh(id) {
+		// The record may predate a rotation: read it again.
+		fresh, err := s.store.Get(ctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			s.remember(id, Drain{}, err)
+			return Drain{}, fmt.Errorf("%w (%w)", ErrUnauthorized, ErrUnknownDrain)
+		case err != nil:
+			return Drain{}, fmt.Errorf("read drain: %w", err)
+		}
+		s.remember(id, fresh, nil)
+		d = fresh
+		match = s.matches(d, pepper, key)
+	}
 	if !match && key != "" {
 		// The pepper may have been rotated since it was cached.
 		if r, ok := s.pepper.(Refresher); ok {
@@ -218,30 +263,75 @@ func (s *Service) matches(d Drain, pepper []byte, key string) bool {
 	return match
 }
 
-func (s *Service) lookup(ctx context.Context, id string) (Drain, error) {
+// lookup returns the drain, from the cache (cached is set) or the store; ErrNotFound,
+// remembered for NegativeTTL, when there is none.
+func (s *Service) lookup(ctx context.Context, id string) (d Drain, cached bool, err error) {
 	now := s.now()
 	s.mu.Lock()
 	c, ok := s.cache[id]
+	neg, isNeg := s.negative[id]
 	s.mu.Unlock()
-	if ok && now.Sub(c.fetched) < s.ttl && now.Sub(c.fetched) >= 0 {
-		return c.d, c.err
+	if s.cfg.CacheTTL > 0 {
+		if ok && now.Sub(c.fetched) < s.cfg.CacheTTL && now.Sub(c.fetched) >= 0 {
+			return c.d, true, nil
+		}
+		if isNeg && now.Sub(neg) < s.cfg.NegativeTTL && now.Sub(neg) >= 0 {
+			return Drain{}, true, ErrNotFound
+		}
 	}
-	d, err := s.store.Get(ctx, id)
+	d, err = s.store.Get(ctx, id)
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return Drain{}, fmt.Errorf("read drain: %w", err)
+		return Drain{}, false, fmt.Errorf("read drain: %w", err)
 	}
+	s.remember(id, d, err)
+	return d, false, err
+}
+
+// remember caches what the store said of id: the drain, or that there is none.
+func (s *Service) remember(id string, d Drain, err error) {
+	if s.cfg.CacheTTL < 0 {
+		return
+	}
+	now := s.now()
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		delete(s.cache, id)
+		if len(s.negative) >= maxNegative {
+			clear(s.negative)
+		}
+		s.negative[id] = now
+		return
+	}
+	delete(s.negative, id)
 	if len(s.cache) >= maxCached {
 		clear(s.cache)
 	}
-	s.cache[id] = cachedDrain{d: d, err: err, fetched: now}
-	s.mu.Unlock()
-	return d, err
+	refreshed := s.cache[id].refreshed
+	s.cache[id] = cachedDrain{d: d, fetched: now, refreshed: refreshed}
+}
+
+// mayRefresh reports whether a key mismatch may re-read drain id now, and if so notes it.
+func (s *Service) mayRefresh(id string) bool {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.cache[id]
+	if !ok {
+		return false
+	}
+	if !c.refreshed.IsZero() && now.Sub(c.refreshed) < s.cfg.RefreshInterval && now.Sub(c.refreshed) >= 0 {
+		return false
+	}
+	c.refreshed = now
+	s.cache[id] = c
+	return true
 }
 
 func (s *Service) forget(id string) {
 	s.mu.Lock()
 	delete(s.cache, id)
+	delete(s.negative, id)
 	s.mu.Unlock()
 }
 

@@ -99,8 +99,9 @@ func hashParts(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// ValidRegion reports whether s has the syntax of an AWS region name: lower-case letter
-// groups joined by '-' and ending in a number, e.g. "us-east-1", "us-gov-west-1",
+// ValidRegion reports whether s has the syntax of an AWS region name: two lower-case
+// letters, one or more lower-case letter groups, each after a '-', then '-' and one or two
+// digits (^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$), e.g. "us-east-1", "us-gov-west-1",
 // "cn-northwest-1", "eu-isoe-west-1". Untrusted regions (@aws.region, the Firehose source
 // ARN) are checked with it before they are used anywhere, such as in a console link.
 func ValidRegion(s string) bool {
@@ -120,7 +121,7 @@ func ValidRegion(s string) bool {
 		groups++
 		i = j + 1
 	}
-	if groups < 2 || i >= len(s) || len(s)-i > 2 {
+	if groups < 2 || s[2] != '-' || i >= len(s) || len(s)-i > 2 {
 		return false
 	}
 	for ; i < len(s); i++ {

@@ -278,6 +278,9 @@ func TestParseSourceARN(t *testing.T) {
 		{"arn:aws:kinesis:us-east-2:366620023056:stream/x", "", ""},
 		{"", "", ""},
 		{"arn:aws:firehose:us-east-2", "", ""},
+		// Defect 9 of issue 14: the region ends up in console links; it must be region syntax.
+		{"arn:aws:firehose:evil.example/phish#:366620023056:deliverystream/x", "", ""},
+		{"arn:aws:firehose:us-east-2:not-an-account:deliverystream/x", "us-east-2", ""},
 	} {
 		r, a := ParseSourceARN(tc.arn)
 		if r != tc.region || a != tc.account {

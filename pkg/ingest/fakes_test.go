@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -23,7 +24,11 @@ func (a *fakeAuth) Authenticate(_ context.Context, id, key string) (drains.Drain
 		return drains.Drain{}, a.err
 	}
 	d, ok := a.drains[id]
-	if !ok || key == "" || a.keys[id] != key {
+	if !ok {
+		// As drains.Service says it: unauthorized, and the drain is unknown.
+		return drains.Drain{}, fmt.Errorf("%w (%w)", drains.ErrUnauthorized, drains.ErrUnknownDrain)
+	}
+	if key == "" || a.keys[id] != key {
 		return drains.Drain{}, drains.ErrUnauthorized
 	}
 	if d.State == drains.StateRevoked {

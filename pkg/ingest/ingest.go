@@ -206,21 +206,29 @@ func (h *Handler) admit(ctx context.Context, req Request) (drains.Drain, *Outcom
 		return drains.Drain{}, &Outcome{Status: http.StatusMethodNotAllowed, Message: "method " + req.Method + " not allowed: Firehose delivers with POST"}
 	}
 	id, ok := strings.CutPrefix(req.Path, PathPrefix)
-	if !ok || !drains.ValidID(id) {
+	if !ok {
+		// The path is taken as it came (no cleaning, no redirect): /aws//firehose/ID is not
+		// the endpoint either.
 		return drains.Drain{}, &Outcome{Status: http.StatusNotFound, Message: "no such endpoint: Firehose posts to " + PathPrefix + "{drainId}"}
 	}
 	key := req.Header("x-amz-firehose-access-key")
-	if len(key) > firehose.MaxAccessKeyBytes {
+	reason := "access key does not match"
+	if len(key) > firehose.MaxAccessKeyBytes || key == "" {
 		key = "" // never compared, never echoed
+		reason = "access key missing or over 4096 bytes"
+	}
+	if !drains.ValidID(id) {
+		// No drain has this id: the answer of an unknown drain, without a store read or a
+		// write (DESIGN section 3: 401, no drain enumeration).
+		return drains.Drain{}, &Outcome{Status: http.StatusUnauthorized, Message: "unauthorized: " + reason + " for this endpoint"}
 	}
 	drain, err := h.auth.Authenticate(ctx, id, key)
 	switch {
 	case errors.Is(err, drains.ErrUnauthorized):
-		reason := "access key does not match"
-		if key == "" {
-			reason = "access key missing or over 4096 bytes"
+		if !errors.Is(err, drains.ErrUnknownDrain) {
+			// Bookkeeping only for drains that exist: an unknown id costs no write.
+			h.recordAuthFailure(ctx, id, reason)
 		}
-		h.recordAuthFailure(ctx, id, reason)
 		return drains.Drain{ID: id}, &Outcome{Status: http.StatusUnauthorized, Message: "unauthorized: " + reason + " for this endpoint"}
 	case errors.Is(err, drains.ErrRevoked):
 		return drains.Drain{ID: id}, &Outcome{Status: http.StatusForbidden, Message: "forbidden: this drain is revoked"}

@@ -185,7 +185,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown drain answers like a wrong key", "/aws/firehose/drn_nosuch", fht.Body(reqID, goodRecord), nil, 401, "unauthorized: access key does not match"},
 		{"revoked drain with its valid key", "/aws/firehose/" + revokedID, fht.Body(reqID, goodRecord), nil, 403, "revoked"},
 		{"path that is not a drain endpoint", "/elsewhere", fht.Body(reqID, goodRecord), nil, 404, "no such endpoint"},
-		{"drain id with characters no id has", "/aws/firehose/a%2Fb", fht.Body(reqID, goodRecord), nil, 404, "no such endpoint"},
+		{"drain id with characters no id has: as an unknown drain", "/aws/firehose/a%2Fb", fht.Body(reqID, goodRecord), nil, 401, "unauthorized: access key does not match"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

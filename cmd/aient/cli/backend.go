@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -36,6 +37,7 @@ type backendOpts struct {
 	drainsTable   string
 	problemsTable string
 	pepperSecret  string
+	stack         string
 }
 
 func (o *backendOpts) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -51,6 +53,7 @@ func (o *backendOpts) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&o.drainsTable, "drains-table", getenv(EnvDrainsTable), "aws: the stack's DrainsTableName")
 	fs.StringVar(&o.problemsTable, "problems-table", getenv(EnvProblemTable), "aws: the stack's ProblemsTableName")
 	fs.StringVar(&o.pepperSecret, "pepper-secret", getenv(EnvPepperSecret), "aws: the stack's PepperSecretArn")
+	fs.StringVar(&o.stack, "stack", getenv(EnvStack), "aws: the deployed stack's name; its outputs give the names not set by flag or env")
 }
 
 // backend is what the operator commands work on.
@@ -94,23 +97,9 @@ func (o *backendOpts) open(ctx context.Context) (*backend, error) {
 			close:        st.Close,
 		}, nil
 	case "aws":
-		var missing []string
-		for _, m := range []struct{ v, name string }{
-			{o.drainsTable, "--drains-table"},
-			{o.problemsTable, "--problems-table"},
-			{o.pepperSecret, "--pepper-secret"},
-			{o.endpointBase, "--endpoint-base"},
-		} {
-			if m.v == "" {
-				missing = append(missing, m.name)
-			}
-		}
-		if len(missing) > 0 {
-			return nil, usageError("--backend aws needs %s (the stack's outputs; see README)", strings.Join(missing, ", "))
-		}
-		cfg, err := config.LoadDefaultConfig(ctx)
+		cfg, err := o.awsConfig(ctx, "--drains-table", "--problems-table", "--pepper-secret", "--endpoint-base")
 		if err != nil {
-			return nil, fmt.Errorf("load AWS config: %w", err)
+			return nil, err
 		}
 		pepper := secrets.NewPepper(secretsmanager.NewFromConfig(cfg), o.pepperSecret, time.Hour)
 		db := dynamodb.NewFromConfig(cfg)
@@ -122,4 +111,33 @@ func (o *backendOpts) open(ctx context.Context) (*backend, error) {
 		}, nil
 	}
 	return nil, usageError("--backend %q: embedded or aws", o.backend)
+}
+
+// awsConfig loads the operator's AWS configuration, fills names from --stack, and checks
+// that the names this command needs (by flag name) are known.
+func (o *backendOpts) awsConfig(ctx context.Context, need ...string) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	if err := o.fromStack(ctx, cfg); err != nil {
+		return aws.Config{}, err
+	}
+	have := map[string]string{
+		"--drains-table": o.drainsTable, "--problems-table": o.problemsTable,
+		"--pepper-secret": o.pepperSecret, "--endpoint-base": o.endpointBase,
+	}
+	var missing []string
+	for _, n := range need {
+		if have[n] == "" {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		if o.stack != "" {
+			return aws.Config{}, fmt.Errorf("stack %s has no output for %s: is it a firehose-drain stack?", o.stack, strings.Join(missing, ", "))
+		}
+		return aws.Config{}, usageError("--backend aws needs --stack NAME (env %s), or %s (the stack's outputs; see README)", EnvStack, strings.Join(missing, ", "))
+	}
+	return cfg, nil
 }

@@ -34,11 +34,14 @@ const usage = `aient — firehose-drain's CLI and local server
   aient problems show ID [--json]
   aient problems explain ID [--json]
   aient send --endpoint URL --key KEY FILE...
+  aient replay [--drain ID] [--region R] [--json] FILE... | s3://bucket/prefix
 
 Every command takes --data DIR (default ./.aient, env AIENT_DATA) for the embedded store.
 Against a deployed stack: --backend aws (env AIENT_BACKEND) with the stack's names in
 --drains-table, --problems-table, --pepper-secret, --endpoint-base (env AIENT_DRAINS_TABLE,
 AIENT_PROBLEMS_TABLE, AIENT_PEPPER_SECRET_ID, AIENT_ENDPOINT_BASE).
+replay --backend aws also needs --claims-table and --queue-url (env AIENT_CLAIMS_TABLE,
+AIENT_QUEUE_URL); it reads s3:// inputs with the operator's AWS credentials on either backend.
 `
 
 // Run runs the aient command with args (without the program name) and returns the exit code.
@@ -104,6 +107,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError("unknown problems subcommand %q", args[1])
 	case "send":
 		return c.send(ctx, args[1:])
+	case "replay":
+		return c.replay(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

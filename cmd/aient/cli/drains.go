@@ -172,6 +172,14 @@ func (c *command) drainsStatus(ctx context.Context, args []string) (err error) {
 	cn := s.Counters
 	fmt.Fprintf(w, "Deliveries\t%d\nEvents received\t%d\nError-class events\t%d\nDuplicates skipped\t%d\nRecords rejected\t%d\n",
 		cn.Deliveries, cn.Events, cn.ErrorEvents, cn.Duplicates, cn.RecordsRejected)
+	for _, src := range s.Sources {
+		line := fmt.Sprintf("%s, %d deliveries, %d error-class events, %d rejected, last data %s",
+			src.Status, src.Deliveries, src.ErrorEvents, src.Rejected, ago(src.LastReceivedAt, now))
+		if n := src.LastError; n != nil {
+			line += fmt.Sprintf("; last payload error %s: %s", ago(n.At, now), n.Reason)
+		}
+		fmt.Fprintf(w, "Source %s\t%s\n", src.Kind, line)
+	}
 	return w.Flush()
 }
 

@@ -48,7 +48,9 @@ func NewLocal(st *embedded.Store, cfg LocalConfig) *Local {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Poll.Logger = cfg.Logger
-	svc := drains.NewService(st.Drains(), drains.PepperFunc(st.Pepper), drains.Config{Now: cfg.Now})
+	// No drain cache: the CLI rotates and revokes from another process, and that must hold
+	// from the next delivery (reads of the embedded store are cheap).
+	svc := drains.NewService(st.Drains(), drains.PepperFunc(st.Pepper), drains.Config{Now: cfg.Now, CacheTTL: drains.NoCache})
 	claims := dedup.New(st.Claims(), dedup.Config{Now: cfg.Now})
 	in := ingest.New(svc, st.Drains(), claims, st.Queue(), ingest.Config{Logger: cfg.Logger, Now: cfg.Now})
 	con := console.New(console.Backend{Problems: st.Reader(), Drains: st.Drains()}, console.Config{

@@ -11,8 +11,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/aient/firehose-drain/pkg/console"
+	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	"github.com/aient/firehose-drain/pkg/embedded"
+	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
 )
 
 // Timeouts of the local server's listener: a client that trickles its headers or body, or
@@ -139,9 +143,29 @@ func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener) error
 
 // serveAWS serves the console over a deployed stack's tables, with the operator's own
 // credentials, on a loopback address; no ingest runs in it.
-func (c *command) serveAWS(_ context.Context, _ *flags, _ string, remote bool) error {
+func (c *command) serveAWS(ctx context.Context, f *flags, listen string, remote bool) error {
 	if remote {
 		return usageError("serve --backend aws listens on loopback only: it reads the stack with your credentials")
 	}
-	return usageError("serve --backend aws is not available yet")
+	cfg, err := f.awsConfig(ctx, "--drains-table", "--problems-table")
+	if err != nil {
+		return err
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	log := slog.New(slog.NewTextHandler(c.stderr, nil))
+	con := console.New(console.Backend{
+		Problems: problemsddb.New(db, f.problemsTable),
+		Drains:   drainsddb.New(db, f.drainsTable),
+	}, console.Config{EndpointBase: f.endpointBase, Hosts: listenHosts(listen), Logger: log})
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", listen, err)
+	}
+	base := "http://" + ln.Addr().String()
+	what := "tables " + f.drainsTable + " and " + f.problemsTable
+	if f.stack != "" {
+		what = "stack " + f.stack + " (" + what + ")"
+	}
+	fmt.Fprintf(c.stdout, "Serving the console of %s on %s (problems: %s/, drains: %s/drains), read with your AWS credentials; no ingest runs here. Ctrl-C stops.\n", what, base, base, base)
+	return serveUntilDone(ctx, newHTTPServer(con.Handler(), serveTimeouts), ln)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -31,6 +32,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// servingRE finds the base URL in serve's "Serving ... on URL" line.
+var servingRE = regexp.MustCompile(`Serving .*?on (http://[^ ]+) `)
+
 // serveInBackground runs `aient serve args...` until the test ends and returns its base
 // URL and outputs.
 func serveInBackground(t *testing.T, dir string, args ...string) (string, *syncBuffer, *syncBuffer) {
@@ -44,9 +48,8 @@ func serveInBackground(t *testing.T, dir string, args ...string) (string, *syncB
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	for range 500 {
-		if s := out.String(); strings.Contains(s, "Serving on ") {
-			base := strings.Fields(strings.SplitN(s, "Serving on ", 2)[1])[0]
-			return base, &out, &errOut
+		if m := servingRE.FindStringSubmatch(out.String()); m != nil {
+			return m[1], &out, &errOut
 		}
 		select {
 		case code := <-done:

@@ -1,6 +1,6 @@
 // Package ddb is the DynamoDB dedup.Store: one item per identity, claimed with a
-// conditional PutItem, committed with a conditional UpdateItem and released with a
-// conditional DeleteItem, all conditional on the claim's token.
+// conditional PutItem, committed with conditional Updates and released with conditional
+// Deletes on the claim's token, a hundred keys per TransactWriteItems (batch.go).
 //
 // The table schema is fixed (the SAM template creates it): hash key pk (S); attributes
 // state ("inflight" or "done"), token (S), lease_until (N, unix milliseconds) and
@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,7 +35,7 @@ const (
 	StateDone     = "done"
 )
 
-// concurrency bounds the writes in flight within one Commit or Release call.
+// concurrency bounds the transactions in flight within one Commit or Release call.
 const concurrency = 16
 
 // claimAttempts bounds how often Claim retries when the item changed between its
@@ -135,97 +134,26 @@ func outcomeOf(item map[string]types.AttributeValue, token string, now time.Time
 	return dedup.Busy, true
 }
 
-// Commit marks the inflight claims of token on keys done with expiresAt, one conditional
-// UpdateItem per key, at most 16 in flight. Keys not held by token are left alone (their
-// condition fails, which is not an error).
-func (s *Store) Commit(ctx context.Context, keys []string, token string, expiresAt time.Time) error {
-	return s.each(ctx, "commit", keys, func(ctx context.Context, key string) error {
-		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:           aws.String(s.table),
-			Key:                 map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
-			UpdateExpression:    aws.String("SET #state = :done, #exp = :exp REMOVE #lease"),
-			ConditionExpression: aws.String("#token = :token"),
-			ExpressionAttributeNames: map[string]string{
-				"#state": AttrState, "#exp": AttrExpiresAt, "#lease": AttrLeaseUntil, "#token": AttrToken,
-			},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":done":  &types.AttributeValueMemberS{Value: StateDone},
-				":exp":   seconds(expiresAt),
-				":token": &types.AttributeValueMemberS{Value: token},
-			},
-		})
-		return err
-	})
-}
-
-// Release deletes the inflight claims of token on keys, one conditional DeleteItem per
-// key, at most 16 in flight. Keys not held by token, and keys already committed, are left
-// alone: a release never makes a sent event claimable again.
-func (s *Store) Release(ctx context.Context, keys []string, token string) error {
-	return s.each(ctx, "release", keys, func(ctx context.Context, key string) error {
-		_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-			TableName:                aws.String(s.table),
-			Key:                      map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
-			ConditionExpression:      aws.String("#token = :token AND #state = :inflight"),
-			ExpressionAttributeNames: map[string]string{"#token": AttrToken, "#state": AttrState},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":token":    &types.AttributeValueMemberS{Value: token},
-				":inflight": &types.AttributeValueMemberS{Value: StateInflight},
-			},
-		})
-		return err
-	})
-}
-
-// each runs write for every key with bounded concurrency. A failed condition is not an
-// error; the other failures are counted and the first is returned, wrapped.
-func (s *Store) each(ctx context.Context, op string, keys []string, write func(context.Context, string) error) error {
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		failed int
-		first  error
-		sem    = make(chan struct{}, concurrency)
-	)
-	for _, key := range keys {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			err := write(ctx, key)
-			var ccf *types.ConditionalCheckFailedException
-			if err == nil || errors.As(err, &ccf) {
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			failed++
-			if first == nil {
-				first = err
-			}
-		})
-	}
-	wg.Wait()
-	if first == nil && ctx.Err() != nil {
-		return fmt.Errorf("ddb: %s %d keys: %w: %w", op, len(keys), dedup.ErrUnavailable, ctx.Err())
-	}
-	if first != nil {
-		return s.wrap(fmt.Sprintf("%s: %d of %d keys failed", op, failed, len(keys)), first)
-	}
-	return nil
-}
-
 // wrap adds context to err, and dedup.ErrUnavailable when a retry may cure it.
 func (s *Store) wrap(op string, err error) error {
-	if transient(err) {
+	if throttled(err) && !errors.Is(err, dedup.ErrThrottled) {
+		return fmt.Errorf("ddb: %s on table %s: %w: %w: %w", op, s.table, dedup.ErrUnavailable, dedup.ErrThrottled, err)
+	}
+	if transient(err) || errors.Is(err, dedup.ErrThrottled) {
 		return fmt.Errorf("ddb: %s on table %s: %w: %w", op, s.table, dedup.ErrUnavailable, err)
 	}
 	return fmt.Errorf("ddb: %s on table %s: %w", op, s.table, err)
+}
+
+// throttled reports whether err is DynamoDB refusing for capacity: a retry after a
+// backoff, with less concurrency, may cure it.
+func throttled(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	_, ok := retry.DefaultThrottleErrorCodes[ae.ErrorCode()]
+	return ok || ae.ErrorCode() == "RequestLimitExceeded"
 }
 
 // transient reports whether err is one a later retry may cure: throttling, a 5xx or 429

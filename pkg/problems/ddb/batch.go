@@ -129,11 +129,32 @@ func (s *Store) readChunk(ctx context.Context, groups []problems.Group) map[stri
 // one transaction after another (they write the same problem item).
 func (s *Store) recordGroup(ctx context.Context, g problems.Group, st seen) []problems.Result {
 	res := make([]problems.Result, len(g.Occurrences))
-	for start := 0; start < len(g.Occurrences); start += OccurrencesPerWrite {
-		end := min(start+OccurrencesPerWrite, len(g.Occurrences))
+	for start := 0; start < len(g.Occurrences); {
+		end := chunkEnd(g.Occurrences, start)
 		st = s.writeChunk(ctx, g.ID, g.Occurrences[start:end], st, res[start:end])
+		start = end
 	}
 	return res
+}
+
+// chunkEnd is where the transaction of the occurrences from start ends: at most
+// OccurrencesPerWrite of them, and room for one hour item per hour they fall in.
+func chunkEnd(occs []problems.Occurrence, start int) int {
+	hours := map[int64]bool{}
+	end := start
+	for end < len(occs) && end-start < OccurrencesPerWrite {
+		h := hourOf(occs[end].At.UnixMilli())
+		extra := 0
+		if !hours[h] {
+			extra = 1
+		}
+		if (end-start+1)+len(hours)+extra+problemItems > maxTransactItems {
+			break
+		}
+		hours[h] = true
+		end++
+	}
+	return end
 }
 
 // writeChunk records occs (at most OccurrencesPerWrite, all of problem id) in one
@@ -160,7 +181,7 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 			batch[k] = occs[i]
 		}
 		agg := problems.AggregateOf(batch)
-		update, err := s.problemUpdate(id, agg, st)
+		update, err := s.problemUpdate(id, agg, st, batch)
 		if err != nil {
 			return fail(err)
 		}
@@ -169,6 +190,9 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 			items = append(items, types.TransactWriteItem{Put: s.occurrencePut(id, o, expires)})
 		}
 		items = append(items, types.TransactWriteItem{Update: update})
+		for _, u := range s.hourUpdates(id, batch) {
+			items = append(items, types.TransactWriteItem{Update: u})
+		}
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
 			for _, i := range pending {
@@ -190,7 +214,7 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 		dropped := len(still) < len(pending)
 		prob := reason(tce, len(pending))
 		transient := false
-		for k := range len(pending) + problemItems {
+		for k := range len(items) {
 			transient = transient || retryable(reason(tce, k).code)
 		}
 		switch {
@@ -271,14 +295,26 @@ func seenOf(item map[string]types.AttributeValue) (seen, bool) {
 }
 
 func (s *Store) occurrencePut(id string, o problems.Occurrence, expires types.AttributeValue) *types.Put {
+	item := map[string]types.AttributeValue{
+		attrPK:        str(occurrencePrefix + o.Identity),
+		attrProblem:   str(id),
+		attrAt:        num(o.At.UnixMilli()),
+		attrExpiresAt: expires,
+		// In the byProblem index: a problem's occurrences, newest last (query.go).
+		attrOf: str(id),
+		attrSK: str(occurrenceSK(o.At.UnixMilli(), o.Identity)),
+	}
+	for a, v := range map[string]string{
+		attrAccount: o.Sample.Account, attrRegion: o.Sample.Region, attrLogGroup: o.Sample.LogGroup,
+		attrLogStream: o.Sample.LogStream, attrEventID: o.Sample.EventID, attrRequestID: o.Sample.RequestID,
+	} {
+		if v != "" {
+			item[a] = str(v)
+		}
+	}
 	return &types.Put{
-		TableName: aws.String(s.table),
-		Item: map[string]types.AttributeValue{
-			attrPK:        str(occurrencePrefix + o.Identity),
-			attrProblem:   str(id),
-			attrAt:        num(o.At.UnixMilli()),
-			attrExpiresAt: expires,
-		},
+		TableName:                aws.String(s.table),
+		Item:                     item,
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
 	}
@@ -287,7 +323,7 @@ func (s *Store) occurrencePut(id string, o problems.Occurrence, expires types.At
 // problemUpdate is the update of the problem item by a group's new occurrences, with the
 // condition under which it is right: the problem as st says it is. The count grows by
 // agg.Count in any case; the times and the sample move only where agg goes past them.
-func (s *Store) problemUpdate(id string, agg problems.Aggregate, st seen) (*types.Update, error) {
+func (s *Store) problemUpdate(id string, agg problems.Aggregate, st seen, occs []problems.Occurrence) (*types.Update, error) {
 	o := agg.Newest
 	first, last := agg.First.UnixMilli(), agg.Last.UnixMilli()
 	names := map[string]string{"#count": attrCount, "#pk": attrPK}
@@ -297,6 +333,12 @@ func (s *Store) problemUpdate(id string, agg problems.Aggregate, st seen) (*type
 		names["#logGroups"] = attrLogGroups
 		values[":groups"] = &types.AttributeValueMemberSS{Value: agg.LogGroups}
 		add = append(add, "#logGroups :groups")
+	}
+	// Counts by account, region and log group: one top-level attribute each (query.go).
+	for i, a := range affectedCounts(occs) {
+		n, v := fmt.Sprintf("#aff%d", i), fmt.Sprintf(":aff%d", i)
+		names[n], values[v] = a.attr, num(a.n)
+		add = append(add, n+" "+v)
 	}
 	var set, cond []string
 	setAttr := func(name, attr string, v types.AttributeValue) {
@@ -314,6 +356,8 @@ func (s *Store) problemUpdate(id string, agg problems.Aggregate, st seen) (*type
 		setAttr("culprit", attrCulprit, str(o.Culprit))
 		setAttr("level", attrLevel, str(o.Level))
 		setAttr("sample", attrSample, str(string(sample)))
+		setAttr("kind", attrKind, str(kindProblem))
+		setAttr("search", attrSearch, str(searchText(o.Title, o.Culprit, o.Sample.Message)))
 	}
 	if !st.exists {
 		setAttr("firstSeen", attrFirstSeen, num(first))

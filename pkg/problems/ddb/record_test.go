@@ -54,10 +54,21 @@ func (s *scripted) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInpu
 }
 
 func (s *scripted) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	items := in.TransactItems
-	last := items[len(items)-1].Update
-	n, _ := last.ExpressionAttributeValues[":n"].(*types.AttributeValueMemberN)
-	s.sent = append(s.sent, sentTxn{puts: len(items) - 1, count: n.Value, cond: aws.ToString(last.ConditionExpression)})
+	// The problem's update follows the occurrence puts; its hour items' updates follow it.
+	var (
+		puts int
+		prob *types.Update
+	)
+	for _, it := range in.TransactItems {
+		switch {
+		case it.Put != nil:
+			puts++
+		case it.Update != nil && prob == nil:
+			prob = it.Update
+		}
+	}
+	n, _ := prob.ExpressionAttributeValues[":n"].(*types.AttributeValueMemberN)
+	s.sent = append(s.sent, sentTxn{puts: puts, count: n.Value, cond: aws.ToString(prob.ConditionExpression)})
 	if len(s.answers) == 0 {
 		return nil, errors.New("script exhausted")
 	}
@@ -234,7 +245,9 @@ func TestMoreOccurrencesThanOneTransactionCarries(t *testing.T) {
 			t.Fatalf("result %d = %+v", i, r)
 		}
 	}
-	want := []sentTxn{{OccurrencesPerWrite, fmt.Sprint(OccurrencesPerWrite), condNew}, {5, "5", condNewest}}
+	// All in one hour: each transaction also carries that hour's item.
+	first := maxTransactItems - problemItems - 1
+	want := []sentTxn{{first, fmt.Sprint(first), condNew}, {OccurrencesPerWrite + 5 - first, fmt.Sprint(OccurrencesPerWrite + 5 - first), condNewest}}
 	if fmt.Sprint(db.sent) != fmt.Sprint(want) {
 		t.Errorf("transactions sent %v, want %v (the second built on what the first wrote)", db.sent, want)
 	}
@@ -314,6 +327,41 @@ func TestMalformedProblemItemsAreErrors(t *testing.T) {
 		spoil(item)
 		if _, err := unmarshal(item); err == nil || !strings.Contains(err.Error(), attr) {
 			t.Errorf("spoiled %s: unmarshal = %v, want an error naming it", attr, err)
+		}
+	}
+}
+
+// A transaction carries one hour item per hour its occurrences fall in: occurrences each in
+// an hour of its own fill a transaction with half as many.
+func TestChunksLeaveRoomForTheHourItems(t *testing.T) {
+	var spread, packed []problems.Occurrence
+	for i := range 150 {
+		spread = append(spread, problems.Occurrence{At: time.UnixMilli(int64(i) * 3_600_000)})
+		packed = append(packed, problems.Occurrence{At: time.UnixMilli(int64(i))})
+	}
+	for _, c := range []struct {
+		name string
+		occs []problems.Occurrence
+		want []int
+	}{
+		{"one hour each", spread, []int{49, 98, 147, 150}},
+		{"all in one hour", packed, []int{98, 150}},
+	} {
+		var ends []int
+		for start := 0; start < len(c.occs); {
+			end := chunkEnd(c.occs, start)
+			hours := map[int64]bool{}
+			for _, o := range c.occs[start:end] {
+				hours[hourOf(o.At.UnixMilli())] = true
+			}
+			if n := end - start + len(hours) + problemItems; n > maxTransactItems {
+				t.Fatalf("%s: a transaction of %d items", c.name, n)
+			}
+			ends = append(ends, end)
+			start = end
+		}
+		if fmt.Sprint(ends) != fmt.Sprint(c.want) {
+			t.Errorf("%s: chunks end at %v, want %v", c.name, ends, c.want)
 		}
 	}
 }

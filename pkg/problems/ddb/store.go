@@ -1,14 +1,17 @@
 // Package ddb keeps problems in a DynamoDB table: the problems.Store of the deployed stack.
 //
 // Table schema (fixed; template.yaml creates the same): hash key `pk` (S), no range key;
-// TTL attribute `expires_at` (N, unix seconds); global secondary index `byScope` with hash
-// key `scope` (S) and range key `lastSeen` (N, unix ms), projection ALL. Two kinds of item:
+// TTL attribute `expires_at` (N, unix seconds); global secondary indexes, projection ALL:
+// `byScope` (hash `scope` S, range `lastSeen` N, unix ms), `byLastSeen` (hash `kind` S,
+// range `lastSeen` N) and `byProblem` (hash `of` S, range `sk` S), the last two read by
+// the console (query.go lists the attributes it reads). Three kinds of item:
 //
 //	problem#<problem id>     id, scope ("<org>/<env>", each part path-escaped so that a "/" in
 //	                         an org cannot make two scopes meet), org, env, fingerprint, title,
 //	                         culprit, level, count (N), firstSeen and lastSeen (N, unix ms),
 //	                         logGroups (SS), sample (S, the problems.Sample as JSON)
 //	occurrence#<identity>    problem (S), at (N, unix ms), expires_at (N, unix seconds)
+//	hour#<id>#<hour ms>      the problem's count in that hour (query.go)
 //
 // Occurrence items carry no scope, so the byScope index holds problems only. They expire
 // OccurrenceTTL after they are written, long after SQS has given up on a message.
@@ -22,10 +25,12 @@
 //
 //   - a Put of occurrence#<identity> if attribute_not_exists(pk), for each occurrence;
 //   - one Update of the problem: ADD count n (the transaction's occurrences), ADD the log
-//     groups; SET lastSeen and the newest occurrence's title, culprit, level and sample
+//     groups and the affected counters (query.go); SET lastSeen and the newest occurrence's title, culprit, level and sample
 //     when the batch's newest time is at or past lastSeen, SET firstSeen when its oldest is
 //     before firstSeen; under the condition that the problem is as read (absent, or
-//     lastSeen <= / > the batch's newest, firstSeen > / <= its oldest).
+//     lastSeen <= / > the batch's newest, firstSeen > / <= its oldest);
+//   - one unconditional ADD to the problem's hour item per hour the occurrences fall in, so
+//     a transaction carries at most 100 - 1 - hours occurrences.
 //
 // DynamoDB has no max() or min() in an update expression; reading the times first lets the
 // write say which of them moves, so an out-of-order event costs no cancelled transaction.
@@ -101,6 +106,18 @@ const (
 	attrSample      = "sample"
 	attrProblem     = "problem"
 	attrAt          = "at"
+	// What the console reads (see query.go).
+	attrKind      = "kind"
+	attrSearch    = "search"
+	attrOf        = "of"
+	attrSK        = "sk"
+	attrAccount   = "account"
+	attrRegion    = "region"
+	attrLogGroup  = "logGroup"
+	attrLogStream = "logStream"
+	attrEventID   = "eventId"
+	attrRequestID = "requestId"
+	attrHour      = "hour"
 
 	problemPrefix    = "problem#"
 	occurrencePrefix = "occurrence#"
@@ -142,6 +159,9 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, table string) err
 			{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String(attrScope), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String(attrLastSeen), AttributeType: types.ScalarAttributeTypeN},
+			{AttributeName: aws.String(attrKind), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrOf), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrSK), AttributeType: types.ScalarAttributeTypeS},
 		},
 		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash}},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
@@ -149,6 +169,20 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, table string) err
 			KeySchema: []types.KeySchemaElement{
 				{AttributeName: aws.String(attrScope), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(attrLastSeen), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}, {
+			IndexName: aws.String(LastSeenIndex),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(attrKind), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(attrLastSeen), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}, {
+			IndexName: aws.String(ProblemIndex),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(attrOf), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
 			},
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		}},

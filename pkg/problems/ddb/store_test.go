@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,6 +106,10 @@ func TestAgainstMoto(t *testing.T) {
 		}
 	})
 
+	t.Run("reader contract", func(t *testing.T) {
+		problemstest.RunReader(t, func(t *testing.T) problemstest.ReadStore { return ddb.New(client, newTable(t)) })
+	})
+
 	t.Run("the table and items keep the documented schema", func(t *testing.T) {
 		table := newTable(t)
 		ttl, err := client.DescribeTimeToLive(t.Context(), &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
@@ -118,8 +123,12 @@ func TestAgainstMoto(t *testing.T) {
 		if err != nil {
 			t.Fatalf("DescribeTable: %v", err)
 		}
-		if g := desc.Table.GlobalSecondaryIndexes; len(g) != 1 || aws.ToString(g[0].IndexName) != "byScope" {
-			t.Errorf("indexes = %+v, want byScope only", g)
+		var names []string
+		for _, g := range desc.Table.GlobalSecondaryIndexes {
+			names = append(names, aws.ToString(g.IndexName))
+		}
+		if slices.Sort(names); !slices.Equal(names, []string{"byLastSeen", "byProblem", "byScope"}) {
+			t.Errorf("indexes = %v, want byLastSeen, byProblem, byScope", names)
 		}
 
 		s := ddb.New(client, table)
@@ -151,6 +160,9 @@ func TestAgainstMoto(t *testing.T) {
 		occ := get("occurrence#" + o.Identity)
 		if _, ok := occ["scope"]; ok {
 			t.Error("the occurrence item carries scope: it would show in the byScope index")
+		}
+		if _, ok := occ["kind"]; ok {
+			t.Error("the occurrence item carries kind: it would show in the byLastSeen index")
 		}
 		exp, ok := occ["expires_at"].(*types.AttributeValueMemberN)
 		if !ok {

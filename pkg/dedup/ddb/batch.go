@@ -1,0 +1,186 @@
+package ddb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aient/firehose-drain/pkg/dedup"
+)
+
+// Batched writes: commits and releases go in transactions of up to maxTransactItems
+// conditional writes each (one request per 100 keys instead of one per key). A key whose
+// condition fails (not held by the token) cancels its transaction; the transaction is
+// retried without exactly the keys whose condition failed, which are left alone as the
+// contract says. Conflicts with another request on one of the items and throttling are
+// retried with jittered backoff within ctx, at most maxTxnAttempts times.
+const (
+	// maxTransactItems is DynamoDB's limit of actions in one TransactWriteItems.
+	maxTransactItems = 100
+	// maxTxnAttempts bounds the attempts of one transaction that make no progress.
+	maxTxnAttempts = 8
+)
+
+// Commit marks the inflight claims of token on keys done with expiresAt: conditional
+// Updates (#token = :token), 100 per TransactWriteItems, at most 16 transactions in flight.
+// Keys not held by token are left alone (their condition fails, which is not an error).
+func (s *Store) Commit(ctx context.Context, keys []string, token string, expiresAt time.Time) error {
+	return s.transactEach(ctx, "commit", keys, func(key string) types.TransactWriteItem {
+		return types.TransactWriteItem{Update: &types.Update{
+			TableName:           aws.String(s.table),
+			Key:                 map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
+			UpdateExpression:    aws.String("SET #state = :done, #exp = :exp REMOVE #lease"),
+			ConditionExpression: aws.String("#token = :token"),
+			ExpressionAttributeNames: map[string]string{
+				"#state": AttrState, "#exp": AttrExpiresAt, "#lease": AttrLeaseUntil, "#token": AttrToken,
+			},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":done":  &types.AttributeValueMemberS{Value: StateDone},
+				":exp":   seconds(expiresAt),
+				":token": &types.AttributeValueMemberS{Value: token},
+			},
+		}}
+	})
+}
+
+// Release deletes the inflight claims of token on keys: conditional Deletes, 100 per
+// TransactWriteItems. Keys not held by token, and keys already committed, are left alone:
+// a release never makes a sent event claimable again.
+func (s *Store) Release(ctx context.Context, keys []string, token string) error {
+	return s.transactEach(ctx, "release", keys, func(key string) types.TransactWriteItem {
+		return types.TransactWriteItem{Delete: &types.Delete{
+			TableName:                aws.String(s.table),
+			Key:                      map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
+			ConditionExpression:      aws.String("#token = :token AND #state = :inflight"),
+			ExpressionAttributeNames: map[string]string{"#token": AttrToken, "#state": AttrState},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":token":    &types.AttributeValueMemberS{Value: token},
+				":inflight": &types.AttributeValueMemberS{Value: StateInflight},
+			},
+		}}
+	})
+}
+
+// transactEach writes item(key) for every distinct key, in transactions of up to 100, at
+// most `concurrency` transactions in flight. Failed conditions are not errors; the first
+// other failure is returned, wrapped (with dedup.ErrUnavailable when a retry may cure it).
+func (s *Store) transactEach(ctx context.Context, op string, keys []string, item func(string) types.TransactWriteItem) error {
+	seen := make(map[string]bool, len(keys))
+	distinct := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			distinct = append(distinct, k)
+		}
+	}
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed int
+		first  error
+		sem    = make(chan struct{}, concurrency)
+	)
+	for start := 0; start < len(distinct); start += maxTransactItems {
+		chunk := distinct[start:min(start+maxTransactItems, len(distinct))]
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			n, err := s.transact(ctx, chunk, item)
+			if err == nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			failed += n
+			if first == nil {
+				first = err
+			}
+		})
+	}
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		return fmt.Errorf("ddb: %s %d keys: %w: %w", op, len(keys), dedup.ErrUnavailable, ctx.Err())
+	}
+	if first != nil {
+		return s.wrap(fmt.Sprintf("%s: %d of %d keys failed", op, failed, len(distinct)), first)
+	}
+	return nil
+}
+
+// transact writes one chunk in one transaction, retried without the keys whose condition
+// failed. It returns how many keys it could not write, and why.
+func (s *Store) transact(ctx context.Context, keys []string, item func(string) types.TransactWriteItem) (int, error) {
+	for attempts := 0; len(keys) > 0; {
+		items := make([]types.TransactWriteItem, len(keys))
+		for i, k := range keys {
+			items[i] = item(k)
+		}
+		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return 0, nil
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			return len(keys), err
+		}
+		var still []string
+		transient := false
+		for i, k := range keys {
+			code := ""
+			if i < len(tce.CancellationReasons) {
+				code = aws.ToString(tce.CancellationReasons[i].Code)
+			}
+			switch code {
+			case "ConditionalCheckFailed":
+				continue // not held by the token: left alone
+			case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+				transient = true
+			case "", "None":
+			default:
+				return len(keys), fmt.Errorf("cancelled (%s on %s): %w", code, k, err)
+			}
+			still = append(still, k)
+		}
+		if len(still) == len(keys) && !transient {
+			return len(keys), fmt.Errorf("cancelled for no reason given: %w", err)
+		}
+		keys = still
+		if !transient {
+			continue // progress: exactly the keys not held were dropped
+		}
+		if attempts++; attempts >= maxTxnAttempts {
+			return len(keys), fmt.Errorf("%w: still conflicting after %d attempts: %w", dedup.ErrThrottled, attempts, err)
+		}
+		if err := sleepJitter(ctx, attempts); err != nil {
+			return len(keys), err
+		}
+	}
+	return 0, nil
+}
+
+// sleepJitter waits a full-jitter backoff before attempt n+1 (up to 10ms·2^n, at most 1s),
+// or until ctx ends.
+func sleepJitter(ctx context.Context, n int) error {
+	d := rand.N(min(10*time.Millisecond<<n, time.Second)) + time.Millisecond
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
