@@ -213,12 +213,30 @@ func (s *Server) listDrains(ctx context.Context) ([]drains.Status, error) {
 	return out, nil
 }
 
-func (s *Server) drainStatus(r *http.Request) (drains.Status, error) {
+// DrainDetail is GET /api/drains/{id}: the drain's status with its delivery log, newest
+// first (empty where the backend keeps none).
+type DrainDetail struct {
+	drains.Status
+	Deliveries []drains.LogEntry `json:"deliveries"`
+	Errors     []drains.LogEntry `json:"errors"`
+	// LogKept says whether the backend keeps a delivery log at all.
+	LogKept bool `json:"logKept"`
+}
+
+func (s *Server) drainDetail(r *http.Request) (DrainDetail, error) {
 	d, err := s.b.Drains.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
-		return drains.Status{}, err
+		return DrainDetail{}, err
 	}
-	return drains.StatusOf(d, s.cfg.Now(), s.endpoint(d.ID)), nil
+	out := DrainDetail{Status: drains.StatusOf(d, s.cfg.Now(), s.endpoint(d.ID)), Deliveries: []drains.LogEntry{}, Errors: []drains.LogEntry{}}
+	if lr, ok := s.b.Drains.(drains.LogReader); ok {
+		out.LogKept = true
+		out.Deliveries, out.Errors, err = lr.DeliveryLog(r.Context(), d.ID)
+		if err != nil {
+			return DrainDetail{}, err
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) apiDrains(w http.ResponseWriter, r *http.Request) {
@@ -231,12 +249,12 @@ func (s *Server) apiDrains(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiDrain(w http.ResponseWriter, r *http.Request) {
-	st, err := s.drainStatus(r)
+	d, err := s.drainDetail(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	writeJSON(w, http.StatusOK, d)
 }
 
 // fail answers an API request that failed: 404 for what does not exist, 400 for a query

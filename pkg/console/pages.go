@@ -188,7 +188,7 @@ type page struct {
 	First    string // URL of the first page, when not on it
 	Detail   *problems.Detail
 	Drains   []drains.Status
-	Drain    *drains.Status
+	Drain    *DrainDetail
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
@@ -274,10 +274,10 @@ func (s *Server) pageDrains(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) pageDrain(w http.ResponseWriter, r *http.Request) {
-	st, err := s.drainStatus(r)
+	d, err := s.drainDetail(r)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, "drain.html", http.StatusOK, page{Title: "Drain " + st.ID, Nav: "drains", Drain: &st})
+	s.render(w, r, "drain.html", http.StatusOK, page{Title: "Drain " + d.ID, Nav: "drains", Drain: &d})
 }

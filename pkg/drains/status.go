@@ -54,6 +54,9 @@ func StatusOf(d Drain, now time.Time, endpoint string) Status {
 		Sources:  sourceStatuses(d, now),
 	}
 	for _, k := range d.Keys {
+		if d.State == StateRevoked {
+			break // a revoked drain's keys work no more
+		}
 		if k.ValidUntil.IsZero() || now.Before(k.ValidUntil) {
 			s.ActiveKeys++
 			if k.ValidUntil.After(s.OldKeyValidUntil) {

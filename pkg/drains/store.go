@@ -86,6 +86,8 @@ type Delivery struct {
 	// PayloadError, when set, becomes the drain's latest payload error.
 	PayloadError *Note
 	Counters     Counters
+	// Log is appended to the drain's delivery log (LogReader) in the same write, in order.
+	Log []LogEntry
 	// Source is the kind of source that delivered (SourceKinds); empty is SourceFirehose.
 	// Stores apply the delivery to Drain.Sources[kind] too, in the same write.
 	Source string

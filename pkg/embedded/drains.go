@@ -273,6 +273,9 @@ func (d *drainStore) RecordDelivery(ctx context.Context, id string, dl drains.De
 			received, control, payAt, payReason, id); err != nil {
 			return err
 		}
+		if err := d.logDelivery(ctx, tx, id, dl.Log); err != nil {
+			return err
+		}
 		return d.recordSource(ctx, tx, id, dl)
 	})
 	if err != nil {

@@ -250,7 +250,7 @@ func (s *Store) init() error {
 
 // migrations[i] takes the database from schema version i to i+1; a new database runs them
 // all. Times are unix milliseconds; NULL is "never".
-var migrations = [...][]string{schemaV1[:], schemaV2[:]}
+var migrations = [...][]string{schemaV1[:], schemaV2[:], schemaV3[:]}
 
 // schemaV1 is version 1 of the database.
 var schemaV1 = [...]string{
@@ -362,7 +362,7 @@ var writeStatements = [...]string{
 
 // readStatements are the fixed statements run on the readers.
 var readStatements = [...]string{
-	sqlGetDrain, sqlListDrains, sqlDrainState, sqlGetSources, sqlGetProblem, sqlListProblems, sqlListScopedProblems, sqlDepth,
+	sqlGetDrain, sqlListDrains, sqlDrainState, sqlGetSources, sqlReadLog, sqlGetProblem, sqlListProblems, sqlListScopedProblems, sqlDepth,
 }
 
 // stmtSet holds prepared statements by their SQL.

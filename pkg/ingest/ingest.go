@@ -81,6 +81,8 @@ type Handler struct {
 
 	mu         sync.Mutex
 	authWrites map[string]time.Time // drain id -> last auth-failure write attempt by this instance
+	// authPending counts refused requests per drain id not booked yet.
+	authPending map[string]*refusals
 }
 
 // New returns a Handler.
@@ -108,10 +110,11 @@ func New(auth Authenticator, books Bookkeeper, claims Claimer, send Sender, cfg 
 	}
 	return &Handler{
 		auth: auth, books: books, claims: claims, send: send,
-		decoder:    cwpayload.NewDecoder(cfg.Limits),
-		bodies:     make(chan struct{}, cfg.MaxConcurrentBodies),
-		cfg:        cfg,
-		authWrites: map[string]time.Time{},
+		decoder:     cwpayload.NewDecoder(cfg.Limits),
+		bodies:      make(chan struct{}, cfg.MaxConcurrentBodies),
+		cfg:         cfg,
+		authWrites:  map[string]time.Time{},
+		authPending: map[string]*refusals{},
 	}
 }
 
@@ -251,6 +254,16 @@ func (h *Handler) complete(ctx context.Context, req Request, drain drains.Drain,
 	delivery.Counters.ErrorEvents = int64(out.ErrorEvents)
 	delivery.Counters.Duplicates = int64(out.Duplicates)
 	delivery.Counters.RecordsRejected = int64(len(out.RejectedIndex))
+	// Requests refused for their key since the last booking are booked with this one.
+	if refused := h.takeRefused(drain.ID); refused != nil {
+		delivery.Counters.Deliveries += refused.count
+		delivery.Log = append(delivery.Log, refused.entry)
+	}
+	delivery.Log = append(delivery.Log, drains.LogEntry{
+		At: now, Status: out.Status, Source: drains.SourceFirehose, Records: int64(out.Records),
+		Events: int64(out.Events), ErrorEvents: int64(out.ErrorEvents), Duplicates: int64(out.Duplicates),
+		Reason: out.Message,
+	})
 	if err := h.books.RecordDelivery(ctx, drain.ID, delivery); err != nil {
 		h.cfg.Logger.WarnContext(ctx, "record delivery on drain", "drain", drain.ID, "err", err)
 	}
@@ -368,12 +381,34 @@ func (h *Handler) forward(ctx context.Context, evs []event.Event, out *Outcome) 
 	return nil
 }
 
+// refusals are the requests refused for their key on one drain id, not booked yet.
+type refusals struct {
+	count int64
+	entry drains.LogEntry // the latest one, Reason saying how many
+}
+
 // recordAuthFailure notes an auth failure on the drain, at most once per interval per
 // instance before the store's own conditional write, so a flood of bad keys makes no
-// flood of writes.
+// flood of writes. Every refused request is also counted here, in memory (bounded), and
+// booked with the drain's next delivery (takeRefused): its Deliveries counts them and its
+// log shows them as one entry. A drain id that does not exist never gets that write.
 func (h *Handler) recordAuthFailure(ctx context.Context, id, reason string) {
 	now := h.cfg.Now()
 	h.mu.Lock()
+	if len(h.authPending) >= 4096 {
+		clear(h.authPending)
+	}
+	r := h.authPending[id]
+	if r == nil {
+		r = &refusals{}
+		h.authPending[id] = r
+	}
+	r.count++
+	r.entry = drains.LogEntry{At: now, Status: http.StatusUnauthorized, Source: drains.SourceFirehose,
+		Reason: fmt.Sprintf("unauthorized: %s (%d requests refused)", reason, r.count)}
+	if r.count == 1 {
+		r.entry.Reason = "unauthorized: " + reason
+	}
 	last, seen := h.authWrites[id]
 	if seen && now.Sub(last) < h.cfg.AuthFailureInterval {
 		h.mu.Unlock()
@@ -387,6 +422,15 @@ func (h *Handler) recordAuthFailure(ctx context.Context, id, reason string) {
 	if _, err := h.books.RecordAuthFailure(ctx, id, drains.Note{At: now, Reason: reason}, h.cfg.AuthFailureInterval); err != nil {
 		h.cfg.Logger.WarnContext(ctx, "record auth failure on drain", "drain", id, "err", err)
 	}
+}
+
+// takeRefused hands over the refusals of drain id not booked yet; nil when there are none.
+func (h *Handler) takeRefused(id string) *refusals {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.authPending[id]
+	delete(h.authPending, id)
+	return r
 }
 
 func truncate(s string, n int) string {
