@@ -404,8 +404,10 @@ func (h *Handler) recordAuthFailure(ctx context.Context, id, reason string) {
 		h.authPending[id] = r
 	}
 	r.count++
-	r.entry = drains.LogEntry{At: now, Status: http.StatusUnauthorized, Source: drains.SourceFirehose,
-		Reason: fmt.Sprintf("unauthorized: %s (%d requests refused)", reason, r.count)}
+	r.entry = drains.LogEntry{
+		At: now, Status: http.StatusUnauthorized, Source: drains.SourceFirehose,
+		Reason: fmt.Sprintf("unauthorized: %s (%d requests refused)", reason, r.count),
+	}
 	if r.count == 1 {
 		r.entry.Reason = "unauthorized: " + reason
 	}
