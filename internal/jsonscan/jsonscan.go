@@ -7,8 +7,9 @@
 // WalkObject, WalkArray) accept exactly what encoding/json accepts (raw control characters
 // in strings, bad escapes and malformed numbers are errors; invalid UTF-8 is not, as for
 // encoding/json), so a decoder built on them rejects the same inputs as the standard
-// library. ScanString and ScanLongString only find where a string ends and check nothing
-// inside it: for callers that read untrusted text leniently (the level of a message).
+// library. ScanString only finds where a string ends and checks nothing inside it: for
+// callers that read untrusted text leniently (the level of a message), or that checked the
+// whole text with CheckText first (pkg/cwpayload).
 //
 // Allocation: the scanners never allocate. Unescape appends to dst (it allocates when dst
 // has no room), ReadString allocates a new buffer when scratch is too small, and
@@ -70,30 +71,6 @@ func ScanString(b []byte, i int) (end int, esc, ok bool) {
 	}
 	end, ok = scanEscaped(b, j)
 	return end, true, ok
-}
-
-// ScanLongString is ScanString for a long string with few escapes, such as a request body
-// carried as a string inside a Lambda event: it moves from escape to escape with
-// bytes.IndexByte (vectorised) instead of testing every word.
-func ScanLongString(b []byte, i int) (end int, esc, ok bool) {
-	j := i + 1
-	q := -1 // the next quote at or after j, once searched
-	for {
-		if q < j {
-			if q = bytes.IndexByte(b[j:], '"'); q < 0 {
-				return 0, false, false
-			}
-			q += j
-		}
-		k := bytes.IndexByte(b[j:q], '\\')
-		if k < 0 {
-			return q + 1, esc, true
-		}
-		// An escape: its second byte is never the string's end. (\uXXXX's hex digits
-		// are plain bytes.)
-		esc = true
-		j += k + 2
-	}
 }
 
 // scanEscaped finds the closing quote of a string that holds escapes, from b[j] on (just
@@ -340,32 +317,6 @@ func SkipValue(b []byte, i, depth int) (int, error) {
 	}
 }
 
-// SkipNumber returns the index after the run of number characters (digits, sign, '.',
-// exponent) at b[i]; i itself when there is none. The number's form is not checked: use
-// Number for that.
-func SkipNumber(b []byte, i int) int {
-	j := i
-	// Eight digits at a time: every byte is 0x3X, and X+6 stays below 0x10.
-	for j+8 <= len(b) {
-		w := binary.LittleEndian.Uint64(b[j:])
-		if w&(0xf0*lsb) != 0x30*lsb || (w+6*lsb)&(0xf0*lsb) != 0x30*lsb {
-			break
-		}
-		j += 8
-	}
-	for j < len(b) && b[j]-'0' < 10 {
-		j++
-	}
-	for j < len(b) {
-		if c := b[j]; ('0' <= c && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
-			j++
-			continue
-		}
-		break
-	}
-	return j
-}
-
 // Literal returns the index after lit (true, false or null) at b[i].
 func Literal(b []byte, i int, lit string) (int, error) {
 	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
@@ -556,6 +507,118 @@ general:
 // simpleEscape holds the bytes that may follow a backslash, but for 'u' (four hex digits
 // follow) and '\\' (an escaped backslash, which the word loop leaves to the general one).
 var simpleEscape = [256]bool{'"': true, '/': true, 'b': true, 'f': true, 'n': true, 'r': true, 't': true}
+
+// CheckText checks every escape in b as ValidString would (one of \" \\ \/ \b \f \n \r
+// \t \uXXXX, a backslash pairing with the byte after it) and reports whether b holds any
+// byte below 0x20; bad is the offset of the first bad escape, or -1. When a tokenizer
+// rejects a backslash outside a string (JSON has none there), every backslash it accepts
+// is inside a string and pairs the same way: a record that has no control byte and no
+// bad escape needs only ScanString per string, which finds ends far faster than
+// ValidString validates them. One pass, eight bytes at a time.
+func CheckText(b []byte) (hasControl bool, bad int) {
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	exact := func(x uint64) uint64 { return ^(((x & low7) + low7) | x | low7) }
+	var acc uint64
+	next := 0 // a backslash before next is part of an escape already checked
+	j := 0
+	for ; j+8 <= len(b); j += 8 {
+		w := binary.LittleEndian.Uint64(b[j:])
+		acc |= (w - controls) &^ w
+		bm := exact(w ^ backslash)
+		if d := next - j; d > 0 {
+			if d >= 8 {
+				continue
+			}
+			bm &^= uint64(1)<<(8*d) - 1
+		}
+		if bm == 0 {
+			continue
+		}
+		// A word whose backslashes all begin escapes of the common kinds (\" \n \t \/) is
+		// checked at once; others (\\, \u, the rare letters, a bad escape) one by one.
+		if bm&(bm<<8) == 0 {
+			common := exact(w^quotes) | exact(w^('n'*lsb)) | exact(w^('t'*lsb)) | exact(w^('/'*lsb))
+			if (bm<<8)&^common == 0 {
+				if bm>>63 != 0 { // the last byte begins an escape: its second byte is next
+					if next = escapeEnd(b, j+7); next < 0 {
+						return false, j + 7
+					}
+				}
+				continue
+			}
+		}
+		for ; bm != 0; bm &= bm - 1 {
+			k := j + bits.TrailingZeros64(bm)/8
+			if k < next {
+				continue
+			}
+			if next = escapeEnd(b, k); next < 0 {
+				return false, k
+			}
+		}
+	}
+	for ; j < len(b); j++ {
+		if b[j] < 0x20 {
+			acc |= msb
+		}
+		if b[j] == '\\' && j >= next {
+			if next = escapeEnd(b, j); next < 0 {
+				return false, j
+			}
+		}
+	}
+	return acc&msb != 0, -1
+}
+
+// escapeEnd returns the index after the escape at b[k] == '\\', or -1 when it is bad.
+func escapeEnd(b []byte, k int) int {
+	if k+1 >= len(b) {
+		return -1
+	}
+	switch c := b[k+1]; {
+	case simpleEscape[c] || c == '\\':
+		return k + 2
+	case c == 'u':
+		if _, ok := hex4(b[k:]); ok {
+			return k + 6
+		}
+	}
+	return -1
+}
+
+// Digits returns the index after the run of decimal digits at b[i], eight at a time.
+func Digits(b []byte, i int) int {
+	j := i
+	// Eight digits at a time: every byte is 0x3X, and X+6 stays below 0x10.
+	for j+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[j:])
+		if w&(0xf0*lsb) != 0x30*lsb || (w+6*lsb)&(0xf0*lsb) != 0x30*lsb {
+			break
+		}
+		j += 8
+	}
+	for j < len(b) && b[j]-'0' < 10 {
+		j++
+	}
+	return j
+}
+
+// SimpleInt returns the index after the JSON integer at b[i] when it is a plain one, with
+// no sign, fraction or exponent, no leading zero and at most 18 digits (so it fits an
+// int64), and ok. Otherwise ok is false: use Number, then strconv.
+func SimpleInt(b []byte, i int) (end int, ok bool) {
+	end = Digits(b, i)
+	n := end - i
+	if n == 0 || n > 18 || n > 1 && b[i] == '0' {
+		return 0, false
+	}
+	if end < len(b) {
+		if c := b[end]; c == '.' || c == 'e' || c == 'E' {
+			return 0, false
+		}
+	}
+	return end, true
+}
 
 // Int reads the JSON integer at b[i] when it has at most 18 digits (so it fits an int64)
 // and no fraction or exponent: its value and the index after it; ok is false otherwise

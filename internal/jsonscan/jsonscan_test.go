@@ -37,14 +37,9 @@ func TestScanStringFindsTheClosingQuote(t *testing.T) {
 	for _, c := range cases {
 		b := []byte(c)
 		wend, wesc, wok := scanReference(b, 0)
-		for _, scan := range []struct {
-			name string
-			f    func([]byte, int) (int, bool, bool)
-		}{{"ScanString", ScanString}, {"ScanLongString", ScanLongString}} {
-			end, esc, ok := scan.f(b, 0)
-			if ok != wok || ok && (end != wend || esc != wesc) {
-				t.Errorf("%s(%s) = %d %v %v, want %d %v %v", scan.name, c, end, esc, ok, wend, wesc, wok)
-			}
+		end, esc, ok := ScanString(b, 0)
+		if ok != wok || ok && (end != wend || esc != wesc) {
+			t.Errorf("ScanString(%s) = %d %v %v, want %d %v %v", c, end, esc, ok, wend, wesc, wok)
 		}
 	}
 }
@@ -160,7 +155,7 @@ func TestSyntaxErrorSaysWhereAndWhat(t *testing.T) {
 	}
 }
 
-// FuzzScanString checks ScanString and ScanLongString against a byte-by-byte reference.
+// FuzzScanString checks ScanString against a byte-by-byte reference.
 func FuzzScanString(f *testing.F) {
 	for _, s := range []string{`"a\"b"`, `"\\\\"`, `"12345678\"\\\"\\\\"tail"`, `"x`} {
 		f.Add([]byte(s))
@@ -173,10 +168,6 @@ func FuzzScanString(f *testing.F) {
 		wend, wesc, wok := scanReference(b, 0)
 		if ok != wok || ok && (end != wend || esc != wesc) {
 			t.Fatalf("ScanString(%q) = %d %v %v, want %d %v %v", b, end, esc, ok, wend, wesc, wok)
-		}
-		end, esc, ok = ScanLongString(b, 0)
-		if ok != wok || ok && (end != wend || esc != wesc) {
-			t.Fatalf("ScanLongString(%q) = %d %v %v, want %d %v %v", b, end, esc, ok, wend, wesc, wok)
 		}
 	})
 }
@@ -220,18 +211,9 @@ func FuzzUnescape(f *testing.F) {
 	})
 }
 
-// skipNumberReference is the obvious byte-by-byte SkipNumber.
-func skipNumberReference(b []byte) int {
-	j := 0
-	for j < len(b) && strings.IndexByte("0123456789-+.eE", b[j]) >= 0 {
-		j++
-	}
-	return j
-}
-
 // FuzzSkipValue checks SkipValue against encoding/json: it accepts a value exactly when
 // json.Valid does (within MaxDepth), passing over the whole of it; never a panic. And
-// SkipNumber against a byte-by-byte reference, Number against json.Valid.
+// Number against json.Valid, Int against strconv.
 func FuzzSkipValue(f *testing.F) {
 	for _, s := range []string{
 		`{"a":[1,{"b":null}],"c":"}"}`, `[1 2]`, `"x\"y"`, `-1e9`, `{"a" 1}`, `[[[[`, `tru`,
@@ -241,9 +223,6 @@ func FuzzSkipValue(f *testing.F) {
 	}
 	f.Add([]byte("1234567890123,"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if got, want := SkipNumber(b, 0), skipNumberReference(b); got != want {
-			t.Fatalf("SkipNumber(%q) = %d, want %d", b, got, want)
-		}
 		if end, err := Number(b, 0); (err == nil && SkipWS(b, end) == len(b)) != (json.Valid(b) && len(b) > 0 && (b[0] == '-' || b[0]-'0' < 10)) {
 			t.Fatalf("Number(%q) = %d %v; json.Valid %v", b, end, err, json.Valid(b))
 		}
@@ -303,24 +282,57 @@ func FuzzValidString(f *testing.F) {
 	})
 }
 
-func TestSkipNumber(t *testing.T) {
-	cases := []struct {
-		in   string
-		want int
-	}{
-		{"1732104000123,", 13},
-		{"12345678", 8},
-		{"1234567:", 7},
-		{"123456789012345678901234}", 24},
-		{"-12.5e+3]", 8},
-		{"12345678\x3a", 8},
-		{"1234567\x2f9", 7},
-		{"x", 0},
-		{"", 0},
-	}
-	for _, c := range cases {
-		if got := SkipNumber([]byte(c.in), 0); got != c.want {
-			t.Errorf("SkipNumber(%q) = %d, want %d", c.in, got, c.want)
+// checkTextReference is CheckText byte by byte.
+func checkTextReference(b []byte) (bool, int) {
+	controls := false
+	for _, c := range b {
+		if c < 0x20 {
+			controls = true
 		}
 	}
+	for j := 0; j < len(b); j++ {
+		if b[j] != '\\' {
+			continue
+		}
+		if j+1 >= len(b) {
+			return false, j
+		}
+		switch b[j+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			j++
+		case 'u':
+			if _, ok := hex4(b[j:]); !ok {
+				return false, j
+			}
+			j += 5
+		default:
+			return false, j
+		}
+	}
+	return controls, -1
+}
+
+// FuzzCheckText checks CheckText against a byte-by-byte reference, and that on a string
+// without control bytes ScanString then CheckText accepts exactly what ValidString does.
+func FuzzCheckText(f *testing.F) {
+	for _, s := range []string{`a\"b\\\\c\n`, `\u00e9\ud83d`, `\x`, `12345678\\\"\\`, "tab\there", `\u12`, `"\\\\\\"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, bad := CheckText(b)
+		wc, wbad := checkTextReference(b)
+		if bad != wbad || bad < 0 && c != wc {
+			t.Fatalf("CheckText(%q) = %v %d, reference %v %d", b, c, bad, wc, wbad)
+		}
+		q := append([]byte{'"'}, b...)
+		end, _, ok := ScanString(q, 0)
+		if !ok {
+			return
+		}
+		c, bad = CheckText(q[1 : end-1])
+		vend, _, verr := ValidString(q, 0)
+		if (bad < 0 && !c) != (verr == nil) || verr == nil && vend != end {
+			t.Fatalf("%q: ScanString+CheckText %v %d, ValidString %d %v", q, c, bad, vend, verr)
+		}
+	})
 }

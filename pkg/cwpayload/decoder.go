@@ -22,9 +22,10 @@ const maxPooledBuffer = 64 << 20
 // Decoder decodes Firehose record data. It holds pools of gzip readers and buffers and is
 // safe for concurrent use.
 type Decoder struct {
-	limits  Limits
-	b64     *b64Tables // read only
-	workers sync.Pool  // *worker
+	limits   Limits
+	noStitch bool
+	b64      *b64Tables // read only
+	workers  sync.Pool  // *worker
 }
 
 // worker is the reusable state of one decoding goroutine.
@@ -51,6 +52,14 @@ func NewDecoder(l Limits) *Decoder {
 	d := &Decoder{limits: l, b64: newB64Tables()}
 	d.workers.New = func() any { return new(worker) }
 	return d
+}
+
+// WithoutStitching returns a copy of the decoder that leaves traces split across events
+// as they are (for comparisons; the ingest always stitches).
+func (d *Decoder) WithoutStitching() *Decoder {
+	c := NewDecoder(d.limits)
+	c.noStitch = true
+	return c
 }
 
 // Limits returns the decoder's limits.
@@ -175,6 +184,7 @@ func (d *Decoder) decodeRecord(w *worker, rec []byte, st *Stamp, budget *atomic.
 			return &RecordError{Reason: "not gzip and not JSON"}
 		}
 	}
+	w.p.noStitch = d.noStitch
 	return w.p.parseRecord(data, st, res)
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/aient/firehose-drain/internal/testkit/jsonref"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/level"
+	"github.com/aient/firehose-drain/pkg/stitch"
 )
 
 // The reference decoder: the standard library (encoding/base64, compress/gzip,
@@ -87,6 +88,7 @@ func refPayload(payload []byte, st *Stamp) refResult {
 	if docs == 0 {
 		return refResult{err: errors.New("no document")}
 	}
+	res.errors = stitch.Join(res.errors) // traces split across events, as the decoder joins them
 	return res
 }
 
@@ -203,7 +205,8 @@ func refDoc(raw json.RawMessage, st *Stamp, res *refResult) error {
 		default:
 			return errors.New("timestamp is not a number")
 		}
-		if ev.Level = level.Of([]byte(ev.Message)); !ev.Level.IsErrorClass() {
+		ev.Seq = res.events
+		if ev.Level = level.Of([]byte(ev.Message)); !ev.Level.IsErrorClass() && (message == nil || !stitch.CandidateText(ev.Message)) {
 			continue
 		}
 		if v := deref(xAccount); v != "" {

@@ -1,6 +1,7 @@
 package cwpayload
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/aient/firehose-drain/internal/jsonscan"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/level"
+	"github.com/aient/firehose-drain/pkg/stitch"
 )
 
 const notCW = "not a CloudWatch Logs document"
@@ -21,7 +23,11 @@ const notCW = "not a CloudWatch Logs document"
 // for a member is the member left out; a member of the wrong type, a member the decoder
 // reads given twice in one object, or a data event without an id rejects the record.
 type parser struct {
-	b       []byte
+	b []byte
+	// strict is set for a record that holds a control byte (pretty-printed, or bad):
+	// every string is then validated by ValidString. Otherwise jsonscan.CheckText has
+	// checked every escape of the record already, and ScanString finds a string's end.
+	strict  bool
 	st      *Stamp
 	res     *RecordResult
 	scratch []byte
@@ -35,6 +41,9 @@ type parser struct {
 
 	// Strings reused across events while they repeat.
 	lastAccount, lastRegion string
+
+	// noStitch turns pkg/stitch off (Decoder.WithoutStitching).
+	noStitch bool
 
 	// text holds the ids and messages of kept events, textChunk bytes at a time: one
 	// allocation for many events. It is only appended to, so the strings handed out over
@@ -67,11 +76,21 @@ func syntax(err error) *RecordError { return &RecordError{Reason: notCW, Err: er
 
 // parseRecord reads every document in b.
 func (p *parser) parseRecord(b []byte, st *Stamp, res *RecordResult) *RecordError {
+	if !p.noStitch {
+		// Traces split one line per event become one event (pkg/stitch).
+		from := len(res.Errors)
+		defer func() { res.Errors = res.Errors[:from+len(stitch.Join(res.Errors[from:]))] }()
+	}
 	p.reset(b, st, res)
 	if cap(p.scratch) < len(b)+8 {
 		p.scratch = make([]byte, 0, len(b)+8+len(b)/4)
 	}
 	defer p.reset(nil, nil, nil)
+	controls, bad := jsonscan.CheckText(b)
+	if bad >= 0 {
+		return syntax(&jsonscan.SyntaxError{Offset: bad, Msg: "bad string escape"})
+	}
+	p.strict = controls
 	docs := 0
 	i := 0
 	for {
@@ -246,9 +265,16 @@ func (p *parser) stringSpan(i int) (span, int, error) {
 	if i >= len(b) || b[i] != '"' {
 		return span{}, 0, &jsonscan.SyntaxError{Offset: i, Msg: "expected a string"}
 	}
-	end, esc, err := jsonscan.ValidString(b, i)
-	if err != nil {
-		return span{}, 0, err
+	if p.strict {
+		end, esc, err := jsonscan.ValidString(b, i)
+		if err != nil {
+			return span{}, 0, err
+		}
+		return span{start: i + 1, end: end - 1, esc: esc, set: true}, end, nil
+	}
+	end, esc, ok := jsonscan.ScanString(b, i)
+	if !ok {
+		return span{}, 0, &jsonscan.SyntaxError{Offset: i, Msg: "unterminated string"}
 	}
 	return span{start: i + 1, end: end - 1, esc: esc, set: true}, end, nil
 }
@@ -317,9 +343,9 @@ func (p *parser) events(i int, data bool) (int, error) {
 func (p *parser) event(i int) (int, error) {
 	b := p.b
 	var id, account, region, xAccount, xRegion span
-	tsAt := -1 // a timestamp left for p.number
-	var ts int64
-	var msg span // the message's raw (escaped) content
+	tsAt := -1         // the timestamp, read by p.number
+	tsChecked := false // a plain integer that fits: read only when the event is kept
+	var msg span       // the message's raw (escaped) content
 	var err error
 	var seen uint8
 	first := true
@@ -327,7 +353,11 @@ func (p *parser) event(i int) (int, error) {
 	// The fast path: CloudWatch's own compact layout, {"id":"..","timestamp":N,"message":".."}.
 	// (Literal comparisons: the compiler turns them into a few word loads.)
 	if len(b)-i >= 7 && string(b[i:i+7]) == `{"id":"` {
-		if id, i, err = p.stringSpan(i + 6); err != nil {
+		// A quote with no backslash before it ends the id (CheckText checked its escapes;
+		// whether it holds any matters only for a kept event).
+		if k := bytes.IndexByte(b[i+7:], '"') + i + 7; !p.strict && k >= i+7 && b[k-1] != '\\' {
+			id, i = span{start: i + 7, end: k, set: true}, k+1 // esc: found by keep
+		} else if id, i, err = p.stringSpan(i + 6); err != nil {
 			return 0, err
 		}
 		first, seen = false, mID
@@ -336,8 +366,8 @@ func (p *parser) event(i int) (int, error) {
 			if tsAt = jsonscan.SkipWS(b, i+13); tsAt < len(b) && b[tsAt] == 'n' {
 				tsAt = -1 // null: left to the general loop below
 			} else {
-				if v, end, ok := jsonscan.Int(b, tsAt); ok && (b[tsAt] != '-' || end > tsAt+1) {
-					ts, tsAt, i = v, -1, end
+				if end, ok := jsonscan.SimpleInt(b, tsAt); ok {
+					i, tsChecked = end, true
 				} else if i, err = jsonscan.Number(b, tsAt); err != nil {
 					return 0, err
 				}
@@ -396,10 +426,10 @@ func (p *parser) event(i int) (int, error) {
 			}
 			switch c := b[i]; {
 			case c == 'n':
-				tsAt, ts = -1, 0
+				tsAt, tsChecked = -1, false
 				i, err = jsonscan.Literal(b, i, "null")
 			case c == '-' || '0' <= c && c <= '9':
-				tsAt = i
+				tsAt, tsChecked = i, false
 				i, err = jsonscan.Number(b, i)
 			default:
 				err = reject("timestamp is not a number")
@@ -429,7 +459,9 @@ func (p *parser) event(i int) (int, error) {
 		// (defect 5 of issue 14). CloudWatch always sends one.
 		return 0, &RecordError{Reason: "log event " + strconv.Itoa(p.res.Events-1) + " has no id"}
 	}
-	if tsAt >= 0 {
+	var ts int64
+	if tsAt >= 0 && !tsChecked {
+		// Not a plain integer: read now, since one out of int64 rejects the record.
 		if ts, err = p.number(tsAt); err != nil {
 			return 0, err
 		}
@@ -446,7 +478,7 @@ func (p *parser) event(i int) (int, error) {
 		l = level.Of(m)
 	default:
 		var ok bool
-		if l, ok = level.OfEscaped(b[msg.start:msg.end]); ok && !l.IsErrorClass() {
+		if l, ok = level.OfEscaped(b[msg.start:msg.end]); ok && !l.IsErrorClass() && !p.candidate(b[msg.start:msg.end]) {
 			return i, nil
 		}
 		if m, _, err = p.readMessage(msg.start - 1); err != nil {
@@ -456,17 +488,24 @@ func (p *parser) event(i int) (int, error) {
 			l = level.Of(m)
 		}
 	}
-	if !l.IsErrorClass() {
+	if !l.IsErrorClass() && (!msg.set || !p.candidate(b[msg.start:msg.end])) {
 		return i, nil
 	}
 	if xAccount.set && xAccount.start != xAccount.end {
 		account = xAccount
 	}
+	if tsChecked {
+		ts, _ = p.number(tsAt)
+	}
 	p.keep(m, l, id, ts, account, xRegion, region)
 	return i, nil
 }
 
-// keep materialises an error-class event.
+// candidate reports an event that is not error-class but may belong to a trace
+// split across events (pkg/stitch joins or drops it).
+func (p *parser) candidate(raw []byte) bool { return !p.noStitch && stitch.Candidate(raw) }
+
+// keep materialises an error-class event (or a stitch candidate).
 // The event's region is the first of xRegion (extractedFields) and region (the event's top
 // level) that is AWS region syntax, else the stamp's.
 func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, xRegion, region span) {
@@ -481,6 +520,12 @@ func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, xRe
 		LogGroup: p.groupS, LogStream: p.streamS,
 		Timestamp: ts, Level: l, IDIsNumber: id.number,
 		FirehoseRequestID: st.RequestID, Attributes: st.Attributes,
+	}
+	if !p.noStitch {
+		ev.Seq = p.res.Events
+	}
+	if !id.esc {
+		id.esc = bytes.IndexByte(p.b[id.start:id.end], '\\') >= 0 // the fast path leaves it to here
 	}
 	if !id.esc {
 		// The id and the message go together into the text arena.

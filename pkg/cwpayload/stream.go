@@ -2,6 +2,7 @@ package cwpayload
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -214,6 +215,7 @@ func (d *Decoder) parseDocument(w *worker, doc []byte, st *Stamp, res *RecordRes
 			err = &RecordError{Reason: "internal decoder error", Err: fmt.Errorf("%v", r)}
 		}
 	}()
+	w.p.noStitch = d.noStitch
 	return w.p.parseRecord(doc, st, res)
 }
 
@@ -252,26 +254,35 @@ func (s *docSplitter) next() ([]byte, int64, error) {
 	if s.buf[s.start] != '{' {
 		return nil, off, framingError("text between documents that is not a JSON object")
 	}
-	depth, inStr, esc := 0, false, false
+	depth, inStr := 0, false
 	i := s.start
 	for {
 		for ; i < s.end; i++ {
-			c := s.buf[i]
-			switch {
-			case inStr:
-				switch {
-				case esc:
-					esc = false
-				case c == '\\':
-					esc = true
-				case c == '"':
+			if inStr {
+				// Most of a document is message text: find the closing quote with
+				// IndexByte, and count the backslashes before it (all of the document
+				// so far is in buf, so they are too).
+				q := bytes.IndexByte(s.buf[i:s.end], '"')
+				if q < 0 {
+					i = s.end - 1
+					continue
+				}
+				i += q
+				n := 0
+				for k := i - 1; k >= s.start && s.buf[k] == '\\'; k-- {
+					n++
+				}
+				if n%2 == 0 {
 					inStr = false
 				}
-			case c == '"':
+				continue
+			}
+			switch s.buf[i] {
+			case '"':
 				inStr = true
-			case c == '{' || c == '[':
+			case '{', '[':
 				depth++
-			case c == '}' || c == ']':
+			case '}', ']':
 				depth--
 				if depth == 0 {
 					doc := s.buf[s.start : i+1]

@@ -50,6 +50,9 @@ type Event struct {
 	// FirehoseRequestID is the delivery that carried the event (for support, never identity).
 	FirehoseRequestID string            `json:"firehoseRequestId,omitempty"`
 	Attributes        map[string]string `json:"attributes,omitempty"`
+	// Seq is the event's position in the record it was decoded from (1-based), so
+	// pkg/stitch can tell consecutive events apart; 0 when unknown. Not carried.
+	Seq int `json:"-"`
 	// Truncated is set when Message was cut to fit the queue's message size limit.
 	Truncated bool `json:"truncated,omitempty"`
 
@@ -87,16 +90,17 @@ func Identity(drain, account, logGroup, logStream, id string) string {
 }
 
 // hashParts is hex SHA-256 of the length-prefixed parts. A numeric id adds a sixth part,
-// so identities of string ids stay what they were.
+// so identities of string ids stay what they were. The input is built in a stack buffer:
+// one allocation, the hex string.
 func hashParts(parts ...string) string {
-	h := sha256.New()
-	var n [4]byte
+	var stack [512]byte
+	buf := stack[:0]
 	for _, p := range parts {
-		n[0], n[1], n[2], n[3] = byte(len(p)>>24), byte(len(p)>>16), byte(len(p)>>8), byte(len(p))
-		h.Write(n[:])
-		h.Write([]byte(p))
+		buf = append(buf, byte(len(p)>>24), byte(len(p)>>16), byte(len(p)>>8), byte(len(p)))
+		buf = append(buf, p...)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])
 }
 
 // ValidRegion reports whether s has the syntax of an AWS region name: two lower-case

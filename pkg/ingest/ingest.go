@@ -342,40 +342,22 @@ func (h *Handler) deliver(ctx context.Context, req Request, drain drains.Drain, 
 // forward claims, sends and commits the error-class events. It returns a non-nil outcome
 // when the delivery must be answered 503.
 func (h *Handler) forward(ctx context.Context, evs []event.Event, out *Outcome) *Outcome {
-	keys := make([]string, len(evs))
-	for i := range evs {
-		keys[i] = evs[i].Identity()
+	fw := forwardEvents(ctx, h.claims, h.send, h.cfg.Logger, evs)
+	if fw.err != nil {
+		msg := "queue unavailable; retry"
+		if fw.claimFailed {
+			msg = "dedup store unavailable; retry"
+		}
+		return &Outcome{Status: http.StatusServiceUnavailable, Message: msg, Records: out.Records, Events: out.Events, ErrorEvents: out.ErrorEvents}
 	}
-	batch, err := h.claims.Claim(ctx, keys)
-	if err != nil {
-		h.cfg.Logger.ErrorContext(ctx, "claim event identities", "err", err)
-		return &Outcome{Status: http.StatusServiceUnavailable, Message: "dedup store unavailable; retry", Records: out.Records, Events: out.Events, ErrorEvents: out.ErrorEvents}
-	}
-	fresh := make([]event.Event, 0, len(evs))
-	for i, o := range batch.Outcomes {
+	for _, o := range fw.outcomes {
 		switch o {
-		case dedup.Fresh:
-			fresh = append(fresh, evs[i])
-		case dedup.Duplicate:
+		case sent:
+			out.Sent++
+		case duplicate:
 			out.Duplicates++
-		case dedup.Busy:
+		case busy:
 			out.Busy++
-		}
-	}
-	if len(fresh) > 0 {
-		if err := h.send.Send(ctx, fresh); err != nil {
-			h.cfg.Logger.ErrorContext(ctx, "send events", "events", len(fresh), "err", err)
-			if rerr := h.claims.Release(context.WithoutCancel(ctx), batch); rerr != nil {
-				// The claims' leases run out instead; the retry re-claims them then.
-				h.cfg.Logger.ErrorContext(ctx, "release claims", "err", rerr)
-			}
-			return &Outcome{Status: http.StatusServiceUnavailable, Message: "queue unavailable; retry", Records: out.Records, Events: out.Events, ErrorEvents: out.ErrorEvents}
-		}
-		out.Sent = len(fresh)
-		if err := h.claims.Commit(context.WithoutCancel(ctx), batch); err != nil {
-			// The events are sent. Uncommitted claims expire with their lease; a later
-			// retry could send them again, and the grouper counts each identity once.
-			h.cfg.Logger.WarnContext(ctx, "commit claims", "err", err)
 		}
 	}
 	return nil

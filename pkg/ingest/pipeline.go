@@ -302,6 +302,8 @@ const (
 type forwarded struct {
 	outcomes []fwdOutcome
 	err      error // the store or queue error behind failed outcomes
+	// claimFailed: the dedup store failed (else, when err is set, the queue did).
+	claimFailed bool
 }
 
 func (f *forwarded) errFor(o fwdOutcome) error {
@@ -311,9 +313,13 @@ func (f *forwarded) errFor(o fwdOutcome) error {
 	return fmt.Errorf("%w: %w", ErrUnavailable, f.err)
 }
 
-// forward claims, sends and commits evs and says what happened to each: the same state
-// machine as the Firehose handler's (DESIGN section 8), with an outcome per event.
 func (p *Pipeline) forward(ctx context.Context, evs []event.Event) forwarded {
+	return forwardEvents(ctx, p.claims, p.send, p.cfg.Logger, evs)
+}
+
+// forwardEvents claims, sends and commits evs and says what happened to each (DESIGN
+// section 8): the one state machine of the Firehose handler and of every bound source.
+func forwardEvents(ctx context.Context, claims Claimer, send Sender, log *slog.Logger, evs []event.Event) forwarded {
 	fw := forwarded{outcomes: make([]fwdOutcome, len(evs))}
 	if len(evs) == 0 {
 		return fw
@@ -322,10 +328,10 @@ func (p *Pipeline) forward(ctx context.Context, evs []event.Event) forwarded {
 	for i := range evs {
 		keys[i] = evs[i].Identity()
 	}
-	batch, err := p.claims.Claim(ctx, keys)
+	batch, err := claims.Claim(ctx, keys)
 	if err != nil {
-		p.cfg.Logger.ErrorContext(ctx, "claim event identities", "err", err)
-		fw.err = err
+		log.ErrorContext(ctx, "claim event identities", "err", err)
+		fw.err, fw.claimFailed = err, true
 		for i := range fw.outcomes {
 			fw.outcomes[i] = failed
 		}
@@ -346,10 +352,10 @@ func (p *Pipeline) forward(ctx context.Context, evs []event.Event) forwarded {
 	if len(fresh) == 0 {
 		return fw
 	}
-	if err := p.send.Send(ctx, fresh); err != nil {
-		p.cfg.Logger.ErrorContext(ctx, "send events", "events", len(fresh), "err", err)
-		if rerr := p.claims.Release(context.WithoutCancel(ctx), batch); rerr != nil {
-			p.cfg.Logger.ErrorContext(ctx, "release claims", "err", rerr)
+	if err := send.Send(ctx, fresh); err != nil {
+		log.ErrorContext(ctx, "send events", "events", len(fresh), "err", err)
+		if rerr := claims.Release(context.WithoutCancel(ctx), batch); rerr != nil {
+			log.ErrorContext(ctx, "release claims", "err", rerr)
 		}
 		fw.err = err
 		for i, o := range fw.outcomes {
@@ -359,10 +365,10 @@ func (p *Pipeline) forward(ctx context.Context, evs []event.Event) forwarded {
 		}
 		return fw
 	}
-	if err := p.claims.Commit(context.WithoutCancel(ctx), batch); err != nil {
+	if err := claims.Commit(context.WithoutCancel(ctx), batch); err != nil {
 		// Sent; the uncommitted claims expire with their lease and the grouper counts
 		// each identity once.
-		p.cfg.Logger.WarnContext(ctx, "commit claims", "err", err)
+		log.WarnContext(ctx, "commit claims", "err", err)
 	}
 	return fw
 }

@@ -120,7 +120,7 @@ func (r *rig) source(t *testing.T, kind string) drains.SourceStats {
 	return d.Sources[kind]
 }
 
-func kinesisEvent(t *testing.T, datas ...[]byte) []byte {
+func kinesisEvent(t testing.TB, datas ...[]byte) []byte {
 	t.Helper()
 	var ev events.KinesisEvent
 	for i, d := range datas {
