@@ -38,6 +38,8 @@ type Drains interface {
 type Backend struct {
 	Problems problems.Reader
 	Drains   Drains
+	// Actions, when set, serves POST /api/problems/{id}/resolve|ignore|reopen (actions.go).
+	Actions Actor
 }
 
 // Config tunes the console. Zero values take the documented defaults.
@@ -82,6 +84,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/problems", s.apiProblems)
 	mux.HandleFunc("GET /api/problems/{id}", s.apiProblem)
+	if s.b.Actions != nil {
+		mux.HandleFunc("POST /api/problems/{id}/{action}", s.apiAct)
+	}
 	mux.HandleFunc("GET /api/drains", s.apiDrains)
 	mux.HandleFunc("GET /api/drains/{id}", s.apiDrain)
 	mux.HandleFunc("GET /{$}", s.pageProblems)

@@ -65,7 +65,16 @@ func (p *problemStore) RecordBatch(ctx context.Context, occs []problems.Occurren
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("read problem: %w", err)
 			}
-			pr := problems.Merge(old, exists, problems.AggregateOf(fresh))
+			times := make([]time.Time, len(fresh))
+			for i, o := range fresh {
+				times[i] = o.At
+			}
+			// The lifecycle is decided here, in the transaction that counts.
+			pr, notice := problems.Decide(problems.Merge(old, exists, problems.AggregateOf(fresh)), exists, times, p.s.cfg.now())
+			lifecycle, err := problems.EncodeLifecycle(pr.Lifecycle)
+			if err != nil {
+				return err
+			}
 			sample, err := json.Marshal(pr.Sample)
 			if err != nil {
 				return fmt.Errorf("encode sample: %w", err)
@@ -75,8 +84,12 @@ func (p *problemStore) RecordBatch(ctx context.Context, occs []problems.Occurren
 				return fmt.Errorf("encode log groups: %w", err)
 			}
 			if _, err := p.s.exec(ctx, tx, sqlPutProblem, pr.ID, pr.Org, pr.Env, pr.Fingerprint, pr.Title, pr.Culprit,
-				pr.Level, pr.Count, pr.FirstSeen.UnixMilli(), pr.LastSeen.UnixMilli(), string(groups), string(sample)); err != nil {
+				pr.Level, pr.Count, pr.FirstSeen.UnixMilli(), pr.LastSeen.UnixMilli(), string(groups), string(sample),
+				string(pr.State), lifecycle); err != nil {
 				return fmt.Errorf("write problem: %w", err)
+			}
+			if notice != nil {
+				return p.s.insertNotice(ctx, tx, *notice)
 			}
 			return nil
 		})
@@ -97,7 +110,7 @@ func (p *problemStore) Record(ctx context.Context, o problems.Occurrence) (bool,
 // The problem store's statements.
 const (
 	problemColumns = `id, org, env, fingerprint, title, culprit, level, count, first_seen, last_seen,
-	log_groups, sample`
+	log_groups, sample, state, lifecycle`
 
 	sqlInsertOccurrence = `INSERT INTO occurrences (identity, problem_id, at,
 		account, region, log_group, log_stream, event_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -109,11 +122,13 @@ const (
 	// sqlPutProblem writes a problem computed in the transaction that read it; it sets
 	// only the columns it knows, so columns other code adds keep their values.
 	sqlPutProblem = `INSERT INTO problems (` + problemColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
 			title = excluded.title, culprit = excluded.culprit, level = excluded.level,
 			count = excluded.count, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
-			log_groups = excluded.log_groups, sample = excluded.sample`
+			log_groups = excluded.log_groups, sample = excluded.sample,
+			state = excluded.state, lifecycle = excluded.lifecycle`
+	sqlSetLifecycle       = `UPDATE problems SET state = ?, lifecycle = ? WHERE id = ?`
 	sqlGetProblem         = `SELECT ` + problemColumns + ` FROM problems WHERE id = ?`
 	sqlListProblems       = `SELECT ` + problemColumns + ` FROM problems ORDER BY last_seen DESC, id`
 	sqlListScopedProblems = `SELECT ` + problemColumns + ` FROM problems WHERE org = ? AND env = ?
@@ -125,11 +140,17 @@ func scanProblem(row scanner) (problems.Problem, error) {
 		pr                problems.Problem
 		first, last       int64
 		logGroups, sample string
+		state, lifecycle  string
 	)
 	if err := row.Scan(&pr.ID, &pr.Org, &pr.Env, &pr.Fingerprint, &pr.Title, &pr.Culprit, &pr.Level,
-		&pr.Count, &first, &last, &logGroups, &sample); err != nil {
+		&pr.Count, &first, &last, &logGroups, &sample, &state, &lifecycle); err != nil {
 		return problems.Problem{}, err
 	}
+	lc, err := problems.DecodeLifecycle(lifecycle)
+	if err != nil {
+		return problems.Problem{}, fmt.Errorf("problem %s: %w", pr.ID, err)
+	}
+	pr.Lifecycle = lc
 	pr.FirstSeen, pr.LastSeen = time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
 	if err := json.Unmarshal([]byte(logGroups), &pr.LogGroups); err != nil {
 		return problems.Problem{}, fmt.Errorf("problem %s: decode stored log groups: %w", pr.ID, err)
@@ -157,6 +178,7 @@ func (p *problemStore) List(ctx context.Context, org, env string) ([]problems.Pr
 		if err != nil {
 			return nil, fmt.Errorf("embedded: list problems: %w", err)
 		}
+		pr.Hourly = nil // Get has them
 		out = append(out, pr)
 	}
 	if err := rows.Err(); err != nil {
@@ -172,6 +194,36 @@ func (p *problemStore) Get(ctx context.Context, id string) (problems.Problem, er
 	}
 	if err != nil {
 		return problems.Problem{}, fmt.Errorf("embedded: get problem %q: %w", id, err)
+	}
+	return pr, nil
+}
+
+// Act applies an operator's action in one write transaction.
+func (p *problemStore) Act(ctx context.Context, id string, a problems.Action) (problems.Problem, error) {
+	if err := a.Check(); err != nil {
+		return problems.Problem{}, err
+	}
+	var pr problems.Problem
+	err := p.s.writeTx(ctx, func(tx *sql.Tx) error {
+		old, err := scanProblem(p.s.queryRow(ctx, tx, sqlGetProblem, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("problem %q: %w", id, problems.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("read problem: %w", err)
+		}
+		if pr, err = problems.Act(old, a, p.s.cfg.now()); err != nil {
+			return err
+		}
+		lifecycle, err := problems.EncodeLifecycle(pr.Lifecycle)
+		if err != nil {
+			return err
+		}
+		_, err = p.s.exec(ctx, tx, sqlSetLifecycle, string(pr.State), lifecycle, id)
+		return err
+	})
+	if err != nil {
+		return problems.Problem{}, fmt.Errorf("embedded: %s problem %q: %w", a.To, id, err)
 	}
 	return pr, nil
 }

@@ -26,9 +26,6 @@ func (p *problemStore) Query(ctx context.Context, q problems.Query) (problems.Pa
 	if err := q.Check(); err != nil {
 		return problems.Page{}, err
 	}
-	if q.State != "" {
-		return problems.Page{}, fmt.Errorf("%w: state %q: problem states are not kept yet", problems.ErrBadQuery, q.State)
-	}
 	offset, err := decodeOffset(q.Cursor)
 	if err != nil {
 		return problems.Page{}, err
@@ -50,6 +47,13 @@ func (p *problemStore) Query(ctx context.Context, q problems.Query) (problems.Pa
 			add("p.id IN (SELECT problem_id FROM problem_affected WHERE kind = ? AND value = ?)", f.kind, f.v)
 		}
 	}
+	if q.State != "" && q.State != "all" {
+		st, err := problems.ParseState(q.State)
+		if err != nil {
+			return problems.Page{}, fmt.Errorf("%w: %w", problems.ErrBadQuery, err)
+		}
+		add("p.state = ?", string(st))
+	}
 	if q.FirstSeenWithin > 0 {
 		add("p.first_seen >= ?", q.Now.Add(-q.FirstSeenWithin).UnixMilli())
 	}
@@ -63,7 +67,7 @@ func (p *problemStore) Query(ctx context.Context, q problems.Query) (problems.Pa
 	}
 	var sb strings.Builder
 	sb.WriteString(`SELECT p.id, p.org, p.env, p.fingerprint, p.title, p.culprit, p.level, p.count,
-		p.first_seen, p.last_seen, coalesce(r.n, 0) FROM problems p
+		p.first_seen, p.last_seen, coalesce(r.n, 0), p.state, CASE WHEN p.lifecycle = '' THEN '' ELSE coalesce(json_extract(p.lifecycle, '$.ss'), '') END FROM problems p
 		LEFT JOIN (SELECT problem_id, sum(count) AS n FROM problem_hours WHERE hour >= ? GROUP BY problem_id) r
 		ON r.problem_id = p.id`)
 	all := []any{since}
@@ -103,7 +107,7 @@ func (p *problemStore) Query(ctx context.Context, q problems.Query) (problems.Pa
 			first, last int64
 		)
 		if err := rows.Scan(&sm.ID, &sm.Org, &sm.Env, &sm.Fingerprint, &sm.Title, &sm.Culprit, &sm.Level,
-			&sm.Count, &first, &last, &sm.Recent); err != nil {
+			&sm.Count, &first, &last, &sm.Recent, &sm.State, &sm.Substate); err != nil {
 			return problems.Page{}, fmt.Errorf("embedded: query problems: %w", err)
 		}
 		sm.FirstSeen, sm.LastSeen = time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()

@@ -61,8 +61,9 @@ type config struct {
 	retryDelay  time.Duration
 }
 
-// WithClock sets the queue's clock (default time.Now), so tests can move time without
-// sleeping. The other stores take their times as arguments.
+// WithClock sets the clock of the queue and of the problems' lifecycle (default
+// time.Now), so tests can move time without sleeping. The other stores take their times
+// as arguments.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
 }
@@ -250,7 +251,7 @@ func (s *Store) init() error {
 
 // migrations[i] takes the database from schema version i to i+1; a new database runs them
 // all. Times are unix milliseconds; NULL is "never".
-var migrations = [...][]string{schemaV1[:], schemaV2[:], schemaV3[:]}
+var migrations = [...][]string{schemaV1[:], schemaV2[:], schemaV3[:], schemaV4[:]}
 
 // schemaV1 is version 1 of the database.
 var schemaV1 = [...]string{

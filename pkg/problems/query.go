@@ -134,6 +134,9 @@ type Summary struct {
 	LastSeen    time.Time `json:"lastSeen"`
 	Org         string    `json:"org"`
 	Env         string    `json:"env"`
+	// State and Substate are the problem's lifecycle (lifecycle.go).
+	State    State    `json:"state"`
+	Substate Substate `json:"substate,omitempty"`
 	// Recent counts the occurrences of the last 24 hours.
 	Recent int64 `json:"recent"`
 	// Hourly is the sparkline: 24 hourly counts, oldest first, the last one the hour of Now.

@@ -64,6 +64,7 @@ type Problem struct {
 	LastSeen    time.Time `json:"lastSeen"`
 	LogGroups   []string  `json:"logGroups"`
 	Sample      Sample    `json:"sample"`
+	Lifecycle
 }
 
 // ID is the problem id for a fingerprint within an org and env.
@@ -84,6 +85,12 @@ type Store interface {
 	// max of its occurrence times, log groups are a set, and title, culprit, level and
 	// sample follow the newest occurrence (Merge). Different problems are written
 	// independently, so one problem's failure fails only its own occurrences.
+	//
+	// The same write decides the problem's lifecycle at the store's clock (Advance,
+	// Created; a store may skip the decision while the problem's Guard admits the write)
+	// and, when the transition alerts, writes its Notice in the same atomic write: each
+	// transition happens, and is noticed, exactly once whatever the concurrency,
+	// redelivery or crashes. The hourly buckets grow with the count.
 	RecordBatch(ctx context.Context, occs []Occurrence) []Result
 	// Record is RecordBatch of one occurrence: true when it was counted now, false, nil
 	// when its identity was recorded before.
@@ -91,8 +98,13 @@ type Store interface {
 	// List returns the problems of an org and env (both empty: all), most recent
 	// LastSeen first.
 	List(ctx context.Context, org, env string) ([]Problem, error)
-	// Get returns one problem; ErrNotFound when there is none.
+	// Get returns one problem with its hourly buckets; ErrNotFound when there is none.
+	// (List leaves the buckets out.)
 	Get(ctx context.Context, id string) (Problem, error)
+	// Act applies an operator's action (resolve, ignore, reopen) to a problem in one
+	// atomic read-and-write and returns the problem after it: ErrNotFound for an unknown
+	// id, ErrBadAction for an action that is not one. Actions never alert.
+	Act(ctx context.Context, id string, a Action) (Problem, error)
 }
 
 // RecordOne is Record for stores that implement RecordBatch.

@@ -14,7 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/aient/firehose-drain/pkg/alerts"
+	alertsddb "github.com/aient/firehose-drain/pkg/alerts/ddb"
 	"github.com/aient/firehose-drain/pkg/drains"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	"github.com/aient/firehose-drain/pkg/embedded"
@@ -37,6 +40,8 @@ type backendOpts struct {
 	drainsTable   string
 	problemsTable string
 	pepperSecret  string
+	alertSecrets  string
+	consoleURL    string
 	stack         string
 }
 
@@ -53,6 +58,8 @@ func (o *backendOpts) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&o.drainsTable, "drains-table", getenv(EnvDrainsTable), "aws: the stack's DrainsTableName")
 	fs.StringVar(&o.problemsTable, "problems-table", getenv(EnvProblemTable), "aws: the stack's ProblemsTableName")
 	fs.StringVar(&o.pepperSecret, "pepper-secret", getenv(EnvPepperSecret), "aws: the stack's PepperSecretArn")
+	fs.StringVar(&o.alertSecrets, "alert-secret-prefix", getenv(EnvAlertSecretPrefix), "aws: the stack's AlertSecretPrefix (where alert destinations' secrets go)")
+	fs.StringVar(&o.consoleURL, "console-url", getenv(EnvConsoleURL), "base URL of the console that alerts link problems to (default the local server's)")
 	fs.StringVar(&o.stack, "stack", getenv(EnvStack), "aws: the deployed stack's name; its outputs give the names not set by flag or env")
 }
 
@@ -60,8 +67,28 @@ func (o *backendOpts) register(fs *flag.FlagSet, getenv func(string) string) {
 type backend struct {
 	drains       *drains.Service
 	problems     problems.Store
+	destinations alerts.Destinations
+	secrets      alerts.SecretStore
+	outbox       alerts.Outbox
+	senders      alerts.Senders
+	consoleURL   string
 	endpointBase string
 	close        func() error
+}
+
+// deliverer is the alert deliverer over the backend (for `alerts test`).
+func (b *backend) deliverer() *alerts.Deliverer {
+	return alerts.NewDeliverer(b.destinations, b.secrets, b.outbox, b.senders, alerts.Config{ConsoleURL: b.consoleURL})
+}
+
+// snsClient is an SNS client from the default AWS configuration, or nil when there is
+// none (SNS destinations then fail with a clear error).
+func snsClient(ctx context.Context) alerts.SNSPublisher {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil
+	}
+	return sns.NewFromConfig(cfg)
 }
 
 // closeInto closes b when a command is done with it; a failure to close joins *err.
@@ -90,9 +117,18 @@ func (o *backendOpts) open(ctx context.Context) (*backend, error) {
 				base = strings.TrimSpace(string(b))
 			}
 		}
+		console := o.consoleURL
+		if console == "" {
+			console = base
+		}
 		return &backend{
 			drains:       drains.NewService(st.Drains(), drains.PepperFunc(st.Pepper), drains.Config{}),
 			problems:     st.Problems(),
+			destinations: st.Destinations(),
+			secrets:      st.Secrets(),
+			outbox:       st.Outbox(),
+			senders:      alerts.NewSenders(nil, snsClient(ctx)),
+			consoleURL:   console,
 			endpointBase: base,
 			close:        st.Close,
 		}, nil
@@ -103,9 +139,15 @@ func (o *backendOpts) open(ctx context.Context) (*backend, error) {
 		}
 		pepper := secrets.NewPepper(secretsmanager.NewFromConfig(cfg), o.pepperSecret, time.Hour)
 		db := dynamodb.NewFromConfig(cfg)
+		ps := problemsddb.New(db, o.problemsTable)
 		return &backend{
 			drains:       drains.NewService(drainsddb.New(db, o.drainsTable), pepper, drains.Config{}),
-			problems:     problemsddb.New(db, o.problemsTable),
+			problems:     ps,
+			destinations: alertsddb.NewDestinations(db, o.problemsTable),
+			secrets:      alertsddb.NewSecrets(secretsmanager.NewFromConfig(cfg), o.alertSecrets),
+			outbox:       ps.Outbox(),
+			senders:      alerts.NewSenders(nil, sns.NewFromConfig(cfg)),
+			consoleURL:   o.consoleURL,
 			endpointBase: o.endpointBase,
 			close:        func() error { return nil },
 		}, nil

@@ -20,6 +20,10 @@ const (
 	EnvDrainsTable  = "AIENT_DRAINS_TABLE"
 	EnvProblemTable = "AIENT_PROBLEMS_TABLE"
 	EnvPepperSecret = "AIENT_PEPPER_SECRET_ID"
+	// EnvAlertSecretPrefix is where `alerts add` puts destination secrets on AWS.
+	EnvAlertSecretPrefix = "AIENT_ALERT_SECRET_PREFIX"
+	// EnvConsoleURL is the console base URL alerts link problems to.
+	EnvConsoleURL = "AIENT_CONSOLE_URL"
 )
 
 const usage = `aient — firehose-drain's CLI and local server
@@ -30,16 +34,25 @@ const usage = `aient — firehose-drain's CLI and local server
   aient drains revoke ID
   aient drains list [--json]
   aient drains status ID [--json]
-  aient problems list [--org O --env E] [--json]
+  aient problems list [--org O --env E] [--state unresolved|resolved|ignored|all] [--json]
   aient problems show ID [--json]
   aient problems explain ID [--json]
+  aient problems resolve ID [--json]
+  aient problems ignore ID [--for 24h | --until-count 100] [--json]
+  aient problems reopen ID [--json]
+  aient alerts add (--sns-topic ARN | --slack-webhook URL | --webhook URL [--secret S]) [--org O --env E] [--json]
+  aient alerts list [--json]
+  aient alerts remove ID
+  aient alerts test ID
   aient send --endpoint URL --key KEY FILE...
   aient replay [--drain ID] [--region R] [--json] FILE... | s3://bucket/prefix
 
 Every command takes --data DIR (default ./.aient, env AIENT_DATA) for the embedded store.
 Against a deployed stack: --backend aws (env AIENT_BACKEND) with the stack's names in
 --drains-table, --problems-table, --pepper-secret, --endpoint-base (env AIENT_DRAINS_TABLE,
-AIENT_PROBLEMS_TABLE, AIENT_PEPPER_SECRET_ID, AIENT_ENDPOINT_BASE).
+AIENT_PROBLEMS_TABLE, AIENT_PEPPER_SECRET_ID, AIENT_ENDPOINT_BASE), and for alert secrets
+--alert-secret-prefix (AIENT_ALERT_SECRET_PREFIX). Alerts link problems under --console-url
+(AIENT_CONSOLE_URL; default the local server's address).
 replay --backend aws also needs --claims-table and --queue-url (env AIENT_CLAIMS_TABLE,
 AIENT_QUEUE_URL); it reads s3:// inputs with the operator's AWS credentials on either backend.
 `
@@ -94,7 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError("unknown drains subcommand %q", args[1])
 	case "problems":
 		if len(args) < 2 {
-			return usageError("problems needs a subcommand: list, show, explain")
+			return usageError("problems needs a subcommand: list, show, explain, resolve, ignore, reopen")
 		}
 		switch args[1] {
 		case "list":
@@ -103,8 +116,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return c.problemsShow(ctx, args[2:])
 		case "explain":
 			return c.problemsExplain(ctx, args[2:])
+		case "resolve", "ignore", "reopen":
+			return c.problemsAct(ctx, args[1], args[2:])
 		}
 		return usageError("unknown problems subcommand %q", args[1])
+	case "alerts":
+		if len(args) < 2 {
+			return usageError("alerts needs a subcommand: add, list, remove, test")
+		}
+		switch args[1] {
+		case "add":
+			return c.alertsAdd(ctx, args[2:])
+		case "list":
+			return c.alertsList(ctx, args[2:])
+		case "remove":
+			return c.alertsRemove(ctx, args[2:])
+		case "test":
+			return c.alertsTest(ctx, args[2:])
+		}
+		return usageError("unknown alerts subcommand %q", args[1])
 	case "send":
 		return c.send(ctx, args[1:])
 	case "replay":

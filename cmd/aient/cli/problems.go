@@ -14,6 +14,7 @@ func (c *command) problemsList(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("problems list", true)
 	org := f.String("org", "", "only this organisation's problems (with --env)")
 	env := f.String("env", "", "only this environment's problems (with --org)")
+	state := f.String("state", string(problems.Unresolved), "unresolved, resolved, ignored or all")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -24,6 +25,9 @@ func (c *command) problemsList(ctx context.Context, args []string) (err error) {
 	if (*org == "") != (*env == "") {
 		return usageError("--org and --env go together")
 	}
+	if _, err := problems.FilterState(nil, *state); err != nil {
+		return usageError("--state: %v", err)
+	}
 	b, err := f.open(ctx)
 	if err != nil {
 		return err
@@ -33,6 +37,10 @@ func (c *command) problemsList(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return fmt.Errorf("list problems: %w", err)
 	}
+	some := len(list) > 0
+	if list, err = problems.FilterState(list, *state); err != nil {
+		return usageError("--state: %v", err)
+	}
 	if f.json {
 		if list == nil {
 			list = []problems.Problem{}
@@ -40,14 +48,22 @@ func (c *command) problemsList(ctx context.Context, args []string) (err error) {
 		return c.printJSON(list)
 	}
 	if len(list) == 0 {
+		if some {
+			fmt.Fprintf(c.stdout, "No %s problems (--state all lists every one).\n", *state)
+			return nil
+		}
 		fmt.Fprintln(c.stdout, "No problems yet.")
 		return nil
 	}
 	now := time.Now()
 	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tCOUNT\tLAST SEEN\tLEVEL\tTITLE")
+	fmt.Fprintln(w, "ID\tSTATE\tCOUNT\tLAST SEEN\tLEVEL\tTITLE")
 	for _, p := range list {
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", p.ID, p.Count, ago(p.LastSeen, now), p.Level, oneLine(p.Title, 100))
+		st := string(p.State)
+		if p.Substate != "" {
+			st += "/" + string(p.Substate)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\n", p.ID, st, p.Count, ago(p.LastSeen, now), p.Level, oneLine(p.Title, 100))
 	}
 	return w.Flush()
 }
@@ -70,9 +86,10 @@ func (c *command) problemsShow(ctx context.Context, args []string) (err error) {
 	fmt.Fprintf(c.stdout, "%s\n\n", p.Title)
 	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "Problem\t%s (org %s, env %s)\n", p.ID, p.Org, p.Env)
+	fmt.Fprintf(w, "State\t%s\n", stateLine(p))
 	fmt.Fprintf(w, "Culprit\t%s\n", dash(p.Culprit))
 	fmt.Fprintf(w, "Level\t%s\n", p.Level)
-	fmt.Fprintf(w, "Count\t%d\n", p.Count)
+	fmt.Fprintf(w, "Count\t%d (last hour %d)\n", p.Count, problems.LastHour(p.Hourly, now))
 	fmt.Fprintf(w, "First seen\t%s\n", ago(p.FirstSeen, now))
 	fmt.Fprintf(w, "Last seen\t%s\n", ago(p.LastSeen, now))
 	fmt.Fprintf(w, "Log groups\t%s\n", strings.Join(p.LogGroups, ", "))

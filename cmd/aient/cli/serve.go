@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/aient/firehose-drain/pkg/alerts"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/aient/firehose-drain/pkg/console"
@@ -79,7 +80,10 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 		return fmt.Errorf("write %s: %w", endpointFile, err)
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
-	srv := NewLocal(st, LocalConfig{EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log})
+	srv := NewLocal(st, LocalConfig{
+		EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log,
+		ConsoleURL: f.consoleURL, Senders: alerts.NewSenders(nil, snsClient(ctx)),
+	})
 
 	// A first start with no drain creates one, so `make run` is ready for Firehose bodies.
 	existing, err := st.Drains().List(ctx)
@@ -107,9 +111,15 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 		defer close(grouperDone)
 		_ = srv.RunGrouper(gctx)
 	}()
+	alertsDone := make(chan struct{})
+	go func() {
+		defer close(alertsDone)
+		_ = srv.RunAlerts(gctx)
+	}()
 	err = serveUntilDone(ctx, newHTTPServer(srv.Handler(), serveTimeouts), ln)
 	stopGrouper()
 	<-grouperDone
+	<-alertsDone
 	return err
 }
 
@@ -153,9 +163,11 @@ func (c *command) serveAWS(ctx context.Context, f *flags, listen string, remote 
 	}
 	db := dynamodb.NewFromConfig(cfg)
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
+	ps := problemsddb.New(db, f.problemsTable)
 	con := console.New(console.Backend{
-		Problems: problemsddb.New(db, f.problemsTable),
+		Problems: ps,
 		Drains:   drainsddb.New(db, f.drainsTable),
+		Actions:  ps,
 	}, console.Config{EndpointBase: f.endpointBase, Hosts: listenHosts(listen), Logger: log})
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {

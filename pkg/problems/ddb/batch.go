@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 
@@ -21,8 +22,9 @@ const (
 	// maxTransactItems is DynamoDB's limit of actions in one TransactWriteItems.
 	maxTransactItems = 100
 	// problemItems is how many actions of a transaction write the problem's own items
-	// (today its Update); the others put occurrences.
-	problemItems = 1
+	// (its Update, and the Put of a notice when the write alerts); the others put
+	// occurrences.
+	problemItems = 2
 	// OccurrencesPerWrite is the most occurrences one transaction carries with the problem
 	// update: more new occurrences of one problem in a batch take one write per this many.
 	OccurrencesPerWrite = maxTransactItems - problemItems
@@ -40,6 +42,7 @@ const (
 type seen struct {
 	exists      bool
 	first, last int64 // unix ms; meaningful when exists
+	lc          lcSeen
 }
 
 // RecordBatch counts each occurrence exactly once per identity (see the package doc):
@@ -93,10 +96,18 @@ func (s *Store) readChunk(ctx context.Context, groups []problems.Group) map[stri
 	for attempt := 1; len(keys) > 0; attempt++ {
 		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
 			s.table: {
-				Keys:                     keys,
-				ConsistentRead:           aws.Bool(true),
-				ProjectionExpression:     aws.String("#pk, #firstSeen, #lastSeen"),
-				ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#firstSeen": attrFirstSeen, "#lastSeen": attrLastSeen},
+				Keys:           keys,
+				ConsistentRead: aws.Bool(true),
+				// What the lifecycle needs too; a read costs the whole item's size whatever
+				// it projects, and the sample, the largest part, is left out.
+				ProjectionExpression: aws.String("#pk, #firstSeen, #lastSeen, #count, #org, #env, #fingerprint, #logGroups, " +
+					"#state, #lifecycle, #hourly, #ver, #guardUntil, #guardRoom, #guardFrom"),
+				ExpressionAttributeNames: map[string]string{
+					"#pk": attrPK, "#firstSeen": attrFirstSeen, "#lastSeen": attrLastSeen,
+					"#count": attrCount, "#org": attrOrg, "#env": attrEnv, "#fingerprint": attrFingerprint, "#logGroups": attrLogGroups,
+					"#state": attrState, "#lifecycle": attrLifecycle, "#hourly": attrHourly, "#ver": attrVer,
+					"#guardUntil": attrGuardUntil, "#guardRoom": attrGuardRoom, "#guardFrom": attrGuardFrom,
+				},
 			},
 		}})
 		if err != nil {
@@ -104,13 +115,13 @@ func (s *Store) readChunk(ctx context.Context, groups []problems.Group) map[stri
 		}
 		for _, item := range res.Responses[s.table] {
 			r := ddbitem.Reader{Item: item}
-			pk, first, last := r.Str(attrPK), r.RequiredNum(attrFirstSeen), r.RequiredNum(attrLastSeen)
-			id := strings.TrimPrefix(pk, problemPrefix)
-			if r.Err() != nil {
+			id := strings.TrimPrefix(r.Str(attrPK), problemPrefix)
+			st, ok := seenOf(item)
+			if !ok {
 				delete(out, id) // malformed: unknown, the transaction will say
 				continue
 			}
-			out[id] = seen{exists: true, first: first, last: last}
+			out[id] = st
 		}
 		keys = res.UnprocessedKeys[s.table].Keys
 		if len(keys) == 0 || attempt >= maxAttempts || sleep(ctx, backoff(attempt)) != nil {
@@ -181,7 +192,25 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 			batch[k] = occs[i]
 		}
 		agg := problems.AggregateOf(batch)
-		update, err := s.problemUpdate(id, agg, st, batch)
+		lp, err := s.lifecyclePart(ctx, id, batch, agg, st, s.now())
+		if errors.Is(err, errMoved) {
+			// Read it again as it now is, and decide again.
+			if attempts++; attempts >= maxAttempts {
+				return fail(err)
+			}
+			item, err := s.getItem(ctx, id)
+			if err != nil {
+				return fail(err)
+			}
+			if st, _ = seenOf(item); !st.exists {
+				return fail(fmt.Errorf("the problem item has no firstSeen/lastSeen: %w", errMoved))
+			}
+			continue
+		}
+		if err != nil {
+			return fail(err)
+		}
+		update, err := s.problemUpdate(id, agg, st, batch, lp)
 		if err != nil {
 			return fail(err)
 		}
@@ -193,12 +222,21 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 		for _, u := range s.hourUpdates(id, batch) {
 			items = append(items, types.TransactWriteItem{Update: u})
 		}
+		if lp.notice != nil {
+			put, err := s.noticePut(*lp.notice)
+			if err != nil {
+				return fail(err)
+			}
+			items = append(items, types.TransactWriteItem{Put: put})
+		}
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
 			for _, i := range pending {
 				res[i].Recorded = true
 			}
-			return st.after(agg)
+			next := st.after(agg)
+			next.lc = lp.next
+			return next
 		}
 		var tce *types.TransactionCanceledException
 		if !errors.As(err, &tce) {
@@ -272,7 +310,8 @@ func retryable(code string) bool {
 	return false
 }
 
-// after is what a committed write of agg tells about the problem's times.
+// after is what a committed write of agg tells about the problem's times (its lifecycle
+// is the lifecycle part's to say).
 func (st seen) after(agg problems.Aggregate) seen {
 	first, last := agg.First.UnixMilli(), agg.Last.UnixMilli()
 	if !st.exists {
@@ -287,11 +326,15 @@ func seenOf(item map[string]types.AttributeValue) (seen, bool) {
 		return seen{}, true
 	}
 	r := ddbitem.Reader{Item: item}
-	first, last := r.RequiredNum(attrFirstSeen), r.RequiredNum(attrLastSeen)
+	st := seen{exists: true, first: r.RequiredNum(attrFirstSeen), last: r.RequiredNum(attrLastSeen)}
 	if r.Err() != nil {
 		return seen{}, false
 	}
-	return seen{exists: true, first: first, last: last}, true
+	readLifecycle(&r, &st)
+	if r.Err() != nil {
+		return seen{}, false
+	}
+	return st, true
 }
 
 func (s *Store) occurrencePut(id string, o problems.Occurrence, expires types.AttributeValue) *types.Put {
@@ -323,7 +366,7 @@ func (s *Store) occurrencePut(id string, o problems.Occurrence, expires types.At
 // problemUpdate is the update of the problem item by a group's new occurrences, with the
 // condition under which it is right: the problem as st says it is. The count grows by
 // agg.Count in any case; the times and the sample move only where agg goes past them.
-func (s *Store) problemUpdate(id string, agg problems.Aggregate, st seen, occs []problems.Occurrence) (*types.Update, error) {
+func (s *Store) problemUpdate(id string, agg problems.Aggregate, st seen, occs []problems.Occurrence, lp lcPart) (*types.Update, error) {
 	o := agg.Newest
 	first, last := agg.First.UnixMilli(), agg.Last.UnixMilli()
 	names := map[string]string{"#count": attrCount, "#pk": attrPK}
@@ -384,6 +427,15 @@ func (s *Store) problemUpdate(id string, agg problems.Aggregate, st seen, occs [
 			names["#firstSeen"], values[":first"] = attrFirstSeen, num(first)
 			cond = append(cond, "#firstSeen <= :first")
 		}
+	}
+	// The lifecycle's part, with its own names and values; its condition comes last, in
+	// parentheses.
+	maps.Copy(names, lp.names)
+	maps.Copy(values, lp.values)
+	add = append(add, lp.add...)
+	set = append(set, lp.set...)
+	if lp.cond != "" {
+		cond = append(cond, "("+lp.cond+")")
 	}
 	expr := "ADD " + strings.Join(add, ", ")
 	if len(set) > 0 {

@@ -32,6 +32,9 @@ func unmarshal(item map[string]types.AttributeValue) (problems.Problem, error) {
 			r.Fail(fmt.Errorf("attribute %s: %w", attrSample, err))
 		}
 	}
+	var st seen
+	readLifecycle(&r, &st)
+	p.Lifecycle = st.lc.life
 	if r.Err() != nil {
 		return problems.Problem{}, fmt.Errorf("problem item %s: %w", r.Str(attrPK), r.Err())
 	}

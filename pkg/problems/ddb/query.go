@@ -186,8 +186,12 @@ func (s *Store) Query(ctx context.Context, q problems.Query) (problems.Page, err
 	if err := q.Check(); err != nil {
 		return problems.Page{}, err
 	}
-	if q.State != "" {
-		return problems.Page{}, fmt.Errorf("%w: state %q: problem states are not kept yet", problems.ErrBadQuery, q.State)
+	var state problems.State
+	if q.State != "" && q.State != "all" {
+		var err error
+		if state, err = problems.ParseState(q.State); err != nil {
+			return problems.Page{}, fmt.Errorf("%w: %w", problems.ErrBadQuery, err)
+		}
 	}
 	cur, err := decodeCursor(q.Cursor)
 	if err != nil {
@@ -231,6 +235,15 @@ func (s *Store) Query(ctx context.Context, q problems.Query) (problems.Page, err
 	eq(attrOrg, q.Org)
 	eq(attrEnv, q.Env)
 	eq(attrLevel, q.Level)
+	switch state {
+	case "":
+	case problems.Unresolved: // and the problems written before states existed
+		in.ExpressionAttributeNames["#state"] = attrState
+		in.ExpressionAttributeValues[":state"] = str(string(state))
+		filter = append(filter, "(attribute_not_exists(#state) OR #state = :state)")
+	default:
+		eq(attrState, string(state))
+	}
 	for i, a := range [...]struct{ kind, v string }{{affectedAccount, q.Account}, {affectedRegion, q.Region}, {affectedLogGroup, q.LogGroup}} {
 		if a.v != "" {
 			in.ExpressionAttributeNames[fmt.Sprintf("#a%d", i)] = affectedAttr(a.kind, a.v)
@@ -397,6 +410,7 @@ func summaryOf(item map[string]types.AttributeValue) (problems.Summary, error) {
 	return problems.Summary{
 		ID: p.ID, Fingerprint: p.Fingerprint, Title: p.Title, Culprit: p.Culprit, Level: p.Level,
 		Count: p.Count, FirstSeen: p.FirstSeen, LastSeen: p.LastSeen, Org: p.Org, Env: p.Env,
+		State: p.State, Substate: p.Substate,
 	}, nil
 }
 

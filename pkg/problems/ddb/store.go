@@ -130,6 +130,7 @@ type api interface {
 	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
 var _ api = (*dynamodb.Client)(nil)
@@ -147,6 +148,12 @@ var _ problems.Store = (*Store)(nil)
 // New returns a Store over table.
 func New(client *dynamodb.Client, table string) *Store {
 	return &Store{db: client, table: table, now: time.Now, parallel: DefaultParallel}
+}
+
+// WithClock sets the clock the lifecycle is decided at (default time.Now) and returns s.
+func (s *Store) WithClock(now func() time.Time) *Store {
+	s.now = now
+	return s
 }
 
 // CreateTable creates the problems table with the schema of the package doc (on-demand
@@ -254,6 +261,7 @@ func (s *Store) List(ctx context.Context, org, env string) ([]problems.Problem, 
 			if err != nil {
 				return nil, fmt.Errorf("list problems of %s/%s: %w", org, env, err)
 			}
+			p.Hourly = nil // Get has them
 			out = append(out, p)
 		}
 		if len(page.LastEvaluatedKey) == 0 {
@@ -285,6 +293,7 @@ func (s *Store) listAll(ctx context.Context) ([]problems.Problem, error) {
 			if err != nil {
 				return nil, fmt.Errorf("list all problems: %w", err)
 			}
+			p.Hourly = nil // Get has them
 			out = append(out, p)
 		}
 		if len(page.LastEvaluatedKey) == 0 {

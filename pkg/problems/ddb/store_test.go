@@ -1,6 +1,7 @@
 package ddb_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/aient/firehose-drain/internal/testkit/awstest"
+	"github.com/aient/firehose-drain/pkg/alerts"
+	"github.com/aient/firehose-drain/pkg/alerts/alertstest"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/problems"
 	"github.com/aient/firehose-drain/pkg/problems/ddb"
@@ -45,6 +48,31 @@ func TestAgainstMoto(t *testing.T) {
 
 	t.Run("contract", func(t *testing.T) {
 		problemstest.Run(t, func(t *testing.T) problems.Store { return ddb.New(client, newTable(t)) })
+	})
+
+	t.Run("lifecycle contract", func(t *testing.T) {
+		problemstest.RunLifecycle(t, func(t *testing.T, now func() time.Time) problemstest.Rig {
+			s := ddb.New(client, newTable(t)).WithClock(now)
+			return problemstest.Rig{Store: s, Notices: func(ctx context.Context) ([]problems.Notice, error) {
+				ds, err := s.Outbox().Pending(ctx, time.Now().Add(100*365*24*time.Hour), 100000)
+				var out []problems.Notice
+				for _, d := range ds {
+					out = append(out, d.Notice)
+				}
+				return out, err
+			}}
+		})
+	})
+
+	t.Run("outbox contract", func(t *testing.T) {
+		alertstest.RunOutbox(t, func(t *testing.T) (alerts.Outbox, func(problems.Notice)) {
+			s := ddb.New(client, newTable(t))
+			return s.Outbox(), func(n problems.Notice) {
+				if err := s.PutNotice(context.Background(), n); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
 	})
 
 	t.Run("a batch costs one read and one transaction per problem, a redelivery no more", func(t *testing.T) {
