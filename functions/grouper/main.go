@@ -14,12 +14,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	"github.com/aient/firehose-drain/pkg/grouper"
 	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
 )
 
 // Environment variables the function reads (set by template.yaml).
-const envProblemsTable = "AIENT_PROBLEMS_TABLE"
+const (
+	envProblemsTable = "AIENT_PROBLEMS_TABLE"
+	// envDrainsTable holds the orgs' custom grouping rules and the drains' counters.ignored;
+	// without it only the default rules apply.
+	envDrainsTable = "AIENT_DRAINS_TABLE"
+)
 
 func main() {
 	log := lambdacontext.NewLogger()
@@ -41,5 +47,11 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	return grouper.New(problemsddb.New(dynamodb.NewFromConfig(cfg), table), log), nil
+	client := dynamodb.NewFromConfig(cfg)
+	g := grouper.New(problemsddb.New(client, table), log)
+	if dt := getenv(envDrainsTable); dt != "" {
+		ds := drainsddb.New(client, dt)
+		g = g.WithRules(ds, ds)
+	}
+	return g, nil
 }

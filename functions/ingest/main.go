@@ -67,9 +67,20 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	pepper := secrets.NewPepper(secretsmanager.NewFromConfig(cfg), names[envPepperSecret], time.Hour)
+	sm := secretsmanager.NewFromConfig(cfg)
+	pepper := secrets.NewPepper(sm, names[envPepperSecret], time.Hour)
 	if _, err := pepper.Get(ctx); err != nil {
 		return nil, err
+	}
+	export, err := otlpExporter(ctx, getenv, func(ctx context.Context, id string) ([]byte, error) {
+		return secrets.NewPepper(sm, id, 0).Get(ctx) // a cached secret read, as for the pepper
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	icfg := ingest.Config{Logger: log, Workers: runtime.GOMAXPROCS(0)}
+	if export != nil {
+		icfg.Export = export
 	}
 	drainStore := drainsddb.New(db, names[envDrainsTable])
 	return ingest.New(
@@ -77,6 +88,6 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		drainStore,
 		dedup.New(dedupddb.New(db, names[envClaimsTable]), dedup.Config{Lease: lease}),
 		sqsqueue.New(sqs.NewFromConfig(cfg), names[envQueueURL]),
-		ingest.Config{Logger: log, Workers: runtime.GOMAXPROCS(0)},
+		icfg,
 	), nil
 }

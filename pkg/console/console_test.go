@@ -158,6 +158,19 @@ func TestErrorsBecomeProblemsCountedOncePerEvent(t *testing.T) {
 	if strings.Contains(status.Endpoint, key) {
 		t.Fatal("the status shows the key")
 	}
+	// The drain says which source kinds feed it: here the Firehose endpoint only.
+	if len(status.Sources) != 1 || status.Sources[0].Kind != drains.SourceFirehose || status.Sources[0].Deliveries != status.Counters.Deliveries {
+		t.Errorf("drain sources %+v, want the firehose kind with every delivery", status.Sources)
+	}
+	resp, err := http.Get(l.http.URL + "/drains/" + d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(page, []byte(`id="sources"`)) || !bytes.Contains(page, []byte("<td>firehose</td><td>Receiving</td>")) {
+		t.Errorf("the drain page lists no sources:\n%s", page)
+	}
 }
 
 // The queue is durable: events accepted before the server dies are grouped after it restarts.

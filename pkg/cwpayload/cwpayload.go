@@ -60,6 +60,9 @@ type Stamp struct {
 	RequestID string
 	// Attributes are the request's common attributes; every event shares this map.
 	Attributes map[string]string
+	// Visit, when set, returns the Visitor of record i (called from the decoding
+	// goroutine, once per record, before its first event); nil means no Visitor.
+	Visit func(record int) Visitor
 }
 
 // RecordResult is what one record held.

@@ -143,6 +143,11 @@ func (d *Decoder) decodeOne(ctx context.Context, w *worker, i int, rec []byte, s
 			res.Err = &RecordError{Index: i, Reason: "internal decoder error", Err: fmt.Errorf("%v", r)}
 		}
 	}()
+	if st.Visit != nil {
+		if w.p.visitor = st.Visit(i); w.p.visitor != nil {
+			defer func(v Visitor) { w.p.visitor = nil; v.End() }(w.p.visitor)
+		}
+	}
 	if err := d.decodeRecord(w, rec, st, budget, res); err != nil {
 		err.Index = i
 		res.Err = err

@@ -49,6 +49,10 @@ type parser struct {
 	// allocation for many events. It is only appended to, so the strings handed out over
 	// it never change; a chunk that is full is left to them.
 	text []byte
+
+	// visitor, when set, sees every event of the record (visit.go).
+	visitor Visitor
+	view    View
 }
 
 // textChunk is the size of the parser's text arena chunks.
@@ -465,6 +469,12 @@ func (p *parser) event(i int) (int, error) {
 		if ts, err = p.number(tsAt); err != nil {
 			return 0, err
 		}
+	}
+	if p.visitor != nil {
+		if tsChecked {
+			ts, _ = p.number(tsAt)
+		}
+		return p.visit(i, msg, id, ts, account, xAccount, xRegion, region)
 	}
 	// Classify: messages without escapes in place; escaped ones from their escaped form when
 	// that decides (most Lambda and JSON lines), else unescaped once into p.scratch.

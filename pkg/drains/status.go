@@ -34,6 +34,8 @@ type Status struct {
 	LastControlAt    time.Time `json:"lastControlAt,omitzero"`
 	LastAuthError    *Note     `json:"lastAuthError,omitempty"`
 	LastPayloadError *Note     `json:"lastPayloadError,omitempty"`
+	// LastLogsRejected is the latest reason the OTLP downstream gave for rejected records.
+	LastLogsRejected *Note `json:"lastLogsRejected,omitempty"`
 	// ActiveKeys counts the keys that work now; OldKeyValidUntil is when the last key
 	// kept by a rotation's grace period stops working.
 	ActiveKeys       int       `json:"activeKeys"`
@@ -50,8 +52,9 @@ func StatusOf(d Drain, now time.Time, endpoint string) Status {
 		CreatedAt: d.CreatedAt, RotatedAt: d.RotatedAt, RevokedAt: d.RevokedAt,
 		LastReceivedAt: d.LastReceivedAt, LastControlAt: d.LastControlAt,
 		LastAuthError: d.LastAuthError, LastPayloadError: d.LastPayloadError,
-		Counters: d.Counters,
-		Sources:  sourceStatuses(d, now),
+		LastLogsRejected: d.LastLogsRejected,
+		Counters:         d.Counters,
+		Sources:          sourceStatuses(d, now),
 	}
 	for _, k := range d.Keys {
 		if d.State == StateRevoked {

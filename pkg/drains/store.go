@@ -43,6 +43,11 @@ type Counters struct {
 	ErrorEvents     int64 `json:"errorEvents"`
 	Duplicates      int64 `json:"duplicates"`
 	RecordsRejected int64 `json:"recordsRejected"`
+	// Ignored counts the events an ignore rule of the drain's org and env dropped
+	// before they became occurrences (counted by the grouper).
+	Ignored int64 `json:"ignored"`
+	// LogsRejected counts the log records the OTLP downstream rejected (partialSuccess).
+	LogsRejected int64 `json:"logsRejected"`
 }
 
 // Add adds d to c.
@@ -52,6 +57,8 @@ func (c *Counters) Add(d Counters) {
 	c.ErrorEvents += d.ErrorEvents
 	c.Duplicates += d.Duplicates
 	c.RecordsRejected += d.RecordsRejected
+	c.Ignored += d.Ignored
+	c.LogsRejected += d.LogsRejected
 }
 
 // Drain is one Firehose HTTP endpoint: an org and env that its events are stamped with,
@@ -70,7 +77,9 @@ type Drain struct {
 	LastControlAt    time.Time `json:"lastControlAt,omitzero"`
 	LastAuthError    *Note     `json:"lastAuthError,omitempty"`
 	LastPayloadError *Note     `json:"lastPayloadError,omitempty"`
-	Counters         Counters  `json:"counters"`
+	// LastLogsRejected is the latest reason the OTLP downstream gave for rejected records.
+	LastLogsRejected *Note    `json:"lastLogsRejected,omitempty"`
+	Counters         Counters `json:"counters"`
 	// Sources is the bookkeeping per source kind (SourceKinds) that delivered to the drain.
 	Sources map[string]SourceStats `json:"sources,omitempty"`
 }
@@ -85,6 +94,8 @@ type Delivery struct {
 	Control bool
 	// PayloadError, when set, becomes the drain's latest payload error.
 	PayloadError *Note
+	// LogsRejected, when set, becomes the drain's LastLogsRejected.
+	LogsRejected *Note
 	Counters     Counters
 	// Log is appended to the drain's delivery log (LogReader) in the same write, in order.
 	Log []LogEntry

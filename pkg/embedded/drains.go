@@ -90,7 +90,7 @@ func (d *drainStore) Create(ctx context.Context, dr drains.Drain) error {
 	res, err := d.s.exec(ctx, nil, sqlCreateDrain,
 		dr.ID, dr.Org, dr.Env, state, keys, ms(dr.CreatedAt), ms(dr.RotatedAt), ms(dr.RevokedAt),
 		ms(dr.LastReceivedAt), ms(dr.LastControlAt), authAt, authReason, payAt, payReason,
-		c.Deliveries, c.Events, c.ErrorEvents, c.Duplicates, c.RecordsRejected)
+		c.Deliveries, c.Events, c.ErrorEvents, c.Duplicates, c.RecordsRejected, c.Ignored)
 	if err != nil {
 		return fmt.Errorf("embedded: create drain %s: %w", dr.ID, err)
 	}
@@ -108,10 +108,10 @@ func (d *drainStore) Create(ctx context.Context, dr drains.Drain) error {
 const (
 	drainColumns = `id, org, env, state, keys, created_at, rotated_at, revoked_at, last_received_at,
 	last_control_at, last_auth_error_at, last_auth_error_reason, last_payload_error_at,
-	last_payload_error_reason, deliveries, events, error_events, duplicates, records_rejected`
+	last_payload_error_reason, deliveries, events, error_events, duplicates, records_rejected, ignored`
 
 	sqlCreateDrain = `INSERT INTO drains (` + drainColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`
 	sqlGetDrain    = `SELECT ` + drainColumns + ` FROM drains WHERE id = ?`
 	sqlListDrains  = `SELECT ` + drainColumns + ` FROM drains ORDER BY created_at, id`
@@ -148,7 +148,7 @@ func scanDrain(row scanner) (drains.Drain, error) {
 	c := &dr.Counters
 	if err := row.Scan(&dr.ID, &dr.Org, &dr.Env, &dr.State, &keys, &created, &rotated, &revoked,
 		&received, &control, &authAt, &authReason, &payAt, &payReason,
-		&c.Deliveries, &c.Events, &c.ErrorEvents, &c.Duplicates, &c.RecordsRejected); err != nil {
+		&c.Deliveries, &c.Events, &c.ErrorEvents, &c.Duplicates, &c.RecordsRejected, &c.Ignored); err != nil {
 		return drains.Drain{}, err
 	}
 	var err error
@@ -170,10 +170,14 @@ func (d *drainStore) Get(ctx context.Context, id string) (drains.Drain, error) {
 	if err != nil {
 		return drains.Drain{}, fmt.Errorf("embedded: get drain %q: %w", id, err)
 	}
-	if dr.Sources, err = d.sources(ctx, id); err != nil {
+	one := []drains.Drain{dr}
+	if err := d.withLogsRejected(ctx, one); err != nil {
+		return drains.Drain{}, fmt.Errorf("embedded: get drain %q: %w", id, err)
+	}
+	if one[0].Sources, err = d.sources(ctx, id); err != nil {
 		return drains.Drain{}, fmt.Errorf("embedded: get drain %q: sources: %w", id, err)
 	}
-	return dr, nil
+	return one[0], nil
 }
 
 func (d *drainStore) List(ctx context.Context) ([]drains.Drain, error) {
@@ -191,6 +195,9 @@ func (d *drainStore) List(ctx context.Context) ([]drains.Drain, error) {
 		out = append(out, dr)
 	}
 	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("embedded: list drains: %w", err)
+	}
+	if err := d.withLogsRejected(ctx, out); err != nil {
 		return nil, fmt.Errorf("embedded: list drains: %w", err)
 	}
 	for i := range out {
@@ -267,16 +274,24 @@ func (d *drainStore) RecordDelivery(ctx context.Context, id string, dl drains.De
 	}
 	payAt, payReason := note(dl.PayloadError)
 	c := dl.Counters
-	// One transaction: the drain's counters and its source kind's.
+	// One transaction: the drain's counters, its source kind's and its OTLP rejections.
 	err := d.s.writeTx(ctx, func(tx *sql.Tx) error {
 		if _, err := d.s.exec(ctx, tx, sqlRecordDelivery, c.Deliveries, c.Events, c.ErrorEvents, c.Duplicates, c.RecordsRejected,
 			received, control, payAt, payReason, id); err != nil {
 			return err
 		}
+		if c.Ignored != 0 {
+			if _, err := d.s.exec(ctx, tx, sqlAddIgnored, c.Ignored, id); err != nil {
+				return err
+			}
+		}
 		if err := d.logDelivery(ctx, tx, id, dl.Log); err != nil {
 			return err
 		}
-		return d.recordSource(ctx, tx, id, dl)
+		if err := d.recordSource(ctx, tx, id, dl); err != nil {
+			return err
+		}
+		return d.recordLogsRejected(ctx, tx, id, dl)
 	})
 	if err != nil {
 		return fmt.Errorf("embedded: record delivery on drain %s: %w", id, err)

@@ -152,6 +152,10 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		_ = s.w.Close()
 		return nil, err
 	}
+	if err := s.initAdditive(); err != nil {
+		_ = s.w.Close()
+		return nil, err
+	}
 
 	s.r, err = sql.Open("sqlite", dsn(path, busyMS, true))
 	if err != nil {
@@ -251,7 +255,7 @@ func (s *Store) init() error {
 
 // migrations[i] takes the database from schema version i to i+1; a new database runs them
 // all. Times are unix milliseconds; NULL is "never".
-var migrations = [...][]string{schemaV1[:], schemaV2[:], schemaV3[:], schemaV4[:]}
+var migrations = [...][]string{schemaV1[:], schemaV2[:], schemaV3[:], schemaV4[:], schemaV5[:]}
 
 // schemaV1 is version 1 of the database.
 var schemaV1 = [...]string{
@@ -354,7 +358,7 @@ var schemaV2 = [...]string{
 
 // writeStatements are the fixed statements run on the writer, in a transaction or alone.
 var writeStatements = [...]string{
-	sqlCreateDrain, sqlSetKeys, sqlRevokeDrain, sqlRecordDelivery, sqlRecordAuthFailure, sqlRecordSource,
+	sqlCreateDrain, sqlSetKeys, sqlRevokeDrain, sqlRecordDelivery, sqlRecordAuthFailure, sqlRecordSource, sqlAddIgnored,
 	sqlInsertOccurrence, sqlPutProblem, sqlCountHour, sqlCountAffected,
 	sqlGetProblem, // also read in a write transaction
 	sqlSweepClaims, sqlClaim, sqlClaimState,
@@ -449,6 +453,9 @@ func (s *Store) Dir() string { return s.dir }
 
 // Drains is the drain store.
 func (s *Store) Drains() drains.Store { return s.drains }
+
+// Rules is the store of the custom grouping rules per org and env, kept with the drains.
+func (s *Store) Rules() drains.RuleStore { return s.drains }
 
 // Problems is the problem store.
 func (s *Store) Problems() problems.Store { return s.problems }

@@ -50,6 +50,9 @@ type Grouper struct {
 	rec Recorder
 	log *slog.Logger
 	now func() time.Time
+	// rules and ignored: WithRules (nil: the default rules only).
+	rules   *orgRules
+	ignored IgnoreCounter
 }
 
 // New returns a Grouper. A nil logger means slog.Default().
@@ -60,9 +63,15 @@ func New(rec Recorder, log *slog.Logger) *Grouper {
 	return &Grouper{rec: rec, log: log, now: time.Now}
 }
 
-// Occurrence fingerprints e.
+// Occurrence fingerprints e with the default rules.
 func Occurrence(e *event.Event) problems.Occurrence {
-	r := grouping.Analyze(e.Message, e.LogGroup)
+	o, _ := OccurrenceWith(grouping.Default(), e)
+	return o
+}
+
+// OccurrenceWith fingerprints e with rs and returns the analysis too.
+func OccurrenceWith(rs *grouping.Rules, e *event.Event) (problems.Occurrence, grouping.Result) {
+	r := rs.Analyze(e.Message, e.LogGroup)
 	msg := e.Message
 	if len(msg) > maxSampleMessage {
 		msg = msg[:maxSampleMessage]
@@ -82,7 +91,7 @@ func Occurrence(e *event.Event) problems.Occurrence {
 			Timestamp: e.Timestamp, Message: msg, Frames: r.Frames,
 			Grouping: r.Explain(),
 		},
-	}
+	}, r
 }
 
 // occurrenceIdentity is the event's identity, except for a Lambda platform
@@ -99,7 +108,15 @@ func occurrenceIdentity(e *event.Event, r *grouping.Result) string {
 // Process records one event. It reports whether the occurrence was new (false: a
 // redelivery, counted before).
 func (g *Grouper) Process(ctx context.Context, e *event.Event) (bool, error) {
-	r := g.rec.RecordBatch(ctx, []problems.Occurrence{Occurrence(e)})[0]
+	o, ignored, err := g.occurrence(ctx, e)
+	if err != nil {
+		return false, err
+	}
+	if ignored {
+		g.countIgnored(ctx, map[string]int64{e.Drain: 1})
+		return false, nil
+	}
+	r := g.rec.RecordBatch(ctx, []problems.Occurrence{o})[0]
 	return r.Recorded, r.Err
 }
 
@@ -180,18 +197,34 @@ func (g *Grouper) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 	defer cancel()
 
 	var (
-		occs   []problems.Occurrence
-		owner  []int // owner[i]: the message of occs[i]
-		failed = make([]error, len(ev.Records))
+		occs    []problems.Occurrence
+		owner   []int // owner[i]: the message of occs[i]
+		failed  = make([]error, len(ev.Records))
+		ignored map[string]int64 // per drain: events an ignore rule dropped
 	)
 	for mi, m := range ev.Records {
 		evs, err := Decode([]byte(m.Body))
 		failed[mi] = err
 		for i := range evs {
-			occs = append(occs, Occurrence(&evs[i]))
+			o, drop, err := g.occurrence(work, &evs[i])
+			switch {
+			case err != nil:
+				if failed[mi] == nil {
+					failed[mi] = err
+				}
+				continue
+			case drop:
+				if ignored == nil {
+					ignored = map[string]int64{}
+				}
+				ignored[evs[i].Drain]++
+				continue
+			}
+			occs = append(occs, o)
 			owner = append(owner, mi)
 		}
 	}
+	g.countIgnored(work, ignored)
 	recorded, duplicates := 0, 0
 	if len(occs) > 0 {
 		for i, r := range g.rec.RecordBatch(work, occs) {

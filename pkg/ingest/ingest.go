@@ -66,6 +66,8 @@ type Config struct {
 	Now func() time.Time
 	// Logger. Default slog.Default().
 	Logger *slog.Logger
+	// Export, when set, exports every data event as OTLP logs before the answer (export.go).
+	Export Exporter
 }
 
 // Handler serves Firehose deliveries.
@@ -145,6 +147,10 @@ type Outcome struct {
 	Duplicates    int
 	Busy          int
 	RejectedIndex []int
+	// Exported and LogsRejected count the log records the OTLP downstream accepted and
+	// rejected (partialSuccess).
+	Exported     int
+	LogsRejected int
 }
 
 // Handle serves one delivery.
@@ -193,6 +199,8 @@ func (h *Handler) logOutcome(ctx context.Context, drain drains.Drain, requestID 
 		{"sent", out.Sent},
 		{"duplicates", out.Duplicates},
 		{"busy", out.Busy},
+		{"exported", out.Exported},
+		{"logsRejected", out.LogsRejected},
 	} {
 		if a.v != 0 {
 			attrs = append(attrs, slog.Int(a.k, a.v))
@@ -296,6 +304,7 @@ func (h *Handler) deliver(ctx context.Context, req Request, drain drains.Drain, 
 		RequestID: *requestID, Attributes: attrs,
 	}
 
+	export := h.beginExport(ctx, stamp, delivery.At)
 	results := h.decoder.DecodeRecords(ctx, fb.Records, stamp, h.cfg.Workers)
 	out := Outcome{Status: http.StatusOK, Records: len(fb.Records)}
 	var errs []event.Event
@@ -315,15 +324,21 @@ func (h *Handler) deliver(ctx context.Context, req Request, drain drains.Drain, 
 	}
 	out.ErrorEvents = len(errs)
 	if err := ctx.Err(); err != nil {
+		h.endExport(ctx, export, &out, delivery)
 		return Outcome{Status: http.StatusServiceUnavailable, Message: "deadline reached while decoding; retry", Records: out.Records}
 	}
 
 	// Decodable records are processed even when others are rejected: dedup makes
-	// Firehose's retries of the same batch no-ops for them.
+	// Firehose's retries of the same batch no-ops for them. The problems are recorded also
+	// when the OTLP export fails: the retry finds them duplicates.
 	if len(errs) > 0 {
 		if st := h.forward(ctx, errs, &out); st != nil {
+			h.endExport(ctx, export, &out, delivery)
 			return *st
 		}
+	}
+	if st := h.endExport(ctx, export, &out, delivery); st != nil && firstBad == nil {
+		return *st
 	}
 	switch {
 	case firstBad != nil:

@@ -67,6 +67,7 @@ func (o *backendOpts) register(fs *flag.FlagSet, getenv func(string) string) {
 type backend struct {
 	drains       *drains.Service
 	problems     problems.Store
+	rules        drains.RuleStore
 	destinations alerts.Destinations
 	secrets      alerts.SecretStore
 	outbox       alerts.Outbox
@@ -124,6 +125,7 @@ func (o *backendOpts) open(ctx context.Context) (*backend, error) {
 		return &backend{
 			drains:       drains.NewService(st.Drains(), drains.PepperFunc(st.Pepper), drains.Config{}),
 			problems:     st.Problems(),
+			rules:        st.Rules(),
 			destinations: st.Destinations(),
 			secrets:      st.Secrets(),
 			outbox:       st.Outbox(),
@@ -139,10 +141,12 @@ func (o *backendOpts) open(ctx context.Context) (*backend, error) {
 		}
 		pepper := secrets.NewPepper(secretsmanager.NewFromConfig(cfg), o.pepperSecret, time.Hour)
 		db := dynamodb.NewFromConfig(cfg)
+		ds := drainsddb.New(db, o.drainsTable)
 		ps := problemsddb.New(db, o.problemsTable)
 		return &backend{
-			drains:       drains.NewService(drainsddb.New(db, o.drainsTable), pepper, drains.Config{}),
+			drains:       drains.NewService(ds, pepper, drains.Config{}),
 			problems:     ps,
+			rules:        ds,
 			destinations: alertsddb.NewDestinations(db, o.problemsTable),
 			secrets:      alertsddb.NewSecrets(secretsmanager.NewFromConfig(cfg), o.alertSecrets),
 			outbox:       ps.Outbox(),

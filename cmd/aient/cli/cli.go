@@ -40,6 +40,9 @@ const usage = `aient — firehose-drain's CLI and local server
   aient problems resolve ID [--json]
   aient problems ignore ID [--for 24h | --until-count 100] [--json]
   aient problems reopen ID [--json]
+  aient rules add --org O --env E RULE
+  aient rules list --org O --env E [--json]
+  aient rules remove --org O --env E ID
   aient alerts add (--sns-topic ARN | --slack-webhook URL | --webhook URL [--secret S]) [--org O --env E] [--json]
   aient alerts list [--json]
   aient alerts remove ID
@@ -120,6 +123,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return c.problemsAct(ctx, args[1], args[2:])
 		}
 		return usageError("unknown problems subcommand %q", args[1])
+	case "rules":
+		if len(args) < 2 {
+			return usageError("rules needs a subcommand: add, list, remove")
+		}
+		switch args[1] {
+		case "add":
+			return c.rulesAdd(ctx, args[2:])
+		case "list":
+			return c.rulesList(ctx, args[2:])
+		case "remove":
+			return c.rulesRemove(ctx, args[2:])
+		}
+		return usageError("unknown rules subcommand %q", args[1])
 	case "alerts":
 		if len(args) < 2 {
 			return usageError("alerts needs a subcommand: add, list, remove, test")

@@ -172,6 +172,12 @@ func (c *command) drainsStatus(ctx context.Context, args []string) (err error) {
 	cn := s.Counters
 	fmt.Fprintf(w, "Deliveries\t%d\nEvents received\t%d\nError-class events\t%d\nDuplicates skipped\t%d\nRecords rejected\t%d\n",
 		cn.Deliveries, cn.Events, cn.ErrorEvents, cn.Duplicates, cn.RecordsRejected)
+	if cn.LogsRejected > 0 || s.LastLogsRejected != nil {
+		fmt.Fprintf(w, "Logs rejected (OTLP)\t%d\n", cn.LogsRejected)
+	}
+	if n := s.LastLogsRejected; n != nil {
+		fmt.Fprintf(w, "Last OTLP rejection\t%s: %s\n", ago(n.At, now), n.Reason)
+	}
 	for _, src := range s.Sources {
 		line := fmt.Sprintf("%s, %d deliveries, %d error-class events, %d rejected, last data %s",
 			src.Status, src.Deliveries, src.ErrorEvents, src.Rejected, ago(src.LastReceivedAt, now))

@@ -35,6 +35,8 @@ type LocalConfig struct {
 	// Now is the server's clock (ingest, drains, pages). Default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Export, when set, exports every data event as OTLP logs (otlplogs).
+	Export ingest.Exporter
 }
 
 // Local is `aient serve` wired over one embedded store: the ingest handler on the
@@ -71,13 +73,13 @@ func NewLocal(st *embedded.Store, cfg LocalConfig) *Local {
 	// from the next delivery (reads of the embedded store are cheap).
 	svc := drains.NewService(st.Drains(), drains.PepperFunc(st.Pepper), drains.Config{Now: cfg.Now, CacheTTL: drains.NoCache})
 	claims := dedup.New(st.Claims(), dedup.Config{Now: cfg.Now})
-	in := ingest.New(svc, st.Drains(), claims, st.Queue(), ingest.Config{Logger: cfg.Logger, Now: cfg.Now})
+	in := ingest.New(svc, st.Drains(), claims, st.Queue(), ingest.Config{Logger: cfg.Logger, Now: cfg.Now, Export: cfg.Export})
 	con := console.New(console.Backend{Problems: st.Reader(), Drains: st.Drains(), Actions: st.Problems()}, console.Config{
 		EndpointBase: cfg.EndpointBase, Ingest: in, Hosts: cfg.Hosts, Remote: cfg.Remote,
 		Now: cfg.Now, Logger: cfg.Logger,
 	})
 	return &Local{
-		store: st, drains: svc, grouper: grouper.New(st.Problems(), cfg.Logger),
+		store: st, drains: svc, grouper: grouper.New(st.Problems(), cfg.Logger).WithRules(st.Rules(), st.Drains()),
 		deliverer: alerts.NewDeliverer(st.Destinations(), st.Secrets(), st.Outbox(), cfg.Senders, alerts.Config{
 			ConsoleURL: cfg.ConsoleURL, Now: cfg.Now, Logger: cfg.Logger,
 		}),

@@ -80,10 +80,15 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 		return fmt.Errorf("write %s: %w", endpointFile, err)
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
-	srv := NewLocal(st, LocalConfig{
+	lcfg := LocalConfig{
 		EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log,
 		ConsoleURL: f.consoleURL, Senders: alerts.NewSenders(nil, snsClient(ctx)),
-	})
+	}
+	if err := serveExport(&lcfg, c.getenv, log); err != nil {
+		_ = ln.Close() // never served: the error above is the one to report
+		return err
+	}
+	srv := NewLocal(st, lcfg)
 
 	// A first start with no drain creates one, so `make run` is ready for Firehose bodies.
 	existing, err := st.Drains().List(ctx)

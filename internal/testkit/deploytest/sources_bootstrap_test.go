@@ -197,6 +197,9 @@ func TestSourceBootstrapsAnswerEveryEvent(t *testing.T) {
 		for _, p := range ps {
 			total += int(p.Count)
 		}
+		for _, p := range ps {
+			t.Logf("problem %q count %d", p.Title, p.Count)
+		}
 		if total != len(all) || len(all) != 2+3+1+3 {
 			t.Fatalf("problems count %d occurrences in %d problems, want %d (one per queued event)", total, len(ps), len(all))
 		}

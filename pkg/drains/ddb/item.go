@@ -23,6 +23,8 @@ func marshal(d drains.Drain) map[string]types.AttributeValue {
 		attrErrorEvents:     num(d.Counters.ErrorEvents),
 		attrDuplicates:      num(d.Counters.Duplicates),
 		attrRecordsRejected: num(d.Counters.RecordsRejected),
+		attrIgnored:         num(d.Counters.Ignored),
+		attrLogsRejected:    num(d.Counters.LogsRejected),
 	}
 	for name, t := range map[string]time.Time{
 		attrCreatedAt: d.CreatedAt, attrRotatedAt: d.RotatedAt, attrRevokedAt: d.RevokedAt,
@@ -37,6 +39,9 @@ func marshal(d drains.Drain) map[string]types.AttributeValue {
 	}
 	if n := d.LastPayloadError; n != nil {
 		item[attrLastPayloadErrorAt], item[attrLastPayloadReason] = ms(n.At), str(n.Reason)
+	}
+	if n := d.LastLogsRejected; n != nil {
+		item[attrLastLogsRejectedAt], item[attrLastLogsRejectedReason] = ms(n.At), str(n.Reason)
 	}
 	return item
 }
@@ -72,6 +77,8 @@ func unmarshal(item map[string]types.AttributeValue) (drains.Drain, error) {
 			ErrorEvents:     r.Num(attrErrorEvents),
 			Duplicates:      r.Num(attrDuplicates),
 			RecordsRejected: r.Num(attrRecordsRejected),
+			Ignored:         r.Num(attrIgnored),
+			LogsRejected:    r.Num(attrLogsRejected),
 		},
 	}
 	if _, ok := item[attrLastAuthErrorAt]; ok {
@@ -79,6 +86,9 @@ func unmarshal(item map[string]types.AttributeValue) (drains.Drain, error) {
 	}
 	if _, ok := item[attrLastPayloadErrorAt]; ok {
 		d.LastPayloadError = &drains.Note{At: r.Time(attrLastPayloadErrorAt), Reason: r.Str(attrLastPayloadReason)}
+	}
+	if _, ok := item[attrLastLogsRejectedAt]; ok {
+		d.LastLogsRejected = &drains.Note{At: r.Time(attrLastLogsRejectedAt), Reason: r.Str(attrLastLogsRejectedReason)}
 	}
 	if av, ok := item[attrKeys]; ok {
 		l, ok := av.(*types.AttributeValueMemberL)

@@ -8,7 +8,10 @@
 //	createdAt, rotatedAt, revokedAt, lastReceivedAt, lastControlAt (N, unix ms; absent = zero time)
 //	lastAuthErrorAt (N, unix ms), lastAuthErrorReason (S)
 //	lastPayloadErrorAt (N, unix ms), lastPayloadErrorReason (S)
-//	deliveries, events, errorEvents, duplicates, recordsRejected (N; kept with UpdateItem ADD)
+//	deliveries, events, errorEvents, duplicates, recordsRejected, ignored (N; kept with UpdateItem ADD)
+//
+// The custom grouping rules of an org and env are one more item (rules.go), whose id
+// ("rules\x1f<org>\x1f<env>") is never a drain id.
 //
 // Times are kept to the millisecond. Reads are strongly consistent, so a revocation is seen
 // by the next request. Every bookkeeping call is one UpdateItem.
@@ -75,6 +78,11 @@ const (
 	attrErrorEvents        = "errorEvents"
 	attrDuplicates         = "duplicates"
 	attrRecordsRejected    = "recordsRejected"
+	attrIgnored            = "ignored"
+	// The OTLP logs export's rejections (issue 10).
+	attrLogsRejected           = "logsRejected"
+	attrLastLogsRejectedAt     = "lastLogsRejectedAt"
+	attrLastLogsRejectedReason = "lastLogsRejectedReason"
 )
 
 // CreateTable creates the drains table with the schema of the package doc (on-demand
@@ -181,6 +189,9 @@ func (s *Store) List(ctx context.Context) ([]drains.Drain, error) {
 			return nil, fmt.Errorf("list drains: %w", err)
 		}
 		for _, item := range page.Items {
+			if isRulesItem(item) {
+				continue
+			}
 			d, err := unmarshal(item)
 			if err != nil {
 				return nil, fmt.Errorf("list drains: %w", err)
@@ -251,15 +262,21 @@ func (s *Store) RecordDelivery(ctx context.Context, id string, d drains.Delivery
 	names := map[string]string{
 		"#id": attrID, "#deliveries": attrDeliveries, "#events": attrEvents, "#errorEvents": attrErrorEvents,
 		"#duplicates": attrDuplicates, "#recordsRejected": attrRecordsRejected,
+		"#logsRejected": attrLogsRejected,
 	}
 	values := map[string]types.AttributeValue{
 		":deliveries": num(d.Counters.Deliveries), ":events": num(d.Counters.Events),
 		":errorEvents": num(d.Counters.ErrorEvents), ":duplicates": num(d.Counters.Duplicates),
 		":recordsRejected": num(d.Counters.RecordsRejected),
+		":logsRejected":    num(d.Counters.LogsRejected),
 	}
 	add := []string{
 		"#deliveries :deliveries", "#events :events", "#errorEvents :errorEvents",
-		"#duplicates :duplicates", "#recordsRejected :recordsRejected",
+		"#duplicates :duplicates", "#recordsRejected :recordsRejected", "#logsRejected :logsRejected",
+	}
+	if d.Counters.Ignored != 0 {
+		names["#ignored"], values[":ignored"] = attrIgnored, num(d.Counters.Ignored)
+		add = append(add, "#ignored :ignored")
 	}
 	var set []string
 	if err := sourceUpdate(d, names, values, &add, &set); err != nil {
@@ -280,6 +297,11 @@ func (s *Store) RecordDelivery(ctx context.Context, id string, d drains.Delivery
 		names["#payloadAt"], names["#payloadReason"] = attrLastPayloadErrorAt, attrLastPayloadReason
 		values[":payloadAt"], values[":payloadReason"] = ms(n.At), str(n.Reason)
 		set = append(set, "#payloadAt = :payloadAt", "#payloadReason = :payloadReason")
+	}
+	if n := d.LogsRejected; n != nil {
+		names["#logsRejectedAt"], names["#logsRejectedReason"] = attrLastLogsRejectedAt, attrLastLogsRejectedReason
+		values[":logsRejectedAt"], values[":logsRejectedReason"] = ms(n.At), str(n.Reason)
+		set = append(set, "#logsRejectedAt = :logsRejectedAt", "#logsRejectedReason = :logsRejectedReason")
 	}
 	if len(set) > 0 {
 		expr += " SET " + strings.Join(set, ", ")

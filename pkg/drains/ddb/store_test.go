@@ -23,6 +23,14 @@ func TestAgainstMoto(t *testing.T) {
 	t.Run("contract", func(t *testing.T) {
 		drainstest.Run(t, func(t *testing.T) drains.Store { return ddb.New(client, newTable(t)) })
 	})
+	t.Run("rules contract", func(t *testing.T) {
+		drainstest.RunRules(t, func(t *testing.T) interface {
+			drains.Store
+			drains.RuleStore
+		} {
+			return ddb.New(client, newTable(t))
+		})
+	})
 
 	// The SDK retries a PutItem whose answer was lost; if the first attempt had landed, the
 	// retry fails its condition on this very drain, which is a success, not ErrExists.

@@ -140,6 +140,7 @@ func diff(got, want drains.Drain) []string {
 	tm("LastControlAt", got.LastControlAt, want.LastControlAt)
 	note("LastAuthError", got.LastAuthError, want.LastAuthError)
 	note("LastPayloadError", got.LastPayloadError, want.LastPayloadError)
+	note("LastLogsRejected", got.LastLogsRejected, want.LastLogsRejected)
 	if got.Counters != want.Counters {
 		out = append(out, fmt.Sprintf("Counters = %+v, want %+v", got.Counters, want.Counters))
 	}
@@ -386,6 +387,23 @@ func testRecordDelivery(t *testing.T, s drains.Store) {
 				w.LastPayloadError = &drains.Note{At: at(6 * time.Second), Reason: "request content encoding: unsupported"}
 			},
 		},
+		{
+			name: "OTLP rejections are counted with their reason",
+			del: drains.Delivery{
+				At: at(7 * time.Second), Data: true,
+				LogsRejected: &drains.Note{At: at(7 * time.Second), Reason: "3 log records over the size limit"},
+				Counters:     drains.Counters{Deliveries: 1, Events: 4, LogsRejected: 3},
+			},
+			apply: func(w *drains.Drain) {
+				w.LastReceivedAt = at(7 * time.Second)
+				w.LastLogsRejected = &drains.Note{At: at(7 * time.Second), Reason: "3 log records over the size limit"}
+			},
+		},
+		{
+			name:  "a later delivery without rejections keeps the reason",
+			del:   drains.Delivery{At: at(8 * time.Second), Counters: drains.Counters{Deliveries: 1, LogsRejected: 2}},
+			apply: func(*drains.Drain) {},
+		},
 	}
 	for _, st := range steps {
 		if err := s.RecordDelivery(ctx, d.ID, st.del); err != nil {
@@ -397,7 +415,7 @@ func testRecordDelivery(t *testing.T, s drains.Store) {
 			t.Errorf("%s: %s", st.name, msg)
 		}
 	}
-	wantTotals := drains.Counters{Deliveries: 6, Events: 16, ErrorEvents: 3, Duplicates: 3, RecordsRejected: 7}
+	wantTotals := drains.Counters{Deliveries: 8, Events: 20, ErrorEvents: 3, Duplicates: 3, RecordsRejected: 7, LogsRejected: 5}
 	if got := mustGet(t, s, d.ID).Counters; got != wantTotals {
 		t.Errorf("Counters after all deliveries = %+v, want %+v", got, wantTotals)
 	}
@@ -407,7 +425,7 @@ func testRecordDeliveryConcurrent(t *testing.T, s drains.Store) {
 	d := minimalDrain("drn_busy")
 	mustCreate(t, s, d)
 	const workers, each = 20, 5
-	one := drains.Counters{Deliveries: 1, Events: 3, ErrorEvents: 2, Duplicates: 1, RecordsRejected: 1}
+	one := drains.Counters{Deliveries: 1, Events: 3, ErrorEvents: 2, Duplicates: 1, RecordsRejected: 1, LogsRejected: 1}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -423,7 +441,7 @@ func testRecordDeliveryConcurrent(t *testing.T, s drains.Store) {
 	got := mustGet(t, s, d.ID)
 	want := drains.Counters{
 		Deliveries: workers * each, Events: 3 * workers * each, ErrorEvents: 2 * workers * each,
-		Duplicates: workers * each, RecordsRejected: workers * each,
+		Duplicates: workers * each, RecordsRejected: workers * each, LogsRejected: workers * each,
 	}
 	if got.Counters != want {
 		t.Errorf("Counters after %d concurrent deliveries = %+v, want %+v", workers*each, got.Counters, want)
@@ -437,7 +455,8 @@ func testRecordDeliveryMissing(t *testing.T, s drains.Store) {
 	del := drains.Delivery{
 		At: base, Data: true, Control: true,
 		PayloadError: &drains.Note{At: base, Reason: "x"},
-		Counters:     drains.Counters{Deliveries: 1, Events: 1},
+		LogsRejected: &drains.Note{At: base, Reason: "y"},
+		Counters:     drains.Counters{Deliveries: 1, Events: 1, LogsRejected: 1},
 	}
 	if err := s.RecordDelivery(t.Context(), "drn_nobody", del); err != nil {
 		t.Fatalf("RecordDelivery for an unknown drain = %v, want nil", err)

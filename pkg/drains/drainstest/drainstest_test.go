@@ -13,3 +13,12 @@ import (
 func TestSuitePassesOnMemStore(t *testing.T) {
 	drainstest.Run(t, func(*testing.T) drains.Store { return drainstest.NewMemStore() })
 }
+
+func TestMemStoreRules(t *testing.T) {
+	drainstest.RunRules(t, func(t *testing.T) interface {
+		drains.Store
+		drains.RuleStore
+	} {
+		return drainstest.NewMemStore()
+	})
+}

@@ -15,6 +15,9 @@ import (
 type MemStore struct {
 	mu sync.Mutex
 	m  map[string]drains.Drain
+	// rules per org and env (rules.go)
+	rules    map[[2]string][]drains.Rule
+	nextRule map[[2]string]int
 }
 
 var _ drains.Store = (*MemStore)(nil)
@@ -31,6 +34,10 @@ func clone(d drains.Drain) drains.Drain {
 	if d.LastPayloadError != nil {
 		n := *d.LastPayloadError
 		d.LastPayloadError = &n
+	}
+	if d.LastLogsRejected != nil {
+		n := *d.LastLogsRejected
+		d.LastLogsRejected = &n
 	}
 	d.Sources = maps.Clone(d.Sources)
 	return d
@@ -126,6 +133,10 @@ func (s *MemStore) RecordDelivery(_ context.Context, id string, del drains.Deliv
 	if del.PayloadError != nil {
 		n := *del.PayloadError
 		d.LastPayloadError = &n
+	}
+	if del.LogsRejected != nil {
+		n := *del.LogsRejected
+		d.LastLogsRejected = &n
 	}
 	s.m[id] = d
 	return nil
