@@ -61,6 +61,7 @@ fuzz:
 build:
 	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o bin/ingest/bootstrap ./functions/ingest
 	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o bin/grouper/bootstrap ./functions/grouper
+	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o bin/alerts/bootstrap ./functions/alerts
 	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o bin/sources/bootstrap ./functions/sources
 
 # SAM (BuildMethod: makefile) calls these with ARTIFACTS_DIR set.
@@ -69,6 +70,9 @@ build-IngestFunction:
 
 build-GrouperFunction:
 	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o $(ARTIFACTS_DIR)/bootstrap ./functions/grouper
+
+build-AlertsFunction:
+	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o $(ARTIFACTS_DIR)/bootstrap ./functions/alerts
 
 # The source functions are one binary (functions/sources); AIENT_SOURCE_KIND picks the kind.
 build-KinesisSourceFunction:

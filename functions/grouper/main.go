@@ -25,6 +25,9 @@ const (
 	// envDrainsTable holds the orgs' custom grouping rules and the drains' counters.ignored;
 	// without it only the default rules apply.
 	envDrainsTable = "AIENT_DRAINS_TABLE"
+	// envTransition "off" ends the grouping version transition: version-1 fingerprints
+	// are no longer computed to keep their problems.
+	envTransition = "AIENT_GROUPING_TRANSITION"
 )
 
 func main() {
@@ -48,7 +51,11 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	client := dynamodb.NewFromConfig(cfg)
-	g := grouper.New(problemsddb.New(client, table), log)
+	ps := problemsddb.New(client, table)
+	g := grouper.New(ps, log)
+	if getenv(envTransition) != "off" {
+		g = g.WithTransition(ps)
+	}
 	if dt := getenv(envDrainsTable); dt != "" {
 		ds := drainsddb.New(client, dt)
 		g = g.WithRules(ds, ds)

@@ -620,36 +620,6 @@ func SimpleInt(b []byte, i int) (end int, ok bool) {
 	return end, true
 }
 
-// Int reads the JSON integer at b[i] when it has at most 18 digits (so it fits an int64)
-// and no fraction or exponent: its value and the index after it; ok is false otherwise
-// (use Number, then strconv). Leading zeros are not checked: call it on a number Number
-// accepts, or check b[i] first.
-func Int(b []byte, i int) (v int64, end int, ok bool) {
-	j := i
-	neg := j < len(b) && b[j] == '-'
-	if neg {
-		j++
-	}
-	start := j
-	for j < len(b) && b[j]-'0' < 10 && j-start < 19 {
-		v = v*10 + int64(b[j]-'0')
-		j++
-	}
-	n := j - start
-	if n == 0 || n > 18 || n > 1 && b[start] == '0' {
-		return 0, 0, false
-	}
-	if j < len(b) {
-		if c := b[j]; c == '.' || c == 'e' || c == 'E' {
-			return 0, 0, false
-		}
-	}
-	if neg {
-		v = -v
-	}
-	return v, j, true
-}
-
 // controls subtracted from a word sets the top bit of every byte below 0x20 (and of bytes
 // from 0xa0, which &^w clears again); the lowest byte flagged is exact.
 const controls = 0x20 * lsb
@@ -665,12 +635,12 @@ func Number(b []byte, i int) (int, error) {
 	case j < len(b) && b[j] == '0':
 		j++
 	case j < len(b) && '1' <= b[j] && b[j] <= '9':
-		j = digits(b, j+1)
+		j = Digits(b, j+1)
 	default:
 		return 0, &SyntaxError{i, "expected a number"}
 	}
 	if j < len(b) && b[j] == '.' {
-		k := digits(b, j+1)
+		k := Digits(b, j+1)
 		if k == j+1 {
 			return 0, &SyntaxError{i, "bad number"}
 		}
@@ -681,21 +651,13 @@ func Number(b []byte, i int) (int, error) {
 		if j < len(b) && (b[j] == '+' || b[j] == '-') {
 			j++
 		}
-		k := digits(b, j)
+		k := Digits(b, j)
 		if k == j {
 			return 0, &SyntaxError{i, "bad number"}
 		}
 		j = k
 	}
 	return j, nil
-}
-
-// digits returns the index after the run of decimal digits at b[j].
-func digits(b []byte, j int) int {
-	for j < len(b) && b[j]-'0' < 10 {
-		j++
-	}
-	return j
 }
 
 // Key reads the member name at b[i] and the colon after it (whitespace allowed around

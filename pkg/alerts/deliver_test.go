@@ -543,3 +543,20 @@ func TestSNSSubjectIsOneASCIILineUnder100(t *testing.T) {
 		t.Fatalf("message %v (%v)", m, err)
 	}
 }
+
+func TestTheRequestIDComesFromTheSampleOrItsMessage(t *testing.T) {
+	for _, c := range []struct{ stored, message, want string }{
+		{"", "2026-12-01T10:00:00.000Z\t6f1c1b2a-3d4e-4f50-8a9b-0c1d2e3f4a5b\tERROR\tboom", "6f1c1b2a-3d4e-4f50-8a9b-0c1d2e3f4a5b"},
+		{"", "[ERROR]\t2026-12-01T10:00:00.000Z\t0a1b2c3d-3d4e-4f50-8a9b-0c1d2e3f4a5b\tboom", "0a1b2c3d-3d4e-4f50-8a9b-0c1d2e3f4a5b"},
+		{"", `{"level":"ERROR","requestId":"abc-123-def","message":"boom"}`, "abc-123-def"},
+		{"", "REPORT RequestId: 11111111-2222-3333-4444-555555555555\tDuration: 3000.00 ms\tStatus: timeout", "11111111-2222-3333-4444-555555555555"},
+		{"req-from-the-grouper", "no id here", "req-from-the-grouper"},
+		{"", "an error without any id", ""},
+	} {
+		n := notice(1, problems.ToNew, t0)
+		n.Problem.Sample.RequestID, n.Problem.Sample.Message = c.stored, c.message
+		if got := alerts.SubjectOf(n, "https://c").Sample.RequestID; got != c.want {
+			t.Errorf("%q (stored %q): request id %q, want %q", c.message, c.stored, got, c.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -99,7 +100,7 @@ func SubjectOf(n problems.Notice, consoleURL string) Subject {
 	s.Sample = SampleEvent{
 		Sample:        sample,
 		Time:          time.UnixMilli(sample.Timestamp).UTC(),
-		RequestID:     RequestID(p.Sample.Message),
+		RequestID:     cmp.Or(p.Sample.RequestID, RequestID(p.Sample.Message)),
 		CloudWatchURL: CloudWatchURL(p.Sample),
 	}
 	return s

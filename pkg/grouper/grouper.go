@@ -53,6 +53,8 @@ type Grouper struct {
 	// rules and ignored: WithRules (nil: the default rules only).
 	rules   *orgRules
 	ignored IgnoreCounter
+	// transition: WithTransition (nil: no version-1 problems to keep).
+	transition *transition
 }
 
 // New returns a Grouper. A nil logger means slog.Default().

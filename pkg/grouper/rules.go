@@ -100,7 +100,13 @@ func (g *Grouper) occurrence(ctx context.Context, e *event.Event) (o problems.Oc
 		return problems.Occurrence{}, false, err
 	}
 	o, r := OccurrenceWith(rs, e)
-	return o, r.Ignored, nil
+	if r.Ignored {
+		return o, true, nil
+	}
+	if err := g.attach(ctx, e, &o); err != nil {
+		return problems.Occurrence{}, false, err
+	}
+	return o, false, nil
 }
 
 // countIgnored books the dropped events per drain. A failure is logged: the events were

@@ -54,6 +54,7 @@ type encoder struct {
 
 	h   hash.Hash
 	sum [sha256.Size]byte
+	pre []byte // the identity's preimage
 }
 
 func newEncoder() *encoder {
@@ -260,24 +261,20 @@ func (e *encoder) keep(b []byte) string {
 	return unsafe.String(unsafe.SliceData(e.arena[start:]), len(b))
 }
 
-// uid is the event's identity, the same hash as event.Identity (and the dedup), hex in the
-// arena.
+// uid is the event's identity, the same hash as event.Identity (and the dedup): each part
+// length-prefixed, hashed once from a reused buffer, hex in the arena.
 func (e *encoder) uid(v *cwpayload.View) string {
-	h := e.h
-	h.Reset()
-	var n [4]byte
-	part := func(p []byte) {
-		n[0], n[1], n[2], n[3] = byte(len(p)>>24), byte(len(p)>>16), byte(len(p)>>8), byte(len(p))
-		h.Write(n[:])
-		h.Write(p)
+	b := e.pre[:0]
+	for _, p := range [...]string{e.s.d.Drain, v.Account, v.LogGroup, v.LogStream} {
+		b = append(b, byte(len(p)>>24), byte(len(p)>>16), byte(len(p)>>8), byte(len(p)))
+		b = append(b, p...)
 	}
-	str := func(s string) { part(unsafe.Slice(unsafe.StringData(s), len(s))) }
-	str(e.s.d.Drain)
-	str(v.Account)
-	str(v.LogGroup)
-	str(v.LogStream)
-	part(v.ID)
-	sum := h.Sum(e.sum[:0])
+	b = append(b, byte(len(v.ID)>>24), byte(len(v.ID)>>16), byte(len(v.ID)>>8), byte(len(v.ID)))
+	b = append(b, v.ID...)
+	e.pre = b
+	e.h.Reset()
+	e.h.Write(b)
+	sum := e.h.Sum(e.sum[:0])
 	var x [2 * sha256.Size]byte
 	hex.Encode(x[:], sum)
 	return e.keep(x[:])

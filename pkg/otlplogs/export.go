@@ -56,10 +56,15 @@ type Exporter struct {
 	client *http.Client
 	log    *slog.Logger
 
-	encoders sync.Pool // *encoder
-	bufs     sync.Pool // *[]byte: encoded batches
-	zbufs    sync.Pool // *bytes.Buffer: compressed batches
-	zw       sync.Pool // *gzip.Writer
+	// Idle encoders, kept across deliveries (a sync.Pool would lose their reused messages
+	// at every GC, which a 6 MB delivery triggers): at most maxIdleEncoders.
+	encMu    sync.Mutex
+	encoders []*encoder
+	// Idle batch buffers (encoded, compressed), kept across deliveries for the same reason.
+	bufMu sync.Mutex
+	bufs  [][]byte
+	zbufs []*bytes.Buffer
+	zw    sync.Pool // *gzip.Writer
 }
 
 // New returns an Exporter. client may be nil (a client of its own with keep-alive
@@ -146,10 +151,7 @@ func (s *Session) Visitor(int) cwpayload.Visitor {
 		return e
 	}
 	s.mu.Unlock()
-	e, _ := s.x.encoders.Get().(*encoder)
-	if e == nil {
-		e = newEncoder()
-	}
+	e := s.x.getEncoder()
 	if want := s.x.cfg.MaxBatchBytes + 64<<10; cap(e.arena) < want {
 		e.arena = make([]byte, 0, want)
 	}
@@ -173,7 +175,7 @@ func (s *Session) Wait() Result {
 	for _, e := range free {
 		e.flush()
 		e.s = nil
-		s.x.encoders.Put(e)
+		s.x.putEncoder(e)
 	}
 	s.wg.Wait()
 	s.mu.Lock()
@@ -226,7 +228,7 @@ func (s *Session) send(buf []byte, n int) {
 	defer func() {
 		x.putBuf(buf)
 		if zb != nil {
-			x.zbufs.Put(zb)
+			x.putZBuf(zb)
 		}
 	}()
 	rejected, reason, err := x.post(s.ctx, body, n)
@@ -421,9 +423,39 @@ func clip(s string) string {
 	return s
 }
 
+// maxIdleEncoders bounds the encoders (each up to a batch of messages and its arena) an
+// Exporter keeps between deliveries.
+const maxIdleEncoders = 8
+
+func (x *Exporter) getEncoder() *encoder {
+	x.encMu.Lock()
+	defer x.encMu.Unlock()
+	if n := len(x.encoders); n > 0 {
+		e := x.encoders[n-1]
+		x.encoders = x.encoders[:n-1]
+		return e
+	}
+	return newEncoder()
+}
+
+func (x *Exporter) putEncoder(e *encoder) {
+	x.encMu.Lock()
+	defer x.encMu.Unlock()
+	if len(x.encoders) < maxIdleEncoders {
+		x.encoders = append(x.encoders, e)
+	}
+}
+
+// maxIdleBuffers bounds the batch buffers of each kind an Exporter keeps.
+func (x *Exporter) maxIdleBuffers() int { return x.cfg.Concurrency + maxIdleEncoders }
+
 func (x *Exporter) getBuf() []byte {
-	if p, _ := x.bufs.Get().(*[]byte); p != nil {
-		return (*p)[:0]
+	x.bufMu.Lock()
+	defer x.bufMu.Unlock()
+	if n := len(x.bufs); n > 0 {
+		b := x.bufs[n-1]
+		x.bufs = x.bufs[:n-1]
+		return b[:0]
 	}
 	return make([]byte, 0, x.cfg.MaxBatchBytes+x.cfg.MaxBatchBytes/4)
 }
@@ -432,12 +464,35 @@ func (x *Exporter) putBuf(b []byte) {
 	if cap(b) > 4*x.cfg.MaxBatchBytes {
 		return
 	}
-	x.bufs.Put(&b)
+	x.bufMu.Lock()
+	defer x.bufMu.Unlock()
+	if len(x.bufs) < x.maxIdleBuffers() {
+		x.bufs = append(x.bufs, b)
+	}
+}
+
+func (x *Exporter) getZBuf() *bytes.Buffer {
+	x.bufMu.Lock()
+	defer x.bufMu.Unlock()
+	if n := len(x.zbufs); n > 0 {
+		zb := x.zbufs[n-1]
+		x.zbufs = x.zbufs[:n-1]
+		return zb
+	}
+	return nil
+}
+
+func (x *Exporter) putZBuf(zb *bytes.Buffer) {
+	x.bufMu.Lock()
+	defer x.bufMu.Unlock()
+	if len(x.zbufs) < x.maxIdleBuffers() && zb.Cap() <= 4*x.cfg.MaxBatchBytes {
+		x.zbufs = append(x.zbufs, zb)
+	}
 }
 
 // compress gzips b into a pooled buffer.
 func (x *Exporter) compress(b []byte) *bytes.Buffer {
-	zb, _ := x.zbufs.Get().(*bytes.Buffer)
+	zb := x.getZBuf()
 	if zb == nil {
 		zb = bytes.NewBuffer(make([]byte, 0, len(b)/4+1024))
 	}

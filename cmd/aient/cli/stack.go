@@ -18,6 +18,7 @@ const (
 	outputProblemsTable = "ProblemsTableName"
 	outputPepperSecret  = "PepperSecretArn"
 	outputFunctionURL   = "FunctionUrl"
+	outputAlertSecrets  = "AlertSecretPrefix"
 )
 
 // stackOutputs reads a stack's outputs with CloudFormation DescribeStacks.
@@ -53,6 +54,7 @@ func (o *backendOpts) fromStack(ctx context.Context, cfg aws.Config) error {
 		{&o.problemsTable, outputProblemsTable},
 		{&o.pepperSecret, outputPepperSecret},
 		{&o.endpointBase, outputFunctionURL},
+		{&o.alertSecrets, outputAlertSecrets},
 	} {
 		if *f.dst == "" {
 			*f.dst = out[f.output]

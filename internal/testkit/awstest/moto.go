@@ -71,6 +71,7 @@ func Start(t testing.TB) *Moto {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	m.Endpoint = serialProxy(t, m.Endpoint)
 	return m
 }
 

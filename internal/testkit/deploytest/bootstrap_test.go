@@ -24,6 +24,7 @@ import (
 // stack is what template.yaml deploys, made on moto: the tables, the queue and the pepper,
 // named as the functions' environment names them.
 type stack struct {
+	cfg         aws.Config
 	env         map[string]string
 	endpoint    string
 	resources   map[string]any // a resource's name, URL or ARN -> its template reference
@@ -64,18 +65,21 @@ func deployOnMoto(t *testing.T) stack {
 		t.Fatal(err)
 	}
 	return stack{
+		cfg: cfg,
 		env: map[string]string{
-			"AIENT_DRAINS_TABLE":     drainsTable,
-			"AIENT_CLAIMS_TABLE":     claimsTable,
-			"AIENT_PROBLEMS_TABLE":   problemsTable,
-			"AIENT_QUEUE_URL":        aws.ToString(q.QueueUrl),
-			"AIENT_PEPPER_SECRET_ID": aws.ToString(sec.ARN),
-			"AWS_ENDPOINT_URL":       m.Endpoint,
-			"AWS_ACCESS_KEY_ID":      "testing",
-			"AWS_SECRET_ACCESS_KEY":  "testing",
-			"AWS_REGION":             awstest.Region,
-			"AWS_LAMBDA_LOG_FORMAT":  "JSON",
-			"AWS_LAMBDA_LOG_LEVEL":   "DEBUG",
+			"AIENT_DRAINS_TABLE":        drainsTable,
+			"AIENT_CLAIMS_TABLE":        claimsTable,
+			"AIENT_PROBLEMS_TABLE":      problemsTable,
+			"AIENT_QUEUE_URL":           aws.ToString(q.QueueUrl),
+			"AIENT_PEPPER_SECRET_ID":    aws.ToString(sec.ARN),
+			"AIENT_ALERT_SECRET_PREFIX": alertSecretPrefix,
+			"AIENT_CONSOLE_URL":         "https://console.example",
+			"AWS_ENDPOINT_URL":          m.Endpoint,
+			"AWS_ACCESS_KEY_ID":         "testing",
+			"AWS_SECRET_ACCESS_KEY":     "testing",
+			"AWS_REGION":                awstest.Region,
+			"AWS_LAMBDA_LOG_FORMAT":     "JSON",
+			"AWS_LAMBDA_LOG_LEVEL":      "DEBUG",
 		},
 		endpoint: m.Endpoint,
 		resources: map[string]any{
@@ -213,9 +217,16 @@ func TestBootstrapsAnswerEveryEvent(t *testing.T) {
 			t.Fatalf("problems %+v, want one with count 1", ps)
 		}
 	})
+	alertsCalls := recordCalls(t, s.endpoint)
+	t.Run("the new problem's alert reaches the SNS topic and a signed webhook through the alerts function", func(t *testing.T) {
+		alertsFn := StartFunction(t, BuildBootstrap(t, "./functions/alerts"), withEndpoint(alertsCalls.URL))
+		alertsFn.Timeout = 360 * time.Second
+		checkAlerts(t, s, alertsFn)
+	})
 	t.Run("every AWS call each function made is allowed by its role in template.yaml", func(t *testing.T) {
 		c := samTransform(t)
 		checkCallsAllowed(t, c, "IngestFunction", ingestCalls.Calls(), s.resources)
 		checkCallsAllowed(t, c, "GrouperFunction", grouperCalls.Calls(), s.resources)
+		checkCallsAllowed(t, c, "AlertsFunction", alertsCalls.Calls(), s.resources)
 	})
 }

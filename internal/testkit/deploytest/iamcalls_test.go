@@ -114,6 +114,10 @@ func iamGrants(c apiCall) ([][2]string, error) {
 		return [][2]string{{"sqs:" + action, str(c.Body, "QueueUrl")}}, nil
 	case "secretsmanager":
 		return [][2]string{{"secretsmanager:" + c.Op, str(c.Body, "SecretId")}}, nil
+	case "query": // SNS speaks the query protocol
+		if c.Op == "Publish" {
+			return [][2]string{{"sns:Publish", str(c.Body, "TopicArn")}}, nil
+		}
 	}
 	return nil, fmt.Errorf("unrecognised AWS call %s %s", c.Service, c.Op)
 }

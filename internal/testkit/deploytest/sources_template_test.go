@@ -17,7 +17,7 @@ var sourceFunctions = map[string]string{
 
 // allFunctions lists every function of template.yaml.
 func allFunctions() []string {
-	return []string{"IngestFunction", "GrouperFunction", "KinesisSourceFunction", "S3SourceFunction", "SubscriptionSourceFunction"}
+	return []string{"IngestFunction", "GrouperFunction", "AlertsFunction", "KinesisSourceFunction", "S3SourceFunction", "SubscriptionSourceFunction"}
 }
 
 // functionPackage is the Go package a function is built from.
@@ -47,6 +47,15 @@ func envValuesOf(fn string) map[string]any {
 
 // optionalEnv are the variables fn's binary reads that only some kinds need.
 func optionalEnv(fn string) []string {
+	if fn == "IngestFunction" {
+		// The OpenTelemetry SDK's variables the exporter understands but the template leaves
+		// unset: their defaults (and the headers, which on AWS come from the secret).
+		return []string{
+			"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_HEADERS",
+			"OTEL_EXPORTER_OTLP_LOGS_HEADERS", "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
+			"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
+		}
+	}
 	if strings.HasSuffix(fn, "SourceFunction") && fn != "S3SourceFunction" {
 		return []string{"AIENT_S3_PREFIX"}
 	}

@@ -407,13 +407,20 @@ func TestSAMTransform(t *testing.T) {
 // envValues is what each environment variable must hold.
 func envValues() map[string]any {
 	return map[string]any{
-		"AIENT_DRAINS_TABLE":     ref("DrainsTable"),
-		"AIENT_CLAIMS_TABLE":     ref("ClaimsTable"),
-		"AIENT_PROBLEMS_TABLE":   ref("ProblemsTable"),
-		"AIENT_QUEUE_URL":        ref("EventQueue"),
-		"AIENT_PEPPER_SECRET_ID": ref("PepperSecret"),
+		"AIENT_DRAINS_TABLE":        ref("DrainsTable"),
+		"AIENT_CLAIMS_TABLE":        ref("ClaimsTable"),
+		"AIENT_PROBLEMS_TABLE":      ref("ProblemsTable"),
+		"AIENT_QUEUE_URL":           ref("EventQueue"),
+		"AIENT_PEPPER_SECRET_ID":    ref("PepperSecret"),
+		"AIENT_ALERT_SECRET_PREFIX": map[string]any{"Fn::Sub": "${AWS::StackName}/alerts/"},
+		"AIENT_CONSOLE_URL":         ref("ConsoleUrl"),
 		// Optional: unset unless the ClaimLease parameter is given, so the code's default holds.
 		"AIENT_CLAIM_LEASE": map[string]any{"Fn::If": []any{"HasClaimLease", ref("ClaimLease"), ref("AWS::NoValue")}},
+		// The OTLP logs export (issue 10): set only when the stack has an endpoint; the headers
+		// come from a secret, never from a plain variable.
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": map[string]any{"Fn::If": []any{"HasOtlpEndpoint", ref("OtlpLogsEndpoint"), ref("AWS::NoValue")}},
+		"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": map[string]any{"Fn::If": []any{"HasOtlpEndpoint", ref("OtlpLogsProtocol"), ref("AWS::NoValue")}},
+		"AIENT_OTLP_HEADERS_SECRET_ID":     map[string]any{"Fn::If": []any{"HasOtlpHeadersSecret", ref("OtlpHeadersSecretArn"), ref("AWS::NoValue")}},
 	}
 }
 
@@ -448,7 +455,7 @@ func envNamesRead(t *testing.T, root, fn string) (names []string, from string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, m := range regexp.MustCompile(`"(AIENT_[A-Z0-9_]+)"`).FindAllSubmatch(src, -1) {
+			for _, m := range regexp.MustCompile(`"((?:AIENT|OTEL_EXPORTER_OTLP)_[A-Z0-9_]+)"`).FindAllSubmatch(src, -1) {
 				if name := string(m[1]); !slices.Contains(notLambdaEnv(), name) {
 					seen[name] = true
 				}
@@ -457,6 +464,15 @@ func envNamesRead(t *testing.T, root, fn string) (names []string, from string) {
 	}
 	if len(seen) == 0 {
 		t.Fatalf("%s reads no AIENT_ variable: the source scan is broken", pkg)
+	}
+	// The OTEL_EXPORTER_OTLP_* constants live in pkg/otlplogs, which every function links
+	// (through pkg/ingest); only a function whose main wires the exporter reads them.
+	if !mainUses(t, root, pkg, "otlplogs.") {
+		for n := range seen {
+			if strings.HasPrefix(n, "OTEL_") {
+				delete(seen, n)
+			}
+		}
 	}
 	for n := range seen {
 		names = append(names, n)
@@ -500,6 +516,8 @@ func requiredGrants() map[string]roleWant {
 				grants(getAtt("ClaimsTable", "Arn"), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
 				grants(getAtt("EventQueue", "Arn"), "sqs:SendMessage"),
 				grants(ref("PepperSecret"), "secretsmanager:GetSecretValue"),
+				// Only when the stack exports OTLP logs with headers (HasOtlpHeadersSecret).
+				grants(ref("OtlpHeadersSecretArn"), "secretsmanager:GetSecretValue"),
 			),
 		},
 		"KinesisSourceFunction": sourceGrants("Kinesis",
@@ -517,7 +535,30 @@ func requiredGrants() map[string]roleWant {
 				grants(getAtt("ProblemsTable", "Arn"), "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
 			),
 		},
+		"AlertsFunction": {
+			logGroup: ref("AlertsLogGroup"),
+			grants: slices.Concat(
+				grants(getAtt("AlertsLogGroup", "Arn"), "logs:CreateLogStream", "logs:PutLogEvents"),
+				// The stream trigger (the Lambda service, with the function's role).
+				grants(getAtt("ProblemsTable", "StreamArn"), "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"),
+				grants(getAtt("ProblemsTable", "Arn"), "dynamodb:BatchGetItem", "dynamodb:UpdateItem"),
+				grants(alertsDestinationIndex(), "dynamodb:Query"),
+				grants(alertSecrets(), "secretsmanager:GetSecretValue"),
+				grants(ref("AlertTopic"), "sns:Publish"),
+				grants(getAtt("AlertsDeadLetterQueue", "Arn"), "sqs:SendMessage"),
+			),
+		},
 	}
+}
+
+// alertsDestinationIndex is the index the alerts function lists destinations by.
+func alertsDestinationIndex() any {
+	return map[string]any{"Fn::Sub": "${ProblemsTable.Arn}/index/byProblem"}
+}
+
+// alertSecrets are the destination secrets `aient alerts add` creates under the stack's prefix.
+func alertSecrets() any {
+	return map[string]any{"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/alerts/*"}
 }
 
 func roleOf(t *testing.T, v any) string {
@@ -547,6 +588,13 @@ func allowedGrants(t *testing.T, roleName string, role map[string]any) map[grant
 		stmts, _ := doc["Statement"].([]any)
 		for _, s := range stmts {
 			st, _ := s.(map[string]any)
+			if f, ok := st["Fn::If"].([]any); ok {
+				// A statement that only some stacks have: checked as if present.
+				if len(f) != 3 || !reflect.DeepEqual(f[2], ref("AWS::NoValue")) {
+					t.Errorf("%s statement %v: Fn::If [condition, statement, AWS::NoValue] expected", roleName, st)
+				}
+				st, _ = f[1].(map[string]any)
+			}
 			for _, k := range []string{"NotAction", "NotResource", "NotPrincipal"} {
 				if st[k] != nil {
 					t.Errorf("%s statement %v uses %s", roleName, st, k)
@@ -581,4 +629,27 @@ func asList(v any) []any {
 		return nil
 	}
 	return []any{v}
+}
+
+// mainUses reports whether the non-test Go files of the package directory pkg (./functions/x)
+// mention what.
+func mainUses(t *testing.T, root, pkg, what string) bool {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(pkg, "./")), "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Go files for %s (%v)", pkg, err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(src), what) {
+			return true
+		}
+	}
+	return false
 }

@@ -5,7 +5,9 @@
 // A destination item holds the destination as JSON (body, S) and its delivery status in
 // attributes of their own (health S, lastSentAt N ms, lastError S, lastErrorAt N ms, sent
 // N, deadLettered N), so that reports are single UpdateItems that never lose a count.
-// No secret is in the item: only the secret's ARN (secretRef).
+// No secret is in the item: only the secret's ARN (secretRef). The items are listed by a
+// Query of the table's byProblem index (of = "alert-destinations"), never a Scan: the
+// table is mostly occurrences.
 package ddb
 
 import (
@@ -26,6 +28,7 @@ import (
 
 	"github.com/aient/firehose-drain/internal/ddbitem"
 	"github.com/aient/firehose-drain/pkg/alerts"
+	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
 )
 
 const (
@@ -38,15 +41,18 @@ const (
 	attrLastErrorAt = "lastErrorAt"
 	attrSent        = "sent"
 	attrDead        = "deadLettered"
+	attrOf          = "of"
+	attrSK          = "sk"
+	destinationsOf  = "alert-destinations"
 )
 
 // DB is the part of the DynamoDB client the destinations use.
 type DB interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
 var _ DB = (*dynamodb.Client)(nil)
@@ -80,8 +86,11 @@ func (d *Destinations) Add(ctx context.Context, dest alerts.Destination) error {
 		return fmt.Errorf("add destination %s: %w", dest.ID, err)
 	}
 	_, err = d.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(d.table),
-		Item:                     map[string]types.AttributeValue{attrPK: str(prefix + dest.ID), attrBody: str(string(body)), attrHealth: str(string(alerts.Healthy))},
+		TableName: aws.String(d.table),
+		Item: map[string]types.AttributeValue{
+			attrPK: str(prefix + dest.ID), attrBody: str(string(body)), attrHealth: str(string(alerts.Healthy)),
+			attrOf: str(destinationsOf), attrSK: str(prefix + dest.ID),
+		},
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
 	})
@@ -132,12 +141,12 @@ func (d *Destinations) List(ctx context.Context) ([]alerts.Destination, error) {
 		start map[string]types.AttributeValue
 	)
 	for {
-		page, err := d.db.Scan(ctx, &dynamodb.ScanInput{
+		page, err := d.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 aws.String(d.table),
-			FilterExpression:          aws.String("begins_with(#pk, :prefix)"),
-			ExpressionAttributeNames:  map[string]string{"#pk": attrPK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":prefix": str(prefix)},
-			ConsistentRead:            aws.Bool(true),
+			IndexName:                 aws.String(problemsddb.ProblemIndex),
+			KeyConditionExpression:    aws.String("#of = :of"),
+			ExpressionAttributeNames:  map[string]string{"#of": attrOf},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":of": str(destinationsOf)},
 			ExclusiveStartKey:         start,
 		})
 		if err != nil {

@@ -250,19 +250,30 @@ func (s *Store) noticePut(n problems.Notice) (*types.Put, error) {
 	}, nil
 }
 
+// getItem reads a whole problem item, strongly consistent. It is a BatchGetItem of one
+// key: the grouper's role reads problems with BatchGetItem only.
 func (s *Store) getItem(ctx context.Context, id string) (map[string]types.AttributeValue, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            map[string]types.AttributeValue{attrPK: str(problemPrefix + id)},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("get problem %s: %w", id, err)
+	key := map[string]types.AttributeValue{attrPK: str(problemPrefix + id)}
+	for attempt := 1; ; attempt++ {
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+			s.table: {Keys: []map[string]types.AttributeValue{key}, ConsistentRead: aws.Bool(true)},
+		}})
+		if err != nil {
+			return nil, fmt.Errorf("get problem %s: %w", id, err)
+		}
+		if items := out.Responses[s.table]; len(items) > 0 {
+			return items[0], nil
+		}
+		if len(out.UnprocessedKeys[s.table].Keys) == 0 {
+			return nil, fmt.Errorf("get problem %s: %w", id, problems.ErrNotFound)
+		}
+		if attempt >= maxAttempts {
+			return nil, fmt.Errorf("get problem %s: still unprocessed after %d attempts", id, attempt)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return nil, fmt.Errorf("get problem %s: %w", id, err)
+		}
 	}
-	if out.Item == nil {
-		return nil, fmt.Errorf("get problem %s: %w", id, problems.ErrNotFound)
-	}
-	return out.Item, nil
 }
 
 // maxActAttempts bounds the retries of an action whose problem moved meanwhile.

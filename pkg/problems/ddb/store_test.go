@@ -100,6 +100,62 @@ func TestAgainstMoto(t *testing.T) {
 		}
 	})
 
+	// The lifecycle's cost in requests: none. Batches of 100 messages over 20 problems, at
+	// the store's clock: new problems (20 notices), the same problems again (the guard
+	// admits them), then one of them resolved and occurring again (its
+	// regression and notice decided in its own transaction). Write requests per message
+	// stay 20/100 = 0.2, as without states (the figure the README reports).
+	t.Run("states, hourly buckets and notices add no request", func(t *testing.T) {
+		calls := &countingTransport{next: moto.Transport()}
+		now := time.Now().UTC().Truncate(time.Hour).Add(30 * time.Minute)
+		s := ddb.New(dynamodb.NewFromConfig(moto.ConfigWith(calls)), newTable(t)).WithClock(func() time.Time { return now })
+		batch := func(round int) []problems.Occurrence {
+			var out []problems.Occurrence
+			for i := range 100 {
+				out = append(out, occurrence("acme", "prod", fmt.Sprintf("fp-%d", i%20), fmt.Sprintf("evt-%d-%03d", round, i), now.Add(-time.Duration(100-i)*time.Second)))
+			}
+			return out
+		}
+		writes, msgs := 0, 0
+		for round := range 3 {
+			if round == 2 {
+				now = now.Add(time.Minute)
+				if _, err := s.Act(t.Context(), problems.ID("acme", "prod", "fp-7"), problems.Action{To: problems.Resolved}); err != nil {
+					t.Fatal(err)
+				}
+				now = now.Add(time.Minute)
+			}
+			calls.reset()
+			for i, r := range s.RecordBatch(t.Context(), batch(round)) {
+				if r.Err != nil || !r.Recorded {
+					t.Fatalf("round %d: result %d = %+v", round, i, r)
+				}
+			}
+			got := calls.get()
+			if got["BatchGetItem"] != 1 || got["TransactWriteItems"] != 20 || len(got) != 2 {
+				t.Errorf("round %d: calls %v, want 1 BatchGetItem and 20 TransactWriteItems", round, got)
+			}
+			writes += got["TransactWriteItems"]
+			msgs += 100
+		}
+		t.Logf("DynamoDB write requests per message with states and hourly buckets: %.2f", float64(writes)/float64(msgs))
+		ns, err := s.Outbox().Pending(t.Context(), now.Add(time.Hour), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[problems.Transition]int{}
+		for _, n := range ns {
+			kinds[n.Notice.Transition]++
+		}
+		if kinds[problems.ToNew] != 20 || kinds[problems.ToRegressed] != 1 || len(ns) != 21 {
+			t.Fatalf("notices %v, want 20 new and 1 regressed", kinds)
+		}
+		p, err := s.Get(t.Context(), problems.ID("acme", "prod", "fp-7"))
+		if err != nil || p.Substate != problems.Regressed || p.Count != 15 {
+			t.Fatalf("fp-7 = %s/%s count %d (%v)", p.State, p.Substate, p.Count, err)
+		}
+	})
+
 	t.Run("a transaction that landed while its answer was lost counts once", func(t *testing.T) {
 		lossy := &lossyTransport{next: moto.Transport(), lose: 2}
 		table := newTable(t)

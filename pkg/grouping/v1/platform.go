@@ -1,0 +1,118 @@
+package v1
+
+import "strings"
+
+// Platform failure kinds reported in Result.Platform.
+const (
+	PlatformTimeout     = "timeout"
+	PlatformRuntimeExit = "runtime-exit"
+	PlatformOutOfMemory = "out-of-memory"
+	PlatformInitError   = "init-error"
+)
+
+// maxPlatformScan: platform failures announce themselves in the first bytes.
+// (REPORT, INIT_REPORT and timeout lines are short; init errors name their
+// type at the start of the Lambda runtime's error line).
+const maxPlatformScan = 1 << 10
+
+// platformFailure recognises the Lambda platform's own failure lines:
+// timeouts, runtime exits, out of memory and init errors. title is the line a
+// person reads.
+func platformFailure(msg string) (kind, typ, title string) {
+	if len(msg) > maxPlatformScan {
+		msg = msg[:maxPlatformScan]
+	}
+	if !strings.Contains(msg, "Runtime") && !strings.Contains(msg, "REPORT") && !strings.Contains(msg, "Task timed out") {
+		return "", "", ""
+	}
+	if i := strings.Index(msg, "Task timed out after "); i >= 0 && isTimeoutSeconds(msg[i+len("Task timed out after "):]) {
+		return PlatformTimeout, "Lambda.Timeout", firstLine(msg[i:])
+	}
+	if strings.Contains(msg, "INIT_REPORT") {
+		if strings.Contains(msg, "Status: error") || strings.Contains(msg, "Status: timeout") {
+			t := "Runtime.InitError"
+			if et := afterLabel(msg, "Error Type: "); et != "" {
+				t = et
+			}
+			return PlatformInitError, t, t + ": init failed (INIT_REPORT " + afterLabel(msg, "Status: ") + ")"
+		}
+		return "", "", ""
+	}
+	// The Lambda error types raised while loading the function.
+	for _, t := range [...]string{
+		"Runtime.ImportModuleError", "Runtime.HandlerNotFound", "Runtime.UserCodeSyntaxError",
+		"Runtime.MalformedHandlerName", "Runtime.InvalidEntrypoint", "Runtime.InitError",
+	} {
+		if strings.Contains(msg, t) {
+			return PlatformInitError, t, ""
+		}
+	}
+	oom := strings.Contains(msg, "Runtime.OutOfMemory") || memoryExhausted(msg)
+	if strings.HasPrefix(msg, "REPORT ") || strings.Contains(msg, "\nREPORT ") {
+		if !oom && !strings.Contains(msg, "Status: error") && !strings.Contains(msg, "Status: timeout") {
+			return "", "", ""
+		}
+		if strings.Contains(msg, "Status: timeout") && !oom {
+			return PlatformTimeout, "Lambda.Timeout", "Task timed out (REPORT Status: timeout)"
+		}
+	}
+	exit := strings.Contains(msg, "Runtime.ExitError") || strings.Contains(msg, "Runtime exited with error") ||
+		strings.Contains(msg, "Runtime exited without providing a reason")
+	switch {
+	case oom:
+		return PlatformOutOfMemory, "Runtime.OutOfMemory", "Runtime.OutOfMemory: function ran out of memory"
+	case exit:
+		t := "Runtime exited"
+		if i := strings.Index(msg, "Runtime exited"); i >= 0 {
+			t = firstLine(msg[i:])
+		}
+		return PlatformRuntimeExit, "Runtime.ExitError", "Runtime.ExitError: " + t
+	}
+	return "", "", ""
+}
+
+// memoryExhausted reports a REPORT line whose Max Memory Used reached the
+// Memory Size.
+func memoryExhausted(msg string) bool {
+	size, ok1 := atoi(firstWord(afterLabel(msg, "Memory Size: ")))
+	used, ok2 := atoi(firstWord(afterLabel(msg, "Max Memory Used: ")))
+	return ok1 && ok2 && size > 0 && used >= size
+}
+
+// afterLabel returns the text after label up to the next tab or line break.
+func afterLabel(msg, label string) string {
+	i := strings.Index(msg, label)
+	if i < 0 {
+		return ""
+	}
+	rest := msg[i+len(label):]
+	if j := strings.IndexAny(rest, "\t\n"); j >= 0 {
+		rest = rest[:j]
+	}
+	return strings.TrimSpace(rest)
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// functionName returns the Lambda function name of a log group
+// ("/aws/lambda/<name>"), or the log group itself.
+func functionName(logGroup string) string {
+	if rest, ok := strings.CutPrefix(logGroup, "/aws/lambda/"); ok {
+		return rest
+	}
+	return logGroup
+}
+
+// isTimeoutSeconds reports whether s starts with the platform's "3.00 seconds".
+func isTimeoutSeconds(s string) bool {
+	i := 0
+	for i < len(s) && (isDigit(s[i]) || s[i] == '.') {
+		i++
+	}
+	return i > 0 && strings.HasPrefix(s[i:], " seconds")
+}

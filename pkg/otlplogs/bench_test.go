@@ -1,0 +1,227 @@
+package otlplogs_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	fht "github.com/aient/firehose-drain/internal/testkit/firehosetest"
+	"github.com/aient/firehose-drain/pkg/dedup"
+	"github.com/aient/firehose-drain/pkg/drains"
+	"github.com/aient/firehose-drain/pkg/event"
+	"github.com/aient/firehose-drain/pkg/ingest"
+	"github.com/aient/firehose-drain/pkg/otlplogs"
+)
+
+// The benchmark of issue 10: the whole ingest handler over a ~5.5 MB Firehose delivery, with
+// the export off and on (to a receiver that reads and discards), on one core:
+//
+//	go test -run '^$' -bench IngestExport -count 6 -cpu 1 ./pkg/otlplogs
+//
+// Paired runs off and on alternately in one loop and reports their ratio; the others report
+// MB/s of request, events/s, allocated bytes per request (B/op) and wire bytes per event.
+
+type benchAuth struct{ d drains.Drain }
+
+func (a benchAuth) Authenticate(context.Context, string, string) (drains.Drain, error) {
+	return a.d, nil
+}
+
+type benchBooks struct{}
+
+func (benchBooks) RecordDelivery(context.Context, string, drains.Delivery) error { return nil }
+func (benchBooks) RecordAuthFailure(context.Context, string, drains.Note, time.Duration) (bool, error) {
+	return true, nil
+}
+
+type benchClaims struct{}
+
+func (benchClaims) Claim(_ context.Context, keys []string) (*dedup.Batch, error) {
+	o := make([]dedup.Outcome, len(keys))
+	for i := range o {
+		o[i] = dedup.Fresh
+	}
+	return &dedup.Batch{Token: "t", Keys: keys, Outcomes: o}, nil
+}
+func (benchClaims) Commit(context.Context, *dedup.Batch) error  { return nil }
+func (benchClaims) Release(context.Context, *dedup.Batch) error { return nil }
+
+type benchSender struct{}
+
+func (benchSender) Send(context.Context, []event.Event) error { return nil }
+
+// benchDelivery builds a Firehose body of about size bytes: Lambda platform lines, text and
+// JSON app logs, ~5% multi-line errors, one stream per record.
+func benchDelivery(size int) (body []byte, events int) {
+	r := rand.New(rand.NewPCG(1, 2))
+	words := []string{"order", "payment", "user", "cart", "session", "invoice", "lookup", "cache"}
+	var data []string
+	total := 100
+	seq := 0
+	ts := int64(1763640000000)
+	for total < size {
+		var evs []fht.LogEvent
+		add := func(msg string) {
+			seq++
+			ts += int64(r.IntN(5))
+			evs = append(evs, fht.LogEvent{ID: fmt.Sprintf("%d%032d", ts, seq), Timestamp: ts, Message: msg})
+		}
+		for len(evs) < 150+r.IntN(350) {
+			req := fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xfff, r.Uint32()&0xfff, r.Uint64()&0xffffffffffff)
+			add("START RequestId: " + req + " Version: $LATEST\n")
+			for k := 2 + r.IntN(6); k > 0; k-- {
+				stamp := time.UnixMilli(ts).UTC().Format("2006-01-02T15:04:05.000Z")
+				switch x := r.IntN(100); {
+				case x < 5:
+					add(fmt.Sprintf("%s\t%s\tERROR\tInvoke Error \t{\"errorType\":\"TypeError\",\"errorMessage\":\"Cannot read properties of undefined (reading '%s')\",\"stack\":[\"TypeError: Cannot read properties of undefined (reading '%s')\",\"    at handler (/var/task/src/%s.js:%d:%d)\",\"    at Runtime.handleOnceNonStreaming (file:///var/runtime/index.mjs:1173:29)\"]}\n",
+						stamp, req, words[r.IntN(8)], words[r.IntN(8)], words[r.IntN(8)], r.IntN(200), r.IntN(80)))
+				case x < 50:
+					add(fmt.Sprintf("%s\t%s\tINFO\t%s %s processed in %d ms (items=%d)\n", stamp, req, words[r.IntN(8)], words[r.IntN(8)], r.IntN(900), r.IntN(50)))
+				case x < 60:
+					add(fmt.Sprintf("%s\t%s\tWARN\tretrying %s after error: timeout after %d ms\n", stamp, req, words[r.IntN(8)], r.IntN(3000)))
+				default:
+					add(fmt.Sprintf("{\"level\":\"info\",\"time\":%d,\"requestId\":\"%s\",\"msg\":\"%s %s\",\"durationMs\":%d,\"status\":%d,\"path\":\"/api/%s/%d\"}\n", ts, req, words[r.IntN(8)], words[r.IntN(8)], r.IntN(900), 200+r.IntN(5)*100, words[r.IntN(8)], r.IntN(100000)))
+				}
+			}
+			add("END RequestId: " + req + "\n")
+			add(fmt.Sprintf("REPORT RequestId: %s\tDuration: %d.%02d ms\tBilled Duration: %d ms\tMemory Size: 512 MB\tMax Memory Used: %d MB\t\n", req, r.IntN(900), r.IntN(100), r.IntN(900)+1, 80+r.IntN(100)))
+		}
+		rec := fht.Record(fmt.Sprintf("/aws/lambda/service-%d", r.IntN(8)), fmt.Sprintf("2026/11/20/[$LATEST]%016x%016x", r.Uint64(), r.Uint64()), evs...)
+		data = append(data, rec)
+		events += len(evs)
+		total += len(rec) + 12
+	}
+	return fht.Body("6f2e3d10-0000-4000-8000-000000000001", data...), events
+}
+
+// discard is an OTLP receiver that reads every request and answers an empty success.
+type discard struct {
+	srv   *httptest.Server
+	bytes atomic.Int64
+	reqs  atomic.Int64
+}
+
+func newDiscard(b *testing.B) *discard {
+	d := &discard{}
+	d.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		d.bytes.Add(n)
+		d.reqs.Add(1)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	b.Cleanup(d.srv.Close)
+	return d
+}
+
+func benchHandler(b *testing.B, x *otlplogs.Exporter) *ingest.Handler {
+	cfg := ingest.Config{Workers: 1, Logger: slog.New(slog.DiscardHandler)}
+	if x != nil {
+		cfg.Export = x
+	}
+	return ingest.New(benchAuth{drains.Drain{ID: "drn_bench", Org: "acme", Env: "prod", State: drains.StateActive}},
+		benchBooks{}, benchClaims{}, benchSender{}, cfg)
+}
+
+func benchRequest(body []byte) ingest.Request {
+	h := map[string]string{
+		"x-amz-firehose-request-id": "6f2e3d10-0000-4000-8000-000000000001", "x-amz-firehose-access-key": "k",
+		"x-amz-firehose-source-arn": "arn:aws:firehose:us-east-2:366620023056:deliverystream/aient",
+	}
+	return ingest.Request{Method: http.MethodPost, Path: ingest.PathPrefix + "drn_bench", Header: func(n string) string { return h[n] }, Body: body}
+}
+
+func mustOK(b *testing.B, h *ingest.Handler, req ingest.Request) {
+	resp := h.Handle(context.Background(), req)
+	if resp.Status != http.StatusOK {
+		var m map[string]any
+		_ = json.Unmarshal(resp.Body, &m)
+		b.Fatalf("status %d %v", resp.Status, m)
+	}
+}
+
+func BenchmarkIngestExport(b *testing.B) {
+	body, events := benchDelivery(5_500_000)
+	req := benchRequest(body)
+	variants := []struct {
+		name string
+		cfg  *otlplogs.Config // nil: export off
+	}{
+		{"off", nil},
+		{"protobuf+gzip1", &otlplogs.Config{GzipLevel: 1}},
+		{"protobuf+none", &otlplogs.Config{Compression: otlplogs.CompressionNone}},
+		{"protobuf+huffman", &otlplogs.Config{GzipLevel: -2}},
+		{"protobuf+gzip5", &otlplogs.Config{GzipLevel: 5}},
+	}
+	for _, v := range variants {
+		b.Run(v.name, func(b *testing.B) {
+			d := newDiscard(b)
+			var x *otlplogs.Exporter
+			if v.cfg != nil {
+				c := *v.cfg
+				c.Endpoint = d.srv.URL + "/v1/logs"
+				var err error
+				if x, err = otlplogs.New(c, nil, slog.New(slog.DiscardHandler)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			h := benchHandler(b, x)
+			mustOK(b, h, req) // warm the pools and the connections
+			d.bytes.Store(0)
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				mustOK(b, h, req)
+			}
+			b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			if x != nil {
+				b.ReportMetric(float64(d.bytes.Load())/float64(events)/float64(b.N), "wireB/event")
+			}
+			b.ReportMetric(float64(len(body)), "request-B")
+		})
+	}
+}
+
+// BenchmarkIngestExportPaired runs the delivery with the export off and on (protobuf +
+// gzip level 1) alternately in one loop and reports on/off time.
+func BenchmarkIngestExportPaired(b *testing.B) {
+	body, _ := benchDelivery(5_500_000)
+	req := benchRequest(body)
+	d := newDiscard(b)
+	x, err := otlplogs.New(otlplogs.Config{Endpoint: d.srv.URL + "/v1/logs"}, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	off, on := benchHandler(b, nil), benchHandler(b, x)
+	mustOK(b, on, req)
+	// The process's CPU time (the machine is shared: wall time is noisy), which with
+	// -cpu 1 is the handler's, the receiver's and the GC's.
+	var cOff, cOn time.Duration
+	b.SetBytes(2 * int64(len(body)))
+	for b.Loop() {
+		c0 := cpuTime()
+		mustOK(b, off, req)
+		c1 := cpuTime()
+		mustOK(b, on, req)
+		c2 := cpuTime()
+		cOff += c1 - c0
+		cOn += c2 - c1
+	}
+	b.ReportMetric(float64(cOff)/float64(cOn), "throughput-ratio(cpu)")
+	b.ReportMetric(float64(len(body))*float64(b.N)/cOff.Seconds()/1e6, "MB/s-off(cpu)")
+	b.ReportMetric(float64(len(body))*float64(b.N)/cOn.Seconds()/1e6, "MB/s-on(cpu)")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
