@@ -7,7 +7,7 @@ LDFLAGS  = -s -w
 BENCHCOUNT ?= 6
 FUZZTIME ?= 30s
 
-.PHONY: run test lint lint-tools bench fuzz build clean
+.PHONY: run test lint lint-tools bench fuzz build clean storm
 
 # golangci-lint, pinned, built by `make lint` itself from the Go module proxy into a cache
 # outside the work tree (kept across clones on one machine; a fresh machine builds it once).
@@ -86,3 +86,7 @@ build-SubscriptionSourceFunction:
 
 clean:
 	rm -rf bin bench.txt
+
+## storm: the grouper under simulated error storms, 30 virtual seconds each (make test runs 1)
+storm:
+	$(GO) test -count=1 -run '^TestStorm$$' -v -timeout 30m ./internal/testkit/stormsim -args -storm.seconds=30

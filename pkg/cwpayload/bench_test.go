@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"runtime"
 	"testing"
 	"time"
 
@@ -235,6 +236,34 @@ func BenchmarkPathVsInflate(b *testing.B) {
 			b.ReportMetric(float64(g.inflated)/minPath.Seconds()/1e6, "path-MB/s")
 			b.ReportMetric(float64(g.inflated)/minInflate.Seconds()/1e6, "inflate-MB/s")
 			b.ReportMetric(minInflate.Seconds()/minPath.Seconds(), "path/inflate")
+		})
+	}
+}
+
+// BenchmarkFirstRequest decodes the 5.5 MB request with a new Decoder each time (a cold
+// Lambda, or the first request after the pool dropped its buffers), with the inflate
+// buffers sized from each record's gzip trailer (presize) and grown by appending (grow):
+// allocated bytes per request and the ratio to the request size.
+func BenchmarkFirstRequest(b *testing.B) {
+	g := generateRequest(1, 5_500_000)
+	for _, mode := range []string{"presize", "grow"} {
+		b.Run(mode, func(b *testing.B) {
+			buf := make([]byte, len(g.urlEvent))
+			b.SetBytes(g.inflated)
+			b.ReportAllocs()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for b.Loop() {
+				d := NewDecoder(DefaultLimits())
+				d.noPresize = mode == "grow"
+				copy(buf, g.urlEvent)
+				if events, _ := eventPath(b, d, buf, true); events != g.events {
+					b.Fatalf("decoded %d events, want %d", events, g.events)
+				}
+			}
+			runtime.ReadMemStats(&after)
+			perReq := float64(after.TotalAlloc-before.TotalAlloc) / float64(b.N)
+			b.ReportMetric(perReq/float64(len(g.urlEvent)), "alloc/request-size")
 		})
 	}
 }

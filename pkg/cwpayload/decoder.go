@@ -24,8 +24,11 @@ const maxPooledBuffer = 64 << 20
 type Decoder struct {
 	limits   Limits
 	noStitch bool
-	b64      *b64Tables // read only
-	workers  sync.Pool  // *worker
+	// noPresize turns off sizing the inflate buffer from the gzip trailer (benchmarks
+	// compare both).
+	noPresize bool
+	b64       *b64Tables // read only
+	workers   sync.Pool  // *worker
 }
 
 // worker is the reusable state of one decoding goroutine.
@@ -229,6 +232,9 @@ func (d *Decoder) inflate(w *worker, raw []byte, budget *atomic.Int64) ([]byte, 
 	}
 	if err != nil {
 		return nil, &RecordError{Reason: gzipReason(err), Err: err}
+	}
+	if !d.noPresize {
+		w.presize(raw, min(d.limits.MaxRecordInflated, budget.Load()))
 	}
 	cw := capWriter{buf: w.out[:0], limit: d.limits.MaxRecordInflated, budget: budget}
 	_, err = w.gz.WriteTo(&cw)

@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// Adaptive claiming. A delivery's claims are independent conditional writes, so the time
-// they take is keys × latency / concurrency. The claimer starts at Config.Concurrency calls
+// Adaptive claiming. A delivery's claims are independent conditional writes, one request
+// per key, or per MaxBatchClaims keys when the store is a BatchStore; the time they take is
+// requests × latency / concurrency. The claimer starts at Config.Concurrency calls
 // in flight, measures the store's latency as answers come, and raises the concurrency to
 // what finishing the remaining keys within half the time left to ctx's deadline needs (the
 // other half is for sending and committing), up to Config.MaxConcurrency. A throttled call
@@ -25,12 +26,14 @@ const throttleCalm = time.Second
 const maxThrottleRetries = 8
 
 type claimDone struct {
-	j       int
-	attempt int
-	o       Outcome
-	err     error
-	took    time.Duration
+	jb   job
+	outs []Outcome
+	err  error
+	took time.Duration
 }
+
+// job is todo[lo:hi], claimed in one store call.
+type job struct{ lo, hi, attempt int }
 
 // claimAll claims todo (indexes into b.Keys) with adaptive concurrency. It fills
 // b.Outcomes; on the first error that is not a throttle it stops and returns it.
@@ -39,10 +42,14 @@ func (c *Claimer) claimAll(ctx context.Context, b *Batch, todo []int, cl func(ke
 	defer cancel()
 	deadline, hasDeadline := ctx.Deadline()
 
-	type job struct{ j, attempt int }
-	queue := make([]job, len(todo))
-	for j := range todo {
-		queue[j] = job{j: j}
+	size := 1
+	bs, batched := c.store.(BatchStore)
+	if batched {
+		size = MaxBatchClaims
+	}
+	var queue []job
+	for lo := 0; lo < len(todo); lo += size {
+		queue = append(queue, job{lo: lo, hi: min(lo+size, len(todo))})
 	}
 	var (
 		done      = make(chan claimDone)
@@ -56,11 +63,25 @@ func (c *Claimer) claimAll(ctx context.Context, b *Batch, todo []int, cl func(ke
 	)
 	launch := func(jb job) {
 		inflight++
-		i := todo[jb.j]
 		go func() {
 			t0 := time.Now()
-			o, err := c.store.Claim(ctx, cl(b.Keys[i]), now)
-			done <- claimDone{j: jb.j, attempt: jb.attempt, o: o, err: err, took: time.Since(t0)}
+			var outs []Outcome
+			var err error
+			if batched {
+				cls := make([]Claim, jb.hi-jb.lo)
+				for k := range cls {
+					cls[k] = cl(b.Keys[todo[jb.lo+k]])
+				}
+				outs, err = bs.ClaimBatch(ctx, cls, now)
+				if err == nil && len(outs) != len(cls) {
+					err = fmt.Errorf("the store answered %d outcomes for %d claims", len(outs), len(cls))
+				}
+			} else {
+				var o Outcome
+				o, err = c.store.Claim(ctx, cl(b.Keys[todo[jb.lo]]), now)
+				outs = []Outcome{o}
+			}
+			done <- claimDone{jb: jb, outs: outs, err: err, took: time.Since(t0)}
 		}()
 	}
 	for len(queue) > 0 || inflight > 0 || waiting > 0 {
@@ -79,15 +100,25 @@ func (c *Claimer) claimAll(ctx context.Context, b *Batch, todo []int, cl func(ke
 			}
 		case d := <-done:
 			inflight--
-			i := todo[d.j]
+			key := b.Keys[todo[d.jb.lo]]
+			if d.jb.hi-d.jb.lo > 1 {
+				key = fmt.Sprintf("%s and %d more", key, d.jb.hi-d.jb.lo-1)
+			}
 			switch {
 			case d.err == nil:
-				if d.o != Fresh && d.o != Duplicate && d.o != Busy {
-					firstErr = cmpErr(firstErr, fmt.Errorf("claim %s: the store answered an unknown outcome %d", b.Keys[i], d.o))
+				bad := false
+				for k, o := range d.outs {
+					if o != Fresh && o != Duplicate && o != Busy {
+						firstErr = cmpErr(firstErr, fmt.Errorf("claim %s: the store answered an unknown outcome %d", b.Keys[todo[d.jb.lo+k]], o))
+						bad = true
+						break
+					}
+					b.Outcomes[todo[d.jb.lo+k]] = o
+				}
+				if bad {
 					cancel()
 					continue
 				}
-				b.Outcomes[i] = d.o
 				latency = ewma(latency, d.took)
 				if firstErr == nil {
 					target = c.grow(target, latency, len(queue)+waiting+inflight, deadline, hasDeadline, calmUntil)
@@ -95,13 +126,15 @@ func (c *Claimer) claimAll(ctx context.Context, b *Batch, todo []int, cl func(ke
 			case errors.Is(d.err, ErrThrottled) && firstErr == nil:
 				target = max(1, target/2)
 				calmUntil = time.Now().Add(throttleCalm)
-				wait := jitter(d.attempt + 1)
-				if !c.retryFits(d.attempt, wait, latency, deadline, hasDeadline) {
-					firstErr = fmt.Errorf("claim %s: throttled, and a retry would pass the deadline: %w", b.Keys[i], d.err)
+				wait := jitter(d.jb.attempt + 1)
+				if !c.retryFits(d.jb.attempt, wait, latency, deadline, hasDeadline) {
+					firstErr = fmt.Errorf("claim %s: throttled, and a retry would pass the deadline: %w", key, d.err)
 					cancel()
 					continue
 				}
 				waiting++
+				next := d.jb
+				next.attempt++
 				go func(jb job) {
 					t := time.NewTimer(wait)
 					defer t.Stop()
@@ -110,9 +143,9 @@ func (c *Claimer) claimAll(ctx context.Context, b *Batch, todo []int, cl func(ke
 					case <-ctx.Done():
 					}
 					ready <- jb
-				}(job{j: d.j, attempt: d.attempt + 1})
+				}(next)
 			default:
-				firstErr = cmpErr(firstErr, fmt.Errorf("claim %s: %w", b.Keys[i], d.err))
+				firstErr = cmpErr(firstErr, fmt.Errorf("claim %s: %w", key, d.err))
 				cancel()
 			}
 		}

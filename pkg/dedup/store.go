@@ -71,3 +71,14 @@ type Store interface {
 	// Release deletes the claims of token on keys. Keys not held by token are left alone.
 	Release(ctx context.Context, keys []string, token string) error
 }
+
+// MaxBatchClaims is the most claims one ClaimBatch call takes (DynamoDB's 100 actions a
+// transaction).
+const MaxBatchClaims = 100
+
+// BatchStore is a Store that claims up to MaxBatchClaims keys in one request, each with the
+// condition and outcomes of Claim. The Claimer uses it when the store has it.
+type BatchStore interface {
+	Store
+	ClaimBatch(ctx context.Context, claims []Claim, now time.Time) ([]Outcome, error)
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/aient/firehose-drain/pkg/drains"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	"github.com/aient/firehose-drain/pkg/event"
+	"github.com/aient/firehose-drain/pkg/grouper"
 	"github.com/aient/firehose-drain/pkg/ingest"
 	"github.com/aient/firehose-drain/pkg/sqsqueue"
 )
@@ -132,11 +133,11 @@ func (r *awsRig) drainQueue(t *testing.T) []event.Event {
 			return out
 		}
 		for _, msg := range m.Messages {
-			var e event.Event
-			if err := json.Unmarshal([]byte(*msg.Body), &e); err != nil {
-				t.Fatal(err)
+			evs, err := grouper.Decode([]byte(*msg.Body)) // one event or several packed
+			if err != nil {
+				t.Fatalf("queued message %q is not what the grouper reads: %v", *msg.Body, err)
 			}
-			out = append(out, e)
+			out = append(out, evs...)
 			if _, err := r.sqs.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &r.queueURL, ReceiptHandle: msg.ReceiptHandle}); err != nil {
 				t.Fatal(err)
 			}

@@ -1,5 +1,6 @@
-// Package sqsqueue sends events to the grouper's SQS queue, one JSON event.Event per
-// message, with SendMessageBatch.
+// Package sqsqueue sends events to the grouper's SQS queue with SendMessageBatch. Events
+// are packed several to a message: a body is one JSON event.Event, or
+// {"events":[event, ...]} for several (the grouper reads both shapes).
 package sqsqueue
 
 import (
@@ -29,26 +30,58 @@ const (
 // concurrency bounds the SendMessageBatch calls of one Send in flight at once.
 const concurrency = 8
 
+// Packing defaults: a message holds events up to about DefaultPackBytes of body and at
+// most DefaultPackEvents events, so a batch of 10 messages stays within MaxBatchBytes and a
+// redelivered message redoes little. A single event larger than that has a message of its
+// own (up to MaxMessageBytes).
+const (
+	DefaultPackBytes  = MaxBatchBytes / MaxBatchEntries
+	DefaultPackEvents = 100
+)
+
 // ErrUnavailable wraps send failures: the caller answers 503 and Firehose retries.
 var ErrUnavailable = errors.New("queue unavailable")
 
 // Sender sends events to one SQS queue. It is safe for concurrent use.
 type Sender struct {
-	client   *sqs.Client
-	queueURL string
+	client     *sqs.Client
+	queueURL   string
+	packBytes  int
+	packEvents int
+}
+
+// Option configures a Sender.
+type Option func(*Sender)
+
+// WithPacking sets how many events, and about how many bytes of body, one message
+// carries (defaults DefaultPackEvents and DefaultPackBytes). events 1 sends one event per
+// message, in the single-event shape.
+func WithPacking(events, bytes int) Option {
+	return func(s *Sender) { s.packEvents, s.packBytes = max(events, 1), bytes }
 }
 
 // New returns a Sender to the queue at queueURL.
-func New(client *sqs.Client, queueURL string) *Sender {
-	return &Sender{client: client, queueURL: queueURL}
+func New(client *sqs.Client, queueURL string, opts ...Option) *Sender {
+	s := &Sender{client: client, queueURL: queueURL, packBytes: DefaultPackBytes, packEvents: DefaultPackEvents}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
-// message is one event's body.
+// Client is the SQS client the Sender uses.
+func (s *Sender) Client() *sqs.Client { return s.client }
+
+// QueueURL is the queue the Sender sends to.
+func (s *Sender) QueueURL() string { return s.queueURL }
+
+// message is one message body and how many events it carries.
 type message struct {
-	body string
+	body   string
+	events int
 }
 
-// Send sends each event as one JSON message body with SendMessageBatch: at most 10
+// Send sends the events packed into messages (see New) with SendMessageBatch: at most 10
 // entries and 256 KiB per batch, at most 8 batches in flight, within ctx. An event whose
 // JSON exceeds 256 KiB is truncated (see Fit), never dropped. Entries that fail are sent
 // once more; if any still fail, Send returns an error wrapping ErrUnavailable that says
@@ -57,18 +90,20 @@ func (s *Sender) Send(ctx context.Context, events []event.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	msgs := make([]message, 0, len(events))
+	bodies := make([][]byte, 0, len(events))
 	var unfit error
 	unfitN := 0
 	for i := range events {
-		body, err := Fit(&events[i], MaxMessageBytes)
+		// Room for the packed shape's framing, so a packed message never passes the limit.
+		body, err := Fit(&events[i], MaxMessageBytes-len(packOpen)-len(packClose))
 		if err != nil {
 			unfitN++
 			unfit = errors.Join(unfit, err)
 			continue
 		}
-		msgs = append(msgs, message{body: string(body)})
+		bodies = append(bodies, body)
 	}
+	msgs := pack(bodies, s.packEvents, s.packBytes)
 
 	failed, lastErr := s.sendAll(ctx, msgs)
 	if len(failed) > 0 && ctx.Err() == nil {
@@ -81,7 +116,11 @@ func (s *Sender) Send(ctx context.Context, events []event.Event) error {
 	if ctx.Err() != nil {
 		err = errors.Join(err, ctx.Err())
 	}
-	return fmt.Errorf("sqsqueue: %d of %d events not sent to %s: %w: %w", len(failed)+unfitN, len(events), s.queueURL, ErrUnavailable, err)
+	notSent := unfitN
+	for _, m := range failed {
+		notSent += m.events
+	}
+	return fmt.Errorf("sqsqueue: %d of %d events not sent to %s: %w: %w", notSent, len(events), s.queueURL, ErrUnavailable, err)
 }
 
 // sendAll sends msgs in batches and returns the messages that were not sent, with the
@@ -157,6 +196,42 @@ func (s *Sender) sendBatch(ctx context.Context, b []message) ([]message, error) 
 		first = fmt.Errorf("%w, first: %s: %s (sender fault %t)", first, aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault)
 	}
 	return failed, first
+}
+
+// The packed shape: {"events":[e1,e2,...]}.
+const (
+	packOpen  = `{"events":[`
+	packClose = `]}`
+)
+
+// pack puts consecutive event bodies into messages of at most maxEvents events and about
+// maxBytes bytes (a body alone may be larger, up to MaxMessageBytes); one event keeps its
+// own shape.
+func pack(bodies [][]byte, maxEvents, maxBytes int) []message {
+	var out []message
+	for start := 0; start < len(bodies); {
+		end, size := start+1, len(packOpen)+len(bodies[start])+len(packClose)
+		for end < len(bodies) && end-start < maxEvents && size+1+len(bodies[end]) <= maxBytes {
+			size += 1 + len(bodies[end])
+			end++
+		}
+		if end == start+1 {
+			out = append(out, message{body: string(bodies[start]), events: 1})
+		} else {
+			b := make([]byte, 0, size)
+			b = append(b, packOpen...)
+			for i, body := range bodies[start:end] {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, body...)
+			}
+			b = append(b, packClose...)
+			out = append(out, message{body: string(b), events: end - start})
+		}
+		start = end
+	}
+	return out
 }
 
 // batch splits msgs into batches of at most MaxBatchEntries and MaxBatchBytes.

@@ -47,7 +47,7 @@ func TestSendDeliversEveryEventAndTruncatesTheHugeOne(t *testing.T) {
 	evs := events(25, func(i int) string { return fmt.Sprintf("ERROR request %d failed: timeout é", i) })
 	evs[7].Message = huge
 
-	if err := sqsqueue.New(client, aws.ToString(q.QueueUrl)).Send(ctx, evs); err != nil {
+	if err := sqsqueue.New(client, aws.ToString(q.QueueUrl), sqsqueue.WithPacking(1, 0)).Send(ctx, evs); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 
@@ -88,7 +88,7 @@ func TestSendDeliversEveryEventAndTruncatesTheHugeOne(t *testing.T) {
 		t.Fatalf("huge event: truncated %t, message a prefix %t, valid UTF-8 %t; want all true",
 			got.Truncated, strings.HasPrefix(huge, got.Message), utf8.ValidString(got.Message))
 	}
-	if hugeBody > sqsqueue.MaxMessageBytes || hugeBody < sqsqueue.MaxMessageBytes-16 {
+	if hugeBody > sqsqueue.MaxMessageBytes || hugeBody < sqsqueue.MaxMessageBytes-32 {
 		t.Fatalf("huge event's body is %d bytes, want just under %d", hugeBody, sqsqueue.MaxMessageBytes)
 	}
 	got.Message, got.Truncated = evs[7].Message, false
@@ -206,7 +206,13 @@ func fakeSender(t *testing.T, f *fakeSQS) *sqsqueue.Sender {
 		BaseEndpoint:     aws.String(srv.URL),
 		RetryMaxAttempts: 1,
 	})
-	return sqsqueue.New(client, srv.URL+"/123456789012/events")
+	return sqsqueue.New(client, srv.URL+"/123456789012/events", sqsqueue.WithPacking(1, 0))
+}
+
+func packedFakeSender(t *testing.T, f *fakeSQS) *sqsqueue.Sender {
+	t.Helper()
+	s := fakeSender(t, f)
+	return sqsqueue.New(s.Client(), s.QueueURL())
 }
 
 func TestBatchesStayWithinSQSLimits(t *testing.T) {

@@ -2,7 +2,6 @@ package deploytest
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	dedupddb "github.com/aient/firehose-drain/pkg/dedup/ddb"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	"github.com/aient/firehose-drain/pkg/event"
+	"github.com/aient/firehose-drain/pkg/grouper"
 	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
 )
 
@@ -110,11 +110,11 @@ func (s stack) receiveAll(t *testing.T) []event.Event {
 			return out
 		}
 		for _, m := range r.Messages {
-			var e event.Event
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &e); err != nil {
-				t.Fatalf("queued message %q is not an event.Event: %v", aws.ToString(m.Body), err)
+			evs, err := grouper.Decode([]byte(aws.ToString(m.Body))) // one event or several packed
+			if err != nil {
+				t.Fatalf("queued message %q is not what the grouper reads: %v", aws.ToString(m.Body), err)
 			}
-			out = append(out, e)
+			out = append(out, evs...)
 			if _, err := s.sqs.DeleteMessage(t.Context(), &sqs.DeleteMessageInput{QueueUrl: aws.String(s.queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
 				t.Fatal(err)
 			}

@@ -410,6 +410,7 @@ func envValues() map[string]any {
 		"AIENT_DRAINS_TABLE":        ref("DrainsTable"),
 		"AIENT_CLAIMS_TABLE":        ref("ClaimsTable"),
 		"AIENT_PROBLEMS_TABLE":      ref("ProblemsTable"),
+		"AIENT_GROUPING_TRANSITION": "on",
 		"AIENT_QUEUE_URL":           ref("EventQueue"),
 		"AIENT_PEPPER_SECRET_ID":    ref("PepperSecret"),
 		"AIENT_ALERT_SECRET_PREFIX": map[string]any{"Fn::Sub": "${AWS::StackName}/alerts/"},
@@ -533,6 +534,8 @@ func requiredGrants() map[string]roleWant {
 				grants(getAtt("EventQueue", "Arn"), "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
 				// TransactWriteItems is authorised per item action; BatchGetItem reads the times.
 				grants(getAtt("ProblemsTable", "Arn"), "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
+				// The orgs' grouping rules (GetItem) and the drains' counters.ignored (UpdateItem ADD).
+				grants(getAtt("DrainsTable", "Arn"), "dynamodb:GetItem", "dynamodb:UpdateItem"),
 			),
 		},
 		"AlertsFunction": {

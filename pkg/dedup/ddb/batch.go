@@ -184,3 +184,101 @@ func sleepJitter(ctx context.Context, n int) error {
 		return nil
 	}
 }
+
+// ClaimBatch claims up to 100 keys in one TransactWriteItems of conditional Puts (the
+// condition of Claim), so a delivery's claims cost one request per 100 events. A cancelled
+// transaction says, per key, why (each Put returns the item that failed its condition):
+// done keys are Duplicate, live foreign leases Busy, our own token (a retried request
+// that landed) Fresh; the other keys were not written and are claimed again in the next
+// attempt, without the ones decided. Conflicts and throttling are retried with jittered
+// backoff, at most maxTxnAttempts times; a throttle that persists is an error wrapping
+// dedup.ErrThrottled.
+func (s *Store) ClaimBatch(ctx context.Context, claims []dedup.Claim, now time.Time) ([]dedup.Outcome, error) {
+	out := make([]dedup.Outcome, len(claims))
+	pending := make([]int, len(claims))
+	for i := range pending {
+		pending[i] = i
+	}
+	for attempts := 0; len(pending) > 0; {
+		chunk := pending[:min(len(pending), maxTransactItems)]
+		items := make([]types.TransactWriteItem, len(chunk))
+		for k, i := range chunk {
+			c := claims[i]
+			items[k] = types.TransactWriteItem{Put: &types.Put{
+				TableName: aws.String(s.table),
+				Item: map[string]types.AttributeValue{
+					AttrKey:        &types.AttributeValueMemberS{Value: c.Key},
+					AttrState:      &types.AttributeValueMemberS{Value: StateInflight},
+					AttrToken:      &types.AttributeValueMemberS{Value: c.Token},
+					AttrLeaseUntil: millis(c.LeaseUntil),
+					AttrExpiresAt:  seconds(c.ExpiresAt),
+				},
+				ConditionExpression:      aws.String(claimCondition),
+				ExpressionAttributeNames: map[string]string{"#pk": AttrKey, "#state": AttrState, "#lease": AttrLeaseUntil},
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":inflight": &types.AttributeValueMemberS{Value: StateInflight},
+					":now":      millis(now),
+				},
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			}}
+		}
+		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			for _, i := range chunk {
+				out[i] = dedup.Fresh
+			}
+			pending = pending[len(chunk):]
+			continue
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			return nil, s.wrap("claim batch", err)
+		}
+		var still []int
+		transient, decided := false, 0
+		for k, i := range chunk {
+			var r types.CancellationReason
+			if k < len(tce.CancellationReasons) {
+				r = tce.CancellationReasons[k]
+			}
+			switch code := aws.ToString(r.Code); code {
+			case "ConditionalCheckFailed":
+				if o, ok := outcomeOf(r.Item, claims[i].Token, now); ok {
+					out[i] = o
+					decided++
+					continue
+				}
+				if r.Item == nil {
+					// No item returned: the single-key path reads it.
+					o, err := s.Claim(ctx, claims[i], now)
+					if err != nil {
+						return nil, err
+					}
+					out[i] = o
+					decided++
+					continue
+				}
+			case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+				transient = true
+			case "", "None":
+			default:
+				return nil, s.wrap("claim batch", fmt.Errorf("cancelled (%s on %s): %w", code, claims[i].Key, err))
+			}
+			still = append(still, i)
+		}
+		pending = append(still, pending[len(chunk):]...)
+		if decided > 0 && !transient {
+			continue // progress: the decided keys are out
+		}
+		if attempts++; attempts >= maxTxnAttempts {
+			if transient {
+				return nil, s.wrap("claim batch", fmt.Errorf("%w: still cancelled after %d attempts: %w", dedup.ErrThrottled, attempts, err))
+			}
+			return nil, s.wrap("claim batch", fmt.Errorf("still cancelled after %d attempts: %w", attempts, err))
+		}
+		if err := sleepJitter(ctx, attempts); err != nil {
+			return nil, s.wrap("claim batch", err)
+		}
+	}
+	return out, nil
+}

@@ -119,3 +119,75 @@ func TestCommitAndReleaseAreAHundredKeysPerRequest(t *testing.T) {
 		}
 	}
 }
+
+func TestClaimBatchIsOneRequestPerHundredKeysWithEachKeysOutcome(t *testing.T) {
+	m := awstest.Start(t)
+	ts := m.NewTables("dedup", ddb.CreateTable)
+	table := ts.Fresh(t)
+	calls := &opCounter{next: m.Transport(), ops: map[string]int{}}
+	s := ddb.New(dynamodb.NewFromConfig(m.ConfigWith(calls)), table)
+	ctx := t.Context()
+	keys := identities("drn_claimbatch", 130)
+	lease, exp := start.Add(time.Minute), start.Add(24*time.Hour)
+	claimsOf := func(token string, at time.Time) []dedup.Claim {
+		out := make([]dedup.Claim, len(keys))
+		for i, k := range keys {
+			out[i] = dedup.Claim{Key: k, Token: token, LeaseUntil: at.Add(time.Minute), ExpiresAt: exp}
+		}
+		return out
+	}
+	// Before: key 0 done, key 1 held by a live foreign lease, key 2 held by a lease that
+	// ended, key 3 already ours (a retried request that landed), key 120 done.
+	seed := func(k, token string, leaseUntil time.Time, done bool) {
+		if o, err := s.Claim(ctx, dedup.Claim{Key: k, Token: token, LeaseUntil: leaseUntil, ExpiresAt: exp}, start); err != nil || o != dedup.Fresh {
+			t.Fatalf("seed %s: %v, %v", k, o, err)
+		}
+		if done {
+			if err := s.Commit(ctx, []string{k}, token, exp); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	seed(keys[0], "x", lease, true)
+	seed(keys[1], "y", lease, false)
+	seed(keys[2], "z", start.Add(-time.Second), false)
+	seed(keys[3], "mine", lease, false)
+	seed(keys[120], "x", lease, true)
+	calls.take("")
+
+	outs, err := s.ClaimBatch(ctx, claimsOf("mine", start)[:100], start)
+	if err != nil {
+		t.Fatalf("ClaimBatch: %v", err)
+	}
+	want := func(i int) dedup.Outcome {
+		switch i {
+		case 0, 120:
+			return dedup.Duplicate
+		case 1:
+			return dedup.Busy
+		}
+		return dedup.Fresh
+	}
+	for i, o := range outs {
+		if o != want(i) {
+			t.Errorf("key %d: %v, want %v", i, o, want(i))
+		}
+	}
+	// One cancelled transaction names the decided keys; the second writes the rest.
+	if n := calls.take("TransactWriteItems"); n != 2 {
+		t.Errorf("ClaimBatch of 100 keys took %d TransactWriteItems, want 2", n)
+	}
+	// A retry of the whole delivery by another token: every key decided in one request.
+	outs, err = s.ClaimBatch(ctx, claimsOf("other", start)[:100], start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range outs {
+		if w := want(i); (w == dedup.Duplicate && o != dedup.Duplicate) || (w != dedup.Duplicate && o != dedup.Busy) {
+			t.Errorf("retry, key %d: %v", i, o)
+		}
+	}
+	if n := calls.take("TransactWriteItems"); n != 1 {
+		t.Errorf("a retry of 100 claimed keys took %d TransactWriteItems, want 1", n)
+	}
+}

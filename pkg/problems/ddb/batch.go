@@ -73,14 +73,19 @@ func (s *Store) readSeen(ctx context.Context, groups []problems.Group) map[strin
 	)
 	for start := 0; start < len(groups); start += maxBatchGetKeys {
 		chunk := groups[start:min(start+maxBatchGetKeys, len(groups))]
-		wg.Go(func() {
+		read := func() {
 			got := s.readChunk(ctx, chunk)
 			mu.Lock()
 			defer mu.Unlock()
 			for id, v := range got {
 				out[id] = v
 			}
-		})
+		}
+		if s.parallel == 1 {
+			read() // one request at a time, as Parallel says
+			continue
+		}
+		wg.Go(read)
 	}
 	wg.Wait()
 	return out
@@ -124,7 +129,7 @@ func (s *Store) readChunk(ctx context.Context, groups []problems.Group) map[stri
 			out[id] = st
 		}
 		keys = res.UnprocessedKeys[s.table].Keys
-		if len(keys) == 0 || attempt >= maxAttempts || sleep(ctx, backoff(attempt)) != nil {
+		if len(keys) == 0 || attempt >= maxAttempts || s.sleep(ctx, backoff(attempt)) != nil {
 			break
 		}
 	}
@@ -277,7 +282,7 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 			return fail(fmt.Errorf("still cancelled after %d attempts: %w", attempts, err))
 		}
 		if transient {
-			if err := sleep(ctx, backoff(attempts)); err != nil {
+			if err := s.sleep(ctx, backoff(attempts)); err != nil {
 				return fail(err)
 			}
 		}

@@ -123,6 +123,10 @@ const (
 	occurrencePrefix = "occurrence#"
 )
 
+// API is the part of the DynamoDB client the store uses (a *dynamodb.Client, or a
+// simulation of DynamoDB in tests).
+type API = api
+
 // api is the part of the DynamoDB client the store uses.
 type api interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
@@ -141,6 +145,30 @@ type Store struct {
 	table    string
 	now      func() time.Time
 	parallel int
+	wait     func(ctx context.Context, d time.Duration) error
+}
+
+// Options tune a Store made by NewFromAPI. Zero values take the defaults.
+type Options struct {
+	// Now is the clock of occurrence expiry times. Default time.Now.
+	Now func() time.Time
+	// Parallel is how many problems RecordBatch writes at once. Default DefaultParallel.
+	Parallel int
+	// Sleep waits d before a retry, or until ctx ends. Default a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// NewFromAPI returns a Store over table through db, tuned by o: for simulations of
+// DynamoDB that run on a virtual clock.
+func NewFromAPI(db API, table string, o Options) *Store {
+	s := &Store{db: db, table: table, now: o.Now, parallel: o.Parallel, wait: o.Sleep}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.parallel <= 0 {
+		s.parallel = DefaultParallel
+	}
+	return s
 }
 
 var _ problems.Store = (*Store)(nil)
@@ -349,6 +377,14 @@ func trimSample(s problems.Sample) problems.Sample {
 func backoff(n int) time.Duration {
 	ceil := min(10*time.Millisecond<<n, time.Second)
 	return rand.N(ceil) + time.Millisecond
+}
+
+// sleep waits d, with the Store's Sleep when it has one.
+func (s *Store) sleep(ctx context.Context, d time.Duration) error {
+	if s.wait != nil {
+		return s.wait(ctx, d)
+	}
+	return sleep(ctx, d)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -1,0 +1,137 @@
+// Package awsfake is a latency-injecting stand-in for DynamoDB and SQS over real HTTP, for
+// end-to-end benchmarks: every request waits Latency (per service), then gets the answer a
+// healthy service gives (conditional writes succeed, reads find nothing, every SQS entry
+// is sent), and is counted by operation. It holds no state: it measures what the code
+// asks of AWS and how long that takes when each request costs what it costs on AWS.
+package awsfake
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// Server is the fake endpoint.
+type Server struct {
+	URL string
+	// DynamoDB and SQS are the latencies of each service's requests.
+	DynamoDB, SQS time.Duration
+
+	mu  sync.Mutex
+	ops map[string]int
+}
+
+// Start starts a fake with the given latencies; it stops with tb.
+func Start(tb testing.TB, dynamo, sqs time.Duration) *Server {
+	s := &Server{DynamoDB: dynamo, SQS: sqs, ops: map[string]int{}}
+	srv := httptest.NewServer(s)
+	tb.Cleanup(srv.Close)
+	s.URL = srv.URL
+	return s
+}
+
+// Config is an SDK configuration that sends every request to the fake, through a client
+// that keeps enough connections for the concurrency the code uses.
+func (s *Server) Config() aws.Config {
+	return aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("bench", "bench", ""),
+		BaseEndpoint: aws.String(s.URL),
+		HTTPClient: &http.Client{Transport: &http.Transport{
+			MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute,
+		}},
+	}
+}
+
+// Counts returns the requests by operation ("DynamoDB.PutItem", "SQS.SendMessageBatch")
+// and resets them.
+func (s *Server) Counts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.ops
+	s.ops = map[string]int{}
+	return out
+}
+
+// ServeHTTP answers one AWS JSON-protocol request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	service, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	name, wait := "", time.Duration(0)
+	switch service {
+	case "DynamoDB_20120810":
+		name, wait = "DynamoDB."+op, s.DynamoDB
+	case "AmazonSQS":
+		name, wait = "SQS."+op, s.SQS
+	default:
+		http.Error(w, "awsfake: unknown service "+service, http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.ops[name]++
+	s.mu.Unlock()
+	time.Sleep(wait)
+	switch name {
+	case "SQS.SendMessageBatch":
+		s.sendMessageBatch(w, body)
+	case "DynamoDB.BatchGetItem":
+		writeJSON(w, map[string]any{"Responses": map[string]any{}})
+	default: // PutItem, UpdateItem, DeleteItem, TransactWriteItems, GetItem: success, no item
+		writeJSON(w, map[string]any{})
+	}
+}
+
+func (s *Server) sendMessageBatch(w http.ResponseWriter, body []byte) {
+	var in struct {
+		Entries []struct {
+			ID          string `json:"Id"`
+			MessageBody string
+		}
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	type ok struct {
+		ID               string `json:"Id"`
+		MessageID        string `json:"MessageId"`
+		MD5OfMessageBody string
+	}
+	out := struct{ Successful []ok }{}
+	for i, e := range in.Entries {
+		sum := md5.Sum([]byte(e.MessageBody))
+		out.Successful = append(out.Successful, ok{ID: e.ID, MessageID: fmt.Sprint(i), MD5OfMessageBody: hex.EncodeToString(sum[:])})
+	}
+	writeJSON(w, out)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// CPUTime is the process's user+system CPU time so far (the fake's own work included): a
+// benchmark reports it beside wall time to tell CPU from waiting on the fake's latency.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,83 @@
+package grouper_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/aient/firehose-drain/internal/testkit/awsfake"
+	"github.com/aient/firehose-drain/pkg/event"
+	"github.com/aient/firehose-drain/pkg/grouper"
+	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
+)
+
+// bugEvent is event i of a batch spread over bugs problems.
+func bugEvent(i, bugs int) event.Event {
+	b := i % bugs
+	return event.Event{
+		Drain: "drn_bench", Org: "acme", Env: "prod", Account: "123456789012", Region: "eu-west-1",
+		LogGroup: "/aws/lambda/checkout", LogStream: "2026/11/21/[$LATEST]0123456789abcdef",
+		ID: fmt.Sprintf("%056d", i), Timestamp: 1_763_700_000_000 + int64(i*7%1000), Level: event.Error,
+		Message: fmt.Sprintf("TypeError: Cannot read properties of undefined (reading 'id')\n"+
+			"    at chargeCard%d (/var/task/src/pay%d.js:42:17)\n    at processTicksAndRejections (node:internal/process/task_queues:95:5)", b, b),
+	}
+}
+
+// BenchmarkGrouperBatch is HandleSQS over one SQS batch spread over 20 problems, with the
+// real DynamoDB adapter talking to a fake AWS that answers every request after 5 ms
+// (awsfake). It reports messages and events per second of one invocation and DynamoDB
+// requests per message.
+func BenchmarkGrouperBatch(b *testing.B) {
+	for _, c := range []struct {
+		messages, perMessage int
+	}{{10, 1}, {100, 1}, {100, 25}} {
+		b.Run(fmt.Sprintf("messages=%d/events=%d", c.messages, c.perMessage), func(b *testing.B) {
+			fake := awsfake.Start(b, 5*time.Millisecond, 0)
+			store := problemsddb.New(dynamodb.NewFromConfig(fake.Config()), "problems")
+			g := grouper.New(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			var ev events.SQSEvent
+			for m := range c.messages {
+				evs := make([]event.Event, c.perMessage)
+				for k := range evs {
+					evs[k] = bugEvent(m*c.perMessage+k, 20)
+				}
+				var v any = grouper.Packed{Events: evs}
+				if c.perMessage == 1 {
+					v = evs[0]
+				}
+				body, err := json.Marshal(v)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprint(m), Body: string(body)})
+			}
+			fake.Counts()
+			b.ReportAllocs()
+			cpu0 := awsfake.CPUTime()
+			for b.Loop() {
+				resp, err := g.HandleSQS(context.Background(), ev)
+				if err != nil || len(resp.BatchItemFailures) != 0 {
+					b.Fatalf("HandleSQS = %+v, %v", resp, err)
+				}
+			}
+			cpu := awsfake.CPUTime() - cpu0
+			requests := 0
+			for _, n := range fake.Counts() {
+				requests += n
+			}
+			perBatch := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(perBatch, "s/batch")
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/batch")
+			b.ReportMetric(float64(c.messages)/perBatch, "messages/s")
+			b.ReportMetric(float64(c.messages*c.perMessage)/perBatch, "events/s")
+			b.ReportMetric(float64(requests)/float64(b.N*c.messages), "ddb-requests/message")
+		})
+	}
+}
