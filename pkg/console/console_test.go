@@ -266,6 +266,16 @@ func TestPagesRender(t *testing.T) {
 			t.Errorf("GET %s: %d %q, want 404 %q", path, resp.StatusCode, e.Error, want)
 		}
 	}
+	// One occurrence reads "1 event", not "1 events".
+	resp, err := http.Get(l.http.URL + "/problems/" + list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(b, []byte(`<span id="count">1</span> event</p>`)) {
+		t.Errorf("a problem seen once: %s", b)
+	}
 	for _, path := range []string{"/", "/problems/" + list[0].ID, "/drains", "/drains/" + d.ID} {
 		resp, err := http.Get(l.http.URL + path)
 		if err != nil {

@@ -69,6 +69,7 @@ func (s *Server) parseTemplates() *template.Template {
 		"bars":    bars,
 		"stack":   foldFrames,
 		"windows": func() []string { return []string{"1h", "24h", "7d", "30d"} },
+		"states":  func() []string { return []string{"unresolved", "resolved", "ignored"} },
 		"sorts": func() [][2]string {
 			return [][2]string{
 				{problems.SortLastSeen, "last seen"},
@@ -174,7 +175,7 @@ func foldFrames(frames []problems.Frame) []frameGroup {
 
 // filters is the list page's form: the query as the URL holds it.
 type filters struct {
-	Q, Org, Env, Level, LogGroup, Account, Region, FirstSeen, LastSeen, Sort string
+	Q, Org, Env, State, Level, LogGroup, Account, Region, FirstSeen, LastSeen, Sort string
 }
 
 type page struct {
@@ -239,7 +240,7 @@ func (s *Server) pageProblems(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := page{Title: "Problems", Nav: "problems", Problems: res.Problems, Filters: filters{
-		Q: v.Get("q"), Org: q.Org, Env: q.Env, Level: q.Level, LogGroup: q.LogGroup, Account: q.Account,
+		Q: v.Get("q"), Org: q.Org, Env: q.Env, State: q.State, Level: q.Level, LogGroup: q.LogGroup, Account: q.Account,
 		Region: q.Region, FirstSeen: v.Get("firstSeen"), LastSeen: v.Get("lastSeen"), Sort: q.Sort,
 	}}
 	if res.Next != "" {

@@ -66,10 +66,12 @@ func (p *problemStore) Query(ctx context.Context, q problems.Query) (problems.Pa
 			OR instr(lower(json_extract(p.sample, '$.message')), ?) > 0)`, t, t, t)
 	}
 	var sb strings.Builder
+	// The recent count is a lookup of the problem's own hours (its primary key), made only
+	// for the rows the filters keep.
 	sb.WriteString(`SELECT p.id, p.org, p.env, p.fingerprint, p.title, p.culprit, p.level, p.count,
-		p.first_seen, p.last_seen, coalesce(r.n, 0), p.state, CASE WHEN p.lifecycle = '' THEN '' ELSE coalesce(json_extract(p.lifecycle, '$.ss'), '') END FROM problems p
-		LEFT JOIN (SELECT problem_id, sum(count) AS n FROM problem_hours WHERE hour >= ? GROUP BY problem_id) r
-		ON r.problem_id = p.id`)
+		p.first_seen, p.last_seen,
+		coalesce((SELECT sum(h.count) FROM problem_hours h WHERE h.problem_id = p.id AND h.hour >= ?), 0) AS recent,
+		p.state, CASE WHEN p.lifecycle = '' THEN '' ELSE coalesce(json_extract(p.lifecycle, '$.ss'), '') END FROM problems p`)
 	all := []any{since}
 	for i, w := range where {
 		if i == 0 {
@@ -83,7 +85,7 @@ func (p *problemStore) Query(ctx context.Context, q problems.Query) (problems.Pa
 		problems.SortLastSeen:  "p.last_seen DESC, p.id",
 		problems.SortFirstSeen: "p.first_seen DESC, p.id",
 		problems.SortCount:     "p.count DESC, p.last_seen DESC, p.id",
-		problems.SortRecent:    "coalesce(r.n, 0) DESC, p.last_seen DESC, p.id",
+		problems.SortRecent:    "recent DESC, p.last_seen DESC, p.id",
 	}[q.Sort]
 	sb.WriteString(" ORDER BY " + order)
 	limit := q.Limit

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aient/firehose-drain/internal/testkit/logtest"
+	"github.com/aient/firehose-drain/pkg/ingest"
 )
 
 // Requests refused for their key are counted in memory and booked with the drain's next
@@ -42,5 +45,36 @@ func TestRefusedRequestsAreBookedWithTheNextDelivery(t *testing.T) {
 	r.post(t, "/aws/firehose/"+drainID, body, nil)
 	if d := r.books.last(); d.Counters.Deliveries != 1 || len(d.Log) != 1 {
 		t.Errorf("the next delivery: %+v", d)
+	}
+}
+
+// The log line of a delivery names the drain, org and env, is at WARN for 4xx and 5xx, and
+// leaves out the fields that are empty.
+func TestTheDeliveryLogLine(t *testing.T) {
+	r := newRig(t)
+	log, lines := logtest.Logger()
+	r.h = ingest.New(r.auth, r.books, r.claims, r.sender, ingest.Config{Now: func() time.Time { return r.now }, Logger: log})
+	body := fixture(t, "firehose/alloy/cw_logs_mixed.json")
+	r.post(t, "/aws/firehose/"+drainID, body, nil)
+	r.post(t, "/aws/firehose/"+drainID, body, map[string]string{"x-amz-firehose-access-key": "fhd_wrong"})
+	r.post(t, "/aws/firehose/"+drainID, []byte("{}"), nil)
+	got := strings.Split(strings.TrimSpace(lines.String()), "\n")
+	if len(got) != 3 {
+		t.Fatalf("log lines:\n%s", lines.String())
+	}
+	ok, refused, bad := got[0], got[1], got[2]
+	for _, want := range []string{"level=INFO", "status=200", "drain=" + drainID, "org=acme", "env=prod", "records="} {
+		if !strings.Contains(ok, want) {
+			t.Errorf("the 200 line lacks %q: %s", want, ok)
+		}
+	}
+	if strings.Contains(ok, "error=") || strings.Contains(ok, "busy=") {
+		t.Errorf("the 200 line carries empty fields: %s", ok)
+	}
+	if !strings.Contains(refused, "level=WARN") || !strings.Contains(refused, "status=401") || !strings.Contains(refused, "drain="+drainID) {
+		t.Errorf("the 401 line: %s", refused)
+	}
+	if !strings.Contains(bad, "level=WARN") || !strings.Contains(bad, "status=400") || !strings.Contains(bad, "org=acme") {
+		t.Errorf("the 400 line: %s", bad)
 	}
 }

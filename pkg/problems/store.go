@@ -6,7 +6,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aient/firehose-drain/pkg/grouping"
@@ -114,4 +118,52 @@ func RecordOne(ctx context.Context, s interface {
 ) (bool, error) {
 	r := s.RecordBatch(ctx, []Occurrence{o})[0]
 	return r.Recorded, r.Err
+}
+
+// sampleTimeLayout is how a sample's time reads in JSON: RFC 3339 in UTC, to the millisecond.
+const sampleTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// MarshalJSON writes the sample with its timestamp as RFC 3339 (UTC, milliseconds), as
+// every other time in the CLI's --json and the API.
+func (s Sample) MarshalJSON() ([]byte, error) {
+	type plain Sample
+	return json.Marshal(struct {
+		plain
+		Timestamp string `json:"timestamp"`
+	}{plain(s), time.UnixMilli(s.Timestamp).UTC().Format(sampleTimeLayout)})
+}
+
+// UnmarshalJSON reads a sample whose timestamp is RFC 3339 or, as stored before, unix
+// milliseconds.
+func (s *Sample) UnmarshalJSON(b []byte) error {
+	type plain Sample
+	var aux struct {
+		plain
+		Timestamp json.RawMessage `json:"timestamp"`
+	}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	*s = Sample(aux.plain)
+	s.Timestamp = 0
+	switch raw := strings.TrimSpace(string(aux.Timestamp)); {
+	case raw == "" || raw == "null":
+	case strings.HasPrefix(raw, `"`):
+		var v string
+		if err := json.Unmarshal(aux.Timestamp, &v); err != nil {
+			return fmt.Errorf("sample timestamp: %w", err)
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return fmt.Errorf("sample timestamp: %w", err)
+		}
+		s.Timestamp = t.UnixMilli()
+	default:
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return fmt.Errorf("sample timestamp %s: %w", raw, err)
+		}
+		s.Timestamp = n
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +44,9 @@ type backendOpts struct {
 	alertSecrets  string
 	consoleURL    string
 	stack         string
+	// mayCreate lets the command create a missing embedded data dir (drains create; serve
+	// opens the store itself). Every other command refuses one, naming it.
+	mayCreate bool
 }
 
 func (o *backendOpts) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -107,6 +111,9 @@ func (b *backend) endpoint(id string) string {
 func (o *backendOpts) open(ctx context.Context) (*backend, error) {
 	switch o.backend {
 	case "embedded", "":
+		if _, err := os.Stat(filepath.Join(o.data, embedded.DBFile)); errors.Is(err, fs.ErrNotExist) && !o.mayCreate {
+			return nil, fmt.Errorf("no embedded store in %s (no %s there): start one with `aient serve --data %s` or `aient drains create --data %s --org O --env E`, or point --data (env %s) at an existing one", o.data, embedded.DBFile, o.data, o.data, EnvData)
+		}
 		st, err := embedded.Open(o.data)
 		if err != nil {
 			return nil, fmt.Errorf("open the embedded store in %s: %w", o.data, err)

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -28,7 +29,8 @@ const (
 
 const usage = `aient — firehose-drain's CLI and local server
 
-  aient serve [--listen 127.0.0.1:8080] [--data ./.aient]
+  aient serve [--listen 127.0.0.1:8080] [--allow-remote] [--data ./.aient]
+  aient serve --backend aws --stack NAME [--listen 127.0.0.1:8080]
   aient drains create --org O --env E [--json]
   aient drains rotate ID [--grace 1h] [--json]
   aient drains revoke ID
@@ -47,12 +49,14 @@ const usage = `aient — firehose-drain's CLI and local server
   aient alerts list [--json]
   aient alerts remove ID
   aient alerts test ID
-  aient send --endpoint URL --key KEY FILE...
+  aient send --endpoint URL [--key KEY] FILE...
+  aient version
   aient replay [--drain ID] [--region R] [--json] FILE... | s3://bucket/prefix
 
 Every command takes --data DIR (default ./.aient, env AIENT_DATA) for the embedded store.
-Against a deployed stack: --backend aws (env AIENT_BACKEND) with the stack's names in
---drains-table, --problems-table, --pepper-secret, --endpoint-base (env AIENT_DRAINS_TABLE,
+Against a deployed stack: --backend aws (env AIENT_BACKEND) with --stack NAME (env
+AIENT_STACK: its outputs give the names), or the names themselves in --drains-table,
+--problems-table, --pepper-secret, --endpoint-base (env AIENT_DRAINS_TABLE,
 AIENT_PROBLEMS_TABLE, AIENT_PEPPER_SECRET_ID, AIENT_ENDPOINT_BASE), and for alert secrets
 --alert-secret-prefix (AIENT_ALERT_SECRET_PREFIX). Alerts link problems under --console-url
 (AIENT_CONSOLE_URL; default the local server's address).
@@ -69,6 +73,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
+		var ce *cmdUsageError
+		if errors.As(err, &ce) {
+			fmt.Fprintf(stderr, "aient: %v\n\nusage:\n%s\n`aient %s --help` lists its flags.\n", err, commandUsage(ce.name), ce.name)
+			return 2
+		}
 		fmt.Fprintf(stderr, "aient: %v\n\n%s", err, usage)
 		return 2
 	default:
@@ -88,6 +97,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError("a command is required")
 	}
 	c := &command{getenv: getenv, stdout: stdout, stderr: stderr}
+	name := args[0]
+	group := name == "drains" || name == "problems" || name == "alerts"
+	if len(args) > 1 && group && !strings.HasPrefix(args[1], "-") {
+		name += " " + args[1]
+	}
+	if group && groupHelp(stdout, args[0], args[1:]) {
+		return nil
+	}
+	return forCommand(name, c.dispatch(ctx, args))
+}
+
+func (c *command) dispatch(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "serve":
 		return c.serve(ctx, args[1:])
@@ -155,8 +176,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return c.send(ctx, args[1:])
 	case "replay":
 		return c.replay(ctx, args[1:])
+	case "version", "--version":
+		return c.version(args[1:])
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(c.stdout, usage)
 		return nil
 	}
 	return usageError("unknown command %q", args[0])
@@ -172,12 +195,14 @@ type flags struct {
 	*flag.FlagSet
 	backendOpts
 	json bool
+	// out is where --help is printed (stdout); nil is stderr.
+	out io.Writer
 }
 
 func (c *command) newFlags(name string, withJSON bool) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
-	f := &flags{FlagSet: fs}
+	f := &flags{FlagSet: fs, out: c.stdout}
 	f.register(fs, c.getenv)
 	if withJSON {
 		fs.BoolVar(&f.json, "json", false, "print stable JSON")
@@ -188,12 +213,19 @@ func (c *command) newFlags(name string, withJSON bool) *flags {
 // parse parses args, allowing flags after positional arguments (`drains rotate ID --grace 1h`).
 func (f *flags) parse(args []string) ([]string, error) {
 	var pos []string
+	f.Usage = func() {} // parse prints the command's own usage below
+	f.SetOutput(io.Discard)
 	for {
 		if err := f.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				out := f.out
+				if out == nil {
+					out = os.Stderr
+				}
+				printHelp(out, f.Name(), f.FlagSet)
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w: %w", errUsage, err)
+			return nil, &cmdUsageError{name: f.Name(), err: fmt.Errorf("%w: %w", errUsage, err)}
 		}
 		args = f.Args()
 		if len(args) == 0 {

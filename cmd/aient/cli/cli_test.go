@@ -103,8 +103,18 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("aient %v: exit %d, stderr %q; want 2 with a usage message", args, code, errOut)
 		}
 	}
-	if code, _, errOut := aient(t, dir, "drains", "status", "drn_nosuch"); code != 1 || !strings.Contains(errOut, "not found") {
-		t.Errorf("status of an unknown drain: exit %d %q", code, errOut)
+	if code, _, errOut := aient(t, dir, "drains", "create", "--org", "acme", "--env", "prod"); code != 0 {
+		t.Fatalf("drains create: %s", errOut)
+	}
+	for _, c := range [][]string{
+		{"drains", "status", "drn_nosuch"}, {"drains", "rotate", "drn_nosuch"}, {"drains", "revoke", "drn_nosuch"},
+	} {
+		if code, _, errOut := aient(t, dir, c...); code != 1 || errOut != "aient: drain drn_nosuch not found\n" {
+			t.Errorf("aient %v: exit %d %q, want 1 \"drain drn_nosuch not found\"", c, code, errOut)
+		}
+	}
+	if code, _, errOut := aient(t, dir, "problems", "show", "nosuch"); code != 1 || errOut != "aient: problem nosuch not found\n" {
+		t.Errorf("problems show of an unknown problem: exit %d %q", code, errOut)
 	}
 }
 

@@ -37,6 +37,7 @@ func (c *command) drainsCreate(ctx context.Context, args []string) (err error) {
 	if *org == "" || *env == "" {
 		return usageError("drains create needs --org and --env")
 	}
+	f.mayCreate = true // the first drain may start a new data dir
 	b, err := f.open(ctx)
 	if err != nil {
 		return err
@@ -70,7 +71,7 @@ func (c *command) drainsRotate(ctx context.Context, args []string) (err error) {
 	defer b.closeInto(&err)
 	d, key, err := b.drains.Rotate(ctx, id, *grace)
 	if err != nil {
-		return err
+		return asked("drain", id, err)
 	}
 	out := Created{ID: d.ID, Org: d.Org, Env: d.Env, Endpoint: b.endpoint(d.ID), AccessKey: key, CreatedAt: d.CreatedAt}
 	if *grace > 0 {
@@ -95,7 +96,7 @@ func (c *command) drainsRevoke(ctx context.Context, args []string) (err error) {
 	}
 	defer b.closeInto(&err)
 	if err := b.drains.Revoke(ctx, id); err != nil {
-		return err
+		return asked("drain", id, err)
 	}
 	fmt.Fprintf(c.stdout, "Drain %s revoked: its endpoint refuses every delivery (403) from now on.\n", id)
 	return nil
@@ -142,7 +143,7 @@ func (c *command) drainsStatus(ctx context.Context, args []string) (err error) {
 	defer b.closeInto(&err)
 	d, err := b.drains.Store().Get(ctx, id)
 	if err != nil {
-		return fmt.Errorf("drain %s: %w", id, err)
+		return asked("drain", id, err)
 	}
 	now := time.Now()
 	s := drains.StatusOf(d, now, b.endpoint(d.ID))

@@ -19,7 +19,7 @@ func (c *command) problemsExplain(ctx context.Context, args []string) (err error
 	defer b.closeInto(&err)
 	p, err := b.problems.Get(ctx, id)
 	if err != nil {
-		return fmt.Errorf("problem %s: %w", id, err)
+		return asked("problem", id, err)
 	}
 	v := problems.ViewOf(p)
 	if f.json {

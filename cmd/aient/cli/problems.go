@@ -77,7 +77,7 @@ func (c *command) problemsShow(ctx context.Context, args []string) (err error) {
 	defer b.closeInto(&err)
 	p, err := b.problems.Get(ctx, id)
 	if err != nil {
-		return fmt.Errorf("problem %s: %w", id, err)
+		return asked("problem", id, err)
 	}
 	if f.json {
 		return c.printJSON(p)

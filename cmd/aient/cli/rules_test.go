@@ -9,6 +9,10 @@ import (
 
 func TestRulesThroughTheCLI(t *testing.T) {
 	dir := t.TempDir()
+	// Commands other than serve and drains create need an existing data dir.
+	if code, _, errOut := aient(t, dir, "drains", "create", "--org", "acme", "--env", "prod"); code != 0 {
+		t.Fatalf("drains create: %s", errOut)
+	}
 	code, out, errOut := aient(t, dir, "rules", "add", "--org", "acme", "--env", "prod", "--json", "code:ForceRetryExecution   ignore")
 	if code != 0 {
 		t.Fatalf("add: exit %d %s", code, errOut)

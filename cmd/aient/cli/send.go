@@ -74,7 +74,7 @@ func (c *command) send(ctx context.Context, args []string) error {
 	fs.SetOutput(c.stderr)
 	endpoint := fs.String("endpoint", "", "the drain's endpoint URL (required)")
 	key := fs.String("key", "", "the drain's access key (wins over an events/ file's own)")
-	f := &flags{FlagSet: fs}
+	f := &flags{FlagSet: fs, out: c.stdout}
 	files, err := f.parse(args)
 	if err != nil {
 		return err

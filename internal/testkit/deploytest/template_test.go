@@ -532,8 +532,10 @@ func requiredGrants() map[string]roleWant {
 			grants: slices.Concat(
 				grants(getAtt("GrouperLogGroup", "Arn"), "logs:CreateLogStream", "logs:PutLogEvents"),
 				grants(getAtt("EventQueue", "Arn"), "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
-				// TransactWriteItems is authorised per item action; BatchGetItem reads the times.
-				grants(getAtt("ProblemsTable", "Arn"), "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
+				// TransactWriteItems is authorised per item action; BatchGetItem reads the times;
+				// GetItem looks up the version-1 problem an event belongs to during the
+				// grouping version transition.
+				grants(getAtt("ProblemsTable", "Arn"), "dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
 				// The orgs' grouping rules (GetItem) and the drains' counters.ignored (UpdateItem ADD).
 				grants(getAtt("DrainsTable", "Arn"), "dynamodb:GetItem", "dynamodb:UpdateItem"),
 			),
