@@ -7,7 +7,13 @@ LDFLAGS  = -s -w
 BENCHCOUNT ?= 6
 FUZZTIME ?= 30s
 
-.PHONY: run install test lint bench bench-console fuzz build clean storm
+.PHONY: run install test lint lint-tools bench bench-console fuzz build clean storm
+
+# golangci-lint, pinned, built by `make lint` itself from the Go module proxy into a cache
+# outside the work tree (kept across clones on one machine; a fresh machine builds it once).
+GOLANGCI_LINT_VERSION ?= v2.15.0
+TOOLS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/firehose-drain/tools
+GOLANGCI_LINT = $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
 
 ## run: the local server (ingest + grouper + pages) over the embedded store in $(DATA)
 run:
@@ -21,13 +27,22 @@ install:
 test: lint
 	$(GO) test -race -count=1 ./...
 
-## lint: go vet, gofmt and cfn-lint
-lint:
+## lint: go vet, gofmt, golangci-lint (.golangci.yml: gofumpt, staticcheck, errcheck, ...) and cfn-lint
+lint: $(GOLANGCI_LINT)
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GOLANGCI_LINT) run ./...
 	@command -v cfn-lint >/dev/null 2>&1 || { echo "make lint needs cfn-lint (with the SAM translator): pip install cfn-lint"; exit 1; }
 	@if [ -f template.yaml ]; then cfn-lint template.yaml deploy/*.yaml; fi
+
+## lint-tools: build the pinned golangci-lint (make lint does it when it is missing)
+lint-tools: $(GOLANGCI_LINT)
+
+$(GOLANGCI_LINT):
+	@echo "building golangci-lint $(GOLANGCI_LINT_VERSION) into $(@D) (once per machine)"
+	@mkdir -p $(@D)
+	GOBIN=$(@D) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
 ## bench: the ingest and grouping benchmarks, $(BENCHCOUNT) counts, summarised by benchstat
 bench:

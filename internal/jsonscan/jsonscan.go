@@ -56,7 +56,7 @@ func SkipWS(b []byte, i int) int {
 // an escape (a log line ending in \n) holds escapes; otherwise a second search tells
 // whether a backslash precedes the quote. A string with escaped quotes (a JSON log line)
 // continues with an eight-bytes-at-a-time scan.
-func ScanString(b []byte, i int) (end int, esc bool, ok bool) {
+func ScanString(b []byte, i int) (end int, esc, ok bool) {
 	j := i + 1
 	q := bytes.IndexByte(b[j:], '"')
 	if q < 0 {
@@ -479,10 +479,10 @@ general:
 			return 0, false, &SyntaxError{i, "unterminated string"}
 		}
 	special:
-		switch c := b[j]; {
-		case c == '"':
+		switch b[j] {
+		case '"':
 			return j + 1, esc, nil
-		case c == '\\':
+		case '\\':
 			esc = true
 			if j+1 >= len(b) {
 				return 0, false, &SyntaxError{i, "unterminated string"}

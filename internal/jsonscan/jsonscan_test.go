@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -214,8 +215,10 @@ func FuzzUnescape(f *testing.F) {
 // json.Valid does (within MaxDepth), passing over the whole of it; never a panic. And
 // Number against json.Valid, SimpleInt against Number and strconv.
 func FuzzSkipValue(f *testing.F) {
-	for _, s := range []string{`{"a":[1,{"b":null}],"c":"}"}`, `[1 2]`, `"x\"y"`, `-1e9`, `{"a" 1}`, `[[[[`, `tru`,
-		`"a\tb"`, "\"a\tb\"", `"\u00e9\uD83D"`, `"\x"`, `01`, `-`, `1.`, `1e+`, `{"k\u0041":1}`, `[1,]`, `{"a":1,}`} {
+	for _, s := range []string{
+		`{"a":[1,{"b":null}],"c":"}"}`, `[1 2]`, `"x\"y"`, `-1e9`, `{"a" 1}`, `[[[[`, `tru`,
+		`"a\tb"`, "\"a\tb\"", `"\u00e9\uD83D"`, `"\x"`, `01`, `-`, `1.`, `1e+`, `{"k\u0041":1}`, `[1,]`, `{"a":1,}`,
+	} {
 		f.Add([]byte(s))
 	}
 	f.Add([]byte("1234567890123,"))
@@ -232,7 +235,7 @@ func FuzzSkipValue(f *testing.F) {
 		i := SkipWS(b, 0)
 		end, err := SkipValue(b, i, 0)
 		if err != nil {
-			if se, ok := err.(*SyntaxError); !ok || se.Offset < 0 || se.Offset > len(b) {
+			if se := (*SyntaxError)(nil); !errors.As(err, &se) || se.Offset < 0 || se.Offset > len(b) {
 				t.Fatalf("SkipValue(%q): %v", b, err)
 			}
 		} else if end <= i || end > len(b) {

@@ -35,10 +35,10 @@ const (
 	Webhook Type = "webhook"
 )
 
-// ErrNotFound: no destination with that id.
+// ErrNotFound is returned when no destination has that id.
 var ErrNotFound = errors.New("alert destination not found")
 
-// ErrInvalid: a destination that cannot be added as given.
+// ErrInvalid is returned for a destination that cannot be added as given.
 var ErrInvalid = errors.New("invalid alert destination")
 
 // Destination is where alerts go, for one org/env or (both empty) for all.

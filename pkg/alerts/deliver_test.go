@@ -113,8 +113,10 @@ func notice(i int, tr problems.Transition, at time.Time) problems.Notice {
 	p := sample.Problem
 	p.ID = fmt.Sprintf("prob%03d", i)
 	p.Title = fmt.Sprintf("TypeError: Cannot read properties of undefined (reading 'id%d')", i)
-	p.Lifecycle = problems.Lifecycle{State: problems.Unresolved, Substate: problems.Substate(tr),
-		Hourly: []problems.HourCount{{Hour: problems.HourOf(at), Count: 12}}}
+	p.Lifecycle = problems.Lifecycle{
+		State: problems.Unresolved, Substate: problems.Substate(tr),
+		Hourly: []problems.HourCount{{Hour: problems.HourOf(at), Count: 12}},
+	}
 	return problems.NoticeOf(p, tr, at)
 }
 

@@ -94,7 +94,8 @@ func TestTheStreamHandlerHandsBackWhatTheDeadlineLeaves(t *testing.T) {
 	}
 	// Records that are not notices are left alone.
 	other := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{{Change: events.DynamoDBStreamRecord{
-		Keys: map[string]events.DynamoDBAttributeValue{"pk": events.NewStringAttribute("problem#x")}}}}}
+		Keys: map[string]events.DynamoDBAttributeValue{"pk": events.NewStringAttribute("problem#x")},
+	}}}}
 	if resp, err := r.d.HandleStream(t.Context(), other, alerts.StreamConfig{}); err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("a problem record: %+v %v", resp, err)
 	}

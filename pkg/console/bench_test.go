@@ -208,9 +208,13 @@ func TestBenchStoreMatchesRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	for _, r := range st.Problems().(interface {
+	batcher, ok := st.Problems().(interface {
 		RecordBatch(context.Context, []problems.Occurrence) []problems.Result
-	}).RecordBatch(t.Context(), benchOccurrences(3000, 40)) {
+	})
+	if !ok {
+		t.Fatal("the embedded problem store has no RecordBatch")
+	}
+	for _, r := range batcher.RecordBatch(t.Context(), benchOccurrences(3000, 40)) {
 		if r.Err != nil {
 			t.Fatal(r.Err)
 		}

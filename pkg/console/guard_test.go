@@ -42,9 +42,15 @@ func TestConsoleAnswersOnlyToLocalHostNames(t *testing.T) {
 		host string
 		want int
 	}{
-		{"localhost:8080", 200}, {"127.0.0.1:8080", 200}, {"[::1]:8080", 200}, {"LOCALHOST", 200},
+		{"localhost:8080", 200},
+		{"127.0.0.1:8080", 200},
+		{"[::1]:8080", 200},
+		{"LOCALHOST", 200},
 		{"devbox.internal:8080", 200},
-		{"evil.example", 421}, {"evil.example:8080", 421}, {"127.0.0.1.evil.example", 421}, {"", 421},
+		{"evil.example", 421},
+		{"evil.example:8080", 421},
+		{"127.0.0.1.evil.example", 421},
+		{"", 421},
 	} {
 		for _, path := range []string{"/", "/api/problems", "/api/drains", "/drains"} {
 			if code, body := do(h, "127.0.0.1:50000", c.host, path); code != c.want {

@@ -71,8 +71,12 @@ func (s *Server) parseTemplates() *template.Template {
 		"windows": func() []string { return []string{"1h", "24h", "7d", "30d"} },
 		"states":  func() []string { return []string{"unresolved", "resolved", "ignored"} },
 		"sorts": func() [][2]string {
-			return [][2]string{{problems.SortLastSeen, "last seen"}, {problems.SortFirstSeen, "first seen"},
-				{problems.SortCount, "count"}, {problems.SortRecent, "count in 24 h"}}
+			return [][2]string{
+				{problems.SortLastSeen, "last seen"},
+				{problems.SortFirstSeen, "first seen"},
+				{problems.SortCount, "count"},
+				{problems.SortRecent, "count in 24 h"},
+			}
 		},
 		"affected": func(a problems.Affected) []affectedList {
 			return []affectedList{{"accounts", "Accounts", a.Accounts}, {"regions", "Regions", a.Regions}, {"logGroups", "Log groups", a.LogGroups}}

@@ -19,13 +19,16 @@ func record(t *testing.T, docs ...[2]any) string {
 	t.Helper()
 	var raw bytes.Buffer
 	for _, d := range docs {
-		stream, lines := d[0].(string), d[1].([]string)
+		stream, _ := d[0].(string)
+		lines, _ := d[1].([]string)
 		evs := make([]fht.LogEvent, len(lines))
 		for i, l := range lines {
 			evs[i] = fht.LogEvent{ID: fmt.Sprintf("%s-%03d", stream, i), Timestamp: 1790000000000 + int64(i), Message: l}
 		}
-		b, err := json.Marshal(map[string]any{"messageType": "DATA_MESSAGE", "owner": fht.Owner, "logGroup": "/ecs/orders",
-			"logStream": stream, "subscriptionFilters": []string{"aient"}, "logEvents": evs})
+		b, err := json.Marshal(map[string]any{
+			"messageType": "DATA_MESSAGE", "owner": fht.Owner, "logGroup": "/ecs/orders",
+			"logStream": stream, "subscriptionFilters": []string{"aient"}, "logEvents": evs,
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,8 +36,8 @@ func record(t *testing.T, docs ...[2]any) string {
 	}
 	var gz bytes.Buffer
 	w := gzip.NewWriter(&gz)
-	w.Write(raw.Bytes())
-	w.Close()
+	_, _ = w.Write(raw.Bytes()) // into a bytes.Buffer: never fails
+	_ = w.Close()
 	return base64.StdEncoding.EncodeToString(gz.Bytes())
 }
 
@@ -87,8 +90,10 @@ func TestTracesSplitAcrossEventsAreOneOccurrenceEach(t *testing.T) {
 	if st := l.get("/api/problems", &list); st != 200 {
 		t.Fatalf("GET /api/problems: %d", st)
 	}
-	want := map[string]string{"IllegalStateException": "com.acme.orders.OrderService.validate", "KeyError": "handle",
-		"panic": "main.(*api).getOrder", "TypeError": "getUser"}
+	want := map[string]string{
+		"IllegalStateException": "com.acme.orders.OrderService.validate", "KeyError": "handle",
+		"panic": "main.(*api).getOrder", "TypeError": "getUser",
+	}
 	if len(list) != len(want) {
 		t.Fatalf("%d problems, want %d: %+v", len(list), len(want), list)
 	}

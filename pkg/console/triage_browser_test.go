@@ -63,9 +63,13 @@ func seeded(t *testing.T, now time.Time) (*httptest.Server, *embedded.Store) {
 			})
 		}
 	}
-	for _, r := range st.Problems().(interface {
+	batcher, ok := st.Problems().(interface {
 		RecordBatch(context.Context, []problems.Occurrence) []problems.Result
-	}).RecordBatch(t.Context(), occs) {
+	})
+	if !ok {
+		t.Fatal("the embedded problem store has no RecordBatch")
+	}
+	for _, r := range batcher.RecordBatch(t.Context(), occs) {
 		if r.Err != nil {
 			t.Fatal(r.Err)
 		}

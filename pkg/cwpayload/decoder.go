@@ -83,7 +83,7 @@ func (d *Decoder) DecodeRecords(ctx context.Context, records [][]byte, st *Stamp
 		workers = len(records)
 	}
 	if workers <= 1 {
-		w := d.workers.Get().(*worker)
+		w := d.worker()
 		for i, rec := range records {
 			d.decodeOne(ctx, w, i, rec, st, budget, &results[i])
 		}
@@ -96,7 +96,7 @@ func (d *Decoder) DecodeRecords(ctx context.Context, records [][]byte, st *Stamp
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := d.workers.Get().(*worker)
+			w := d.worker()
 			defer d.release(w)
 			for {
 				i := int(next.Add(1) - 1)
@@ -109,6 +109,14 @@ func (d *Decoder) DecodeRecords(ctx context.Context, records [][]byte, st *Stamp
 	}
 	wg.Wait()
 	return results
+}
+
+// worker takes a worker from the pool.
+func (d *Decoder) worker() *worker {
+	if w, ok := d.workers.Get().(*worker); ok {
+		return w
+	}
+	return new(worker)
 }
 
 func (d *Decoder) release(w *worker) {

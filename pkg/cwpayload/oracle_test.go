@@ -206,7 +206,7 @@ func refDoc(raw json.RawMessage, st *Stamp, res *refResult) error {
 			return errors.New("timestamp is not a number")
 		}
 		ev.Seq = res.events
-		if ev.Level = level.Of([]byte(ev.Message)); !ev.Level.IsErrorClass() && !(message != nil && stitch.CandidateText(ev.Message)) {
+		if ev.Level = level.Of([]byte(ev.Message)); !ev.Level.IsErrorClass() && (message == nil || !stitch.CandidateText(ev.Message)) {
 			continue
 		}
 		if v := deref(xAccount); v != "" {

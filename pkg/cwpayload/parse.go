@@ -498,7 +498,7 @@ func (p *parser) event(i int) (int, error) {
 			l = level.Of(m)
 		}
 	}
-	if !l.IsErrorClass() && !(msg.set && p.candidate(b[msg.start:msg.end])) {
+	if !l.IsErrorClass() && (!msg.set || !p.candidate(b[msg.start:msg.end])) {
 		return i, nil
 	}
 	if xAccount.set && xAccount.start != xAccount.end {
@@ -507,7 +507,8 @@ func (p *parser) event(i int) (int, error) {
 	if tsChecked {
 		ts, _ = p.number(tsAt)
 	}
-	return i, p.keep(m, l, id, ts, account, xRegion, region)
+	p.keep(m, l, id, ts, account, xRegion, region)
+	return i, nil
 }
 
 // candidate reports an event that is not error-class but may belong to a trace
@@ -517,7 +518,7 @@ func (p *parser) candidate(raw []byte) bool { return !p.noStitch && stitch.Candi
 // keep materialises an error-class event (or a stitch candidate).
 // The event's region is the first of xRegion (extractedFields) and region (the event's top
 // level) that is AWS region syntax, else the stamp's.
-func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, xRegion, region span) error {
+func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, xRegion, region span) {
 	if !p.haveStrings {
 		p.ownerS, p.groupS, p.streamS = p.stringOf(p.owner), p.stringOf(p.group), p.stringOf(p.stream)
 		p.haveStrings = true
@@ -570,7 +571,6 @@ func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, xRe
 	// grouper (defect 6 of issue 14).
 	ev.IdentityKey = ev.ComputeIdentity()
 	p.res.Errors = append(p.res.Errors, ev)
-	return nil
 }
 
 // reuse returns the string of s, reusing *last when it is the same.

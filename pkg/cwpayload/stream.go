@@ -36,7 +36,7 @@ func (d *Decoder) DecodeData(ctx context.Context, datas [][]byte, st *Stamp, wor
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			w := d.workers.Get().(*worker)
+			w := d.worker()
 			defer d.release(w)
 			for {
 				i := int(next.Add(1) - 1)
@@ -162,10 +162,10 @@ func (d *Decoder) DecodeStream(ctx context.Context, r io.Reader, st *Stamp, each
 		if err != nil {
 			return stats, each(&DocResult{Err: &DocError{Inflated: true, Reason: gzipReason(err), Err: err}})
 		}
-		defer gz.Close()
+		defer func() { _ = gz.Close() }() // read to the end or abandoned: Close reports nothing new
 		src = gz
 	}
-	w := d.workers.Get().(*worker)
+	w := d.worker()
 	defer d.release(w)
 	sp := docSplitter{r: src, max: int(d.limits.MaxRecordInflated)}
 	for {
@@ -277,12 +277,12 @@ func (s *docSplitter) next() ([]byte, int64, error) {
 				}
 				continue
 			}
-			switch c := s.buf[i]; {
-			case c == '"':
+			switch s.buf[i] {
+			case '"':
 				inStr = true
-			case c == '{' || c == '[':
+			case '{', '[':
 				depth++
-			case c == '}' || c == ']':
+			case '}', ']':
 				depth--
 				if depth == 0 {
 					doc := s.buf[s.start : i+1]

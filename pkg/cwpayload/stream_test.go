@@ -55,7 +55,9 @@ func gzipAll(t testing.TB, b []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := gzip.NewWriter(&buf)
-	w.Write(b)
+	if _, err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -175,14 +177,22 @@ func TestDecodeStreamBadDocuments(t *testing.T) {
 		inflated   bool
 		gzipStream bool
 	}{
-		{name: "truncated last document", in: cat(first, second[:len(second)/2]), events: partial,
-			badOffset: int64(len(first) + 1), badReason: "truncated document", wantDocs: 2},
-		{name: "text between documents", in: cat(first, []byte("garbage"), second), events: firstEvents,
-			badOffset: int64(len(first) + 1), badReason: "text between documents", wantDocs: 2},
-		{name: "a document that is not CloudWatch Logs", in: cat(first, notCWDoc, second), events: firstEvents + secondEvents,
-			badOffset: int64(len(first) + 1), badReason: "not a CloudWatch Logs document", wantDocs: 3},
-		{name: "gzip cut short", in: gzipAll(t, cat(first, second))[:len(gzipAll(t, cat(first, second)))-40], events: firstEvents,
-			badOffset: int64(len(first) + 1), badReason: "truncated", wantDocs: 2, inflated: true},
+		{
+			name: "truncated last document", in: cat(first, second[:len(second)/2]), events: partial,
+			badOffset: int64(len(first) + 1), badReason: "truncated document", wantDocs: 2,
+		},
+		{
+			name: "text between documents", in: cat(first, []byte("garbage"), second), events: firstEvents,
+			badOffset: int64(len(first) + 1), badReason: "text between documents", wantDocs: 2,
+		},
+		{
+			name: "a document that is not CloudWatch Logs", in: cat(first, notCWDoc, second), events: firstEvents + secondEvents,
+			badOffset: int64(len(first) + 1), badReason: "not a CloudWatch Logs document", wantDocs: 3,
+		},
+		{
+			name: "gzip cut short", in: gzipAll(t, cat(first, second))[:len(gzipAll(t, cat(first, second)))-40], events: firstEvents,
+			badOffset: int64(len(first) + 1), badReason: "truncated", wantDocs: 2, inflated: true,
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -59,9 +59,7 @@ func (p *parser) visit(i int, msg, id span, ts int64, account, xAccount, xRegion
 	v.ErrorIndex = -1
 	if l.IsErrorClass() || msg.set && p.candidate(p.b[msg.start:msg.end]) {
 		// Kept as without a Visitor: error-class, or a stitch candidate.
-		if err := p.keep(m, l, id, ts, account, xRegion, region); err != nil {
-			return 0, err
-		}
+		p.keep(m, l, id, ts, account, xRegion, region)
 		ev := &p.res.Errors[len(p.res.Errors)-1]
 		if l.IsErrorClass() {
 			v.ErrorIndex = len(p.res.Errors) - 1

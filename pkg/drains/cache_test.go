@@ -63,7 +63,9 @@ func TestRotationElsewhereIsSeenAtOnce(t *testing.T) {
 		t.Errorf("1000 bad keys cost %d store reads, want at most 1 within a second", n)
 	}
 	c.t = c.t.Add(1100 * time.Millisecond)
-	ingest.Authenticate(ctx, d.ID, "fhd_bad")
+	if _, err := ingest.Authenticate(ctx, d.ID, "fhd_bad"); !errors.Is(err, drains.ErrUnauthorized) {
+		t.Fatalf("a bad key: %v, want ErrUnauthorized", err)
+	}
 	if n := store.gets.Load() - before; n > 2 {
 		t.Errorf("%d store reads after a second, want at most 2", n)
 	}
@@ -113,7 +115,9 @@ func TestUnknownDrainsCostOneCachedRead(t *testing.T) {
 		t.Errorf("100 requests for one unknown drain cost %d reads, want 1", n)
 	}
 	c.t = c.t.Add(6 * time.Second)
-	svc.Authenticate(ctx, "drn_nosuch", "fhd_x")
+	if _, err := svc.Authenticate(ctx, "drn_nosuch", "fhd_x"); !errors.Is(err, drains.ErrUnauthorized) {
+		t.Fatalf("an unknown drain: %v, want ErrUnauthorized", err)
+	}
 	if n := store.gets.Load(); n != 2 {
 		t.Errorf("after the negative TTL: %d reads, want 2", n)
 	}
@@ -125,7 +129,9 @@ func TestUnknownDrainsCostOneCachedRead(t *testing.T) {
 	// Many fresh unknown ids do not evict the real drain from the cache.
 	before := store.gets.Load()
 	for i := range 10000 {
-		svc.Authenticate(ctx, fmt.Sprintf("drn_flood%d", i), "fhd_x")
+		if _, err := svc.Authenticate(ctx, fmt.Sprintf("drn_flood%d", i), "fhd_x"); !errors.Is(err, drains.ErrUnauthorized) {
+			t.Fatalf("an unknown drain: %v, want ErrUnauthorized", err)
+		}
 	}
 	if n := store.gets.Load() - before; n != 10000 {
 		t.Errorf("fresh unknown ids cost %d reads, want one each", n)

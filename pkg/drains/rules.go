@@ -18,13 +18,13 @@ type Rule struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
-// ErrRuleNotFound: no rule with that id in that org and env.
+// ErrRuleNotFound is returned when no rule has that id in that org and env.
 var ErrRuleNotFound = errors.New("rule not found")
 
 // MaxRules bounds the rules of one org and env.
 const MaxRules = 200
 
-// ErrTooManyRules: the org and env already have MaxRules rules.
+// ErrTooManyRules is returned when the org and env already have MaxRules rules.
 var ErrTooManyRules = errors.New("too many rules")
 
 // RuleStore keeps the custom grouping rules per org and env. Implementations: the

@@ -18,8 +18,9 @@ import (
 	"time"
 )
 
-// Authentication errors. The ingest answers 401 for ErrUnauthorized (a wrong or missing
-// key and an unknown drain alike, so drains cannot be enumerated) and 403 for ErrRevoked.
+// ErrUnauthorized is the authentication error: the ingest answers 401 for it (a wrong or
+// missing key and an unknown drain alike, so drains cannot be enumerated), and 403 for
+// ErrRevoked.
 var ErrUnauthorized = errors.New("access key does not match this drain")
 
 // Pepper is the secret HMAC key behind access-key digests: Secrets Manager in AWS, a file in
@@ -378,7 +379,7 @@ func ValidID(s string) bool {
 		return false
 	}
 	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' && c != '-' {
 			return false
 		}
 	}

@@ -253,7 +253,7 @@ func (d *destinations) Report(ctx context.Context, id string, r alerts.Report) e
 		if err != nil {
 			return err
 		}
-		dest.Status = dest.Status.Apply(r)
+		dest.Status = dest.Apply(r)
 		body, err := json.Marshal(dest)
 		if err != nil {
 			return fmt.Errorf("embedded: report on destination %q: %w", id, err)
@@ -301,9 +301,9 @@ func (f fileSecrets) PutSecret(_ context.Context, id string, v alerts.Secret) (s
 	if err != nil {
 		return "", fmt.Errorf("embedded: store secret: %w", err)
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }() // gone after the rename; removed on a failure
 	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the write failed: that is the error to report
 		return "", fmt.Errorf("embedded: store secret: %w", err)
 	}
 	if err := tmp.Close(); err != nil {

@@ -36,9 +36,11 @@ func BenchmarkRecord(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := range b.N {
-		o := problems.Occurrence{Identity: strconv.Itoa(i), Org: "acme", Env: "prod", Fingerprint: "fp",
+		o := problems.Occurrence{
+			Identity: strconv.Itoa(i), Org: "acme", Env: "prod", Fingerprint: "fp",
 			Title: "Error: boom", Level: "error", At: claimT0.Add(time.Duration(i) * time.Millisecond),
-			Sample: problems.Sample{LogGroup: "/aws/lambda/checkout", Message: "Error: boom\n    at handler (/var/task/index.js:1:1)"}}
+			Sample: problems.Sample{LogGroup: "/aws/lambda/checkout", Message: "Error: boom\n    at handler (/var/task/index.js:1:1)"},
+		}
 		if _, err := s.Record(ctx, o); err != nil {
 			b.Fatal(err)
 		}

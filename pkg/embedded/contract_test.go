@@ -42,6 +42,10 @@ func TestProblemsLifecycleContract(t *testing.T) {
 
 func TestProblemReaderContract(t *testing.T) {
 	problemstest.RunReader(t, func(t *testing.T) problemstest.ReadStore {
-		return openStore(t, t.TempDir()).Problems().(problemstest.ReadStore)
+		rs, ok := openStore(t, t.TempDir()).Problems().(problemstest.ReadStore)
+		if !ok {
+			t.Fatal("the embedded problem store does not implement problemstest.ReadStore")
+		}
+		return rs
 	})
 }

@@ -36,7 +36,10 @@ func TestDeliveryLogKeepsTheLatest(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	lr := st.(drains.LogReader)
+	lr, ok := st.(drains.LogReader)
+	if !ok {
+		t.Fatal("the embedded drain store is not a drains.LogReader")
+	}
 	all, errs, err := lr.DeliveryLog(ctx, "drn_log")
 	if err != nil {
 		t.Fatal(err)
@@ -53,8 +56,10 @@ func TestDeliveryLogKeepsTheLatest(t *testing.T) {
 	if d.Counters.Deliveries != 90 {
 		t.Errorf("deliveries counter %d, want 90", d.Counters.Deliveries)
 	}
-	if err := st.RecordDelivery(ctx, "drn_log", drains.Delivery{At: base.Add(time.Hour), Counters: drains.Counters{Deliveries: 1},
-		Log: []drains.LogEntry{{At: base.Add(time.Hour), Status: 401, Reason: "unauthorized"}, {At: base.Add(time.Hour), Status: 200, Events: 7}}}); err != nil {
+	if err := st.RecordDelivery(ctx, "drn_log", drains.Delivery{
+		At: base.Add(time.Hour), Counters: drains.Counters{Deliveries: 1},
+		Log: []drains.LogEntry{{At: base.Add(time.Hour), Status: 401, Reason: "unauthorized"}, {At: base.Add(time.Hour), Status: 200, Events: 7}},
+	}); err != nil {
 		t.Fatal(err)
 	}
 	all, errs, _ = lr.DeliveryLog(ctx, "drn_log")

@@ -78,9 +78,11 @@ func workload(ctx context.Context, dir, name string, n int, out *os.File) error 
 			return fmt.Errorf("%s round %d: %w", name, i, err)
 		}
 		for _, identity := range []string{name + "-" + strconv.Itoa(i), "everyone-" + strconv.Itoa(i)} {
-			o := problems.Occurrence{Identity: identity, Org: "acme", Env: "prod", Fingerprint: "fp",
+			o := problems.Occurrence{
+				Identity: identity, Org: "acme", Env: "prod", Fingerprint: "fp",
 				Title: "Error: boom", Level: "error", At: now.Add(time.Duration(i) * time.Millisecond),
-				Sample: problems.Sample{LogGroup: "/aws/lambda/" + name}}
+				Sample: problems.Sample{LogGroup: "/aws/lambda/" + name},
+			}
 			if _, err := s.Problems().Record(ctx, o); err != nil {
 				return fmt.Errorf("%s round %d: %w", name, i, err)
 			}

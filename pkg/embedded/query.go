@@ -90,9 +90,9 @@ func (p *problemStore) Query(ctx context.Context, q problems.Query) (problems.Pa
 	sb.WriteString(" ORDER BY " + order)
 	limit := q.Limit
 	if limit > 0 {
-		sb.WriteString(fmt.Sprintf(" LIMIT %d OFFSET %d", limit+1, offset))
+		fmt.Fprintf(&sb, " LIMIT %d OFFSET %d", limit+1, offset)
 	} else if offset > 0 {
-		sb.WriteString(fmt.Sprintf(" LIMIT -1 OFFSET %d", offset))
+		fmt.Fprintf(&sb, " LIMIT -1 OFFSET %d", offset)
 	}
 	query := sb.String()
 	all = append(all, args...)

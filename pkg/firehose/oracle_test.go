@@ -167,8 +167,10 @@ func FuzzParseBody(f *testing.F) {
 		f.Add(bytes.Replace(b, []byte(`"records":`), []byte(`"records":[],"records":`), 1))
 		f.Add(bytes.Replace(b, []byte(`"data":`), []byte(`"data":null,"x":`), 1))
 	}
-	for _, s := range []string{`{"requestId":"r","records":[{"data":"\u00e9\/"}]}`, `{"records":[[[`, `{"requestId":5}`, ``,
-		`{"requestId":"r","timestamp":1e400,"records":[{"data":"a\tb"}]}`, `{"requestId":"r","timestamp":-1.5,"records":[{"data":"\xff"}]}`} {
+	for _, s := range []string{
+		`{"requestId":"r","records":[{"data":"\u00e9\/"}]}`, `{"records":[[[`, `{"requestId":5}`, ``,
+		`{"requestId":"r","timestamp":1e400,"records":[{"data":"a\tb"}]}`, `{"requestId":"r","timestamp":-1.5,"records":[{"data":"\xff"}]}`,
+	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

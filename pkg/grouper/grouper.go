@@ -147,7 +147,7 @@ type Packed struct {
 func Decode(body []byte) ([]event.Event, error) {
 	var b wireBody
 	if err := json.Unmarshal(body, &b); err != nil {
-		return nil, fmt.Errorf("%w: body is not an event: %v", ErrPoison, err)
+		return nil, fmt.Errorf("%w: body is not an event: %w", ErrPoison, err)
 	}
 	wires := []wireEvent{b.wireEvent}
 	if b.Events != nil {

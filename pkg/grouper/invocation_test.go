@@ -27,8 +27,10 @@ func TestOneOccurrencePerInvocation(t *testing.T) {
 	g := grouper.New(store, nil)
 	fresh := 0
 	for _, l := range lines {
-		e := event.Event{Drain: "drn_a", Org: "acme", Env: "prod", LogGroup: "/aws/lambda/pay", LogStream: "s", ID: l.id,
-			Timestamp: 1790000000000, Message: l.msg, Level: event.Error}
+		e := event.Event{
+			Drain: "drn_a", Org: "acme", Env: "prod", LogGroup: "/aws/lambda/pay", LogStream: "s", ID: l.id,
+			Timestamp: 1790000000000, Message: l.msg, Level: event.Error,
+		}
 		ok, err := g.Process(context.Background(), &e)
 		if err != nil {
 			t.Fatal(err)

@@ -21,8 +21,10 @@ func TestOrgRules(t *testing.T) {
 	ctx := context.Background()
 	ds := drainstest.NewMemStore()
 	at := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
-	for _, d := range []drains.Drain{{ID: "drn_acme", Org: "acme", Env: "prod", State: drains.StateActive, CreatedAt: at},
-		{ID: "drn_other", Org: "other", Env: "prod", State: drains.StateActive, CreatedAt: at}} {
+	for _, d := range []drains.Drain{
+		{ID: "drn_acme", Org: "acme", Env: "prod", State: drains.StateActive, CreatedAt: at},
+		{ID: "drn_other", Org: "other", Env: "prod", State: drains.StateActive, CreatedAt: at},
+	} {
 		if err := ds.Create(ctx, d); err != nil {
 			t.Fatal(err)
 		}
@@ -35,8 +37,10 @@ func TestOrgRules(t *testing.T) {
 	store := problemstest.NewMemStore()
 	g := grouper.New(store, nil).WithRules(ds, ds)
 	mk := func(drain, org, id, msg string) string {
-		b, _ := json.Marshal(event.Event{Drain: drain, Org: org, Env: "prod", LogGroup: "/aws/lambda/f", LogStream: "s", ID: id,
-			Timestamp: at.UnixMilli(), Message: msg, Level: event.Error})
+		b, _ := json.Marshal(event.Event{
+			Drain: drain, Org: org, Env: "prod", LogGroup: "/aws/lambda/f", LogStream: "s", ID: id,
+			Timestamp: at.UnixMilli(), Message: msg, Level: event.Error,
+		})
 		return string(b)
 	}
 	retry := `{"errorType":"Error","errorMessage":"retry me","code":"ForceRetryExecution"}`

@@ -18,8 +18,10 @@ func TestVersionUpgradeKeepsProblems(t *testing.T) {
 	store := problemstest.NewMemStore()
 	known := "TypeError: Cannot read properties of undefined (reading 'id')\n    at getUser (/var/task/src/users.js:42:18)\n    at Runtime.handler (/var/task/index.js:9:22)"
 	mk := func(id, msg string) event.Event {
-		return event.Event{Drain: "drn_a", Org: "acme", Env: "prod", LogGroup: "/aws/lambda/users", LogStream: "s", ID: id,
-			Timestamp: 1790000000000, Message: msg, Level: event.Error}
+		return event.Event{
+			Drain: "drn_a", Org: "acme", Env: "prod", LogGroup: "/aws/lambda/users", LogStream: "s", ID: id,
+			Timestamp: 1790000000000, Message: msg, Level: event.Error,
+		}
 	}
 	// What the version-1 grouper recorded before the upgrade.
 	old := mk("e0", known)

@@ -233,8 +233,10 @@ func (r *Rules) applyFrames(chain []Exception) []frameDecision {
 }
 
 // outsideApp is the decision of frames outside the inferred application package.
-var outsideApp = &cRule{Rule: Rule{Actions: ActAppOff},
-	hintNoApp: "not in-app: outside the application's package (inferred from the handler's frame)"}
+var outsideApp = &cRule{
+	Rule:      Rule{Actions: ActAppOff},
+	hintNoApp: "not in-app: outside the application's package (inferred from the handler's frame)",
+}
 
 // inferJVMApp: JVM fat jars bundle third-party code under packages no rule
 // knows. The application's own package is the one of the handler's frame (the

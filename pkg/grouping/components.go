@@ -15,29 +15,29 @@ func Analyze(message, logGroup string) Result {
 }
 
 // Analyze is the package's Analyze with these rules.
-func (rs *Rules) Analyze(message, logGroup string) Result {
+func (r *Rules) Analyze(message, logGroup string) Result {
 	var work int
-	return rs.analyze(message, logGroup, &work)
+	return r.analyze(message, logGroup, &work)
 }
 
 // analyze is Analyze with a counter of the bytes the text scanners visited.
-func (rs *Rules) analyze(message, logGroup string, work *int) Result {
+func (r *Rules) analyze(message, logGroup string, work *int) Result {
 	if len(message) > maxJSON {
 		message = message[:maxJSON]
 	}
 	x := extractor{work: work}
 	chain, fallback := x.extract(message, 0)
-	decisions := rs.applyFrames(chain)
-	r := Result{Chain: chain}
+	decisions := r.applyFrames(chain)
+	res := Result{Chain: chain}
 	primary := primaryIndex(chain)
 	if primary >= 0 {
-		r.Frames = chain[primary].Frames
+		res.Frames = chain[primary].Frames
 	}
-	r.Title = title(chain, fallback)
+	res.Title = title(chain, fallback)
 	var b compBuilder
-	custom := rs.matchEvent(chain, fallback)
+	custom := r.matchEvent(chain, fallback)
 	if custom != nil && custom.Actions&ActIgnore != 0 {
-		r.Ignored, r.IgnoredBy = true, custom.ref
+		res.Ignored, res.IgnoredBy = true, custom.ref
 		custom = nil
 	}
 	if custom != nil {
@@ -45,25 +45,25 @@ func (rs *Rules) analyze(message, logGroup string, work *int) Result {
 	}
 	if kind, typ, t, req := platformFailure(message); kind != "" {
 		fn := functionName(logGroup)
-		r.Platform, r.RequestID = kind, req
-		if t != "" || r.Title == "" {
+		res.Platform, res.RequestID = kind, req
+		if t != "" || res.Title == "" {
 			if t == "" {
 				t = typ
 			}
-			r.Title = clip(t)
+			res.Title = clip(t)
 		}
-		said := r.Chain // what the message itself said, before the platform's title stands in
-		if len(r.Chain) == 0 {
-			r.Chain = []Exception{{Type: typ, Message: r.Title}}
+		said := res.Chain // what the message itself said, before the platform's title stands in
+		if len(res.Chain) == 0 {
+			res.Chain = []Exception{{Type: typ, Message: res.Title}}
 		}
-		r.Culprit = fn
+		res.Culprit = fn
 		b.add("platform", kind, custom == nil, "a Lambda platform failure: one problem per kind and function")
 		b.add("function", fn, custom == nil, "the function, from the log group")
 		if kind == PlatformInitError {
 			b.initComponents(said, typ, custom == nil)
 		}
 	} else {
-		r.Culprit = culprit(r.Frames)
+		res.Culprit = culprit(res.Frames)
 		b.stackComponents(chain, primary, decisions, fallback, custom == nil)
 		if x.context != "" {
 			b.add("context", x.context, custom == nil, x.contextHint)
@@ -77,8 +77,8 @@ func (rs *Rules) analyze(message, logGroup string, work *int) Result {
 			}
 		}
 	}
-	r.Fingerprint, r.Components = b.finish()
-	return r
+	res.Fingerprint, res.Components = b.finish()
+	return res
 }
 
 // primaryIndex picks the root-cause-most exception with in-app frames, else
@@ -172,7 +172,7 @@ func (b *compBuilder) stackComponents(chain []Exception, primary int, ds []frame
 		f := &frames[i]
 		d := dec[i]
 		groups := d.groups(f)
-		if i >= maxListedFrames && !(groups && n < topInApp) {
+		if i >= maxListedFrames && (!groups || n >= topInApp) {
 			continue
 		}
 		b.begin("frame")
@@ -305,7 +305,7 @@ func (b *compBuilder) finish() (string, []Component) {
 	h.Write([]byte(fingerprintPrefix))
 	s := string(b.buf)
 	out := make([]Component, len(b.comps))
-	var sep = []byte{0}
+	sep := []byte{0}
 	for i, c := range b.comps {
 		out[i] = Component{Name: c.name, Value: s[c.start:c.end], Contributes: c.contributes, Hint: c.hint}
 		if !c.contributes {

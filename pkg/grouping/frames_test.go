@@ -179,8 +179,10 @@ func TestNormalizedMessageHidesVariableParts(t *testing.T) {
 		{"email", "no mailbox for alice.smith@example.org", "no mailbox for <email>"},
 		{"url", "GET https://api.example.com/v1/items?id=4 returned 502", "GET <url> returned <v>"},
 		{"quoted identifiers stay", `key 'user_id' not in "payload"`, `key 'user_id' not in "payload"`},
-		{"quoted values that vary are masked", `no order '8f1c2e9a-0b4d-4c2e-9a11-3f5e7d9c1b2a' for 'bob@example.org' of '$12.50' at '2026-11-21T01:02:03Z' token 'tok_8fK2qL'`,
-			`no order '<v>' for '<email>' of '<v>' at '<v>:<v>:<v>' token '<v>'`},
+		{
+			"quoted values that vary are masked", `no order '8f1c2e9a-0b4d-4c2e-9a11-3f5e7d9c1b2a' for 'bob@example.org' of '$12.50' at '2026-11-21T01:02:03Z' token 'tok_8fK2qL'`,
+			`no order '<v>' for '<email>' of '<v>' at '<v>:<v>:<v>' token '<v>'`,
+		},
 		{"digits inside a quoted identifier", `bucket 'acme-logs-2024' table "orders_v2"`, `bucket 'acme-logs-<n>' table "orders_v<n>"`},
 		{"value after equals", "bad input name=bob limit=abc", "bad input name=<v> limit=<v>"},
 		{"duration and date", "timed out after 3.00s at 2026-11-21T01:02:03Z", "timed out after <v> at <v>"},
@@ -265,16 +267,31 @@ func TestChainOrder(t *testing.T) {
 		types   []string
 		top     string // function of the primary frames' first frame
 	}{
-		{"Java Caused by", "java.lang.RuntimeException: outer\n\tat com.a.B.c(B.java:1)\nCaused by: java.io.IOException: inner\n\tat com.a.D.e(D.java:2)\n\t... 1 more",
-			[]string{"java.lang.RuntimeException", "java.io.IOException"}, "com.a.D.e"},
-		{"Python raise from", "Traceback (most recent call last):\n  File \"/app/a.py\", line 1, in inner\n    x()\nKeyError: 'k'\n\nThe above exception was the direct cause of the following exception:\n\nTraceback (most recent call last):\n  File \"/app/a.py\", line 5, in outer\n    inner()\n  File \"/app/a.py\", line 3, in wrap\n    raise ValueError('v') from e\nValueError: v",
-			[]string{"ValueError", "KeyError"}, "inner"},
-		{".NET inner exception", "System.InvalidOperationException: outer\n ---> System.ArgumentException: inner\n   at A.B.Inner() in /s/B.cs:line 3\n   --- End of inner exception stack trace ---\n   at A.B.Outer() in /s/B.cs:line 9",
-			[]string{"System.InvalidOperationException", "System.ArgumentException"}, "A.B.Inner"},
-		{"PHP Next", "PHP Fatal error:  Uncaught LogicException: inner in /app/a.php:3\nStack trace:\n#0 {main}\n\nNext RuntimeException: outer in /app/b.php:7\nStack trace:\n#0 {main}\n  thrown in /app/b.php on line 7",
-			[]string{"RuntimeException", "LogicException"}, "{main}"},
-		{"Python frames most recent first", "Traceback (most recent call last):\n  File \"/app/a.py\", line 1, in first\n    f()\n  File \"/app/a.py\", line 2, in last\n    g()\nOSError: x",
-			[]string{"OSError"}, "last"},
+		{
+			"Java Caused by", "java.lang.RuntimeException: outer\n\tat com.a.B.c(B.java:1)\nCaused by: java.io.IOException: inner\n\tat com.a.D.e(D.java:2)\n\t... 1 more",
+			[]string{"java.lang.RuntimeException", "java.io.IOException"},
+			"com.a.D.e",
+		},
+		{
+			"Python raise from", "Traceback (most recent call last):\n  File \"/app/a.py\", line 1, in inner\n    x()\nKeyError: 'k'\n\nThe above exception was the direct cause of the following exception:\n\nTraceback (most recent call last):\n  File \"/app/a.py\", line 5, in outer\n    inner()\n  File \"/app/a.py\", line 3, in wrap\n    raise ValueError('v') from e\nValueError: v",
+			[]string{"ValueError", "KeyError"},
+			"inner",
+		},
+		{
+			".NET inner exception", "System.InvalidOperationException: outer\n ---> System.ArgumentException: inner\n   at A.B.Inner() in /s/B.cs:line 3\n   --- End of inner exception stack trace ---\n   at A.B.Outer() in /s/B.cs:line 9",
+			[]string{"System.InvalidOperationException", "System.ArgumentException"},
+			"A.B.Inner",
+		},
+		{
+			"PHP Next", "PHP Fatal error:  Uncaught LogicException: inner in /app/a.php:3\nStack trace:\n#0 {main}\n\nNext RuntimeException: outer in /app/b.php:7\nStack trace:\n#0 {main}\n  thrown in /app/b.php on line 7",
+			[]string{"RuntimeException", "LogicException"},
+			"{main}",
+		},
+		{
+			"Python frames most recent first", "Traceback (most recent call last):\n  File \"/app/a.py\", line 1, in first\n    f()\n  File \"/app/a.py\", line 2, in last\n    g()\nOSError: x",
+			[]string{"OSError"},
+			"last",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,20 +14,20 @@ const maxWork = maxJSON + 48*maxScan
 func checkResult(t *testing.T, msg string, r Result) {
 	t.Helper()
 	if !strings.HasPrefix(r.Fingerprint, "v"+Version+":") || len(r.Fingerprint) != len(fingerprintPrefix)+32 {
-		t.Fatalf("malformed fingerprint %q", r.Fingerprint)
+		t.Fatalf("%q: malformed fingerprint %q", msg, r.Fingerprint)
 	}
 	if !utf8.ValidString(r.Title) {
-		t.Fatalf("title not UTF-8: %q", r.Title)
+		t.Fatalf("%q: title not UTF-8: %q", msg, r.Title)
 	}
 	if n := utf8.RuneCountInString(r.Title); n > maxTitle+1 {
-		t.Fatalf("title has %d characters", n)
+		t.Fatalf("%q: title has %d characters", msg, n)
 	}
 	if len(r.Chain) > maxChain {
-		t.Fatalf("chain of %d exceptions", len(r.Chain))
+		t.Fatalf("%q: chain of %d exceptions", msg, len(r.Chain))
 	}
 	for _, e := range r.Chain {
 		if len(e.Frames) > maxFrames {
-			t.Fatalf("exception with %d frames", len(e.Frames))
+			t.Fatalf("%q: exception with %d frames", msg, len(e.Frames))
 		}
 	}
 }

@@ -44,9 +44,6 @@ func parsePythonGroups(text string, work *int) []Exception {
 		for strings.HasPrefix(t, "|") {
 			t = strings.TrimPrefix(strings.TrimPrefix(t, "|"), " ")
 			t = strings.TrimLeft(t, " ")
-			if strings.HasPrefix(t, "|") {
-				continue
-			}
 		}
 		if strings.HasPrefix(t, "Exception Group Traceback") {
 			t = "Traceback (most recent call last):"

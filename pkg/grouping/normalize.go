@@ -16,8 +16,7 @@ func appendNormalizedMessage(b []byte, msg string) []byte {
 	space := false
 	for i := 0; i < len(msg); {
 		c := msg[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
 			space = true
 			i++
 			continue

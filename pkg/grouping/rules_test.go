@@ -210,8 +210,10 @@ func TestFatJarsAndBundles(t *testing.T) {
 		return m
 	}
 	jar := inApp("com.acme.PaymentException: declined\n\tat com.stripe.net.ApiResource.request(ApiResource.java:10)\n\tat org.jdbi.v3.Handle.execute(Handle.java:3)\n\tat com.acme.pay.Charger.charge(Charger.java:20)\n\tat com.acme.pay.Handler.handleRequest(Handler.java:5)\n\tat lambdainternal.EventHandlerLoader$PojoHandlerAsStreamHandler.handleRequest(EventHandlerLoader.java:1)")
-	for fn, want := range map[string]bool{"com.stripe.net.ApiResource.request": false, "org.jdbi.v3.Handle.execute": false,
-		"com.acme.pay.Charger.charge": true, "com.acme.pay.Handler.handleRequest": true} {
+	for fn, want := range map[string]bool{
+		"com.stripe.net.ApiResource.request": false, "org.jdbi.v3.Handle.execute": false,
+		"com.acme.pay.Charger.charge": true, "com.acme.pay.Handler.handleRequest": true,
+	} {
 		if jar[fn] != want {
 			t.Errorf("fat jar: %s in-app %v, want %v", fn, jar[fn], want)
 		}
@@ -290,9 +292,16 @@ func FuzzRules(f *testing.F) {
 // meaning as a regular expression.
 func FuzzGlob(f *testing.F) {
 	for _, s := range [][2]string{
-		{"**/node_modules/**", "/app/node_modules/x.js"}, {"**/node_modules/**", "node_modules/x"},
-		{"**/x.js", "x.js"}, {"com.acme.**", "com.acme.A"}, {"*reset*", "a reset b"}, {"a*b?c", "axxbyc"},
-		{"{a,b}/**", "b/c"}, {"**@v**", "x@v1/y"}, {"<**", "<frozen>"}, {"", ""},
+		{"**/node_modules/**", "/app/node_modules/x.js"},
+		{"**/node_modules/**", "node_modules/x"},
+		{"**/x.js", "x.js"},
+		{"com.acme.**", "com.acme.A"},
+		{"*reset*", "a reset b"},
+		{"a*b?c", "axxbyc"},
+		{"{a,b}/**", "b/c"},
+		{"**@v**", "x@v1/y"},
+		{"<**", "<frozen>"},
+		{"", ""},
 	} {
 		f.Add(s[0], s[1], true)
 		f.Add(s[0], s[1], false)

@@ -362,7 +362,7 @@ func pythonExceptionLine(t string) (Exception, bool) {
 	if i := strings.LastIndexByte(typ, '.'); i >= 0 {
 		last = typ[i+1:]
 	}
-	if last == "" || !(isUpper(last[0]) || strings.HasSuffix(last, "Error") || strings.HasSuffix(last, "Exception")) {
+	if last == "" || (!isUpper(last[0]) && !strings.HasSuffix(last, "Error") && !strings.HasSuffix(last, "Exception")) {
 		return Exception{}, false
 	}
 	return Exception{Type: typ, Message: msg}, true

@@ -159,7 +159,7 @@ func splitTypeMessage(line string) (typ, msg string, ok bool) {
 			end = i
 			break
 		}
-		if !(isIdentByte(c) || c == '.' || c == '+' || c == '`' || c == '<' || c == '>' || c == '\\' || c == '-' || c >= 0x80) {
+		if !isIdentByte(c) && c != '.' && c != '+' && c != '`' && c != '<' && c != '>' && c != '\\' && c != '-' && c < 0x80 {
 			return "", "", false
 		}
 		i++

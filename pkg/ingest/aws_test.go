@@ -89,8 +89,10 @@ func newAWSRig(t *testing.T) (*awsRig, func(ingest.Sender) *ingest.Handler) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &awsRig{db: db, sqs: q, queueURL: *qo.QueueUrl, counter: counter,
-		now: time.Now().UTC().Truncate(time.Millisecond)}
+	r := &awsRig{
+		db: db, sqs: q, queueURL: *qo.QueueUrl, counter: counter,
+		now: time.Now().UTC().Truncate(time.Millisecond),
+	}
 	pepper := drains.PepperFunc(func(context.Context) ([]byte, error) { return []byte("pepper-from-secrets-manager"), nil })
 	store := drainsddb.New(db, "drains")
 	r.svc = drains.NewService(store, pepper, drains.Config{Now: r.clock})
@@ -112,8 +114,10 @@ func deliverTo(h *ingest.Handler, id, key string, body []byte) int {
 	}
 	_ = json.Unmarshal(body, &b)
 	hdr := map[string]string{"x-amz-firehose-request-id": b.RequestID, "x-amz-firehose-access-key": key}
-	return h.Handle(context.Background(), ingest.Request{Method: "POST", Path: "/aws/firehose/" + id, Body: body,
-		Header: func(n string) string { return hdr[n] }}).Status
+	return h.Handle(context.Background(), ingest.Request{
+		Method: "POST", Path: "/aws/firehose/" + id, Body: body,
+		Header: func(n string) string { return hdr[n] },
+	}).Status
 }
 
 // drainQueue receives every message on the queue.

@@ -179,8 +179,11 @@ func (h *Handler) logOutcome(ctx context.Context, drain drains.Drain, requestID 
 	}
 	attrs := []slog.Attr{slog.Int("status", out.Status)}
 	for _, a := range []struct{ k, v string }{
-		{"drain", drain.ID}, {"org", drain.Org}, {"env", drain.Env},
-		{"firehoseRequestId", requestID}, {"error", out.Message},
+		{"drain", drain.ID},
+		{"org", drain.Org},
+		{"env", drain.Env},
+		{"firehoseRequestId", requestID},
+		{"error", out.Message},
 	} {
 		if a.v != "" {
 			attrs = append(attrs, slog.String(a.k, a.v))
@@ -190,9 +193,14 @@ func (h *Handler) logOutcome(ctx context.Context, drain drains.Drain, requestID 
 		k string
 		v int
 	}{
-		{"records", out.Records}, {"events", out.Events}, {"errorEvents", out.ErrorEvents},
-		{"sent", out.Sent}, {"duplicates", out.Duplicates}, {"busy", out.Busy},
-		{"exported", out.Exported}, {"logsRejected", out.LogsRejected},
+		{"records", out.Records},
+		{"events", out.Events},
+		{"errorEvents", out.ErrorEvents},
+		{"sent", out.Sent},
+		{"duplicates", out.Duplicates},
+		{"busy", out.Busy},
+		{"exported", out.Exported},
+		{"logsRejected", out.LogsRejected},
 	} {
 		if a.v != 0 {
 			attrs = append(attrs, slog.Int(a.k, a.v))
@@ -393,8 +401,10 @@ func (h *Handler) recordAuthFailure(ctx context.Context, id, reason string) {
 		h.authPending[id] = r
 	}
 	r.count++
-	r.entry = drains.LogEntry{At: now, Status: http.StatusUnauthorized, Source: drains.SourceFirehose,
-		Reason: fmt.Sprintf("unauthorized: %s (%d requests refused)", reason, r.count)}
+	r.entry = drains.LogEntry{
+		At: now, Status: http.StatusUnauthorized, Source: drains.SourceFirehose,
+		Reason: fmt.Sprintf("unauthorized: %s (%d requests refused)", reason, r.count),
+	}
 	if r.count == 1 {
 		r.entry.Reason = "unauthorized: " + reason
 	}

@@ -35,7 +35,7 @@ type Binding struct {
 	Drain string
 }
 
-// ErrUnbound: the binding names no drain that exists, or names none at all.
+// ErrUnbound is returned when the binding names no drain that exists, or names none at all.
 var ErrUnbound = errors.New("source is bound to no drain")
 
 // Pipeline runs bound sources' deliveries. It is safe for concurrent use.

@@ -59,7 +59,9 @@ func ofWrappedJSON(m []byte, depth int) (event.Level, bool) {
 			line := raw
 			var buf *[maxWrapped]byte
 			if esc {
-				buf = wrappedBufs.Get().(*[maxWrapped]byte)
+				if buf, _ = wrappedBufs.Get().(*[maxWrapped]byte); buf == nil {
+					buf = new([maxWrapped]byte)
+				}
 				out, ok := jsonscan.Unescape(buf[:0], raw)
 				if !ok {
 					wrappedBufs.Put(buf)

@@ -315,8 +315,13 @@ func TestHasControl(t *testing.T) {
 		in   string
 		want bool
 	}{
-		{"", false}, {"2023-05-18T15:33:23.822Z", false}, {"2023-05-18T15:33:23\t822Z", true},
-		{"abcdefgh\x1f", true}, {"\x00", true}, {"ééééé ééé", false}, {"\x7f\x80\xff\x20abcdefgh", false},
+		{"", false},
+		{"2023-05-18T15:33:23.822Z", false},
+		{"2023-05-18T15:33:23\t822Z", true},
+		{"abcdefgh\x1f", true},
+		{"\x00", true},
+		{"ééééé ééé", false},
+		{"\x7f\x80\xff\x20abcdefgh", false},
 		{"abcdefghijklmnop\n", true},
 	} {
 		if got := hasControl([]byte(tc.in)); got != tc.want {

@@ -65,7 +65,10 @@ func startCollector(t *testing.T) *collector {
 	addr := l.Addr().String()
 	_ = l.Close()
 	f := otlpreceiver.NewFactory()
-	cfg := f.CreateDefaultConfig().(*otlpreceiver.Config)
+	cfg, ok := f.CreateDefaultConfig().(*otlpreceiver.Config)
+	if !ok {
+		t.Fatalf("the OTLP receiver's default config is %T", f.CreateDefaultConfig())
+	}
 	cfg.Protocols.GRPC = configoptional.None[configgrpc.ServerConfig]()
 	cfg.Protocols.HTTP.GetOrInsertDefault().ServerConfig.NetAddr.Endpoint = addr
 	c := &collector{sink: new(consumertest.LogsSink), addr: addr}
@@ -100,8 +103,10 @@ func (c *collector) records() []record {
 				sl := rl.ScopeLogs().At(j)
 				for k := range sl.LogRecords().Len() {
 					lr := sl.LogRecords().At(k)
-					out = append(out, record{res: res, scope: sl.Scope().Attributes().AsRaw(), scopeName: sl.Scope().Name(),
-						attrs: lr.Attributes().AsRaw(), lr: lr})
+					out = append(out, record{
+						res: res, scope: sl.Scope().Attributes().AsRaw(), scopeName: sl.Scope().Name(),
+						attrs: lr.Attributes().AsRaw(), lr: lr,
+					})
 				}
 			}
 		}
@@ -209,8 +214,10 @@ func captures(t *testing.T) map[string][]byte {
 	for i := range 3 {
 		evs = append(evs, fht.ErrorEvent(i), fht.OtherErrorEvent(i))
 	}
-	evs = append(evs, fht.LogEvent{ID: "375639105114867596244445032505023732049171397591609999", Timestamp: 1700000000999,
-		Message: "2023-11-14T22:13:20.999Z\t0d2b7a8e-5f0c-4b59-9d7e-6f1f2a3b4c5d\tERROR\tInvoke Error \t{\"errorType\":\"TypeError\",\"errorMessage\":\"x is undefined\",\"stack\":[\"TypeError: x is undefined\",\"    at handler (/var/task/index.js:3:9)\"]}\n"})
+	evs = append(evs, fht.LogEvent{
+		ID: "375639105114867596244445032505023732049171397591609999", Timestamp: 1700000000999,
+		Message: "2023-11-14T22:13:20.999Z\t0d2b7a8e-5f0c-4b59-9d7e-6f1f2a3b4c5d\tERROR\tInvoke Error \t{\"errorType\":\"TypeError\",\"errorMessage\":\"x is undefined\",\"stack\":[\"TypeError: x is undefined\",\"    at handler (/var/task/index.js:3:9)\"]}\n",
+	})
 	out["synthetic/errors"] = fht.Body("c0ffee00-0000-4000-8000-000000000001",
 		fht.Record("/aws/lambda/payments", "2026/11/21/[7]abcdef0123456789", evs...),
 		fht.Record("/ecs/orders", "orders/app/1234", fht.ErrorEvent(9)))
@@ -479,7 +486,7 @@ func newProxy(t *testing.T, col *collector) *proxy {
 }
 
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	mode := p.mode.Load().(string)
+	mode, _ := p.mode.Load().(string)
 	if n := p.n.Add(1); mode != "pass" && n < p.failNth.Load() {
 		mode = "pass"
 	}
@@ -547,8 +554,10 @@ func burst(n, per int) ([]byte, int, int) {
 				evs = append(evs, e)
 				errs++
 			} else {
-				evs = append(evs, fht.LogEvent{ID: fmt.Sprintf("3756391051148675962444450325050237320491713975%010d", k), Timestamp: 1700000000000 + int64(k),
-					Message: fmt.Sprintf("2023-11-14T22:13:20.000Z\t%s\tINFO\tstep %d\n", req, k)})
+				evs = append(evs, fht.LogEvent{
+					ID: fmt.Sprintf("3756391051148675962444450325050237320491713975%010d", k), Timestamp: 1700000000000 + int64(k),
+					Message: fmt.Sprintf("2023-11-14T22:13:20.000Z\t%s\tINFO\tstep %d\n", req, k),
+				})
 			}
 			events++
 		}
@@ -616,7 +625,8 @@ func TestDownstreamFailureIsRetried(t *testing.T) {
 func uids(rs []record) map[string]bool {
 	m := map[string]bool{}
 	for _, r := range rs {
-		m[r.attrs[otlplogs.AttrLogRecordUID].(string)] = true
+		uid, _ := r.attrs[otlplogs.AttrLogRecordUID].(string)
+		m[uid] = true
 	}
 	return m
 }

@@ -16,19 +16,27 @@ func TestFromEnv(t *testing.T) {
 		err  string
 	}{
 		{name: "no endpoint: no export", env: map[string]string{EnvLogsHeaders: "a=b"}},
-		{name: "generic endpoint gets /v1/logs", env: map[string]string{EnvEndpoint: "http://collector:4318/"},
-			want: Config{Endpoint: "http://collector:4318/v1/logs"}, ok: true},
-		{name: "logs endpoint is used as is and wins", env: map[string]string{EnvEndpoint: "http://a:4318", EnvLogsEndpoint: "https://b.example/otlp/logs"},
-			want: Config{Endpoint: "https://b.example/otlp/logs"}, ok: true},
+		{
+			name: "generic endpoint gets /v1/logs", env: map[string]string{EnvEndpoint: "http://collector:4318/"},
+			want: Config{Endpoint: "http://collector:4318/v1/logs"}, ok: true,
+		},
+		{
+			name: "logs endpoint is used as is and wins", env: map[string]string{EnvEndpoint: "http://a:4318", EnvLogsEndpoint: "https://b.example/otlp/logs"},
+			want: Config{Endpoint: "https://b.example/otlp/logs"}, ok: true,
+		},
 		{name: "every logs variable", env: map[string]string{
 			EnvLogsEndpoint: "http://c/v1/logs", EnvLogsProtocol: "http/json", EnvLogsCompression: "none",
 			EnvLogsTimeout: "2500", EnvLogsHeaders: "x-api-key=s3cr%3Dt, authorization=Bearer%20tok",
-		}, want: Config{Endpoint: "http://c/v1/logs", Protocol: ProtocolJSON, Compression: CompressionNone, Timeout: 2500 * time.Millisecond,
-			Headers: map[string]string{"x-api-key": "s3cr=t", "authorization": "Bearer tok"}}, ok: true},
+		}, want: Config{
+			Endpoint: "http://c/v1/logs", Protocol: ProtocolJSON, Compression: CompressionNone, Timeout: 2500 * time.Millisecond,
+			Headers: map[string]string{"x-api-key": "s3cr=t", "authorization": "Bearer tok"},
+		}, ok: true},
 		{name: "generic variables are the fallback", env: map[string]string{
 			EnvEndpoint: "http://c", EnvProtocol: "http/json", EnvCompression: "gzip", EnvTimeout: "100", EnvHeaders: "k=v",
-		}, want: Config{Endpoint: "http://c/v1/logs", Protocol: ProtocolJSON, Compression: CompressionGzip, Timeout: 100 * time.Millisecond,
-			Headers: map[string]string{"k": "v"}}, ok: true},
+		}, want: Config{
+			Endpoint: "http://c/v1/logs", Protocol: ProtocolJSON, Compression: CompressionGzip, Timeout: 100 * time.Millisecond,
+			Headers: map[string]string{"k": "v"},
+		}, ok: true},
 		{name: "grpc is refused", env: map[string]string{EnvEndpoint: "http://c", EnvProtocol: "grpc"}, err: "grpc is not supported"},
 		{name: "unknown compression", env: map[string]string{EnvEndpoint: "http://c", EnvLogsCompression: "zstd"}, err: "compression"},
 		{name: "bad timeout", env: map[string]string{EnvEndpoint: "http://c", EnvLogsTimeout: "10s"}, err: "milliseconds"},

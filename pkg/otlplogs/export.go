@@ -75,7 +75,10 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Exporter, error
 	}
 	cfg = cfg.withDefaults()
 	if client == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
+		t := &http.Transport{Proxy: http.ProxyFromEnvironment}
+		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+			t = dt.Clone()
+		}
 		t.MaxIdleConnsPerHost = 2 * cfg.Concurrency
 		client = &http.Client{Transport: t}
 	}
@@ -274,7 +277,7 @@ func (x *Exporter) post(ctx context.Context, body []byte, n int) (int64, string,
 		// (url.Error quotes the URL: the endpoint is configuration, not a secret.)
 		return 0, "", fmt.Errorf("%w: %w", ErrDownstream, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the cap below: nothing more to learn
 	answer, rerr := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	switch {
 	case resp.StatusCode/100 == 2:

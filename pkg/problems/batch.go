@@ -19,7 +19,7 @@ type Result struct {
 	Err error
 }
 
-// ErrEmptyIdentity: an occurrence without an identity cannot be counted exactly once.
+// ErrEmptyIdentity is returned for an occurrence without an identity: it cannot be counted exactly once.
 var ErrEmptyIdentity = errors.New("occurrence without identity")
 
 // Group is the occurrences of one problem within a batch, each identity once, in batch order.

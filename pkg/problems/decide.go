@@ -143,7 +143,7 @@ func DecodeLifecycle(s string) (Lifecycle, error) {
 	for _, p := range st.Hourly {
 		hourly = append(hourly, HourCount{Hour: time.Unix(p[0], 0).UTC(), Count: p[1]})
 	}
-	return st.LifecycleRecord.Lifecycle(hourly), nil
+	return st.Lifecycle(hourly), nil
 }
 
 type storedLifecycle struct {

@@ -343,7 +343,7 @@ func Advance(lc Lifecycle, c Change, total int64, now time.Time) (Lifecycle, Out
 	case Ignored:
 		timed, counted := !lc.IgnoredUntil.IsZero(), lc.IgnoredUntilCount > 0
 		passed := (timed && !now.Before(lc.IgnoredUntil)) || (counted && total >= lc.IgnoredUntilCount)
-		if !passed && !((timed || counted) && Escalates(lc.Hourly, now)) {
+		if !passed && ((!timed && !counted) || !Escalates(lc.Hourly, now)) {
 			return lc, Outcome{}
 		}
 		lc.State, lc.Substate, lc.SubstateSince = Unresolved, Escalating, now
@@ -409,7 +409,7 @@ type Action struct {
 	UntilCount int64
 }
 
-// ErrBadAction: an action that is not one (a negative duration, a condition on something
+// ErrBadAction is returned for an action that is not one (a negative duration, a condition on something
 // other than an ignore).
 var ErrBadAction = errors.New("invalid problem action")
 

@@ -55,63 +55,115 @@ func TestEveryTransition(t *testing.T) {
 		wantTr   problems.Transition
 		wantSend bool
 	}{
-		{name: "an ongoing problem stays ongoing", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing},
-			change: 1, total: 10, want: problems.Unresolved, wantSub: problems.Ongoing},
-		{name: "a new problem stays new within 7 days", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.New, SubstateSince: t0.Add(-6 * day)},
-			change: 1, total: 2, want: problems.Unresolved, wantSub: problems.New},
-		{name: "a new problem is ongoing after 7 days, silently", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.New, SubstateSince: t0.Add(-7 * day)},
-			change: 1, total: 2, want: problems.Unresolved, wantSub: problems.Ongoing},
-		{name: "a resolved problem regresses on a newer occurrence", lc: problems.Lifecycle{State: problems.Resolved, ResolvedAt: t0.Add(-time.Minute)},
-			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Regressed, wantTr: problems.ToRegressed, wantSend: true},
-		{name: "a late occurrence from before the resolution counts without regressing", lc: problems.Lifecycle{State: problems.Resolved, ResolvedAt: t0.Add(-time.Minute)},
-			change: 1, at: t0.Add(-2 * time.Minute), total: 5, want: problems.Resolved},
-		{name: "a regression within the hour of the last one does not alert again",
+		{
+			name: "an ongoing problem stays ongoing", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing},
+			change: 1, total: 10, want: problems.Unresolved, wantSub: problems.Ongoing,
+		},
+		{
+			name: "a new problem stays new within 7 days", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.New, SubstateSince: t0.Add(-6 * day)},
+			change: 1, total: 2, want: problems.Unresolved, wantSub: problems.New,
+		},
+		{
+			name: "a new problem is ongoing after 7 days, silently", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.New, SubstateSince: t0.Add(-7 * day)},
+			change: 1, total: 2, want: problems.Unresolved, wantSub: problems.Ongoing,
+		},
+		{
+			name: "a resolved problem regresses on a newer occurrence", lc: problems.Lifecycle{State: problems.Resolved, ResolvedAt: t0.Add(-time.Minute)},
+			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Regressed, wantTr: problems.ToRegressed, wantSend: true,
+		},
+		{
+			name: "a late occurrence from before the resolution counts without regressing", lc: problems.Lifecycle{State: problems.Resolved, ResolvedAt: t0.Add(-time.Minute)},
+			change: 1, at: t0.Add(-2 * time.Minute), total: 5, want: problems.Resolved,
+		},
+		{
+			name:   "a regression within the hour of the last one does not alert again",
 			lc:     problems.Lifecycle{State: problems.Resolved, ResolvedAt: t0.Add(-5 * time.Minute), AlertedAt: map[problems.Transition]time.Time{problems.ToRegressed: t0.Add(-10 * time.Minute)}},
-			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Regressed, wantTr: problems.ToRegressed},
-		{name: "a regression an hour after the last one alerts",
+			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Regressed, wantTr: problems.ToRegressed,
+		},
+		{
+			name:   "a regression an hour after the last one alerts",
 			lc:     problems.Lifecycle{State: problems.Resolved, ResolvedAt: t0.Add(-5 * time.Minute), AlertedAt: map[problems.Transition]time.Time{problems.ToRegressed: t0.Add(-time.Hour)}},
-			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Regressed, wantTr: problems.ToRegressed, wantSend: true},
-		{name: "regressed settles to ongoing after 7 days", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Regressed, RegressedAt: t0.Add(-8 * day), SubstateSince: t0.Add(-8 * day)},
-			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Ongoing},
-		{name: "regressed stays regressed within 7 days", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Regressed, RegressedAt: t0.Add(-time.Hour), SubstateSince: t0.Add(-time.Hour)},
-			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Regressed},
-		{name: "ignored forever stays ignored, even escalating", lc: problems.Lifecycle{State: problems.Ignored},
-			change: 500, total: 600, want: problems.Ignored},
-		{name: "ignored for a time stays ignored before it passes", lc: problems.Lifecycle{State: problems.Ignored, IgnoredUntil: t0.Add(time.Minute)},
-			change: 1, total: 5, want: problems.Ignored},
-		{name: "ignored for a time escalates when it has passed", lc: problems.Lifecycle{State: problems.Ignored, IgnoredUntil: t0},
-			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating, wantSend: true},
-		{name: "ignored until a count stays ignored below it", lc: problems.Lifecycle{State: problems.Ignored, IgnoredUntilCount: 105},
-			change: 1, total: 104, want: problems.Ignored},
-		{name: "ignored until a count escalates when the count reaches it", lc: problems.Lifecycle{State: problems.Ignored, IgnoredUntilCount: 105},
-			change: 2, total: 106, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating, wantSend: true},
-		{name: "ignored for a time escalates early when its rate escalates", lc: problems.Lifecycle{State: problems.Ignored, IgnoredUntil: t0.Add(day)},
-			change: 150, total: 150, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating, wantSend: true},
-		{name: "an unresolved problem escalates at 100 in the last hour over a quiet week", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing, Hourly: hourly(steady(1))},
-			change: 100, total: 268, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating, wantSend: true},
-		{name: "99 in the last hour does not escalate", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing},
-			change: 99, total: 99, want: problems.Unresolved, wantSub: problems.Ongoing},
-		{name: "100 in the last hour under 10x a busy week does not escalate", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing, Hourly: hourly(steady(11))},
-			change: 100, total: 2000, want: problems.Unresolved, wantSub: problems.Ongoing},
-		{name: "exactly 10x the week's average escalates", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing, Hourly: hourly(steady(10))},
-			change: 100, total: 2000, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating, wantSend: true},
-		{name: "the previous hour counts for the part still within 60 minutes",
+			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Regressed, wantTr: problems.ToRegressed, wantSend: true,
+		},
+		{
+			name: "regressed settles to ongoing after 7 days", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Regressed, RegressedAt: t0.Add(-8 * day), SubstateSince: t0.Add(-8 * day)},
+			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Ongoing,
+		},
+		{
+			name: "regressed stays regressed within 7 days", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Regressed, RegressedAt: t0.Add(-time.Hour), SubstateSince: t0.Add(-time.Hour)},
+			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Regressed,
+		},
+		{
+			name: "ignored forever stays ignored, even escalating", lc: problems.Lifecycle{State: problems.Ignored},
+			change: 500, total: 600, want: problems.Ignored,
+		},
+		{
+			name: "ignored for a time stays ignored before it passes", lc: problems.Lifecycle{State: problems.Ignored, IgnoredUntil: t0.Add(time.Minute)},
+			change: 1, total: 5, want: problems.Ignored,
+		},
+		{
+			name: "ignored for a time escalates when it has passed", lc: problems.Lifecycle{State: problems.Ignored, IgnoredUntil: t0},
+			change: 1, total: 5, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating, wantSend: true,
+		},
+		{
+			name: "ignored until a count stays ignored below it", lc: problems.Lifecycle{State: problems.Ignored, IgnoredUntilCount: 105},
+			change: 1, total: 104, want: problems.Ignored,
+		},
+		{
+			name: "ignored until a count escalates when the count reaches it", lc: problems.Lifecycle{State: problems.Ignored, IgnoredUntilCount: 105},
+			change: 2, total: 106, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating, wantSend: true,
+		},
+		{
+			name: "ignored for a time escalates early when its rate escalates", lc: problems.Lifecycle{State: problems.Ignored, IgnoredUntil: t0.Add(day)},
+			change: 150, total: 150, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating, wantSend: true,
+		},
+		{
+			name: "an unresolved problem escalates at 100 in the last hour over a quiet week", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing, Hourly: hourly(steady(1))},
+			change: 100, total: 268, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating, wantSend: true,
+		},
+		{
+			name: "99 in the last hour does not escalate", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing},
+			change: 99, total: 99, want: problems.Unresolved, wantSub: problems.Ongoing,
+		},
+		{
+			name: "100 in the last hour under 10x a busy week does not escalate", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing, Hourly: hourly(steady(11))},
+			change: 100, total: 2000, want: problems.Unresolved, wantSub: problems.Ongoing,
+		},
+		{
+			name: "exactly 10x the week's average escalates", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing, Hourly: hourly(steady(10))},
+			change: 100, total: 2000, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating, wantSend: true,
+		},
+		{
+			name: "the previous hour counts for the part still within 60 minutes",
 			// 25 minutes into the hour: 35/60 of the previous hour's 120 = 70, plus 30 now.
 			lc:     problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing, Hourly: hourly(map[int]int64{1: 120})},
-			change: 30, total: 150, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating, wantSend: true},
-		{name: "a second escalation within a day changes the substate without alerting",
+			change: 30, total: 150, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating, wantSend: true,
+		},
+		{
+			name:   "a second escalation within a day changes the substate without alerting",
 			lc:     problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing, EscalatedAt: t0.Add(-5 * time.Hour), AlertedAt: map[problems.Transition]time.Time{problems.ToEscalating: t0.Add(-5 * time.Hour)}},
-			change: 150, total: 1000, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating},
-		{name: "an escalation a day after the last alerts", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing, EscalatedAt: t0.Add(-day)},
-			change: 150, total: 1000, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating, wantSend: true},
-		{name: "an escalating problem still escalating makes no transition", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Escalating, EscalatedAt: t0.Add(-time.Minute), Hourly: hourly(map[int]int64{0: 200})},
-			change: 1, total: 201, want: problems.Unresolved, wantSub: problems.Escalating},
-		{name: "an escalating problem whose rate fell back is ongoing", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Escalating, EscalatedAt: t0.Add(-3 * time.Hour), Hourly: hourly(map[int]int64{3: 200})},
-			change: 1, total: 201, want: problems.Unresolved, wantSub: problems.Ongoing},
-		{name: "a resolved problem regresses rather than escalates", lc: problems.Lifecycle{State: problems.Resolved, ResolvedAt: t0.Add(-time.Hour)},
-			change: 300, total: 300, want: problems.Unresolved, wantSub: problems.Regressed, wantTr: problems.ToRegressed, wantSend: true},
-		{name: "a problem stored before states existed is unresolved and ongoing", lc: problems.Lifecycle{},
-			change: 1, total: 3, want: problems.Unresolved, wantSub: problems.Ongoing},
+			change: 150, total: 1000, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating,
+		},
+		{
+			name: "an escalation a day after the last alerts", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Ongoing, EscalatedAt: t0.Add(-day)},
+			change: 150, total: 1000, want: problems.Unresolved, wantSub: problems.Escalating, wantTr: problems.ToEscalating, wantSend: true,
+		},
+		{
+			name: "an escalating problem still escalating makes no transition", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Escalating, EscalatedAt: t0.Add(-time.Minute), Hourly: hourly(map[int]int64{0: 200})},
+			change: 1, total: 201, want: problems.Unresolved, wantSub: problems.Escalating,
+		},
+		{
+			name: "an escalating problem whose rate fell back is ongoing", lc: problems.Lifecycle{State: problems.Unresolved, Substate: problems.Escalating, EscalatedAt: t0.Add(-3 * time.Hour), Hourly: hourly(map[int]int64{3: 200})},
+			change: 1, total: 201, want: problems.Unresolved, wantSub: problems.Ongoing,
+		},
+		{
+			name: "a resolved problem regresses rather than escalates", lc: problems.Lifecycle{State: problems.Resolved, ResolvedAt: t0.Add(-time.Hour)},
+			change: 300, total: 300, want: problems.Unresolved, wantSub: problems.Regressed, wantTr: problems.ToRegressed, wantSend: true,
+		},
+		{
+			name: "a problem stored before states existed is unresolved and ongoing", lc: problems.Lifecycle{},
+			change: 1, total: 3, want: problems.Unresolved, wantSub: problems.Ongoing,
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -295,8 +347,10 @@ func TestLifecycleJSONFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := string(b)
-	for _, want := range []string{`"state":"ignored"`, `"resolvedAt":"2026-12-01T10:25:00Z"`, `"ignoredUntil":"2026-12-01T11:25:00Z"`,
-		`"ignoredUntilCount":9`, `"hourly":[{"hour":"2026-12-01T10:00:00Z","count":4}]`} {
+	for _, want := range []string{
+		`"state":"ignored"`, `"resolvedAt":"2026-12-01T10:25:00Z"`, `"ignoredUntil":"2026-12-01T11:25:00Z"`,
+		`"ignoredUntilCount":9`, `"hourly":[{"hour":"2026-12-01T10:00:00Z","count":4}]`,
+	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("JSON lacks %s: %s", want, s)
 		}

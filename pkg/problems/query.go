@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// ErrBadQuery: a Query that cannot be answered (an unknown sort, a bad cursor).
+// ErrBadQuery is returned for a Query that cannot be answered (an unknown sort, a bad cursor).
 var ErrBadQuery = errors.New("bad problems query")
 
 // Sort orders of a Query.

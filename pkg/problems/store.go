@@ -6,17 +6,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"time"
-
 	"encoding/json"
+	"errors"
 	"fmt"
-	"github.com/aient/firehose-drain/pkg/grouping"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/aient/firehose-drain/pkg/grouping"
 )
 
-// ErrNotFound: no problem with that id.
+// ErrNotFound is returned when no problem has that id.
 var ErrNotFound = errors.New("problem not found")
 
 // Frame is one parsed stack frame of a sample; package grouping owns the type.

@@ -127,7 +127,7 @@ func (p *Pepper) fetch(ctx context.Context, done func() bool) ([]byte, error) {
 	return bytes.Clone(v), nil
 }
 
-// ErrEmpty: the secret exists but holds no value (an empty string and no binary).
+// ErrEmpty is returned when the secret exists but holds no value (an empty string and no binary).
 var ErrEmpty = errors.New("secret has no value")
 
 func (p *Pepper) read(ctx context.Context) ([]byte, error) {

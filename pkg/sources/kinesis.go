@@ -38,7 +38,7 @@ func newKinesis(p Pipeline, cfg Config) Handler {
 		}
 		res := p.Deliver(ctx, b)
 		if res.Err != nil {
-			if err := bindingError(log, ctx, drains.SourceKinesis, res.Err); err != nil {
+			if err := bindingError(ctx, log, drains.SourceKinesis, res.Err); err != nil {
 				return nil, err
 			}
 			return marshal(events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}})

@@ -88,7 +88,7 @@ func ReplayObject(ctx context.Context, p Pipeline, drain, region, name string, r
 			out.problem(fmt.Sprintf("%s: unreadable gzip: %v", name, err))
 			return out
 		}
-		defer gz.Close()
+		defer func() { _ = gz.Close() }() // read only: Close reports nothing new
 		src = bufio.NewReaderSize(gz, 64<<10)
 	}
 	if isBackup(src) {

@@ -55,7 +55,7 @@ func objectsOf(payload []byte) ([]Object, error) {
 			} `json:"object"`
 		}
 		if err := json.Unmarshal(ev.Detail, &d); err != nil || d.Bucket.Name == "" || d.Object.Key == "" {
-			return nil, fmt.Errorf("EventBridge Object Created event without bucket.name and object.key (%v)", err)
+			return nil, fmt.Errorf("EventBridge Object Created event without bucket.name and object.key (%w)", err)
 		}
 		// EventBridge keys are not URL-encoded.
 		return []Object{{Bucket: d.Bucket.Name, Key: d.Object.Key, Region: ev.Region}}, nil
@@ -112,9 +112,9 @@ func newS3(p Pipeline, cfg Config) Handler {
 				continue
 			}
 			res := p.DeliverStream(ctx, ingest.Binding{Source: drains.SourceS3, Drain: cfg.Drain}, region, name, out.Body)
-			out.Body.Close()
+			_ = out.Body.Close() // read as far as the delivery needed: nothing more to learn
 			if res.Err != nil && (errors.Is(res.Err, drains.ErrRevoked) || errors.Is(res.Err, ingest.ErrUnbound)) {
-				if err := bindingError(log, ctx, drains.SourceS3, res.Err); err != nil {
+				if err := bindingError(ctx, log, drains.SourceS3, res.Err); err != nil {
 					return nil, err
 				}
 				return marshal(sum)

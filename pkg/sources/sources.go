@@ -111,7 +111,7 @@ func marshal(v any) ([]byte, error) {
 // drops the delivery (revocation stops traffic, as for the HTTP endpoint); an unbound
 // source or an unavailable drain store fails the invocation, so nothing is lost while
 // the operator fixes it.
-func bindingError(log *slog.Logger, ctx context.Context, kind string, err error) error {
+func bindingError(ctx context.Context, log *slog.Logger, kind string, err error) error {
 	if errors.Is(err, drains.ErrRevoked) {
 		log.WarnContext(ctx, "source bound to a revoked drain: delivery dropped", "source", kind, "err", err)
 		return nil

@@ -56,7 +56,9 @@ func gz(t testing.TB, b []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := gzip.NewWriter(&buf)
-	w.Write(b)
+	if _, err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +266,9 @@ func TestS3OnMoto(t *testing.T) {
 	put("logs/2026/11/21/firehose-1 with space.gz", append(gz(t, first), gz(t, doc(t, "b", 4, 1))...))
 	// Plain, pretty, newline-separated, with a truncated last document.
 	var pretty bytes.Buffer
-	json.Indent(&pretty, doc(t, "c", 3, 2), "", "  ")
+	if err := json.Indent(&pretty, doc(t, "c", 3, 2), "", "  "); err != nil {
+		t.Fatal(err)
+	}
 	pretty.WriteString("\n")
 	cut := pretty.Len()
 	pretty.Write(doc(t, "d", 5, 5)[:60])

@@ -21,7 +21,7 @@ func newSubscription(p Pipeline, cfg Config) Handler {
 	return func(ctx context.Context, payload []byte) ([]byte, error) {
 		var ev events.CloudwatchLogsEvent
 		if err := json.Unmarshal(payload, &ev); err != nil || ev.AWSLogs.Data == "" {
-			return nil, fmt.Errorf("subscription source: the event is not a CloudWatch Logs subscription event (awslogs.data): %v", err)
+			return nil, fmt.Errorf("subscription source: the event is not a CloudWatch Logs subscription event (awslogs.data): %w", err)
 		}
 		b := ingest.Batch{
 			Binding: ingest.Binding{Source: drains.SourceSubscription, Drain: cfg.Drain},
@@ -31,7 +31,7 @@ func newSubscription(p Pipeline, cfg Config) Handler {
 		res := p.Deliver(ctx, b)
 		sum := Summary{Source: drains.SourceSubscription, Drain: cfg.Drain}
 		if res.Err != nil {
-			if err := bindingError(log, ctx, drains.SourceSubscription, res.Err); err != nil {
+			if err := bindingError(ctx, log, drains.SourceSubscription, res.Err); err != nil {
 				return nil, err
 			}
 			return marshal(sum)

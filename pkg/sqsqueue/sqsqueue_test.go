@@ -135,7 +135,10 @@ func (f *fakeSQS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in struct {
-		Entries []struct{ Id, MessageBody string }
+		Entries []struct {
+			ID          string `json:"Id"`
+			MessageBody string
+		}
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -157,10 +160,15 @@ func (f *fakeSQS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"__type":"InternalError","message":"try again"}`)
 		return
 	}
-	type ok struct{ Id, MessageId, MD5OfMessageBody string }
+	type ok struct {
+		ID               string `json:"Id"`
+		MessageID        string `json:"MessageId"`
+		MD5OfMessageBody string
+	}
 	type bad struct {
-		Id, Code, Message string
-		SenderFault       bool
+		ID            string `json:"Id"`
+		Code, Message string
+		SenderFault   bool
 	}
 	var out struct {
 		Successful []ok
@@ -171,16 +179,18 @@ func (f *fakeSQS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		size += len(e.MessageBody)
 		f.attempts[e.MessageBody]++
 		if f.failEntry != nil && f.failEntry(e.MessageBody, f.attempts[e.MessageBody]) {
-			out.Failed = append(out.Failed, bad{Id: e.Id, Code: "InternalError", Message: "entry failed"})
+			out.Failed = append(out.Failed, bad{ID: e.ID, Code: "InternalError", Message: "entry failed"})
 			continue
 		}
 		f.delivered[e.MessageBody]++
 		sum := md5.Sum([]byte(e.MessageBody))
-		out.Successful = append(out.Successful, ok{Id: e.Id, MessageId: fmt.Sprint(len(f.delivered)), MD5OfMessageBody: hex.EncodeToString(sum[:])})
+		out.Successful = append(out.Successful, ok{ID: e.ID, MessageID: fmt.Sprint(len(f.delivered)), MD5OfMessageBody: hex.EncodeToString(sum[:])})
 	}
 	f.batchSizes = append(f.batchSizes, len(in.Entries))
 	f.batchBytes = append(f.batchBytes, size)
-	json.NewEncoder(w).Encode(out)
+	if err := json.NewEncoder(w).Encode(out); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
 }
 
 func fakeSender(t *testing.T, f *fakeSQS) *sqsqueue.Sender {

@@ -294,7 +294,7 @@ func isHeader(s string) bool {
 	if typ == "" || len(typ) > 200 || strings.ContainsAny(typ, " \t\"'(){}[]=,") || end+1 < len(s) && s[end+1] == ':' {
 		return false
 	}
-	if c := typ[0]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_') {
+	if c := typ[0]; (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') && c != '_' {
 		return false
 	}
 	last := typ[strings.LastIndexByte(typ, '.')+1:]

@@ -77,8 +77,10 @@ var traces = map[string][]string{
 func events(stream string, seq0 int, lines []string) []event.Event {
 	evs := make([]event.Event, len(lines))
 	for i, l := range lines {
-		evs[i] = event.Event{Drain: "d", LogGroup: "g", LogStream: stream, ID: fmt.Sprintf("%s-%d", stream, seq0+i),
-			Message: l, Level: level.OfString(l), Seq: seq0 + i}
+		evs[i] = event.Event{
+			Drain: "d", LogGroup: "g", LogStream: stream, ID: fmt.Sprintf("%s-%d", stream, seq0+i),
+			Message: l, Level: level.OfString(l), Seq: seq0 + i,
+		}
 	}
 	return evs
 }
@@ -161,8 +163,10 @@ func TestStitchingIsBounded(t *testing.T) {
 // TestCandidateReadsEscapedMessages: Candidate on a message's JSON-escaped
 // bytes says what CandidateText says on the decoded message.
 func TestCandidateReadsEscapedMessages(t *testing.T) {
-	for _, m := range []string{"\tat a.B.c(B.java:1)", "\u00a0\u00a0File \"x\"", "é java.lang.X: y", "java.lang.X: y", "\"quoted\"", "INFO x",
-		"main.main()", "KeyError: 'k'", "Caused by: x", "a\nb", "\x00\x01", "\U0001F600 x"} {
+	for _, m := range []string{
+		"\tat a.B.c(B.java:1)", "\u00a0\u00a0File \"x\"", "é java.lang.X: y", "java.lang.X: y", "\"quoted\"", "INFO x",
+		"main.main()", "KeyError: 'k'", "Caused by: x", "a\nb", "\x00\x01", "\U0001F600 x",
+	} {
 		raw, _ := json.Marshal(m)
 		if got, want := Candidate(raw[1:len(raw)-1]), CandidateText(m); got != want {
 			t.Errorf("%q: Candidate(escaped) %v, CandidateText %v", m, got, want)

@@ -23,7 +23,7 @@ func newDestinationID() (string, error) {
 	return "dst_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])), nil
 }
 
-func (c *command) alertsAdd(ctx context.Context, args []string) error {
+func (c *command) alertsAdd(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("alerts add", true)
 	topic := f.String("sns-topic", "", "an Amazon SNS topic ARN")
 	slack := f.String("slack-webhook", "", "a Slack incoming webhook URL")
@@ -35,7 +35,7 @@ func (c *command) alertsAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	set := 0
 	for _, v := range []string{*topic, *slack, *hook} {
 		if v != "" {
@@ -91,13 +91,13 @@ func scopeOf(d alerts.Destination) string {
 	return d.Org + "/" + d.Env
 }
 
-func (c *command) alertsList(ctx context.Context, args []string) error {
+func (c *command) alertsList(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("alerts list", true)
 	b, _, err := f.openWith(ctx, args, "")
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	list, err := b.destinations.List(ctx)
 	if err != nil {
 		return fmt.Errorf("alerts list: %w", err)
@@ -125,13 +125,13 @@ func (c *command) alertsList(ctx context.Context, args []string) error {
 	return w.Flush()
 }
 
-func (c *command) alertsRemove(ctx context.Context, args []string) error {
+func (c *command) alertsRemove(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("alerts remove", false)
 	b, id, err := f.openWith(ctx, args, "destination id")
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	d, err := b.destinations.Get(ctx, id)
 	if err != nil {
 		return fmt.Errorf("alerts remove: %w", err)
@@ -148,13 +148,13 @@ func (c *command) alertsRemove(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (c *command) alertsTest(ctx context.Context, args []string) error {
+func (c *command) alertsTest(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("alerts test", false)
 	b, id, err := f.openWith(ctx, args, "destination id")
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	if err := b.deliverer().Test(ctx, id); err != nil {
 		return fmt.Errorf("alerts test %s: %w", id, err)
 	}
@@ -163,7 +163,7 @@ func (c *command) alertsTest(ctx context.Context, args []string) error {
 }
 
 // problemsAct is `problems resolve|ignore|reopen ID`.
-func (c *command) problemsAct(ctx context.Context, verb string, args []string) error {
+func (c *command) problemsAct(ctx context.Context, verb string, args []string) (err error) {
 	f := c.newFlags("problems "+verb, true)
 	var (
 		forD  *time.Duration
@@ -177,7 +177,7 @@ func (c *command) problemsAct(ctx context.Context, verb string, args []string) e
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	a := problems.Action{To: map[string]problems.State{"resolve": problems.Resolved, "ignore": problems.Ignored, "reopen": problems.Unresolved}[verb]}
 	if verb == "ignore" {
 		a.For, a.UntilCount = *forD, *count

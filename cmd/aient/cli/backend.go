@@ -96,6 +96,13 @@ func snsClient(ctx context.Context) alerts.SNSPublisher {
 	return sns.NewFromConfig(cfg)
 }
 
+// closeInto closes b when a command is done with it; a failure to close joins *err.
+func (b *backend) closeInto(err *error) {
+	if cerr := b.close(); cerr != nil {
+		*err = errors.Join(*err, fmt.Errorf("close the store: %w", cerr))
+	}
+}
+
 // endpoint is the URL Firehose posts to for drain id.
 func (b *backend) endpoint(id string) string {
 	return strings.TrimRight(b.endpointBase, "/") + ingest.PathPrefix + id

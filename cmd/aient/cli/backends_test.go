@@ -231,8 +231,16 @@ func TestTheConsoleAnswersTheSameOnBothBackends(t *testing.T) {
 	}
 	var ids []string
 	_, list := getJSON(t, local.URL+"/api/problems")
-	for _, p := range list.([]any) {
-		ids = append(ids, p.(map[string]any)["id"].(string))
+	items, ok := list.([]any)
+	if !ok {
+		t.Fatalf("/api/problems answered %T, want a list", list)
+	}
+	for _, p := range items {
+		id, _ := p.(map[string]any)["id"].(string)
+		if id == "" {
+			t.Fatalf("/api/problems item %v has no id", p)
+		}
+		ids = append(ids, id)
 	}
 	if len(ids) != 2 {
 		t.Fatalf("the embedded console lists %d problems, want 2", len(ids))

@@ -203,7 +203,7 @@ func (c *command) newFlags(name string, withJSON bool) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	f := &flags{FlagSet: fs, out: c.stdout}
-	f.backendOpts.register(fs, c.getenv)
+	f.register(fs, c.getenv)
 	if withJSON {
 		fs.BoolVar(&f.json, "json", false, "print stable JSON")
 	}
@@ -225,7 +225,7 @@ func (f *flags) parse(args []string) ([]string, error) {
 				printHelp(out, f.Name(), f.FlagSet)
 				return nil, err
 			}
-			return nil, &cmdUsageError{name: f.Name(), err: fmt.Errorf("%w: %v", errUsage, err)}
+			return nil, &cmdUsageError{name: f.Name(), err: fmt.Errorf("%w: %w", errUsage, err)}
 		}
 		args = f.Args()
 		if len(args) == 0 {

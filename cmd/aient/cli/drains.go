@@ -23,7 +23,7 @@ type Created struct {
 	OldKeyValidUntil time.Time `json:"oldKeyValidUntil,omitzero"`
 }
 
-func (c *command) drainsCreate(ctx context.Context, args []string) error {
+func (c *command) drainsCreate(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("drains create", true)
 	org := f.String("org", "", "organisation the drain's events are stamped with (required)")
 	env := f.String("env", "", "environment the drain's events are stamped with (required)")
@@ -42,7 +42,7 @@ func (c *command) drainsCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	d, key, err := b.drains.Create(ctx, *org, *env)
 	if err != nil {
 		return err
@@ -61,14 +61,14 @@ func (c *command) printKey(headline string, out Created) {
 	fmt.Fprintln(c.stdout, "so it cannot be shown again. If it is lost, rotate the drain.")
 }
 
-func (c *command) drainsRotate(ctx context.Context, args []string) error {
+func (c *command) drainsRotate(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("drains rotate", true)
 	grace := f.Duration("grace", 0, "how long the previous key keeps working (e.g. 1h) while Firehose is updated")
 	b, id, err := f.openWith(ctx, args, "drain id")
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	d, key, err := b.drains.Rotate(ctx, id, *grace)
 	if err != nil {
 		return asked("drain", id, err)
@@ -88,13 +88,13 @@ func (c *command) drainsRotate(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (c *command) drainsRevoke(ctx context.Context, args []string) error {
+func (c *command) drainsRevoke(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("drains revoke", false)
 	b, id, err := f.openWith(ctx, args, "drain id")
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	if err := b.drains.Revoke(ctx, id); err != nil {
 		return asked("drain", id, err)
 	}
@@ -102,13 +102,13 @@ func (c *command) drainsRevoke(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (c *command) drainsList(ctx context.Context, args []string) error {
+func (c *command) drainsList(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("drains list", true)
 	b, _, err := f.openWith(ctx, args, "")
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	all, err := b.drains.Store().List(ctx)
 	if err != nil {
 		return fmt.Errorf("list drains: %w", err)
@@ -134,13 +134,13 @@ func (c *command) drainsList(ctx context.Context, args []string) error {
 	return w.Flush()
 }
 
-func (c *command) drainsStatus(ctx context.Context, args []string) error {
+func (c *command) drainsStatus(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("drains status", true)
 	b, id, err := f.openWith(ctx, args, "drain id")
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	d, err := b.drains.Store().Get(ctx, id)
 	if err != nil {
 		return asked("drain", id, err)

@@ -10,13 +10,13 @@ import (
 
 // problemsExplain prints how a problem's fingerprint was built: the grouping
 // version and each component, whether it contributed and why.
-func (c *command) problemsExplain(ctx context.Context, args []string) error {
+func (c *command) problemsExplain(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("problems explain", true)
 	b, id, err := f.openWith(ctx, args, "problem id")
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	p, err := b.problems.Get(ctx, id)
 	if err != nil {
 		return asked("problem", id, err)

@@ -19,9 +19,11 @@ func TestProblemsExplainPrintsTheComponents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := event.Event{Drain: "drn_a", Org: "acme", Env: "prod", LogGroup: "/aws/lambda/pay", LogStream: "s", ID: "1",
+	e := event.Event{
+		Drain: "drn_a", Org: "acme", Env: "prod", LogGroup: "/aws/lambda/pay", LogStream: "s", ID: "1",
 		Timestamp: time.Now().UnixMilli(), Level: event.Error,
-		Message: "TypeError: boom\n    at charge (/var/task/pay.js:3:9)\n    at Job.run (/var/task/node_modules/bull/job.js:20:7)"}
+		Message: "TypeError: boom\n    at charge (/var/task/pay.js:3:9)\n    at Job.run (/var/task/node_modules/bull/job.js:20:7)",
+	}
 	o := grouper.Occurrence(&e)
 	if _, err := st.Problems().Record(context.Background(), o); err != nil {
 		t.Fatal(err)
@@ -39,8 +41,10 @@ func TestProblemsExplainPrintsTheComponents(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"grouping version " + grouping.Version, "+ type", "TypeError", "+ frame", "charge (pay.js)",
-		"- frame", "Job.run (job.js)", "not in-app by rule default:", "node_modules", "- message"} {
+	for _, want := range []string{
+		"grouping version " + grouping.Version, "+ type", "TypeError", "+ frame", "charge (pay.js)",
+		"- frame", "Job.run (job.js)", "not in-app by rule default:", "node_modules", "- message",
+	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain lacks %q:\n%s", want, out)
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/aient/firehose-drain/pkg/problems"
 )
 
-func (c *command) problemsList(ctx context.Context, args []string) error {
+func (c *command) problemsList(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("problems list", true)
 	org := f.String("org", "", "only this organisation's problems (with --env)")
 	env := f.String("env", "", "only this environment's problems (with --org)")
@@ -32,7 +32,7 @@ func (c *command) problemsList(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	list, err := b.problems.List(ctx, *org, *env)
 	if err != nil {
 		return fmt.Errorf("list problems: %w", err)
@@ -68,13 +68,13 @@ func (c *command) problemsList(ctx context.Context, args []string) error {
 	return w.Flush()
 }
 
-func (c *command) problemsShow(ctx context.Context, args []string) error {
+func (c *command) problemsShow(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("problems show", true)
 	b, id, err := f.openWith(ctx, args, "problem id")
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	p, err := b.problems.Get(ctx, id)
 	if err != nil {
 		return asked("problem", id, err)

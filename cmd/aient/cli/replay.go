@@ -70,7 +70,7 @@ func (s *ReplaySummary) add(r sources.Replayed) {
 
 // replay re-delivers Firehose backup objects (or plain Firehose-to-S3 objects) from files
 // or s3://bucket/prefix through the ingest pipeline of the chosen backend.
-func (c *command) replay(ctx context.Context, args []string) error {
+func (c *command) replay(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("replay", true)
 	drainID := f.String("drain", "", "the drain the objects' events belong to (default: the only drain)")
 	claimsTable := f.String("claims-table", c.getenv(EnvClaimsTable), "aws: the stack's ClaimsTableName")
@@ -133,7 +133,11 @@ func (c *command) replay(ctx context.Context, args []string) error {
 	default:
 		return usageError("--backend %q: embedded or aws", f.backend)
 	}
-	defer closer()
+	defer func() {
+		if cerr := closer(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close the store: %w", cerr))
+		}
+	}()
 
 	if *drainID == "" {
 		ds, err := lister(ctx)
@@ -174,7 +178,7 @@ func (c *command) replay(ctx context.Context, args []string) error {
 			return fmt.Errorf("replay: %w", err)
 		}
 		one(in, file)
-		file.Close()
+		_ = file.Close() // read only: nothing to learn from Close
 	}
 	fmt.Fprintln(c.stderr)
 
@@ -241,7 +245,7 @@ func replayS3(ctx context.Context, client objectLister, bucket, prefix string, o
 				return fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
 			}
 			one("s3://"+bucket+"/"+key, out.Body)
-			out.Body.Close()
+			_ = out.Body.Close() // read as far as the replay needed: nothing more to learn
 			n++
 		}
 	}

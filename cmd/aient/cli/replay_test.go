@@ -40,18 +40,20 @@ func firehoseBackup(t *testing.T, docs int) (obj []byte, errorEvents int) {
 			Timestamp int64  `json:"timestamp"`
 			Message   string `json:"message"`
 		}
-		doc := map[string]any{"messageType": "DATA_MESSAGE", "owner": "111122223333", "logGroup": "/aws/lambda/api",
+		doc := map[string]any{
+			"messageType": "DATA_MESSAGE", "owner": "111122223333", "logGroup": "/aws/lambda/api",
 			"logStream": "s" + strconv.Itoa(i), "subscriptionFilters": []string{"aient"},
 			"logEvents": []ev{
 				{fmt.Sprintf("%d-1", i), 1763726400000, fmt.Sprintf(`{"level":"error","message":"upstream %d failed","error":"UpstreamError","stack":"UpstreamError: upstream failed\n    at call (/var/task/api.js:%d:5)"}`, i, i)},
 				{fmt.Sprintf("%d-2", i), 1763726400001, "INFO all good"},
-			}}
+			},
+		}
 		errorEvents++
 		raw, _ := json.Marshal(doc)
 		var gz bytes.Buffer
 		w := gzip.NewWriter(&gz)
-		w.Write(raw)
-		w.Close()
+		_, _ = w.Write(raw) // into a bytes.Buffer: never fails
+		_ = w.Close()
 		line, _ := json.Marshal(map[string]any{
 			"attemptsMade": 8, "arrivalTimestamp": 1763726400000, "errorCode": "HttpEndpoint.ResponseErrorCode",
 			"errorMessage": "The endpoint answered 503", "attemptEndingTimestamp": 1763733600000,
@@ -166,8 +168,8 @@ func TestReplayFromS3OnMoto(t *testing.T) {
 	obj, errs := firehoseBackup(t, 3)
 	var gz bytes.Buffer
 	w := gzip.NewWriter(&gz)
-	w.Write(obj)
-	w.Close()
+	_, _ = w.Write(obj) // into a bytes.Buffer: never fails
+	_ = w.Close()
 	for key, body := range map[string][]byte{"http-endpoint-failed/2026/11/21/12/a.gz": gz.Bytes(), "http-endpoint-failed/2026/11/21/13/b": obj, "elsewhere/c": obj} {
 		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("backup"), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
 			t.Fatal(err)

@@ -33,7 +33,7 @@ func (c *command) rulesFlags(name string, args []string, withJSON bool, what str
 	return f, *org, *env, pos, nil
 }
 
-func (c *command) rulesAdd(ctx context.Context, args []string) error {
+func (c *command) rulesAdd(ctx context.Context, args []string) (err error) {
 	f, org, env, pos, err := c.rulesFlags("rules add", args, true, "rule")
 	if err != nil {
 		return err
@@ -47,7 +47,7 @@ func (c *command) rulesAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	r, err := b.rules.AddRule(ctx, org, env, rule.String(), time.Now())
 	if err != nil {
 		return fmt.Errorf("add rule: %w", err)
@@ -59,7 +59,7 @@ func (c *command) rulesAdd(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (c *command) rulesList(ctx context.Context, args []string) error {
+func (c *command) rulesList(ctx context.Context, args []string) (err error) {
 	f, org, env, _, err := c.rulesFlags("rules list", args, true, "")
 	if err != nil {
 		return err
@@ -68,7 +68,7 @@ func (c *command) rulesList(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	list, err := b.rules.Rules(ctx, org, env)
 	if err != nil {
 		return fmt.Errorf("list rules: %w", err)
@@ -91,7 +91,7 @@ func (c *command) rulesList(ctx context.Context, args []string) error {
 	return w.Flush()
 }
 
-func (c *command) rulesRemove(ctx context.Context, args []string) error {
+func (c *command) rulesRemove(ctx context.Context, args []string) (err error) {
 	f, org, env, pos, err := c.rulesFlags("rules remove", args, false, "rule id")
 	if err != nil {
 		return err
@@ -100,7 +100,7 @@ func (c *command) rulesRemove(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.closeInto(&err)
 	if err := b.rules.RemoveRule(ctx, org, env, pos[0]); err != nil {
 		if errors.Is(err, drains.ErrRuleNotFound) {
 			return fmt.Errorf("%s/%s has no rule %s (see aient rules list): %w", org, env, pos[0], err)

@@ -35,7 +35,7 @@ func newHTTPServer(h http.Handler, t timeouts) *http.Server {
 	}
 }
 
-func (c *command) serve(ctx context.Context, args []string) error {
+func (c *command) serve(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("serve", false)
 	listen := f.String("listen", "127.0.0.1:8080", "address to listen on (loopback unless --allow-remote)")
 	allowRemote := f.Bool("allow-remote", false, "listen beyond loopback: remote callers reach the Firehose route only")
@@ -61,7 +61,11 @@ func (c *command) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("open the embedded store in %s: %w", f.data, err)
 	}
-	defer st.Close()
+	defer func() {
+		if cerr := st.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close the embedded store: %w", cerr))
+		}
+	}()
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -72,14 +76,16 @@ func (c *command) serve(ctx context.Context, args []string) error {
 		base = f.endpointBase
 	}
 	if err := os.WriteFile(filepath.Join(f.data, endpointFile), []byte(base+"\n"), 0o600); err != nil {
-		ln.Close()
+		_ = ln.Close() // never served: the error above is the one to report
 		return fmt.Errorf("write %s: %w", endpointFile, err)
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
-	lcfg := LocalConfig{EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log,
-		ConsoleURL: f.consoleURL, Senders: alerts.NewSenders(nil, snsClient(ctx))}
+	lcfg := LocalConfig{
+		EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log,
+		ConsoleURL: f.consoleURL, Senders: alerts.NewSenders(nil, snsClient(ctx)),
+	}
 	if err := serveExport(&lcfg, c.getenv, log); err != nil {
-		ln.Close()
+		_ = ln.Close() // never served: the error above is the one to report
 		return err
 	}
 	srv := NewLocal(st, lcfg)
@@ -87,13 +93,13 @@ func (c *command) serve(ctx context.Context, args []string) error {
 	// A first start with no drain creates one, so `make run` is ready for Firehose bodies.
 	existing, err := st.Drains().List(ctx)
 	if err != nil {
-		ln.Close()
+		_ = ln.Close() // never served: the error above is the one to report
 		return fmt.Errorf("list drains: %w", err)
 	}
 	if len(existing) == 0 {
 		d, key, err := srv.Drains().Create(ctx, "local", "dev")
 		if err != nil {
-			ln.Close()
+			_ = ln.Close() // never served: the error above is the one to report
 			return err
 		}
 		c.printKey("No drain yet: created drain "+d.ID+" for org local, env dev.", Created{Endpoint: base + "/aws/firehose/" + d.ID, AccessKey: key})

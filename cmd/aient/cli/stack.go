@@ -50,8 +50,10 @@ func (o *backendOpts) fromStack(ctx context.Context, cfg aws.Config) error {
 		dst    *string
 		output string
 	}{
-		{&o.drainsTable, outputDrainsTable}, {&o.problemsTable, outputProblemsTable},
-		{&o.pepperSecret, outputPepperSecret}, {&o.endpointBase, outputFunctionURL},
+		{&o.drainsTable, outputDrainsTable},
+		{&o.problemsTable, outputProblemsTable},
+		{&o.pepperSecret, outputPepperSecret},
+		{&o.endpointBase, outputFunctionURL},
 		{&o.alertSecrets, outputAlertSecrets},
 	} {
 		if *f.dst == "" {

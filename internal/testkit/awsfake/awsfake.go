@@ -99,17 +99,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) sendMessageBatch(w http.ResponseWriter, body []byte) {
 	var in struct {
-		Entries []struct{ Id, MessageBody string }
+		Entries []struct {
+			ID          string `json:"Id"`
+			MessageBody string
+		}
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	type ok struct{ Id, MessageId, MD5OfMessageBody string }
+	type ok struct {
+		ID               string `json:"Id"`
+		MessageID        string `json:"MessageId"`
+		MD5OfMessageBody string
+	}
 	out := struct{ Successful []ok }{}
 	for i, e := range in.Entries {
 		sum := md5.Sum([]byte(e.MessageBody))
-		out.Successful = append(out.Successful, ok{Id: e.Id, MessageId: fmt.Sprint(i), MD5OfMessageBody: hex.EncodeToString(sum[:])})
+		out.Successful = append(out.Successful, ok{ID: e.ID, MessageID: fmt.Sprint(i), MD5OfMessageBody: hex.EncodeToString(sum[:])})
 	}
 	writeJSON(w, out)
 }

@@ -53,7 +53,7 @@ func Start(t testing.TB) *Moto {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start moto_server: %v", err)
 	}
-	m := &Moto{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), transport: http.DefaultTransport.(*http.Transport).Clone()}
+	m := &Moto{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), transport: newTransport()}
 	t.Cleanup(func() {
 		m.transport.CloseIdleConnections()
 		_ = cmd.Process.Kill()
@@ -63,7 +63,7 @@ func Start(t testing.TB) *Moto {
 	for {
 		resp, err := http.Get(m.Endpoint + "/moto-api/")
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			break
 		}
 		if time.Now().After(deadline) {
@@ -132,11 +132,23 @@ func (m *Moto) Reset(ctx context.Context) error {
 	return resp.Body.Close()
 }
 
+// newTransport is a transport of the server's own, with the default's settings.
+func newTransport() *http.Transport {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		return t.Clone()
+	}
+	return &http.Transport{Proxy: http.ProxyFromEnvironment}
+}
+
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	addr, ok := l.Addr().(*net.TCPAddr)
+	if !ok {
+		_ = l.Close()
+		return 0, fmt.Errorf("listener address %v is not TCP", l.Addr())
+	}
+	return addr.Port, l.Close()
 }

@@ -89,24 +89,42 @@ const (
 // events/README.md documents each file.
 func Expectations() []Expectation {
 	return append([]Expectation{
-		{File: "url-cloudwatch-data.json", Kind: FunctionURL, Status: 200, RequestID: alloyRequestID,
-			Shows: "a real CloudWatch Logs delivery (Grafana Alloy capture): record 0 a CONTROL_MESSAGE, record 1 a DATA_MESSAGE with 13 Lambda log events, none error-class"},
-		{File: "url-control-only.json", Kind: FunctionURL, Status: 200, RequestID: alloyRequestID,
-			Shows: "the reachability check CloudWatch/Firehose sends: one CONTROL_MESSAGE record; accepted, nothing stored, drain marked reachable"},
-		{File: "url-gzip-request.json", Kind: FunctionURL, Status: 200, RequestID: gzipRequestID,
-			Shows: "a stream with request content encoding GZIP: the body is gzip of the Firehose JSON, base64 with isBase64Encoded; records carry a Node.js Invoke Error and a structured ERROR with stack traces (2 events queued for the grouper)"},
-		{File: "url-wrong-key.json", Kind: FunctionURL, Status: 401, RequestID: alloyRequestID, ErrorMessage: true,
-			Shows: "an access key no drain has (same answer as an unknown drain)"},
-		{File: "url-revoked-drain.json", Kind: FunctionURL, Status: 403, RequestID: alloyRequestID, ErrorMessage: true,
-			Shows: "the right key for a drain that was revoked"},
-		{File: "url-malformed-body.json", Kind: FunctionURL, Status: 400, RequestID: malformedRequestID, ErrorMessage: true,
-			Shows: "a body that is not JSON; the answer echoes the header's request id"},
-		{File: "url-get.json", Kind: FunctionURL, Status: 405, RequestID: "", ErrorMessage: true,
-			Shows: "a GET (a browser or a probe, not Firehose): no Firehose headers, so the answer's requestId is empty"},
-		{File: "sqs-one-error.json", Kind: SQS, BatchItemFailures: []string{},
-			Shows: "one error event (event.Event JSON) with a Node.js stack trace; recorded as one occurrence of a problem"},
-		{File: "sqs-poison-message.json", Kind: SQS, BatchItemFailures: []string{poisonMessageID},
-			Shows: "a good error event next to a body that is not JSON: only the poison message is reported failed (it reaches the DLQ after maxReceiveCount)"},
+		{
+			File: "url-cloudwatch-data.json", Kind: FunctionURL, Status: 200, RequestID: alloyRequestID,
+			Shows: "a real CloudWatch Logs delivery (Grafana Alloy capture): record 0 a CONTROL_MESSAGE, record 1 a DATA_MESSAGE with 13 Lambda log events, none error-class",
+		},
+		{
+			File: "url-control-only.json", Kind: FunctionURL, Status: 200, RequestID: alloyRequestID,
+			Shows: "the reachability check CloudWatch/Firehose sends: one CONTROL_MESSAGE record; accepted, nothing stored, drain marked reachable",
+		},
+		{
+			File: "url-gzip-request.json", Kind: FunctionURL, Status: 200, RequestID: gzipRequestID,
+			Shows: "a stream with request content encoding GZIP: the body is gzip of the Firehose JSON, base64 with isBase64Encoded; records carry a Node.js Invoke Error and a structured ERROR with stack traces (2 events queued for the grouper)",
+		},
+		{
+			File: "url-wrong-key.json", Kind: FunctionURL, Status: 401, RequestID: alloyRequestID, ErrorMessage: true,
+			Shows: "an access key no drain has (same answer as an unknown drain)",
+		},
+		{
+			File: "url-revoked-drain.json", Kind: FunctionURL, Status: 403, RequestID: alloyRequestID, ErrorMessage: true,
+			Shows: "the right key for a drain that was revoked",
+		},
+		{
+			File: "url-malformed-body.json", Kind: FunctionURL, Status: 400, RequestID: malformedRequestID, ErrorMessage: true,
+			Shows: "a body that is not JSON; the answer echoes the header's request id",
+		},
+		{
+			File: "url-get.json", Kind: FunctionURL, Status: 405, RequestID: "", ErrorMessage: true,
+			Shows: "a GET (a browser or a probe, not Firehose): no Firehose headers, so the answer's requestId is empty",
+		},
+		{
+			File: "sqs-one-error.json", Kind: SQS, BatchItemFailures: []string{},
+			Shows: "one error event (event.Event JSON) with a Node.js stack trace; recorded as one occurrence of a problem",
+		},
+		{
+			File: "sqs-poison-message.json", Kind: SQS, BatchItemFailures: []string{poisonMessageID},
+			Shows: "a good error event next to a body that is not JSON: only the poison message is reported failed (it reaches the DLQ after maxReceiveCount)",
+		},
 	}, sourceExpectations()...)
 }
 
@@ -198,20 +216,32 @@ func GenerateEvents(in Inputs) (map[string][]byte, error) {
 		return nil, err
 	}
 	url := map[string]urlRequest{
-		"url-cloudwatch-data.json": {method: "POST", drainID: ExampleDrainID, accessKey: ExampleAccessKey,
-			requestID: alloyRequestID, sourceARN: alloySource, body: in.CloudWatchData, time: alloyTime},
-		"url-control-only.json": {method: "POST", drainID: ExampleDrainID, accessKey: ExampleAccessKey,
-			requestID: alloyRequestID, sourceARN: alloySource, body: in.ControlOnly, time: alloyTime},
-		"url-gzip-request.json": {method: "POST", drainID: ExampleDrainID, accessKey: ExampleAccessKey,
+		"url-cloudwatch-data.json": {
+			method: "POST", drainID: ExampleDrainID, accessKey: ExampleAccessKey,
+			requestID: alloyRequestID, sourceARN: alloySource, body: in.CloudWatchData, time: alloyTime,
+		},
+		"url-control-only.json": {
+			method: "POST", drainID: ExampleDrainID, accessKey: ExampleAccessKey,
+			requestID: alloyRequestID, sourceARN: alloySource, body: in.ControlOnly, time: alloyTime,
+		},
+		"url-gzip-request.json": {
+			method: "POST", drainID: ExampleDrainID, accessKey: ExampleAccessKey,
 			requestID: gzipRequestID, sourceARN: "arn:aws:firehose:us-east-1:123456789012:deliverystream/aient-cloudwatch-logs",
-			body: gzBody, contentEncoding: "gzip", time: gzipTime},
-		"url-wrong-key.json": {method: "POST", drainID: ExampleDrainID, accessKey: WrongAccessKey,
-			requestID: alloyRequestID, sourceARN: alloySource, body: in.CloudWatchData, time: alloyTime},
-		"url-revoked-drain.json": {method: "POST", drainID: RevokedDrainID, accessKey: ExampleAccessKey,
-			requestID: alloyRequestID, sourceARN: alloySource, body: in.CloudWatchData, time: alloyTime},
-		"url-malformed-body.json": {method: "POST", drainID: ExampleDrainID, accessKey: ExampleAccessKey,
+			body: gzBody, contentEncoding: "gzip", time: gzipTime,
+		},
+		"url-wrong-key.json": {
+			method: "POST", drainID: ExampleDrainID, accessKey: WrongAccessKey,
+			requestID: alloyRequestID, sourceARN: alloySource, body: in.CloudWatchData, time: alloyTime,
+		},
+		"url-revoked-drain.json": {
+			method: "POST", drainID: RevokedDrainID, accessKey: ExampleAccessKey,
+			requestID: alloyRequestID, sourceARN: alloySource, body: in.CloudWatchData, time: alloyTime,
+		},
+		"url-malformed-body.json": {
+			method: "POST", drainID: ExampleDrainID, accessKey: ExampleAccessKey,
 			requestID: malformedRequestID, sourceARN: alloySource,
-			body: []byte("<html><body>this is not a Firehose request</body></html>\n"), time: alloyTime},
+			body: []byte("<html><body>this is not a Firehose request</body></html>\n"), time: alloyTime,
+		},
 		"url-get.json": {method: "GET", drainID: ExampleDrainID, time: alloyTime},
 	}
 	out := make(map[string][]byte, len(url)+2)
@@ -349,23 +379,33 @@ func gzipRequestBody(t time.Time) ([]byte, error) {
 			MessageType: "DATA_MESSAGE", Owner: "123456789012", LogGroup: "/aws/lambda/checkout",
 			LogStream: checkoutStream, SubscriptionFilters: []string{"aient"},
 			LogEvents: []logEvent{
-				{eventID(at(-41*time.Second), 1), at(-41 * time.Second).UnixMilli(),
-					"START RequestId: 6b1e2f3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b Version: $LATEST\n", system},
-				{eventID(at(-41*time.Second), 2), at(-41 * time.Second).UnixMilli(),
-					"2026-11-20T14:02:40.950Z\t6b1e2f3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b\tINFO\tcharging order ord_1234\n", system},
+				{
+					eventID(at(-41*time.Second), 1), at(-41 * time.Second).UnixMilli(),
+					"START RequestId: 6b1e2f3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b Version: $LATEST\n", system,
+				},
+				{
+					eventID(at(-41*time.Second), 2), at(-41 * time.Second).UnixMilli(),
+					"2026-11-20T14:02:40.950Z\t6b1e2f3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b\tINFO\tcharging order ord_1234\n", system,
+				},
 				{eventID(at(-40*time.Second), 3), at(-40 * time.Second).UnixMilli(), nodeInvokeError, system},
-				{eventID(at(-40*time.Second), 4), at(-40 * time.Second).UnixMilli(),
-					"END RequestId: 6b1e2f3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b\n", system},
-				{eventID(at(-40*time.Second), 5), at(-40 * time.Second).UnixMilli(),
-					"REPORT RequestId: 6b1e2f3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b\tDuration: 812.33 ms\tBilled Duration: 813 ms\tMemory Size: 512 MB\tMax Memory Used: 91 MB\t\n", system},
+				{
+					eventID(at(-40*time.Second), 4), at(-40 * time.Second).UnixMilli(),
+					"END RequestId: 6b1e2f3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b\n", system,
+				},
+				{
+					eventID(at(-40*time.Second), 5), at(-40 * time.Second).UnixMilli(),
+					"REPORT RequestId: 6b1e2f3a-4c5d-4e6f-8a9b-0c1d2e3f4a5b\tDuration: 812.33 ms\tBilled Duration: 813 ms\tMemory Size: 512 MB\tMax Memory Used: 91 MB\t\n", system,
+				},
 			},
 		},
 		{
 			MessageType: "DATA_MESSAGE", Owner: "123456789012", LogGroup: "/aws/lambda/checkout",
 			LogStream: checkoutStream, SubscriptionFilters: []string{"aient"},
 			LogEvents: []logEvent{
-				{eventID(at(-20*time.Second), 6), at(-20 * time.Second).UnixMilli(),
-					"this message only mentions the word error; it is not an error\n", system},
+				{
+					eventID(at(-20*time.Second), 6), at(-20 * time.Second).UnixMilli(),
+					"this message only mentions the word error; it is not an error\n", system,
+				},
 				{eventID(at(-19*time.Second), 7), at(-19 * time.Second).UnixMilli(), structuredError, system},
 			},
 		},

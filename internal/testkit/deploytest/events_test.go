@@ -245,7 +245,7 @@ func TestSQSEvents(t *testing.T) {
 					t.Errorf("%s: event %+v is not an error event of the example drain", m.MessageId, e)
 				}
 			}
-			if !slices.Equal(poison, exp.BatchItemFailures) && !(len(poison) == 0 && len(exp.BatchItemFailures) == 0) {
+			if !slices.Equal(poison, exp.BatchItemFailures) && (len(poison) != 0 || len(exp.BatchItemFailures) != 0) {
 				t.Errorf("bodies that are not events: %v, want exactly the expected failures %v", poison, exp.BatchItemFailures)
 			}
 		})

@@ -66,7 +66,8 @@ func TestOrganizationTemplates(t *testing.T) {
 			t.Errorf("trust %s", trust)
 		}
 		allowed := allowedGrants(t, "LogsToFirehoseRole", map[string]any{"Policies": role["Policies"], "AssumeRolePolicyDocument": map[string]any{
-			"Statement": []any{map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}}}})
+			"Statement": []any{map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}},
+		}})
 		want := map[grantKey]bool{
 			grant{"firehose:PutRecord", getAtt("DeliveryStream", "Arn")}.key():      true,
 			grant{"firehose:PutRecordBatch", getAtt("DeliveryStream", "Arn")}.key(): true,
@@ -101,7 +102,14 @@ func TestOrganizationTemplates(t *testing.T) {
 			case "AWS::Logs::AccountPolicy":
 				n++
 				sub, _ := r.Properties["PolicyDocument"].(map[string]any)["Fn::Sub"].([]any)
-				doc := strings.NewReplacer("${DestinationArn}", "arn:aws:logs:us-east-1:111122223333:destination:aient", "${Pattern}", "").Replace(sub[0].(string))
+				if len(sub) == 0 {
+					t.Fatalf("%s: PolicyDocument is not an Fn::Sub list", name)
+				}
+				tmpl, ok := sub[0].(string)
+				if !ok {
+					t.Fatalf("%s: PolicyDocument's Fn::Sub template is %T, want a string", name, sub[0])
+				}
+				doc := strings.NewReplacer("${DestinationArn}", "arn:aws:logs:us-east-1:111122223333:destination:aient", "${Pattern}", "").Replace(tmpl)
 				var pd struct {
 					DestinationArn   string
 					EmitSystemFields []string

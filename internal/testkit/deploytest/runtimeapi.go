@@ -396,7 +396,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (*Result, error) 
 	if err != nil {
 		select {
 		case <-f.exited:
-			return nil, fmt.Errorf("%w (exit: %v)\noutput:\n%s", err, f.waitErr, f.logs.String())
+			return nil, fmt.Errorf("%w (exit: %w)\noutput:\n%s", err, f.waitErr, f.logs.String())
 		default:
 		}
 		return nil, err

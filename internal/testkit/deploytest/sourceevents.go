@@ -42,12 +42,18 @@ var (
 
 func sourceExpectations() []Expectation {
 	return []Expectation{
-		{File: "kinesis-cloudwatch.json", Kind: Kinesis, BatchItemFailures: []string{kinesisBadSeq},
-			Shows: "a Kinesis batch from a CloudWatch Logs subscription: a gzip document with a Node.js Invoke Error and a Java exception, a record that is not gzip or JSON (a producer's stray write), and a CONTROL_MESSAGE; only the bad record's sequence number is reported, 2 events queued"},
-		{File: "s3-object-created.json", Kind: S3, Sent: 3,
-			Shows: "an S3 ObjectCreated notification for an object Firehose wrote (deploytest.ExampleS3Object: three gzip members, compact and pretty documents, no delimiter); the function streams it with GetObject, 3 events queued"},
-		{File: "cloudwatch-logs-subscription.json", Kind: Subscription, Sent: 1,
-			Shows: "a subscription filter that targets the function directly: awslogs.data from a member account of an organization, with @aws.account/@aws.region system fields; 1 event queued, stamped with that account and region"},
+		{
+			File: "kinesis-cloudwatch.json", Kind: Kinesis, BatchItemFailures: []string{kinesisBadSeq},
+			Shows: "a Kinesis batch from a CloudWatch Logs subscription: a gzip document with a Node.js Invoke Error and a Java exception, a record that is not gzip or JSON (a producer's stray write), and a CONTROL_MESSAGE; only the bad record's sequence number is reported, 2 events queued",
+		},
+		{
+			File: "s3-object-created.json", Kind: S3, Sent: 3,
+			Shows: "an S3 ObjectCreated notification for an object Firehose wrote (deploytest.ExampleS3Object: three gzip members, compact and pretty documents, no delimiter); the function streams it with GetObject, 3 events queued",
+		},
+		{
+			File: "cloudwatch-logs-subscription.json", Kind: Subscription, Sent: 1,
+			Shows: "a subscription filter that targets the function directly: awslogs.data from a member account of an organization, with @aws.account/@aws.region system fields; 1 event queued, stamped with that account and region",
+		},
 	}
 }
 
@@ -177,9 +183,16 @@ func addSourceEvents(out map[string][]byte) error {
 	if err := json.Unmarshal(b, &generic); err != nil {
 		return err
 	}
-	for _, r := range generic["Records"].([]any) {
-		delete(r.(map[string]any)["s3"].(map[string]any)["object"].(map[string]any), "urlDecodedKey")
-		delete(r.(map[string]any)["s3"].(map[string]any)["object"].(map[string]any), "versionId")
+	records, _ := generic["Records"].([]any)
+	for _, r := range records {
+		rec, _ := r.(map[string]any)
+		s3, _ := rec["s3"].(map[string]any)
+		obj, ok := s3["object"].(map[string]any)
+		if !ok {
+			return fmt.Errorf("the S3 notification's record has no s3.object: %v", r)
+		}
+		delete(obj, "urlDecodedKey")
+		delete(obj, "versionId")
 	}
 	if out["s3-object-created.json"], err = marshalEvent(generic); err != nil {
 		return fmt.Errorf("s3-object-created.json: %w", err)

@@ -140,8 +140,10 @@ func TestSourceBootstrapsAnswerEveryEvent(t *testing.T) {
 				AwsRegion: awstest.Region, EventSource: "aws:kinesis", EventName: "aws:kinesis:record", EventVersion: "1.0",
 				EventSourceArn: "arn:aws:kinesis:us-east-1:123456789012:stream/" + stream,
 				EventID:        aws.ToString(shards.Shards[0].ShardId) + ":" + aws.ToString(r.SequenceNumber),
-				Kinesis: events.KinesisRecord{Data: r.Data, PartitionKey: aws.ToString(r.PartitionKey), SequenceNumber: aws.ToString(r.SequenceNumber),
-					KinesisSchemaVersion: "1.0", ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: aws.ToTime(r.ApproximateArrivalTimestamp)}},
+				Kinesis: events.KinesisRecord{
+					Data: r.Data, PartitionKey: aws.ToString(r.PartitionKey), SequenceNumber: aws.ToString(r.SequenceNumber),
+					KinesisSchemaVersion: "1.0", ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: aws.ToTime(r.ApproximateArrivalTimestamp)},
+				},
 			})
 		}
 		payload, _ := json.Marshal(ev)
@@ -261,7 +263,11 @@ func gzipDoc(t *testing.T, stream string, n int) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	w := gzip.NewWriter(&buf)
-	w.Write(raw)
-	w.Close()
+	if _, err := w.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
 	return buf.Bytes(), nil
 }

@@ -50,9 +50,11 @@ func optionalEnv(fn string) []string {
 	if fn == "IngestFunction" {
 		// The OpenTelemetry SDK's variables the exporter understands but the template leaves
 		// unset: their defaults (and the headers, which on AWS come from the secret).
-		return []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_HEADERS",
+		return []string{
+			"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_HEADERS",
 			"OTEL_EXPORTER_OTLP_LOGS_HEADERS", "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
-			"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT"}
+			"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
+		}
 	}
 	if strings.HasSuffix(fn, "SourceFunction") && fn != "S3SourceFunction" {
 		return []string{"AIENT_S3_PREFIX"}

@@ -43,7 +43,7 @@ func lookTool(t testing.TB, name, install string, required bool) string {
 }
 
 // runIn runs a command in dir and returns its stdout; a failure reports stderr too.
-func runIn(t testing.TB, dir string, name string, args ...string) []byte {
+func runIn(t testing.TB, dir, name string, args ...string) []byte {
 	t.Helper()
 	out, stderr, err := tryRunIn(dir, name, args...)
 	if err != nil {
@@ -52,7 +52,7 @@ func runIn(t testing.TB, dir string, name string, args ...string) []byte {
 	return out
 }
 
-func tryRunIn(dir string, name string, args ...string) (stdout, stderr []byte, err error) {
+func tryRunIn(dir, name string, args ...string) (stdout, stderr []byte, err error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
 	var o, e bytes.Buffer

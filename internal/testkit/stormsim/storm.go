@@ -77,7 +77,7 @@ type retryHeap []*message
 func (h retryHeap) Len() int           { return len(h) }
 func (h retryHeap) Less(i, j int) bool { return h[i].visibleAt < h[j].visibleAt }
 func (h retryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *retryHeap) Push(x any)        { *h = append(*h, x.(*message)) }
+func (h *retryHeap) Push(x any)        { m, _ := x.(*message); *h = append(*h, m) }
 func (h *retryHeap) Pop() any {
 	old := *h
 	m := old[len(old)-1]
@@ -103,7 +103,8 @@ func (q *queue) receive(now time.Duration, max int) []*message {
 	defer q.mu.Unlock()
 	var out []*message
 	for len(out) < max && q.retry.Len() > 0 && q.retry[0].visibleAt <= now {
-		out = append(out, heap.Pop(&q.retry).(*message))
+		m, _ := heap.Pop(&q.retry).(*message)
+		out = append(out, m)
 	}
 	for len(out) < max && q.next < len(q.all) && q.all[q.next].enqueuedAt <= now {
 		out = append(out, q.all[q.next])
@@ -134,7 +135,7 @@ func (q *queue) settle(m *message, ok bool, now time.Duration) {
 }
 
 // idle reports whether nothing is left, and when the next message becomes visible.
-func (q *queue) idle(now time.Duration) (done bool, nextAt time.Duration) {
+func (q *queue) idle(_ time.Duration) (done bool, nextAt time.Duration) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	nextAt = -1

@@ -191,13 +191,17 @@ func (tb *Table) transact(now time.Duration, batch string, items []types.Transac
 	for i, it := range items {
 		switch {
 		case it.Put != nil:
-			acts[i] = action{pk: pkOf(it.Put.Item), put: it.Put.Item, cond: it.Put.ConditionExpression,
+			acts[i] = action{
+				pk: pkOf(it.Put.Item), put: it.Put.Item, cond: it.Put.ConditionExpression,
 				names: it.Put.ExpressionAttributeNames, values: it.Put.ExpressionAttributeValues,
-				allOld: it.Put.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld}
+				allOld: it.Put.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld,
+			}
 		case it.Update != nil:
-			acts[i] = action{pk: pkOf(it.Update.Key), update: it.Update, cond: it.Update.ConditionExpression,
+			acts[i] = action{
+				pk: pkOf(it.Update.Key), update: it.Update, cond: it.Update.ConditionExpression,
 				names: it.Update.ExpressionAttributeNames, values: it.Update.ExpressionAttributeValues,
-				allOld: it.Update.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld}
+				allOld: it.Update.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld,
+			}
 		default:
 			return fmt.Errorf("stormsim: only Put and Update are simulated")
 		}
@@ -322,7 +326,7 @@ func clone(m map[string]types.AttributeValue) map[string]types.AttributeValue {
 
 // evalCond evaluates the conditions the adapter writes: terms joined by AND, each
 // attribute_exists(#n), attribute_not_exists(#n), or #n OP :v with OP one of = <= < >= >.
-func evalCond(expr string, names map[string]string, values map[string]types.AttributeValue, item map[string]types.AttributeValue) bool {
+func evalCond(expr string, names map[string]string, values, item map[string]types.AttributeValue) bool {
 	if strings.Contains(expr, " OR ") || strings.Contains(expr, "NOT ") {
 		panic("stormsim: only conjunctions are simulated: " + expr)
 	}
@@ -382,7 +386,7 @@ func evalCond(expr string, names map[string]string, values map[string]types.Attr
 // to a copy of item: ADD adds to numbers and unites string sets; SET assigns a value, a path,
 // if_not_exists(path, value), or one of those plus or minus another. Paths are names
 // joined by dots (map members).
-func applyUpdate(expr string, names map[string]string, values map[string]types.AttributeValue, item map[string]types.AttributeValue) map[string]types.AttributeValue {
+func applyUpdate(expr string, names map[string]string, values, item map[string]types.AttributeValue) map[string]types.AttributeValue {
 	out := clone(item)
 	if out == nil {
 		out = map[string]types.AttributeValue{}

@@ -60,14 +60,22 @@ func RunDestinations(t *testing.T, newStore func(t *testing.T) alerts.Destinatio
 			r    alerts.Report
 			want alerts.Status
 		}{
-			{alerts.Report{At: base.Add(1 * time.Second), Err: "POST https://hooks.slack.com: answered 500"},
-				alerts.Status{Health: alerts.Retrying, LastError: "POST https://hooks.slack.com: answered 500", LastErrorAt: base.Add(time.Second)}},
-			{alerts.Report{At: base.Add(2 * time.Second), Err: "gave up", Dead: true},
-				alerts.Status{Health: alerts.Failing, LastError: "gave up", LastErrorAt: base.Add(2 * time.Second), DeadLettered: 1}},
-			{alerts.Report{At: base.Add(3 * time.Second), Err: "again"},
-				alerts.Status{Health: alerts.Failing, LastError: "again", LastErrorAt: base.Add(3 * time.Second), DeadLettered: 1}},
-			{alerts.Report{At: base.Add(4 * time.Second)},
-				alerts.Status{Health: alerts.Healthy, LastSentAt: base.Add(4 * time.Second), LastError: "again", LastErrorAt: base.Add(3 * time.Second), DeadLettered: 1, Sent: 1}},
+			{
+				alerts.Report{At: base.Add(1 * time.Second), Err: "POST https://hooks.slack.com: answered 500"},
+				alerts.Status{Health: alerts.Retrying, LastError: "POST https://hooks.slack.com: answered 500", LastErrorAt: base.Add(time.Second)},
+			},
+			{
+				alerts.Report{At: base.Add(2 * time.Second), Err: "gave up", Dead: true},
+				alerts.Status{Health: alerts.Failing, LastError: "gave up", LastErrorAt: base.Add(2 * time.Second), DeadLettered: 1},
+			},
+			{
+				alerts.Report{At: base.Add(3 * time.Second), Err: "again"},
+				alerts.Status{Health: alerts.Failing, LastError: "again", LastErrorAt: base.Add(3 * time.Second), DeadLettered: 1},
+			},
+			{
+				alerts.Report{At: base.Add(4 * time.Second)},
+				alerts.Status{Health: alerts.Healthy, LastSentAt: base.Add(4 * time.Second), LastError: "again", LastErrorAt: base.Add(3 * time.Second), DeadLettered: 1, Sent: 1},
+			},
 		}
 		for i, st := range steps {
 			if err := s.Report(ctx, "dst_c", st.r); err != nil {
@@ -112,8 +120,10 @@ func sameStatus(a, b alerts.Status) bool {
 
 // Notice is a notice for the suites, of problem id in org/env.
 func Notice(id, org, env string, at time.Time) problems.Notice {
-	p := problems.Problem{ID: "p-" + id, Org: org, Env: env, Title: "Error: " + id, Count: 1, FirstSeen: at, LastSeen: at,
-		Lifecycle: problems.Lifecycle{State: problems.Unresolved, Substate: problems.New}}
+	p := problems.Problem{
+		ID: "p-" + id, Org: org, Env: env, Title: "Error: " + id, Count: 1, FirstSeen: at, LastSeen: at,
+		Lifecycle: problems.Lifecycle{State: problems.Unresolved, Substate: problems.New},
+	}
 	return problems.Notice{ID: id, Transition: problems.ToNew, At: at, CountLastHour: 1, Problem: p}
 }
 

@@ -27,6 +27,7 @@ func NewMemDestinations() *MemDestinations {
 	return &MemDestinations{m: map[string]alerts.Destination{}}
 }
 
+// Add implements alerts.Destinations.
 func (s *MemDestinations) Add(_ context.Context, d alerts.Destination) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -37,6 +38,7 @@ func (s *MemDestinations) Add(_ context.Context, d alerts.Destination) error {
 	return nil
 }
 
+// List implements alerts.Destinations.
 func (s *MemDestinations) List(context.Context) ([]alerts.Destination, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -53,6 +55,7 @@ func (s *MemDestinations) List(context.Context) ([]alerts.Destination, error) {
 	return out, nil
 }
 
+// Get implements alerts.Destinations.
 func (s *MemDestinations) Get(_ context.Context, id string) (alerts.Destination, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -63,6 +66,7 @@ func (s *MemDestinations) Get(_ context.Context, id string) (alerts.Destination,
 	return d, nil
 }
 
+// Remove implements alerts.Destinations.
 func (s *MemDestinations) Remove(_ context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -73,11 +77,12 @@ func (s *MemDestinations) Remove(_ context.Context, id string) error {
 	return nil
 }
 
+// Report implements alerts.Destinations.
 func (s *MemDestinations) Report(_ context.Context, id string, r alerts.Report) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if d, ok := s.m[id]; ok {
-		d.Status = d.Status.Apply(r)
+		d.Status = d.Apply(r)
 		s.m[id] = d
 	}
 	return nil
@@ -95,6 +100,7 @@ var _ alerts.SecretStore = (*MemSecrets)(nil)
 // NewMemSecrets returns an empty MemSecrets.
 func NewMemSecrets() *MemSecrets { return &MemSecrets{m: map[string]alerts.Secret{}} }
 
+// PutSecret implements alerts.SecretStore.
 func (s *MemSecrets) PutSecret(_ context.Context, id string, v alerts.Secret) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -104,6 +110,7 @@ func (s *MemSecrets) PutSecret(_ context.Context, id string, v alerts.Secret) (s
 	return ref, nil
 }
 
+// GetSecret implements alerts.SecretStore.
 func (s *MemSecrets) GetSecret(_ context.Context, ref string) (alerts.Secret, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -114,6 +121,7 @@ func (s *MemSecrets) GetSecret(_ context.Context, ref string) (alerts.Secret, er
 	return v, nil
 }
 
+// DeleteSecret implements alerts.SecretStore.
 func (s *MemSecrets) DeleteSecret(_ context.Context, ref string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -155,6 +163,7 @@ func (o *MemOutbox) copyOf(m *memNotice) alerts.Delivery {
 	return d
 }
 
+// Pending implements alerts.Outbox.
 func (o *MemOutbox) Pending(_ context.Context, now time.Time, limit int) ([]alerts.Delivery, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -180,6 +189,7 @@ func (o *MemOutbox) Pending(_ context.Context, now time.Time, limit int) ([]aler
 	return out, nil
 }
 
+// Load implements alerts.Outbox.
 func (o *MemOutbox) Load(_ context.Context, ids []string) ([]alerts.Delivery, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -192,6 +202,7 @@ func (o *MemOutbox) Load(_ context.Context, ids []string) ([]alerts.Delivery, er
 	return out, nil
 }
 
+// MarkSent implements alerts.Outbox.
 func (o *MemOutbox) MarkSent(_ context.Context, id, dest string, at time.Time) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -205,6 +216,7 @@ func (o *MemOutbox) MarkSent(_ context.Context, id, dest string, at time.Time) e
 	return nil
 }
 
+// MarkFailed implements alerts.Outbox.
 func (o *MemOutbox) MarkFailed(_ context.Context, id, dest string, attempts int, dead bool, retryAt time.Time) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -218,6 +230,7 @@ func (o *MemOutbox) MarkFailed(_ context.Context, id, dest string, attempts int,
 	return nil
 }
 
+// Done implements alerts.Outbox.
 func (o *MemOutbox) Done(_ context.Context, id string, _ time.Time) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()

@@ -78,6 +78,7 @@ func key(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: str(prefix + id)}
 }
 
+// Add implements alerts.Destinations.
 func (d *Destinations) Add(ctx context.Context, dest alerts.Destination) error {
 	dest.Status = alerts.Status{}
 	body, err := json.Marshal(dest)
@@ -133,6 +134,7 @@ func msTime(ms int64) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
+// List implements alerts.Destinations.
 func (d *Destinations) List(ctx context.Context) ([]alerts.Destination, error) {
 	var (
 		out   []alerts.Destination
@@ -171,6 +173,7 @@ func (d *Destinations) List(ctx context.Context) ([]alerts.Destination, error) {
 	return out, nil
 }
 
+// Get implements alerts.Destinations.
 func (d *Destinations) Get(ctx context.Context, id string) (alerts.Destination, error) {
 	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(d.table), Key: key(id), ConsistentRead: aws.Bool(true)})
 	if err != nil {
@@ -182,6 +185,7 @@ func (d *Destinations) Get(ctx context.Context, id string) (alerts.Destination, 
 	return destinationOf(out.Item)
 }
 
+// Remove implements alerts.Destinations.
 func (d *Destinations) Remove(ctx context.Context, id string) error {
 	_, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: aws.String(d.table), Key: key(id),
@@ -279,6 +283,7 @@ func NewSecrets(sm SecretsAPI, prefix string) *Secrets {
 	return &Secrets{sm: sm, prefix: prefix, now: time.Now, cache: map[string]cached{}}
 }
 
+// PutSecret implements alerts.SecretStore.
 func (s *Secrets) PutSecret(ctx context.Context, id string, v alerts.Secret) (string, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -295,6 +300,7 @@ func (s *Secrets) PutSecret(ctx context.Context, id string, v alerts.Secret) (st
 	return aws.ToString(out.ARN), nil
 }
 
+// GetSecret implements alerts.SecretStore.
 func (s *Secrets) GetSecret(ctx context.Context, ref string) (alerts.Secret, error) {
 	s.mu.Lock()
 	c, ok := s.cache[ref]
@@ -316,6 +322,7 @@ func (s *Secrets) GetSecret(ctx context.Context, ref string) (alerts.Secret, err
 	return v, nil
 }
 
+// DeleteSecret implements alerts.SecretStore.
 func (s *Secrets) DeleteSecret(ctx context.Context, ref string) error {
 	s.mu.Lock()
 	delete(s.cache, ref)

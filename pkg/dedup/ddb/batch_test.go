@@ -138,7 +138,7 @@ func TestClaimBatchIsOneRequestPerHundredKeysWithEachKeysOutcome(t *testing.T) {
 	}
 	// Before: key 0 done, key 1 held by a live foreign lease, key 2 held by a lease that
 	// ended, key 3 already ours (a retried request that landed), key 120 done.
-	seed := func(k string, token string, leaseUntil time.Time, done bool) {
+	seed := func(k, token string, leaseUntil time.Time, done bool) {
 		if o, err := s.Claim(ctx, dedup.Claim{Key: k, Token: token, LeaseUntil: leaseUntil, ExpiresAt: exp}, start); err != nil || o != dedup.Fresh {
 			t.Fatalf("seed %s: %v, %v", k, o, err)
 		}

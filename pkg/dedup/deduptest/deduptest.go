@@ -151,6 +151,9 @@ func oldTokenCannotRelease(t *testing.T, s dedup.Store) {
 	mustCommit(t, s, []string{"k1"}, "tokB", later)
 	mustRelease(t, s, []string{"k1"}, "tokA")
 	mustClaim(t, s, "k1", "tokC", later.Add(2*time.Second), dedup.Duplicate)
+	// Not even its own holder can release a committed claim: a sent event stays done.
+	mustRelease(t, s, []string{"k1"}, "tokB")
+	mustClaim(t, s, "k1", "tokC", later.Add(3*time.Second), dedup.Duplicate)
 }
 
 func commitUnclaimedCreatesNothing(t *testing.T, s dedup.Store) {

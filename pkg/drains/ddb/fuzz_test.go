@@ -13,7 +13,7 @@ func FuzzUnmarshal(f *testing.F) {
 	f.Add("", "-62135596800000", "-0", "", false)
 	f.Add("x", "1e3", "99999999999999999999", "\x00", true)
 	f.Fuzz(func(t *testing.T, id, at, count, digest string, keyAsMap bool) {
-		var key types.AttributeValue = str(digest)
+		key := types.AttributeValue(str(digest))
 		if keyAsMap {
 			key = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
 				attrDigest: str(digest), attrValidUntil: &types.AttributeValueMemberN{Value: at},

@@ -270,8 +270,10 @@ func (s *Store) RecordDelivery(ctx context.Context, id string, d drains.Delivery
 		":recordsRejected": num(d.Counters.RecordsRejected),
 		":logsRejected":    num(d.Counters.LogsRejected),
 	}
-	add := []string{"#deliveries :deliveries", "#events :events", "#errorEvents :errorEvents",
-		"#duplicates :duplicates", "#recordsRejected :recordsRejected", "#logsRejected :logsRejected"}
+	add := []string{
+		"#deliveries :deliveries", "#events :events", "#errorEvents :errorEvents",
+		"#duplicates :duplicates", "#recordsRejected :recordsRejected", "#logsRejected :logsRejected",
+	}
 	if d.Counters.Ignored != 0 {
 		names["#ignored"], values[":ignored"] = attrIgnored, num(d.Counters.Ignored)
 		add = append(add, "#ignored :ignored")

@@ -43,6 +43,7 @@ func clone(d drains.Drain) drains.Drain {
 	return d
 }
 
+// Create stores d; ErrExists if its id is taken.
 func (s *MemStore) Create(_ context.Context, d drains.Drain) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -53,6 +54,7 @@ func (s *MemStore) Create(_ context.Context, d drains.Drain) error {
 	return nil
 }
 
+// Get returns a copy of the drain with id, or ErrNotFound.
 func (s *MemStore) Get(_ context.Context, id string) (drains.Drain, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -63,6 +65,7 @@ func (s *MemStore) Get(_ context.Context, id string) (drains.Drain, error) {
 	return clone(d), nil
 }
 
+// List returns copies of every drain.
 func (s *MemStore) List(context.Context) ([]drains.Drain, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -73,6 +76,7 @@ func (s *MemStore) List(context.Context) ([]drains.Drain, error) {
 	return out, nil
 }
 
+// SetKeys replaces a drain's keys; ErrNotFound or ErrRevoked where it cannot.
 func (s *MemStore) SetKeys(_ context.Context, id string, keys []drains.Key, rotatedAt time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -88,6 +92,7 @@ func (s *MemStore) SetKeys(_ context.Context, id string, keys []drains.Key, rota
 	return nil
 }
 
+// Revoke marks a drain revoked.
 func (s *MemStore) Revoke(_ context.Context, id string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -102,6 +107,7 @@ func (s *MemStore) Revoke(_ context.Context, id string, at time.Time) error {
 	return nil
 }
 
+// RecordDelivery adds a delivery's counters and times to a drain.
 func (s *MemStore) RecordDelivery(_ context.Context, id string, del drains.Delivery) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -136,6 +142,7 @@ func (s *MemStore) RecordDelivery(_ context.Context, id string, del drains.Deliv
 	return nil
 }
 
+// RecordAuthFailure notes an auth failure at most once per minInterval.
 func (s *MemStore) RecordAuthFailure(_ context.Context, id string, n drains.Note, minInterval time.Duration) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -14,12 +14,14 @@ import (
 
 var _ drains.RuleStore = (*MemStore)(nil)
 
+// Rules implements drains.RuleStore.
 func (s *MemStore) Rules(_ context.Context, org, env string) ([]drains.Rule, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.rules[[2]string{org, env}]), nil
 }
 
+// AddRule implements drains.RuleStore.
 func (s *MemStore) AddRule(_ context.Context, org, env, text string, at time.Time) (drains.Rule, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -36,6 +38,7 @@ func (s *MemStore) AddRule(_ context.Context, org, env, text string, at time.Tim
 	return r, nil
 }
 
+// RemoveRule implements drains.RuleStore.
 func (s *MemStore) RemoveRule(_ context.Context, org, env, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -53,7 +56,8 @@ func (s *MemStore) RemoveRule(_ context.Context, org, env, id string) error {
 func RunRules(t *testing.T, newStore func(t *testing.T) interface {
 	drains.Store
 	drains.RuleStore
-}) {
+},
+) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 21, 1, 2, 3, 456_000_000, time.UTC)
 	t.Run("rules come back in order, per org and env", func(t *testing.T) {

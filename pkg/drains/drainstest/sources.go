@@ -21,8 +21,10 @@ func testSources(t *testing.T, s drains.Store) {
 	}
 	dels := []drains.Delivery{
 		{At: at(time.Second), Data: true, Counters: drains.Counters{Deliveries: 1, Events: 3, ErrorEvents: 1}},
-		{At: at(2 * time.Second), Data: true, Source: drains.SourceKinesis, Counters: drains.Counters{Deliveries: 1, Events: 7, ErrorEvents: 2, RecordsRejected: 1},
-			PayloadError: &drains.Note{At: at(2 * time.Second), Reason: "record 49590338271490256608559692538361571095921575989136588898: truncated gzip"}},
+		{
+			At: at(2 * time.Second), Data: true, Source: drains.SourceKinesis, Counters: drains.Counters{Deliveries: 1, Events: 7, ErrorEvents: 2, RecordsRejected: 1},
+			PayloadError: &drains.Note{At: at(2 * time.Second), Reason: "record 49590338271490256608559692538361571095921575989136588898: truncated gzip"},
+		},
 		{At: at(3 * time.Second), Source: drains.SourceKinesis, Counters: drains.Counters{Deliveries: 1, RecordsRejected: 2}},
 		{At: at(4 * time.Second), Data: true, Source: drains.SourceS3, Counters: drains.Counters{Deliveries: 1, Events: 100}},
 	}
@@ -34,8 +36,10 @@ func testSources(t *testing.T, s drains.Store) {
 	got := mustGet(t, s, d.ID)
 	want := map[string]drains.SourceStats{
 		drains.SourceFirehose: {Deliveries: 1, Events: 3, ErrorEvents: 1, LastReceivedAt: at(time.Second)},
-		drains.SourceKinesis: {Deliveries: 2, Events: 7, ErrorEvents: 2, Rejected: 3, LastReceivedAt: at(2 * time.Second),
-			LastError: &drains.Note{At: at(2 * time.Second), Reason: "record 49590338271490256608559692538361571095921575989136588898: truncated gzip"}},
+		drains.SourceKinesis: {
+			Deliveries: 2, Events: 7, ErrorEvents: 2, Rejected: 3, LastReceivedAt: at(2 * time.Second),
+			LastError: &drains.Note{At: at(2 * time.Second), Reason: "record 49590338271490256608559692538361571095921575989136588898: truncated gzip"},
+		},
 		drains.SourceS3: {Deliveries: 1, Events: 100, LastReceivedAt: at(4 * time.Second)},
 	}
 	checkSources(t, got.Sources, want)

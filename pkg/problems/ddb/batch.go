@@ -107,10 +107,12 @@ func (s *Store) readChunk(ctx context.Context, groups []problems.Group) map[stri
 				// it projects, and the sample, the largest part, is left out.
 				ProjectionExpression: aws.String("#pk, #firstSeen, #lastSeen, #count, #org, #env, #fingerprint, #logGroups, " +
 					"#state, #lifecycle, #hourly, #ver, #guardUntil, #guardRoom, #guardFrom"),
-				ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#firstSeen": attrFirstSeen, "#lastSeen": attrLastSeen,
+				ExpressionAttributeNames: map[string]string{
+					"#pk": attrPK, "#firstSeen": attrFirstSeen, "#lastSeen": attrLastSeen,
 					"#count": attrCount, "#org": attrOrg, "#env": attrEnv, "#fingerprint": attrFingerprint, "#logGroups": attrLogGroups,
 					"#state": attrState, "#lifecycle": attrLifecycle, "#hourly": attrHourly, "#ver": attrVer,
-					"#guardUntil": attrGuardUntil, "#guardRoom": attrGuardRoom, "#guardFrom": attrGuardFrom},
+					"#guardUntil": attrGuardUntil, "#guardRoom": attrGuardRoom, "#guardFrom": attrGuardFrom,
+				},
 			},
 		}})
 		if err != nil {

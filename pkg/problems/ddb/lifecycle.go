@@ -305,10 +305,14 @@ func (s *Store) Act(ctx context.Context, id string, a problems.Action) (problems
 			return problems.Problem{}, fmt.Errorf("encode lifecycle: %w", err)
 		}
 		guard := problems.GuardOf(p.Lifecycle, p.Count, now)
-		names := map[string]string{"#state": attrState, "#lifecycle": attrLifecycle, "#ver": attrVer,
-			"#guardUntil": attrGuardUntil, "#guardRoom": attrGuardRoom, "#guardFrom": attrGuardFrom, "#pk": attrPK}
-		values := map[string]types.AttributeValue{":state": str(string(p.State)), ":rec": str(string(rec)),
-			":until": num(guard.Until.UnixMilli()), ":room": num(guard.Room), ":from": num(guard.From.UnixMilli()), ":one": num(1)}
+		names := map[string]string{
+			"#state": attrState, "#lifecycle": attrLifecycle, "#ver": attrVer,
+			"#guardUntil": attrGuardUntil, "#guardRoom": attrGuardRoom, "#guardFrom": attrGuardFrom, "#pk": attrPK,
+		}
+		values := map[string]types.AttributeValue{
+			":state": str(string(p.State)), ":rec": str(string(rec)),
+			":until": num(guard.Until.UnixMilli()), ":room": num(guard.Room), ":from": num(guard.From.UnixMilli()), ":one": num(1),
+		}
 		cond := "attribute_exists(#pk) AND attribute_not_exists(#ver)"
 		if _, ok := item[attrVer]; ok {
 			r := ddbitem.Reader{Item: item}

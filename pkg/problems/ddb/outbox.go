@@ -173,11 +173,13 @@ func (o *Outbox) update(ctx context.Context, id, expr string, names map[string]s
 	return nil
 }
 
+// MarkSent implements alerts.Outbox.
 func (o *Outbox) MarkSent(ctx context.Context, id, dest string, at time.Time) error {
 	return o.update(ctx, id, "SET #sent.#d = :at", map[string]string{"#sent": attrSent, "#d": dest},
 		map[string]types.AttributeValue{":at": num(at.UnixMilli())})
 }
 
+// MarkFailed implements alerts.Outbox.
 func (o *Outbox) MarkFailed(ctx context.Context, id, dest string, attempts int, dead bool, retryAt time.Time) error {
 	names := map[string]string{"#attempts": attrAttempts, "#d": dest, "#due": attrDue}
 	values := map[string]types.AttributeValue{":n": num(int64(attempts)), ":due": num(retryAt.UnixMilli())}
@@ -190,6 +192,7 @@ func (o *Outbox) MarkFailed(ctx context.Context, id, dest string, attempts int, 
 	return o.update(ctx, id, expr, names, values)
 }
 
+// Done implements alerts.Outbox.
 func (o *Outbox) Done(ctx context.Context, id string, at time.Time) error {
 	return o.update(ctx, id, "SET #done = :at, #exp = :exp", map[string]string{"#done": attrDone, "#exp": attrExpiresAt},
 		map[string]types.AttributeValue{":at": num(at.UnixMilli()), ":exp": num(at.Add(doneNoticeTTL).Unix())})

@@ -104,10 +104,12 @@ func TestReadUnitsOfAListPage(t *testing.T) {
 				Identity: event.Identity("drn", "1", "/g", "s", fmt.Sprint(p, "-", k)), Org: "acme", Env: "prod",
 				Fingerprint: fmt.Sprintf("fp%03d", p), Title: fmt.Sprintf("TypeError: Cannot read properties of undefined (reading 'id%03d')", p),
 				Culprit: "chargeCard (src/payments.js)", Level: "error", At: at,
-				Sample: problems.Sample{Account: "123456789012", Region: "eu-west-1", LogGroup: "/aws/lambda/checkout",
+				Sample: problems.Sample{
+					Account: "123456789012", Region: "eu-west-1", LogGroup: "/aws/lambda/checkout",
 					LogStream: "2026/12/01/[$LATEST]0123456789abcdef", EventID: fmt.Sprint(p, "-", k), Timestamp: at.UnixMilli(),
 					Message: "TypeError: Cannot read properties of undefined (reading 'id')\n    at chargeCard (/var/task/src/payments.js:42:17)\n    at processTicksAndRejections (node:internal/process/task_queues:95:5)",
-					Frames:  []problems.Frame{{Function: "chargeCard", File: "/var/task/src/payments.js", Line: 42, InApp: true}}},
+					Frames:  []problems.Frame{{Function: "chargeCard", File: "/var/task/src/payments.js", Line: 42, InApp: true}},
+				},
 			})
 		}
 	}

@@ -63,7 +63,7 @@ func (s *scripted) TransactWriteItems(_ context.Context, in *dynamodb.TransactWr
 	)
 	for _, it := range in.TransactItems {
 		switch {
-		case it.Put != nil && strings.HasPrefix(it.Put.Item[attrPK].(*types.AttributeValueMemberS).Value, occurrencePrefix):
+		case it.Put != nil && strings.HasPrefix(stringAttr(it.Put.Item[attrPK]), occurrencePrefix):
 			puts++
 		case it.Update != nil && prob == nil:
 			prob = it.Update
@@ -367,4 +367,13 @@ func TestChunksLeaveRoomForTheHourItems(t *testing.T) {
 			t.Errorf("%s: chunks end at %v, want %v", c.name, ends, c.want)
 		}
 	}
+}
+
+// stringAttr is the value of a string attribute; "" for any other kind.
+func stringAttr(v types.AttributeValue) string {
+	s, _ := v.(*types.AttributeValueMemberS)
+	if s == nil {
+		return ""
+	}
+	return s.Value
 }

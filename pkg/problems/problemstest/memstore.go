@@ -72,6 +72,7 @@ func (s *MemStore) Record(ctx context.Context, o problems.Occurrence) (bool, err
 	return problems.RecordOne(ctx, s, o)
 }
 
+// List returns the problems of one org and env, most recently seen first.
 func (s *MemStore) List(_ context.Context, org, env string) ([]problems.Problem, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -87,6 +88,7 @@ func (s *MemStore) List(_ context.Context, org, env string) ([]problems.Problem,
 	return out, nil
 }
 
+// Get returns the problem with id, or ErrNotFound.
 func (s *MemStore) Get(_ context.Context, id string) (problems.Problem, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -42,8 +42,9 @@ var (
 	there = where{"210987654321", "us-east-1", "/aws/lambda/billing"}
 )
 
-// occAt is occ of fingerprint fp with a title of its own, from w.
-func occAt(org, env, fp, eventID string, t time.Time, w where) problems.Occurrence {
+// occAt is occ of fingerprint fp in org's prod env, with a title of its own, from w.
+func occAt(org, fp, eventID string, t time.Time, w where) problems.Occurrence {
+	const env = "prod"
 	o := occ(org, env, fp, eventID, t)
 	o.Identity = event.Identity("drn_"+org+"_"+env, w.account, w.group, o.Sample.LogStream, eventID)
 	o.Title = "Error" + fp + ": failed " + fp
@@ -76,12 +77,12 @@ func fps(p problems.Page) []string {
 
 func testQueryFilters(t *testing.T, s ReadStore) {
 	// a: acme/prod, here, error, old; b: acme/prod, there, fatal, recent; c: other/prod, here.
-	mustRecord(t, s, occAt("acme", "prod", "a", "a1", base.Add(-10*24*time.Hour), here))
-	mustRecord(t, s, occAt("acme", "prod", "a", "a2", base.Add(-9*24*time.Hour), here))
-	ob := occAt("acme", "prod", "b", "b1", base.Add(-time.Hour), there)
+	mustRecord(t, s, occAt("acme", "a", "a1", base.Add(-10*24*time.Hour), here))
+	mustRecord(t, s, occAt("acme", "a", "a2", base.Add(-9*24*time.Hour), here))
+	ob := occAt("acme", "b", "b1", base.Add(-time.Hour), there)
 	ob.Level = string(event.Fatal)
 	mustRecord(t, s, ob)
-	mustRecord(t, s, occAt("other", "prod", "c", "c1", base.Add(-2*time.Hour), here))
+	mustRecord(t, s, occAt("other", "c", "c1", base.Add(-2*time.Hour), here))
 
 	for _, c := range []struct {
 		name string
@@ -114,13 +115,13 @@ func testQueryFilters(t *testing.T, s ReadStore) {
 func testQuerySorts(t *testing.T, s ReadStore) {
 	// first seen: a oldest, then b, c; last seen: c newest, then a, b; count: b 3, a 2, c 1;
 	// in the last 24 h: a 2 (its old occurrence is 30 days back), b 1, c 1.
-	mustRecord(t, s, occAt("acme", "prod", "a", "a1", base.Add(-30*24*time.Hour), here))
-	mustRecord(t, s, occAt("acme", "prod", "a", "a2", base.Add(-3*time.Hour), here))
-	mustRecord(t, s, occAt("acme", "prod", "a", "a3", base.Add(-2*time.Hour), here))
-	mustRecord(t, s, occAt("acme", "prod", "b", "b1", base.Add(-20*24*time.Hour), here))
-	mustRecord(t, s, occAt("acme", "prod", "b", "b2", base.Add(-10*24*time.Hour), here))
-	mustRecord(t, s, occAt("acme", "prod", "b", "b3", base.Add(-4*time.Hour), here))
-	mustRecord(t, s, occAt("acme", "prod", "c", "c1", base.Add(-time.Hour), here))
+	mustRecord(t, s, occAt("acme", "a", "a1", base.Add(-30*24*time.Hour), here))
+	mustRecord(t, s, occAt("acme", "a", "a2", base.Add(-3*time.Hour), here))
+	mustRecord(t, s, occAt("acme", "a", "a3", base.Add(-2*time.Hour), here))
+	mustRecord(t, s, occAt("acme", "b", "b1", base.Add(-20*24*time.Hour), here))
+	mustRecord(t, s, occAt("acme", "b", "b2", base.Add(-10*24*time.Hour), here))
+	mustRecord(t, s, occAt("acme", "b", "b3", base.Add(-4*time.Hour), here))
+	mustRecord(t, s, occAt("acme", "c", "c1", base.Add(-time.Hour), here))
 	for sort, want := range map[string][]string{
 		problems.SortLastSeen:  {"c", "a", "b"},
 		problems.SortFirstSeen: {"c", "b", "a"},
@@ -150,7 +151,7 @@ func testQuerySorts(t *testing.T, s ReadStore) {
 func testQueryPages(t *testing.T, s ReadStore) {
 	const n = 7
 	for i := range n {
-		mustRecord(t, s, occAt("acme", "prod", fmt.Sprintf("p%d", i), fmt.Sprintf("e%d", i), base.Add(-time.Duration(i)*time.Minute), here))
+		mustRecord(t, s, occAt("acme", fmt.Sprintf("p%d", i), fmt.Sprintf("e%d", i), base.Add(-time.Duration(i)*time.Minute), here))
 	}
 	for _, sort := range []string{problems.SortLastSeen, problems.SortCount, problems.SortRecent} {
 		var seen []string
@@ -199,7 +200,7 @@ func testDetail(t *testing.T, s ReadStore) {
 	add := func(d time.Duration, w where, k int) {
 		for range k {
 			n++
-			mustRecord(t, s, occAt("acme", "prod", "a", fmt.Sprintf("e%02d", n), now.Add(-d-time.Duration(n)*time.Millisecond), w))
+			mustRecord(t, s, occAt("acme", "a", fmt.Sprintf("e%02d", n), now.Add(-d-time.Duration(n)*time.Millisecond), w))
 		}
 	}
 	add(0, here, 3)
@@ -292,7 +293,7 @@ func testDetailExactlyOnce(t *testing.T, s ReadStore) {
 	const n = 20
 	var wg sync.WaitGroup
 	for i := range n {
-		o := occAt("acme", "prod", "a", fmt.Sprintf("e%02d", i), base.Add(-time.Duration(i)*time.Second), here)
+		o := occAt("acme", "a", fmt.Sprintf("e%02d", i), base.Add(-time.Duration(i)*time.Second), here)
 		for range 3 { // each delivered three times at once
 			wg.Add(1)
 			go func() {
@@ -304,8 +305,8 @@ func testDetailExactlyOnce(t *testing.T, s ReadStore) {
 		}
 	}
 	wg.Wait()
-	mustRecord(t, s, occAt("acme", "prod", "a", "x", base.Add(-time.Hour), there))
-	again := occAt("acme", "prod", "a", "x", base.Add(-time.Hour), there)
+	mustRecord(t, s, occAt("acme", "a", "x", base.Add(-time.Hour), there))
+	again := occAt("acme", "a", "x", base.Add(-time.Hour), there)
 	if fresh, err := s.Record(t.Context(), again); err != nil || fresh {
 		t.Fatalf("a redelivery: fresh %v err %v", fresh, err)
 	}
