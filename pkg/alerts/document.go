@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -64,6 +65,46 @@ type SampleEvent struct {
 	Time          time.Time `json:"time"`
 	RequestID     string    `json:"requestId,omitempty"`
 	CloudWatchURL string    `json:"cloudwatchUrl,omitempty"`
+}
+
+// sampleExtras are the fields SampleEvent adds to the sample's own JSON.
+type sampleExtras struct {
+	Time          time.Time `json:"time"`
+	RequestID     string    `json:"requestId,omitempty"`
+	CloudWatchURL string    `json:"cloudwatchUrl,omitempty"`
+}
+
+// MarshalJSON writes the sample as problems.Sample writes itself, with the event's time,
+// request id and CloudWatch link beside it. Without it the embedded Sample's MarshalJSON
+// would be promoted and write the sample alone.
+func (e SampleEvent) MarshalJSON() ([]byte, error) {
+	sample := e.Sample
+	sample.RequestID = "" // the event's own, which prefers it, is written once below
+	base, err := json.Marshal(sample)
+	if err != nil {
+		return nil, err
+	}
+	more, err := json.Marshal(sampleExtras{Time: e.Time, RequestID: e.RequestID, CloudWatchURL: e.CloudWatchURL})
+	if err != nil {
+		return nil, err
+	}
+	if len(base) <= 2 { // {}
+		return more, nil
+	}
+	return append(append(base[:len(base)-1:len(base)-1], ','), more[1:]...), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (e *SampleEvent) UnmarshalJSON(b []byte) error {
+	var extras sampleExtras
+	if err := json.Unmarshal(b, &e.Sample); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &extras); err != nil {
+		return err
+	}
+	e.Time, e.RequestID, e.CloudWatchURL = extras.Time, extras.RequestID, extras.CloudWatchURL
+	return nil
 }
 
 // maxTopFrames is how many in-app frames an alert shows.
