@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,8 +22,16 @@ import (
 // (attribute names plus values).
 type metered struct {
 	api
+	mu           sync.Mutex // the list reads its sparklines concurrently
 	units        float64
 	scans, calls int
+}
+
+func (m *metered) add(units float64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.units += units
+	m.calls++
 }
 
 func itemSize(item map[string]types.AttributeValue) int {
@@ -66,8 +75,7 @@ func (m *metered) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...fu
 		for _, it := range out.Items {
 			bytes += itemSize(it)
 		}
-		m.units += rcu(bytes, false)
-		m.calls++
+		m.add(rcu(bytes, false))
 	}
 	return out, err
 }
@@ -75,14 +83,15 @@ func (m *metered) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...fu
 func (m *metered) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	out, err := m.api.GetItem(ctx, in, opts...)
 	if err == nil && out.Item != nil {
-		m.units += rcu(itemSize(out.Item), in.ConsistentRead != nil && *in.ConsistentRead)
-		m.calls++
+		m.add(rcu(itemSize(out.Item), in.ConsistentRead != nil && *in.ConsistentRead))
 	}
 	return out, err
 }
 
 func (m *metered) Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	m.mu.Lock()
 	m.scans++
+	m.mu.Unlock()
 	return m.api.Scan(ctx, in, opts...)
 }
 
