@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/aient/firehose-drain/pkg/console"
+	"github.com/aient/firehose-drain/pkg/dedup"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	"github.com/aient/firehose-drain/pkg/embedded"
 	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
@@ -39,12 +40,16 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("serve", false)
 	listen := f.String("listen", "127.0.0.1:8080", "address to listen on (loopback unless --allow-remote)")
 	allowRemote := f.Bool("allow-remote", false, "listen beyond loopback: remote callers reach the Firehose route only")
+	lease := f.Duration("lease", dedup.DefaultLease, "how long a delivery's claims are its own before a retry may take them over (a server killed mid-delivery holds its claims this long)")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return usageError("serve takes no arguments")
+	}
+	if *lease < time.Second {
+		return usageError("--lease %v: at least 1s (the claims must outlast the delivery that holds them)", *lease)
 	}
 	remote := !console.LoopbackHost(*listen)
 	if remote && !*allowRemote {
@@ -81,7 +86,7 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
 	lcfg := LocalConfig{
-		EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log,
+		EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log, Lease: *lease,
 		ConsoleURL: f.consoleURL, Senders: alerts.NewSenders(nil, snsClient(ctx)),
 	}
 	if err := serveExport(&lcfg, c.getenv, log); err != nil {
