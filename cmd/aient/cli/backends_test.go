@@ -25,11 +25,11 @@ import (
 	"github.com/aient/firehose-drain/internal/testkit/awstest"
 	"github.com/aient/firehose-drain/pkg/console"
 	"github.com/aient/firehose-drain/pkg/drains"
+	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	"github.com/aient/firehose-drain/pkg/embedded"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/grouper"
 	"github.com/aient/firehose-drain/pkg/problems"
-	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
 )
 
