@@ -294,14 +294,15 @@ func TestTheConsoleAnswersTheSameOnBothBackends(t *testing.T) {
 	if lc != 200 || ac != 200 || !reflect.DeepEqual(shape(lv), shape(av)) {
 		t.Errorf("GET /api/drains/{id}: %d %v / %d %v", lc, shape(lv), ac, shape(av))
 	}
+	lm, _ := lv.(map[string]any)
+	am, _ := av.(map[string]any)
 	for _, k := range []string{"deliveries", "errors", "logKept", "counters"} {
-		l, a := lv.(map[string]any)[k], av.(map[string]any)[k]
-		if !reflect.DeepEqual(l, a) {
-			t.Errorf("GET /api/drains/{id} %q: embedded %v\naws %v", k, l, a)
+		if !reflect.DeepEqual(lm[k], am[k]) {
+			t.Errorf("GET /api/drains/{id} %q: embedded %v\naws %v", k, lm[k], am[k])
 		}
 	}
-	if d, _ := av.(map[string]any)["deliveries"].([]any); len(d) != drains.LogDeliveries || av.(map[string]any)["logKept"] != true {
-		t.Errorf("the drain on DynamoDB shows %d deliveries, logKept %v; want %d, true", len(d), av.(map[string]any)["logKept"], drains.LogDeliveries)
+	if d, _ := am["deliveries"].([]any); len(d) != drains.LogDeliveries || am["logKept"] != true {
+		t.Errorf("the drain on DynamoDB shows %d deliveries, logKept %v; want %d, true", len(d), am["logKept"], drains.LogDeliveries)
 	}
 	_, lb := getPage(t, local.URL+"/drains/"+localDrain.ID)
 	_, ab := getPage(t, awsBase+"/drains/"+awsDrain.ID)
