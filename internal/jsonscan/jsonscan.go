@@ -19,7 +19,6 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/bits"
 	"strconv"
@@ -44,8 +43,8 @@ const msgTooDeep = "nested too deeply"
 // encoding/json (which allows 10000 levels) may still accept, so a decoder that must agree
 // with it can hand such input to it.
 func TooDeep(err error) bool {
-	var se *SyntaxError
-	return errors.As(err, &se) && se.Msg == msgTooDeep
+	se, ok := err.(*SyntaxError) // the scanners return it unwrapped
+	return ok && se.Msg == msgTooDeep
 }
 
 // Error returns "unterminated string at byte 12".
