@@ -31,7 +31,7 @@ func (r *Rules) analyze(message, logGroup string, work *int) Result {
 	b := builders.Get().(*compBuilder)
 	defer b.release()
 	decisions := r.applyFrames(chain, b.decisions[:0])
-	b.decisions = decisions[:0]
+	b.decisions, b.used = decisions[:0], len(decisions)
 	res := Result{Chain: chain}
 	primary := primaryIndex(chain)
 	if primary >= 0 {
@@ -290,6 +290,7 @@ type compBuilder struct {
 	comps     []compRec
 	start     int
 	decisions []frameDecision
+	used      int // the decisions written
 }
 
 var builders = sync.Pool{New: func() any {
@@ -306,9 +307,9 @@ func (b *compBuilder) release() {
 	if cap(b.buf) > 64<<10 || cap(b.decisions) > 1024 {
 		return
 	}
-	clear(b.decisions[:cap(b.decisions)]) // no rule kept alive by the pool
-	clear(b.comps[:cap(b.comps)])
-	b.buf, b.comps, b.decisions, b.start = b.buf[:0], b.comps[:0], b.decisions[:0], 0
+	clear(b.decisions[:b.used]) // no org's rules kept alive by the pool
+	clear(b.comps)
+	b.buf, b.comps, b.decisions, b.start, b.used = b.buf[:0], b.comps[:0], b.decisions[:0], 0, 0
 	builders.Put(b)
 }
 
