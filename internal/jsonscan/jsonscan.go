@@ -19,6 +19,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/bits"
 	"strconv"
@@ -43,8 +44,11 @@ const msgTooDeep = "nested too deeply"
 // encoding/json (which allows 10000 levels) may still accept, so a decoder that must agree
 // with it can hand such input to it.
 func TooDeep(err error) bool {
-	se, ok := err.(*SyntaxError) // the scanners return it unwrapped
-	return ok && se.Msg == msgTooDeep
+	if err == nil {
+		return false // before se, which escapes: no allocation on the usual path
+	}
+	var se *SyntaxError
+	return errors.As(err, &se) && se.Msg == msgTooDeep
 }
 
 // Error returns "unterminated string at byte 12".

@@ -28,7 +28,10 @@ func (r *Rules) analyze(message, logGroup string, work *int) Result {
 	}
 	x := extractor{work: work}
 	chain, fallback := x.extract(message, 0)
-	b := builders.Get().(*compBuilder)
+	b, ok := builders.Get().(*compBuilder)
+	if !ok {
+		b = newCompBuilder()
+	}
 	defer b.release()
 	decisions := r.applyFrames(chain, b.decisions[:0])
 	b.decisions, b.used = decisions[:0], len(decisions)
@@ -293,13 +296,15 @@ type compBuilder struct {
 	used      int // the decisions written
 }
 
-var builders = sync.Pool{New: func() any {
+var builders = sync.Pool{New: func() any { return newCompBuilder() }}
+
+func newCompBuilder() *compBuilder {
 	return &compBuilder{
 		buf:       make([]byte, 0, 512),
 		comps:     make([]compRec, 0, componentsPerMsg),
 		decisions: make([]frameDecision, 0, 32),
 	}
-}}
+}
 
 // release returns the builder to the pool; a builder grown very large by
 // one message is dropped instead.
