@@ -303,7 +303,9 @@ func TestLogRetentionBySizeDropsTheOldest(t *testing.T) {
 		}
 		for _, l := range p.Logs {
 			var n int
-			fmt.Sscanf(l.Message, "line %d", &n)
+			if _, err := fmt.Sscanf(l.Message, "line %d", &n); err != nil {
+				t.Fatal(err)
+			}
 			kept = append(kept, n)
 		}
 		if p.Next == "" {

@@ -131,7 +131,7 @@ func TestLogsOfAMixedDelivery(t *testing.T) {
 			t.Errorf("error event %s: row %+v", ev.ID, row)
 		}
 	}
-	var levels = map[event.Level]int{}
+	levels := map[event.Level]int{}
 	for _, row := range store.rows {
 		levels[row.Level]++
 		if row.LogGroup == "/aws/lambda/pay" && row.Level == event.Info && row.RequestID != "c0ffee00-0000-4000-8000-000000000000" {
@@ -178,7 +178,7 @@ func TestVisitorsCombine(t *testing.T) {
 		}
 	}
 	if a.events != 3 || b.events != 3 || a.ends != 2 || b.ends != 2 {
-		t.Errorf("visitors saw %+v and %+v, want 3 events and 2 ends each", a, b)
+		t.Errorf("visitors saw %d/%d and %d/%d events/ends, want 3 events and 2 ends each", a.events, a.ends, b.events, b.ends)
 	}
 	if cwpayload.Visitors(nil, nil) != nil {
 		t.Error("Visitors of nothing is not nil")
