@@ -77,8 +77,10 @@ func TestIgnoredSharesTheOccurrenceMarker(t *testing.T) {
 		t.Fatal(err)
 	}
 	occ := func(id string) problems.Occurrence {
-		return problems.Occurrence{Identity: id, Org: "acme", Env: "prod", Fingerprint: "fp", Title: "Error: x", Level: "error", At: at,
-			Sample: problems.Sample{LogGroup: "/aws/lambda/f", LogStream: "s", EventID: id, Timestamp: at.UnixMilli(), Message: "Error: x"}}
+		return problems.Occurrence{
+			Identity: id, Org: "acme", Env: "prod", Fingerprint: "fp", Title: "Error: x", Level: "error", At: at,
+			Sample: problems.Sample{LogGroup: "/aws/lambda/f", LogStream: "s", EventID: id, Timestamp: at.UnixMilli(), Message: "Error: x"},
+		}
 	}
 	if n, err := s.Ignored().RecordIgnored(ctx, "drn_1", []string{"dropped"}, at); n != 1 || err != nil {
 		t.Fatalf("RecordIgnored = %d, %v", n, err)
