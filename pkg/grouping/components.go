@@ -54,9 +54,12 @@ func (r *Rules) analyze(message, logGroup string, work *int) Result {
 	if custom != nil {
 		b.add("custom", custom.Fingerprint, true, "fingerprint= of rule "+custom.ref)
 	}
-	if kind, typ, t, req := platformFailure(message); kind != "" {
+	if kind, typ, t, req, report := platformFailure(message); kind != "" {
 		fn := functionName(logGroup)
 		res.Platform, res.RequestID = kind, req
+		if report && custom == nil && !res.Ignored && initReportDuplicate(typ) {
+			res.Ignored, res.IgnoredBy = true, ignoredInitReport
+		}
 		if titleText.set {
 			res.Title, titleText = clip(b.string(titleText)), textRef{}
 		}
