@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -248,4 +250,32 @@ func TestIgnoredCountedExactlyOnce(t *testing.T) {
 		}
 		check(t, ds, ps)
 	})
+}
+
+// TestInitReportIsCountedNotAProblem: the platform's INIT_REPORT of an init failure the
+// runtime's own line reports is dropped as its duplicate and counted on the drain; the
+// runtime's line is the one problem.
+func TestInitReportIsCountedNotAProblem(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	ds := drainstest.NewMemStore()
+	if err := ds.Create(ctx, drains.Drain{ID: "drn_acme", Org: "acme", Env: "prod", State: drains.StateActive, CreatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	ps := problemstest.NewMemStore()
+	g := grouper.New(ps, nil).WithRules(ds, ds)
+	for i, msg := range []string{
+		"[ERROR] Runtime.ImportModuleError: Unable to import module 'app': No module named 'requests'",
+		"INIT_REPORT Init Duration: 250.12 ms\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError",
+	} {
+		e := event.Event{Drain: "drn_acme", Org: "acme", Env: "prod", LogGroup: "/aws/lambda/f", LogStream: "s", ID: fmt.Sprint(i), Timestamp: at.UnixMilli(), Message: msg, Level: event.Error}
+		if _, err := g.Process(ctx, &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, _ := ps.List(ctx, "acme", "prod")
+	d, _ := ds.Get(ctx, "drn_acme")
+	if len(list) != 1 || !strings.Contains(list[0].Title, "No module named 'requests'") || d.Counters.Ignored != 1 {
+		t.Fatalf("problems %+v, ignored %d: want the runtime line's problem only and the report counted", list, d.Counters.Ignored)
+	}
 }
