@@ -128,7 +128,7 @@ func platformRequestID(msg string) string {
 
 // platformText is platformFailure for the text forms.
 func platformText(msg string) (kind, typ, title string) {
-	if !strings.Contains(msg, "Runtime") && !strings.Contains(msg, "REPORT") && !strings.Contains(msg, "Task timed out") {
+	if !mentionsPlatform(msg) {
 		return "", "", ""
 	}
 	if i := strings.Index(msg, "Task timed out after "); i >= 0 && isTimeoutSeconds(msg[i+len("Task timed out after "):]) {
@@ -180,6 +180,34 @@ func platformText(msg string) (kind, typ, title string) {
 		return PlatformRuntimeExit, "Runtime.ExitError", "Runtime.ExitError: " + t
 	}
 	return "", "", ""
+}
+
+// mentionsPlatform reports whether msg contains "Runtime", "REPORT" or "Task
+// timed out": one pass over the 'R's and one over the 'T's instead of three
+// searches.
+func mentionsPlatform(msg string) bool {
+	for i := 0; ; {
+		j := strings.IndexByte(msg[i:], 'R')
+		if j < 0 {
+			break
+		}
+		i += j
+		if strings.HasPrefix(msg[i:], "Runtime") || strings.HasPrefix(msg[i:], "REPORT") {
+			return true
+		}
+		i++
+	}
+	for i := 0; ; {
+		j := strings.IndexByte(msg[i:], 'T')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if strings.HasPrefix(msg[i:], "Task timed out") {
+			return true
+		}
+		i++
+	}
 }
 
 // memoryExhausted reports a REPORT line whose Max Memory Used reached the

@@ -1,6 +1,9 @@
 package grouping
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestInitReports: the platform's report of an init failure the runtime's own line
 // describes (what failed to load) is that failure's duplicate and dropped; a report of
@@ -56,4 +59,23 @@ func TestInitReports(t *testing.T) {
 	if len(seen) != len(groups) {
 		t.Errorf("%d fingerprints for %d init failures: the duration or phase split one", len(seen), len(groups))
 	}
+}
+
+func FuzzMentionsPlatform(f *testing.F) {
+	for _, s := range []string{"", "R", "RRuntime", "xREPORT", "Task timed ou", "TTask timed out after", "Runtim"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := strings.Contains(s, "Runtime") || strings.Contains(s, "REPORT") || strings.Contains(s, "Task timed out")
+		if got := mentionsPlatform(s); got != want {
+			t.Fatalf("mentionsPlatform(%q) = %v, want %v", s, got, want)
+		}
+		wantSp := strings.IndexAny(firstLine(s), " \t")
+		if wantSp > 8 {
+			wantSp = -1
+		}
+		if got := leadingWordEnd(s); got != wantSp {
+			t.Fatalf("leadingWordEnd(%q) = %d, want %d", s, got, wantSp)
+		}
+	})
 }
