@@ -49,7 +49,8 @@ const usage = `aient — firehose-drain's CLI and local server
   aient alerts list [--json]
   aient alerts remove ID
   aient alerts test ID
-  aient send --endpoint URL [--key KEY] FILE...
+  aient send --endpoint URL [--key KEY] [--json] FILE...
+  aient send --endpoint URL [--key KEY] --message "ERROR something broke" [--log-group G] [--count N] [--json]
   aient version
   aient replay [--drain ID] [--region R] [--json] FILE... | s3://bucket/prefix
 
