@@ -55,11 +55,10 @@ func backfillSearch(ctx context.Context, tx *sql.Tx) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	for _, r := range todo {
 		if _, err := st.ExecContext(ctx, r.search, r.id); err != nil {
-			return fmt.Errorf("problem %s: %w", r.id, err)
+			return errors.Join(fmt.Errorf("problem %s: %w", r.id, err), st.Close())
 		}
 	}
-	return nil
+	return st.Close()
 }
