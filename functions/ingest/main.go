@@ -12,11 +12,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/aient/firehose-drain/internal/awsconf"
+	"github.com/aient/firehose-drain/pkg/deadline"
 	"github.com/aient/firehose-drain/pkg/dedup"
 	dedupddb "github.com/aient/firehose-drain/pkg/dedup/ddb"
 	"github.com/aient/firehose-drain/pkg/drains"
@@ -62,10 +63,13 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		}
 		lease = d
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := awsconf.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
+	// Every attempt of every AWS call (DynamoDB, SQS, Secrets Manager) is bounded by what
+	// is left of the invocation: a stalled one is retried in time, not waited out.
+	cfg.APIOptions = append(cfg.APIOptions, deadline.PerAttempt)
 	db := dynamodb.NewFromConfig(cfg)
 	sm := secretsmanager.NewFromConfig(cfg)
 	pepper := secrets.NewPepper(sm, names[envPepperSecret], time.Hour)

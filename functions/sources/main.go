@@ -14,12 +14,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/aient/firehose-drain/internal/awsconf"
+	"github.com/aient/firehose-drain/pkg/deadline"
 	"github.com/aient/firehose-drain/pkg/dedup"
 	dedupddb "github.com/aient/firehose-drain/pkg/dedup/ddb"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
@@ -70,11 +71,13 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (s
 			return nil, fmt.Errorf("%s=%q: %w", envClaimLease, v, err)
 		}
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := awsconf.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	db := dynamodb.NewFromConfig(cfg)
+	// Every attempt of a DynamoDB or SQS call is bounded by what is left of the invocation
+	// (not S3's: its GetObject body is read after the call returns).
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, deadline.PerAttempt) })
 	drainStore := drainsddb.New(db, names[envDrainsTable])
 	pcfg := ingest.PipelineConfig{Logger: log, Workers: runtime.GOMAXPROCS(0)}
 	// The OTLP export, configured as the ingest's (OTEL_EXPORTER_OTLP_*, the headers from
@@ -90,7 +93,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (s
 	}
 	p := ingest.NewPipeline(drainStore, drainStore,
 		dedup.New(dedupddb.New(db, names[envClaimsTable]), dedup.Config{Lease: lease}),
-		sqsqueue.New(sqs.NewFromConfig(cfg), names[envQueueURL]),
+		sqsqueue.New(sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.APIOptions = append(o.APIOptions, deadline.PerAttempt) }), names[envQueueURL]),
 		pcfg)
 	sc := sources.Config{Drain: names[envDrain], Region: getenv(envRegion), Prefix: getenv(envPrefix), Logger: log}
 	if kind.NeedsObjects {
