@@ -375,6 +375,7 @@ func payloadSeeds(t testing.TB) [][]byte {
 			)
 		}
 	}
+	out = append(out, splitTraceSeeds()...) // traces one line per event: the stitching
 	return append(out,
 		[]byte(`{"messageType":"DATA_MESSAGE","logEvents":[{"id":5,"message":"ERROR \ud83d\ude00\n\tat x","@aws.region":"eu-west-1"}]}`),
 		[]byte(`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp": 5,"message":"ERROR a"}]}`),

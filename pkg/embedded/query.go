@@ -61,9 +61,8 @@ func (p *problemStore) Query(ctx context.Context, q problems.Query) (problems.Pa
 		add("p.last_seen >= ?", q.Now.Add(-q.LastSeenWithin).UnixMilli())
 	}
 	if q.Text != "" {
-		t := strings.ToLower(q.Text)
-		add(`(instr(lower(p.title), ?) > 0 OR instr(lower(p.culprit), ?) > 0
-			OR instr(lower(json_extract(p.sample, '$.message')), ?) > 0)`, t, t, t)
+		// The search column (schema v6) is problems.SearchText, written with the problem.
+		add(`instr(p.search, ?) > 0`, problems.SearchQuery(q.Text))
 	}
 	var sb strings.Builder
 	// The recent count is a lookup of the problem's own hours (its primary key), made only
