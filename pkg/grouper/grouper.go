@@ -77,7 +77,7 @@ func OccurrenceWith(rs *grouping.Rules, e *event.Event) (problems.Occurrence, gr
 			Account: e.Account, Region: e.Region,
 			LogGroup: e.LogGroup, LogStream: e.LogStream, EventID: e.ID,
 			Timestamp: e.Timestamp, Message: msg, Frames: r.Frames,
-			Grouping: r.Explain(),
+			Grouping: r.Explain(), Breadcrumbs: e.Breadcrumbs,
 		},
 	}, r
 }
