@@ -55,9 +55,9 @@ const (
 	logMaxTime = 1<<(63-logSeqBits) - 1
 )
 
-// logSchemaVersion is the log database's PRAGMA user_version. Version 1 (on main for an
-// hour, without tags) is rebuilt empty.
-const logSchemaVersion = 2
+// logSchemaVersion is the log database's PRAGMA user_version. Versions 1 and 2 (on main
+// for an hour) are rebuilt empty.
+const logSchemaVersion = 3
 
 var logSchema = [...]string{
 	`CREATE TABLE log_groups (
@@ -86,14 +86,18 @@ var logSchema = [...]string{
 		request_id TEXT, -- NULL: none
 		message TEXT NOT NULL
 	) STRICT`,
-	`CREATE UNIQUE INDEX logs_by_uid ON logs (uid)`,
-	`CREATE INDEX logs_by_request ON logs (request_id) WHERE request_id IS NOT NULL`,
-	// The text index: the message, and the line's tags (g<group> s<stream> l<level>), so
-	// that a search's filters are terms the index intersects with its words.
+	// One line per uid within its millisecond: a redelivered event has its time, and keyed
+	// by time first the index grows at its end, as the table does, instead of at random
+	// places of a large B-tree.
+	`CREATE UNIQUE INDEX logs_by_uid ON logs (id >> 20, uid)`,
+	// The text index: the message, and the line's tags (g<group> s<stream> l<level>
+	// r<request id>), so that a search's filters are terms the index intersects with its
+	// words, and no other index is kept at random places.
 	`CREATE VIRTUAL TABLE logs_text USING fts5(message, tags, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')`,
 	`CREATE TRIGGER logs_text_insert AFTER INSERT ON logs BEGIN
 		INSERT INTO logs_text (rowid, message, tags)
-			SELECT new.id, new.message, 'g' || s.grp || ' s' || s.id || ' l' || new.level FROM log_streams s WHERE s.id = new.stream;
+			SELECT new.id, new.message, 'g' || s.grp || ' s' || s.id || ' l' || new.level || coalesce(' r' || replace(new.request_id, '-', ''), '')
+			FROM log_streams s WHERE s.id = new.stream;
 	END`,
 	`CREATE TRIGGER logs_text_delete AFTER DELETE ON logs BEGIN
 		DELETE FROM logs_text WHERE rowid = old.id;
@@ -108,7 +112,7 @@ var logSchema = [...]string{
 }
 
 // logSchemaV1 are the tables of version 1, dropped by the rebuild.
-var logSchemaV1 = [...]string{"logs_text", "logs", "log_streams", "log_batches"}
+var logSchemaV1 = [...]string{"logs_text", "logs", "log_streams", "log_groups", "log_batches"}
 
 // logLevels are the stored level codes.
 var logLevels = map[event.Level]int64{event.Unknown: 0, event.Debug: 1, event.Info: 2, event.Warn: 3, event.Error: 4, event.Fatal: 5}
@@ -234,7 +238,7 @@ func (l *LogStore) init(cfg config) error {
 	case logSchemaVersion:
 		return tx.Commit()
 	case 0:
-	case 1:
+	case 1, 2:
 		for _, t := range logSchemaV1 {
 			if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
 				return fmt.Errorf("embedded: open the log store: rebuild version 1: %w", err)
@@ -280,7 +284,7 @@ func insertLogsSQL(n int) string {
 		}
 		b.WriteString("(?,?,?,?,?,?,?,?)")
 	}
-	b.WriteString(" ON CONFLICT (uid) DO NOTHING")
+	b.WriteString(" ON CONFLICT (id >> 20, uid) DO NOTHING")
 	return b.String()
 }
 
@@ -635,12 +639,6 @@ func (l *LogStore) Search(ctx context.Context, q logs.Query) (logs.Page, error) 
 	var sqlText string
 	var args []any
 	switch {
-	case q.RequestID != "":
-		// The request's few lines drive; the text, if any, is checked line by line.
-		sqlText = lineColumns + `
-			FROM logs l JOIN log_streams s ON s.id = l.stream JOIN log_groups g ON g.id = s.grp
-			WHERE l.request_id = ? AND l.id BETWEEN ? AND ?` + w.sql(true) + ` ORDER BY l.id DESC LIMIT ?`
-		args = append(append([]any{q.RequestID, lo, hi}, w.args(true)...), limit+1)
 	case w.fts != "":
 		// The text index drives — the words and the filters' tags — in id order, newest
 		// first: it stops at the page. The columns confirm every filter.
@@ -707,11 +705,7 @@ func (l *LogStore) Follow(ctx context.Context, q logs.Query, after int64) ([]log
 	for _, b := range batches {
 		if !w.none {
 			extra, extraArgs := w.sql(true), w.args(true)
-			if q.RequestID != "" {
-				extra += " AND l.request_id = ?"
-				extraArgs = append(extraArgs, q.RequestID)
-			}
-			lines, _, err := l.lines(ctx, lineColumns+`
+				lines, _, err := l.lines(ctx, lineColumns+`
 				FROM logs l JOIN log_streams s ON s.id = l.stream JOIN log_groups g ON g.id = s.grp
 				WHERE l.id BETWEEN ? AND ? AND l.batch = ?`+extra+` ORDER BY l.id`, append([]any{b.lo, b.hi, b.id}, extraArgs...)...)
 			if err != nil {
@@ -757,7 +751,7 @@ func (l *LogStore) lines(ctx context.Context, q string, args ...any) ([]logs.Lin
 // columns alone filter (a drain of more log groups than that, a stream name in as many).
 const maxTagIDs = 64
 
-// filter is a query's conditions other than its time bounds and request id: the MATCH
+// filter is a query's conditions other than its time bounds: the MATCH
 // expression (the words, and the filters as tags) and the SQL that confirms each filter
 // on the line's columns (the tags only narrow; the columns decide).
 type filter struct {
@@ -812,6 +806,11 @@ func (l *LogStore) where(ctx context.Context, q logs.Query) (filter, error) {
 		}
 		f.conds = append(f.conds, "l.level IN ("+strings.Join(marks, ",")+")")
 		parts = append(parts, "tags : ("+strings.Join(tags, " OR ")+")")
+	}
+	if q.RequestID != "" {
+		f.conds = append(f.conds, "l.request_id = ?")
+		f.cargs = append(f.cargs, q.RequestID)
+		parts = append(parts, `tags : "r`+strings.ReplaceAll(strings.ReplaceAll(q.RequestID, "-", ""), `"`, `""`)+`"`)
 	}
 	var groups []int64
 	if q.Drain != "" || q.LogGroup != "" {
