@@ -705,7 +705,7 @@ func (l *LogStore) Follow(ctx context.Context, q logs.Query, after int64) ([]log
 	for _, b := range batches {
 		if !w.none {
 			extra, extraArgs := w.sql(true), w.args(true)
-				lines, _, err := l.lines(ctx, lineColumns+`
+			lines, _, err := l.lines(ctx, lineColumns+`
 				FROM logs l JOIN log_streams s ON s.id = l.stream JOIN log_groups g ON g.id = s.grp
 				WHERE l.id BETWEEN ? AND ? AND l.batch = ?`+extra+` ORDER BY l.id`, append([]any{b.lo, b.hi, b.id}, extraArgs...)...)
 			if err != nil {

@@ -3,7 +3,6 @@ package embedded_test
 import (
 	"context"
 	"database/sql"
-
 	"math/rand/v2"
 	"os"
 	"path/filepath"

@@ -103,8 +103,13 @@ func BenchmarkServeLogStore(b *testing.B) {
 	go func() {
 		defer wg.Done()
 		qs := []url.Values{
-			{"q": {"declined"}}, {"q": {"card timeout"}}, {"level": {"error"}}, {"logGroup": {"/aws/lambda/fn-3"}, "q": {"retry"}},
-			{"requestId": {"00000010-0000-4000-8000-000000000001"}}, {}, {"q": {"ship*"}, "since": {"10m"}},
+			{"q": {"declined"}},
+			{"q": {"card timeout"}},
+			{"level": {"error"}},
+			{"logGroup": {"/aws/lambda/fn-3"}, "q": {"retry"}},
+			{"requestId": {"00000010-0000-4000-8000-000000000001"}},
+			{},
+			{"q": {"ship*"}, "since": {"10m"}},
 		}
 		for i := 0; ctx.Err() == nil; i++ {
 			t0 := time.Now()
