@@ -7,7 +7,7 @@ LDFLAGS  = -s -w
 BENCHCOUNT ?= 6
 FUZZTIME ?= 30s
 
-.PHONY: run install test lint lint-tools bench bench-console bench-logs fuzz build clean storm
+.PHONY: run install test lint lint-cfn-lint-present lint-tools bench bench-console bench-logs fuzz build clean storm
 
 # golangci-lint, pinned, built by `make lint` itself from the Go module proxy into a cache
 # outside the work tree (kept across clones on one machine; a fresh machine builds it once).
@@ -28,13 +28,17 @@ test: lint
 	$(GO) test -race -count=1 ./...
 
 ## lint: go vet, gofmt, golangci-lint (.golangci.yml: gofumpt, staticcheck, errcheck, ...) and cfn-lint
-lint: $(GOLANGCI_LINT)
+lint: lint-cfn-lint-present $(GOLANGCI_LINT)
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GOLANGCI_LINT) run ./...
-	@command -v cfn-lint >/dev/null 2>&1 || { echo "make lint needs cfn-lint (with the SAM translator): pip install cfn-lint"; exit 1; }
 	@if [ -f template.yaml ]; then cfn-lint template.yaml deploy/*.yaml; fi
+
+# lint-cfn-lint-present fails first, before any other lint step runs, when cfn-lint is not on
+# the PATH, saying what to install (cmd/aient/cli's TestMakeLintWithoutCfnLint runs it).
+lint-cfn-lint-present:
+	@command -v cfn-lint >/dev/null 2>&1 || { echo "make lint needs cfn-lint (with the SAM translator): pip install cfn-lint" >&2; exit 1; }
 
 ## lint-tools: build the pinned golangci-lint (make lint does it when it is missing)
 lint-tools: $(GOLANGCI_LINT)

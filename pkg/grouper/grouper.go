@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/aient/firehose-drain/pkg/deadline"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/grouping"
 	"github.com/aient/firehose-drain/pkg/problems"
@@ -29,21 +30,6 @@ var errPoison = errors.New("poison message")
 
 // maxSampleMessage bounds the message kept as a problem's sample.
 const maxSampleMessage = 16 << 10
-
-// Deadline margin: the grouper stops writing this long before its deadline, answers the
-// messages it finished and names the rest as failed.
-const (
-	// MinMargin is the least margin kept before the deadline.
-	MinMargin = 2 * time.Second
-	// MarginFraction is the margin as a fraction of the invocation's budget (1/10).
-	MarginFraction = 10
-)
-
-// Margin is the time kept before the deadline out of a budget: a tenth of it, at least
-// MinMargin, but never more than half the budget (a short budget still gets work done).
-func Margin(budget time.Duration) time.Duration {
-	return min(max(budget/MarginFraction, MinMargin), budget/2)
-}
 
 // Grouper records events as problem occurrences.
 type Grouper struct {
@@ -91,7 +77,7 @@ func OccurrenceWith(rs *grouping.Rules, e *event.Event) (problems.Occurrence, gr
 			Account: e.Account, Region: e.Region,
 			LogGroup: e.LogGroup, LogStream: e.LogStream, EventID: e.ID,
 			Timestamp: e.Timestamp, Message: msg, Frames: r.Frames,
-			Grouping: r.Explain(),
+			Grouping: r.Explain(), Breadcrumbs: e.Breadcrumbs,
 		},
 	}, r
 }
@@ -115,7 +101,11 @@ func (g *Grouper) Process(ctx context.Context, e *event.Event) (bool, error) {
 		return false, err
 	}
 	if ignored {
-		g.countIgnored(ctx, map[string]int64{e.Drain: 1})
+		d := dropped{}
+		d.add(e.Drain, o.Identity, 0)
+		for _, err := range g.countIgnored(ctx, d) {
+			return false, err
+		}
 		return false, nil
 	}
 	r := g.rec.RecordBatch(ctx, []problems.Occurrence{o})[0]
@@ -191,7 +181,7 @@ func valid(w *wireEvent) error {
 // not recorded: poison messages, and those with an occurrence that could not be written
 // (SQS redelivers only those; the occurrences of theirs already counted are no-ops then).
 // Occurrences of the whole batch are recorded together, grouped by problem. Writing stops
-// Margin before the deadline: messages not finished by then are named as failed, so the
+// deadline.Margin before the deadline: messages not finished by then are named as failed, so the
 // answer always leaves before the Lambda timeout. Nothing is acknowledged before it is
 // recorded.
 func (g *Grouper) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
@@ -202,7 +192,7 @@ func (g *Grouper) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 		occs    []problems.Occurrence
 		owner   []int // owner[i]: the message of occs[i]
 		failed  = make([]error, len(ev.Records))
-		ignored map[string]int64 // per drain: events an ignore rule dropped
+		ignored = dropped{} // per drain: events an ignore rule dropped
 	)
 	for mi, m := range ev.Records {
 		evs, err := Decode([]byte(m.Body))
@@ -216,17 +206,18 @@ func (g *Grouper) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 				}
 				continue
 			case drop:
-				if ignored == nil {
-					ignored = map[string]int64{}
-				}
-				ignored[evs[i].Drain]++
+				ignored.add(evs[i].Drain, o.Identity, mi)
 				continue
 			}
 			occs = append(occs, o)
 			owner = append(owner, mi)
 		}
 	}
-	g.countIgnored(work, ignored)
+	for mi, err := range g.countIgnored(work, ignored) {
+		if failed[mi] == nil {
+			failed[mi] = err
+		}
+	}
 	recorded, duplicates := 0, 0
 	if len(occs) > 0 {
 		for i, r := range g.rec.RecordBatch(work, occs) {
@@ -256,12 +247,10 @@ func (g *Grouper) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 	return resp, nil
 }
 
-// workContext is ctx ending Margin before ctx's deadline (ctx itself when it has none).
+// workContext is ctx ending deadline.Margin before ctx's deadline (ctx itself when it has
+// none): the grouper stops writing then, answers the messages it finished and names the
+// rest as failed.
 func (g *Grouper) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		return context.WithCancel(ctx)
-	}
-	budget := deadline.Sub(g.now())
-	return context.WithDeadline(ctx, deadline.Add(-Margin(budget)))
+	work, _, cancel := deadline.Split(ctx, g.now())
+	return work, cancel
 }

@@ -29,7 +29,7 @@ const (
 
 const usage = `aient — firehose-drain's CLI and local server
 
-  aient serve [--listen 127.0.0.1:8080] [--allow-remote] [--data ./.aient]
+  aient serve [--listen 127.0.0.1:8080] [--allow-remote] [--lease 3m] [--data ./.aient]
   aient serve --backend aws --stack NAME [--listen 127.0.0.1:8080]
   aient drains create --org O --env E [--json]
   aient drains rotate ID [--grace 1h] [--json]
@@ -51,7 +51,8 @@ const usage = `aient — firehose-drain's CLI and local server
   aient alerts test ID
   aient logs search [WORDS...] [--drain D] [--log-group G] [--stream S] [--level L] [--request-id R] [--since 1h] [--until T] [--limit 100] [--cursor C] [--json]
   aient logs tail [--follow] [--lines 20] [--drain D] [--log-group G] [--stream S] [--level L] [--request-id R] [--since 1h] [--json]
-  aient send --endpoint URL [--key KEY] FILE...
+  aient send --endpoint URL [--key KEY] [--json] FILE...
+  aient send --endpoint URL [--key KEY] --message "ERROR something broke" [--log-group G] [--count N] [--json]
   aient version
   aient replay [--drain ID] [--region R] [--json] FILE... | s3://bucket/prefix
 

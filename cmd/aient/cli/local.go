@@ -39,6 +39,9 @@ type LocalConfig struct {
 	Export ingest.Exporter
 	// NoLogStore keeps no logs (the paired benchmark's baseline); aient serve always keeps them.
 	NoLogStore bool
+	// Lease is the claim lease of the ingest's deliveries (`serve --lease`; default
+	// dedup.DefaultLease): how long a delivery cut off mid-way holds its claims.
+	Lease time.Duration
 }
 
 // Local is `aient serve` wired over one embedded store: the ingest handler on the
@@ -74,7 +77,7 @@ func NewLocal(st *embedded.Store, cfg LocalConfig) *Local {
 	// No drain cache: the CLI rotates and revokes from another process, and that must hold
 	// from the next delivery (reads of the embedded store are cheap).
 	svc := drains.NewService(st.Drains(), drains.PepperFunc(st.Pepper), drains.Config{Now: cfg.Now, CacheTTL: drains.NoCache})
-	claims := dedup.New(st.Claims(), dedup.Config{Now: cfg.Now})
+	claims := dedup.New(st.Claims(), dedup.Config{Now: cfg.Now, Lease: cfg.Lease})
 	icfg := ingest.Config{Logger: cfg.Logger, Now: cfg.Now, Export: cfg.Export, Logs: st.Logs()}
 	if cfg.NoLogStore {
 		icfg.Logs = nil
@@ -85,7 +88,7 @@ func NewLocal(st *embedded.Store, cfg LocalConfig) *Local {
 		Now: cfg.Now, Logger: cfg.Logger,
 	})
 	return &Local{
-		store: st, drains: svc, grouper: grouper.New(st.Problems(), cfg.Logger).WithRules(st.Rules(), st.Drains()).WithTransition(st.Problems()),
+		store: st, drains: svc, grouper: grouper.New(st.Problems(), cfg.Logger).WithRules(st.Rules(), st.Ignored()).WithTransition(st.Problems()),
 		deliverer: alerts.NewDeliverer(st.Destinations(), st.Secrets(), st.Outbox(), cfg.Senders, alerts.Config{
 			ConsoleURL: cfg.ConsoleURL, Now: cfg.Now, Logger: cfg.Logger,
 		}),
