@@ -929,6 +929,8 @@ func ftsExpr(text string) (string, error) {
 		if !strings.ContainsFunc(t, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
 			continue
 		}
+		// A NUL would end the expression for SQLite's parser: it separates words, as a space.
+		t = strings.ReplaceAll(t, "\x00", " ")
 		e := `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
 		if prefix {
 			e += "*"
