@@ -37,6 +37,9 @@ type Config struct {
 	RetryDelay time.Duration
 	Now        func() time.Time
 	Logger     *slog.Logger
+	// Affected, when set, gives each alert every affected account and region (the
+	// console's counts, problems.Reader.Detail's Affected) instead of the sample's.
+	Affected problems.AffectedReader
 }
 
 // DefaultConsoleURL is the local server's address.
@@ -169,6 +172,7 @@ func (d *Deliverer) deliverTo(ctx context.Context, dest Destination, todo []*Del
 			batches = append(batches, c)
 		}
 	}
+	aff := d.affectedOf(ctx, todo)
 	var errs []error
 	for _, batch := range batches {
 		var doc Document
@@ -181,6 +185,7 @@ func (d *Deliverer) deliverTo(ctx context.Context, dest Destination, todo []*Del
 			}
 			doc = DigestOf(ns, d.cfg.ConsoleURL, now)
 		}
+		withAffected(&doc, aff)
 		if err := sender.Send(ctx, dest, secret, doc); err != nil {
 			errs = append(errs, d.failed(ctx, dest, batch, err))
 			continue
