@@ -63,4 +63,3 @@ func tallyIDs(ts []problems.Tally) []string {
 	}
 	return out
 }
-
