@@ -60,6 +60,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		ps.Outbox(),
 		alerts.NewSenders(nil, sns.NewFromConfig(cfg)),
 		// Affected: the problems' items (BatchGetItem, granted with the outbox's reads).
-		alerts.Config{ConsoleURL: getenv(envConsoleURL), Logger: log, Affected: ps},
+		// RetryDelay: the attempts fit in HandleStream's hold of the shard (a minute).
+		alerts.Config{ConsoleURL: getenv(envConsoleURL), Logger: log, Affected: ps, RetryDelay: alerts.StreamRetryDelay},
 	), nil
 }
