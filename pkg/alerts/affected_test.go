@@ -24,17 +24,22 @@ func TestAlertsCarryTheAffectedCounts(t *testing.T) {
 	}
 	defer st.Close()
 	origins := []struct{ account, region, group string }{
-		{"111111111111", "eu-west-1", "/aws/lambda/checkout"}, {"111111111111", "eu-west-1", "/aws/lambda/checkout"},
-		{"111111111111", "us-east-1", "/aws/lambda/checkout"}, {"222222222222", "us-east-1", "/aws/lambda/billing"},
-		{"222222222222", "eu-west-1", "/aws/lambda/billing"}, {"333333333333", "ap-south-1", "/aws/lambda/refunds"}, // the newest: the sample
+		{"111111111111", "eu-west-1", "/aws/lambda/checkout"},
+		{"111111111111", "eu-west-1", "/aws/lambda/checkout"},
+		{"111111111111", "us-east-1", "/aws/lambda/checkout"},
+		{"222222222222", "us-east-1", "/aws/lambda/billing"},
+		{"222222222222", "eu-west-1", "/aws/lambda/billing"},
+		{"333333333333", "ap-south-1", "/aws/lambda/refunds"}, // the newest: the sample
 	}
 	var occs []problems.Occurrence
 	for i, o := range origins {
 		occs = append(occs, problems.Occurrence{
 			Identity: fmt.Sprintf("id-%d", i), Org: "acme", Env: "prod", Fingerprint: "fp", Title: "PaymentError: declined",
 			Culprit: "charge (pay.js)", Level: "error", At: now.Add(time.Duration(i-10) * time.Second),
-			Sample: problems.Sample{Account: o.account, Region: o.region, LogGroup: o.group, LogStream: "s", EventID: fmt.Sprint(i),
-				Timestamp: now.Add(time.Duration(i-10) * time.Second).UnixMilli(), Message: "PaymentError: declined"},
+			Sample: problems.Sample{
+				Account: o.account, Region: o.region, LogGroup: o.group, LogStream: "s", EventID: fmt.Sprint(i),
+				Timestamp: now.Add(time.Duration(i-10) * time.Second).UnixMilli(), Message: "PaymentError: declined",
+			},
 		})
 	}
 	for _, r := range st.Problems().RecordBatch(t.Context(), occs) {
