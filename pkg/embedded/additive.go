@@ -27,6 +27,14 @@ var additiveSchema = [...]string{
 		last_at INTEGER,
 		last_reason TEXT
 	) STRICT`,
+	// Issue 10 item 5: the breadcrumbs of each problem's recent occurrences (breadcrumbs.go).
+	`CREATE TABLE IF NOT EXISTS occurrence_breadcrumbs (
+		identity TEXT PRIMARY KEY,
+		problem_id TEXT NOT NULL,
+		at INTEGER NOT NULL,
+		crumbs TEXT NOT NULL
+	) STRICT`,
+	`CREATE INDEX IF NOT EXISTS occurrence_breadcrumbs_by_problem ON occurrence_breadcrumbs (problem_id, at)`,
 }
 
 // initAdditive creates the additive tables.

@@ -384,7 +384,7 @@ var schemaV2 = [...]string{
 // writeStatements are the fixed statements run on the writer, in a transaction or alone.
 var writeStatements = [...]string{
 	sqlCreateDrain, sqlSetKeys, sqlRevokeDrain, sqlRecordDelivery, sqlRecordAuthFailure, sqlRecordSource, sqlAddIgnored,
-	sqlInsertOccurrence, sqlPutProblem, sqlCountHour, sqlCountAffected,
+	sqlMarkIgnored, sqlDrainExists, sqlInsertOccurrence, sqlPutProblem, sqlCountHour, sqlCountAffected,
 	sqlGetProblem, // also read in a write transaction
 	sqlSweepClaims, sqlClaim, sqlClaimState,
 	sqlEnqueue, sqlLease, sqlAttempts, sqlRetry, sqlBury, sqlDequeue,

@@ -27,6 +27,7 @@ func RunReader(t *testing.T, newStore func(t *testing.T) ReadStore) {
 	t.Run("Query refuses an unknown sort and a foreign cursor", func(t *testing.T) { testQueryBad(t, newStore(t)) })
 	t.Run("Detail has the trend, affected and recent occurrences", func(t *testing.T) { testDetail(t, newStore(t)) })
 	t.Run("redelivered and concurrent occurrences count once in the aggregates", func(t *testing.T) { testDetailExactlyOnce(t, newStore(t)) })
+	t.Run("each recent occurrence carries its own breadcrumbs", func(t *testing.T) { testRecentBreadcrumbs(t, newStore(t)) })
 	t.Run("Detail of an unknown id is ErrNotFound", func(t *testing.T) {
 		if _, err := newStore(t).Detail(t.Context(), "nosuch", base); !errors.Is(err, problems.ErrNotFound) {
 			t.Fatalf("Detail(nosuch): %v, want ErrNotFound", err)
