@@ -25,6 +25,7 @@ func (p *problemStore) RecordBatch(ctx context.Context, occs []problems.Occurren
 		out := make([]problems.Result, len(g.Occurrences))
 		err := p.s.writeTx(ctx, func(tx *sql.Tx) error {
 			var fresh []problems.Occurrence
+			crumbs := false // breadcrumbs written: older ones are pruned
 			for i, o := range g.Occurrences {
 				sm := &o.Sample
 				at := o.At.UnixMilli()
@@ -42,6 +43,11 @@ func (p *problemStore) RecordBatch(ctx context.Context, occs []problems.Occurren
 				}
 				out[i].Recorded = true
 				fresh = append(fresh, o)
+				if wrote, err := p.putBreadcrumbs(ctx, tx, g.ID, &o); err != nil {
+					return err
+				} else if wrote {
+					crumbs = true
+				}
 				// What the console reads, counted in the same transaction as the count.
 				if _, err := p.s.exec(ctx, tx, sqlCountHour, g.ID, at-at%3600000); err != nil {
 					return fmt.Errorf("count the hour: %w", err)
@@ -59,6 +65,11 @@ func (p *problemStore) RecordBatch(ctx context.Context, occs []problems.Occurren
 			}
 			if len(fresh) == 0 {
 				return nil // a redelivery: the transaction changed nothing
+			}
+			if crumbs {
+				if err := p.pruneBreadcrumbs(ctx, tx, g.ID); err != nil {
+					return err
+				}
 			}
 			old, err := scanProblem(p.s.queryRow(ctx, tx, sqlGetProblem, g.ID))
 			exists := err == nil

@@ -510,6 +510,7 @@ func (s *Store) Detail(ctx context.Context, id string, now time.Time) (problems.
 			At: time.UnixMilli(at).UTC(), Account: strAttr(item[attrAccount]), Region: strAttr(item[attrRegion]),
 			LogGroup: strAttr(item[attrLogGroup]), LogStream: strAttr(item[attrLogStream]),
 			EventID: strAttr(item[attrEventID]), RequestID: strAttr(item[attrRequestID]),
+			Breadcrumbs: breadcrumbsOf(item[attrBreadcrumbs]),
 		})
 	}
 	return d, nil
