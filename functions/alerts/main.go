@@ -13,11 +13,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/aient/firehose-drain/internal/awsconf"
 	"github.com/aient/firehose-drain/pkg/alerts"
 	alertsddb "github.com/aient/firehose-drain/pkg/alerts/ddb"
 	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
@@ -48,7 +48,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set", envProblemsTable)
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := awsconf.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}

@@ -14,15 +14,18 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/aient/firehose-drain/internal/awsconf"
 	"github.com/aient/firehose-drain/pkg/dedup"
 	dedupddb "github.com/aient/firehose-drain/pkg/dedup/ddb"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	"github.com/aient/firehose-drain/pkg/ingest"
+	"github.com/aient/firehose-drain/pkg/otlplogs"
+	"github.com/aient/firehose-drain/pkg/secrets"
 	"github.com/aient/firehose-drain/pkg/sources"
 	"github.com/aient/firehose-drain/pkg/sqsqueue"
 )
@@ -67,16 +70,28 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (s
 			return nil, fmt.Errorf("%s=%q: %w", envClaimLease, v, err)
 		}
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := awsconf.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	db := dynamodb.NewFromConfig(cfg)
 	drainStore := drainsddb.New(db, names[envDrainsTable])
+	pcfg := ingest.PipelineConfig{Logger: log, Workers: runtime.GOMAXPROCS(0)}
+	// The OTLP export, configured as the ingest's (OTEL_EXPORTER_OTLP_*, the headers from
+	// the secret named by AIENT_OTLP_HEADERS_SECRET_ID): every data event leaves as a log.
+	export, err := otlplogs.FromAWSEnv(ctx, getenv, func(ctx context.Context, id string) ([]byte, error) {
+		return secrets.NewPepper(secretsmanager.NewFromConfig(cfg), id, 0).Get(ctx)
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	if export != nil {
+		pcfg.Export = export
+	}
 	p := ingest.NewPipeline(drainStore, drainStore,
 		dedup.New(dedupddb.New(db, names[envClaimsTable]), dedup.Config{Lease: lease}),
 		sqsqueue.New(sqs.NewFromConfig(cfg), names[envQueueURL]),
-		ingest.PipelineConfig{Logger: log, Workers: runtime.GOMAXPROCS(0)})
+		pcfg)
 	sc := sources.Config{Drain: names[envDrain], Region: getenv(envRegion), Prefix: getenv(envPrefix), Logger: log}
 	if kind.NeedsObjects {
 		// Moto and S3-compatible stores serve buckets by path.

@@ -61,7 +61,9 @@ type Stamp struct {
 	// Attributes are the request's common attributes; every event shares this map.
 	Attributes map[string]string
 	// Visit, when set, returns the Visitor of record i (called from the decoding
-	// goroutine, once per record, before its first event); nil means no Visitor.
+	// goroutine, once per record, before its first event); nil means no Visitor. A
+	// record is a Firehose record (DecodeRecords), an item's data (DecodeData) or
+	// document i of a stream (DecodeStream).
 	Visit func(record int) Visitor
 }
 

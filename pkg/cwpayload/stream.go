@@ -61,6 +61,11 @@ func (d *Decoder) decodeDataOne(ctx context.Context, w *worker, i int, raw []byt
 			res.Err = &RecordError{Index: i, Reason: "internal decoder error", Err: fmt.Errorf("%v", r)}
 		}
 	}()
+	if st.Visit != nil {
+		if w.p.visitor = st.Visit(i); w.p.visitor != nil {
+			defer func(v Visitor) { w.p.visitor = nil; v.End() }(w.p.visitor)
+		}
+	}
 	if err := d.decodeRaw(w, raw, st, budget, res); err != nil {
 		err.Index = i
 		res.Err = err
@@ -190,7 +195,7 @@ func (d *Decoder) DecodeStream(ctx context.Context, r io.Reader, st *Stamp, each
 			de.Offset, de.Inflated = off, inflated
 			if len(doc) > 0 {
 				stats.Documents++
-				if perr := d.parseDocument(w, doc, st, &res.Result); perr != nil && de.Err == nil {
+				if perr := d.parseDocument(w, stats.Documents-1, doc, st, &res.Result); perr != nil && de.Err == nil {
 					de.Err = perr
 				}
 			}
@@ -199,7 +204,7 @@ func (d *Decoder) DecodeStream(ctx context.Context, r io.Reader, st *Stamp, each
 			return stats, each(res)
 		}
 		stats.Documents++
-		if perr := d.parseDocument(w, doc, st, &res.Result); perr != nil {
+		if perr := d.parseDocument(w, stats.Documents-1, doc, st, &res.Result); perr != nil {
 			res.Err = &DocError{Offset: off, Inflated: inflated, Reason: perr.Reason, Err: perr.Err}
 			stats.Rejected++
 		}
@@ -209,12 +214,18 @@ func (d *Decoder) DecodeStream(ctx context.Context, r io.Reader, st *Stamp, each
 	}
 }
 
-func (d *Decoder) parseDocument(w *worker, doc []byte, st *Stamp, res *RecordResult) (err *RecordError) {
+// parseDocument parses document n of a stream; st.Visit, when set, gives its Visitor.
+func (d *Decoder) parseDocument(w *worker, n int, doc []byte, st *Stamp, res *RecordResult) (err *RecordError) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &RecordError{Reason: "internal decoder error", Err: fmt.Errorf("%v", r)}
 		}
 	}()
+	if st.Visit != nil {
+		if w.p.visitor = st.Visit(n); w.p.visitor != nil {
+			defer func(v Visitor) { w.p.visitor = nil; v.End() }(w.p.visitor)
+		}
+	}
 	w.p.noStitch = d.noStitch
 	return w.p.parseRecord(doc, st, res)
 }

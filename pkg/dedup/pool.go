@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Adaptive claiming. A delivery's claims are independent conditional writes, one request
@@ -51,6 +53,10 @@ func (c *Claimer) claimAll(ctx context.Context, b *Batch, todo []int, cl func(ke
 	for lo := 0; lo < len(todo); lo += size {
 		queue = append(queue, job{lo: lo, hi: min(lo+size, len(todo))})
 	}
+	// The pool's goroutines (store calls, backoff timers) are the group's: Wait at the end
+	// means none outlives claimAll. The limit is claimAll's own (target moves while calls
+	// are in flight, which errgroup's SetLimit does not allow).
+	var g errgroup.Group
 	var (
 		done      = make(chan claimDone)
 		ready     = make(chan job)
@@ -63,7 +69,7 @@ func (c *Claimer) claimAll(ctx context.Context, b *Batch, todo []int, cl func(ke
 	)
 	launch := func(jb job) {
 		inflight++
-		go func() {
+		g.Go(func() error {
 			t0 := time.Now()
 			var outs []Outcome
 			var err error
@@ -82,7 +88,8 @@ func (c *Claimer) claimAll(ctx context.Context, b *Batch, todo []int, cl func(ke
 				outs = []Outcome{o}
 			}
 			done <- claimDone{jb: jb, outs: outs, err: err, took: time.Since(t0)}
-		}()
+			return nil
+		})
 	}
 	for len(queue) > 0 || inflight > 0 || waiting > 0 {
 		for firstErr == nil && inflight < target && len(queue) > 0 {
@@ -135,15 +142,16 @@ func (c *Claimer) claimAll(ctx context.Context, b *Batch, todo []int, cl func(ke
 				waiting++
 				next := d.jb
 				next.attempt++
-				go func(jb job) {
+				g.Go(func() error {
 					t := time.NewTimer(wait)
 					defer t.Stop()
 					select {
 					case <-t.C:
 					case <-ctx.Done():
 					}
-					ready <- jb
-				}(next)
+					ready <- next
+					return nil
+				})
 			default:
 				firstErr = cmpErr(firstErr, fmt.Errorf("claim %s: %w", key, d.err))
 				cancel()
@@ -155,6 +163,7 @@ func (c *Claimer) claimAll(ctx context.Context, b *Batch, todo []int, cl func(ke
 		<-ready
 		waiting--
 	}
+	_ = g.Wait() // every goroutine has answered above; their results are in b or firstErr
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = fmt.Errorf("stopped before all %d keys were done: %w", len(todo), ctx.Err())
 	}

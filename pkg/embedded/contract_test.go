@@ -18,6 +18,16 @@ func TestDrainsContract(t *testing.T) {
 	drainstest.Run(t, func(t *testing.T) drains.Store { return openStore(t, t.TempDir()).Drains() })
 }
 
+func TestDrainLogContract(t *testing.T) {
+	drainstest.RunLog(t, func(t *testing.T) drainstest.LogStore {
+		ls, ok := openStore(t, t.TempDir()).Drains().(drainstest.LogStore)
+		if !ok {
+			t.Fatal("the embedded drain store is not a drains.LogReader")
+		}
+		return ls
+	})
+}
+
 func TestProblemsContract(t *testing.T) {
 	problemstest.Run(t, func(t *testing.T) problems.Store { return openStore(t, t.TempDir()).Problems() })
 }

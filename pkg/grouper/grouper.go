@@ -23,9 +23,9 @@ type Recorder interface {
 	RecordBatch(ctx context.Context, occs []problems.Occurrence) []problems.Result
 }
 
-// ErrPoison marks a message that can never be processed (not an event): it is reported
+// errPoison marks a message that can never be processed (not an event): it is reported
 // as failed so that SQS's redrive moves it to the dead-letter queue.
-var ErrPoison = errors.New("poison message")
+var errPoison = errors.New("poison message")
 
 // maxSampleMessage bounds the message kept as a problem's sample.
 const maxSampleMessage = 16 << 10
@@ -142,20 +142,20 @@ type Packed struct {
 }
 
 // Decode reads a queue message body: one event or several packed (Packed). It returns
-// the valid events and, when some are not events, an ErrPoison error saying why; a body
+// the valid events and, when some are not events, an errPoison error saying why; a body
 // that is not JSON, or holds no event, is poison as a whole.
 func Decode(body []byte) ([]event.Event, error) {
 	var b wireBody
 	if err := json.Unmarshal(body, &b); err != nil {
-		return nil, fmt.Errorf("%w: body is not an event: %w", ErrPoison, err)
+		return nil, fmt.Errorf("%w: body is not an event: %w", errPoison, err)
 	}
 	wires := []wireEvent{b.wireEvent}
 	if b.Events != nil {
 		if b.Drain != "" || b.ID != "" {
-			return nil, fmt.Errorf("%w: body is both one event and packed events", ErrPoison)
+			return nil, fmt.Errorf("%w: body is both one event and packed events", errPoison)
 		}
 		if len(b.Events) == 0 {
-			return nil, fmt.Errorf("%w: packed body without events", ErrPoison)
+			return nil, fmt.Errorf("%w: packed body without events", errPoison)
 		}
 		wires = b.Events
 	}
@@ -170,7 +170,7 @@ func Decode(body []byte) ([]event.Event, error) {
 		out = append(out, w.Event)
 	}
 	if len(errs) > 0 {
-		return out, fmt.Errorf("%w: %w", ErrPoison, errors.Join(errs...))
+		return out, fmt.Errorf("%w: %w", errPoison, errors.Join(errs...))
 	}
 	return out, nil
 }
@@ -248,7 +248,7 @@ func (g *Grouper) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 			continue
 		}
 		id := ev.Records[mi].MessageId
-		g.log.ErrorContext(ctx, "message not recorded", "messageId", id, "poison", errors.Is(err, ErrPoison), "err", err)
+		g.log.ErrorContext(ctx, "message not recorded", "messageId", id, "poison", errors.Is(err, errPoison), "err", err)
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
 	}
 	g.log.InfoContext(ctx, "batch grouped", "messages", len(ev.Records), "events", len(occs),

@@ -62,6 +62,9 @@ type PipelineConfig struct {
 	Now func() time.Time
 	// Logger. Default slog.Default().
 	Logger *slog.Logger
+	// Export, when set, exports every data event as OTLP logs before the items are
+	// answered (export.go).
+	Export Exporter
 }
 
 // NewPipeline returns a Pipeline.
@@ -132,6 +135,9 @@ type Result struct {
 	Items []ItemResult
 	// Totals over the items.
 	Events, ErrorEvents, Sent, Duplicates, Rejected, Retry int
+	// Exported and LogsRejected count the log records the OTLP downstream accepted and
+	// rejected (partialSuccess).
+	Exported, LogsRejected int
 	// Err is set when nothing could be delivered at all: ErrUnbound, drains.ErrRevoked, or
 	// the drain store failing (Retry is then the number of items).
 	Err error
@@ -196,13 +202,14 @@ func (p *Pipeline) Deliver(ctx context.Context, b Batch) Result {
 		datas[i] = b.Items[i].Data
 	}
 	st := stampOf(d, b.Region, b.RequestID)
+	delivery := drains.Delivery{At: p.cfg.Now(), Source: b.Source, Counters: drains.Counters{Deliveries: 1}}
+	export := p.beginExport(ctx, st, delivery.At)
 	var decoded []cwpayload.RecordResult
 	if b.Base64 {
 		decoded = p.decoder.DecodeRecords(ctx, datas, st, p.cfg.Workers)
 	} else {
 		decoded = p.decoder.DecodeData(ctx, datas, st, p.cfg.Workers)
 	}
-	delivery := drains.Delivery{At: p.cfg.Now(), Source: b.Source, Counters: drains.Counters{Deliveries: 1}}
 	var evs []event.Event
 	var owner []int // owner[k] is the item of evs[k]
 	for i := range decoded {
@@ -238,6 +245,16 @@ func (p *Pipeline) Deliver(ctx context.Context, b Batch) Result {
 			}
 		}
 	}
+	if err := p.endExport(ctx, export, &delivery, &res.Exported, &res.LogsRejected); err != nil {
+		// Every item with events may have some in a batch that failed: all retry (the
+		// dedup makes their error-class events duplicates, the downstream sees the same
+		// log.record.uid). Items that can never decode stay rejected.
+		for i := range res.Items {
+			if it := &res.Items[i]; it.Events > 0 && (it.Err == nil || it.Retry) {
+				it.Err, it.Retry = err, true
+			}
+		}
+	}
 	for i := range res.Items {
 		it := &res.Items[i]
 		res.Events += it.Events
@@ -260,7 +277,8 @@ func (p *Pipeline) Deliver(ctx context.Context, b Batch) Result {
 	}
 	p.cfg.Logger.InfoContext(ctx, "source delivery", "source", b.Source, "drain", d.ID,
 		"items", len(b.Items), "events", res.Events, "errorEvents", res.ErrorEvents, "sent", res.Sent,
-		"duplicates", res.Duplicates, "rejected", res.Rejected, "retry", res.Retry)
+		"duplicates", res.Duplicates, "rejected", res.Rejected, "retry", res.Retry,
+		"exported", res.Exported, "logsRejected", res.LogsRejected)
 	return res
 }
 
@@ -382,9 +400,12 @@ type StreamResult struct {
 	// Errors are the bad documents, each naming the stream and the document's offset; at
 	// most MaxStreamErrors are kept (Rejected counts them all).
 	Errors []error
+	// Exported and LogsRejected count the log records the OTLP downstream accepted and
+	// rejected (partialSuccess).
+	Exported, LogsRejected int
 	// Err is set when the stream must be delivered again (the binding's drain store, the
-	// dedup store or the queue failed, a concurrent delivery held events, or reading
-	// the stream failed part way); what was sent before stays sent and dedup makes the
+	// dedup store or the queue failed, a concurrent delivery held events, the OTLP export
+	// failed (ErrExport), or reading the stream failed part way); what was sent before stays sent and dedup makes the
 	// retry a no-op for it.
 	Err error
 }
@@ -405,6 +426,7 @@ func (p *Pipeline) DeliverStream(ctx context.Context, b Binding, region, name st
 	}
 	st := stampOf(d, region, name)
 	delivery := drains.Delivery{At: p.cfg.Now(), Source: b.Source, Counters: drains.Counters{Deliveries: 1}}
+	export := p.beginExport(ctx, st, delivery.At)
 	var pending []event.Event
 	flush := func() {
 		if len(pending) == 0 {
@@ -453,6 +475,9 @@ func (p *Pipeline) DeliverStream(ctx context.Context, b Binding, region, name st
 	if err != nil && res.Err == nil {
 		res.Err = fmt.Errorf("%s: %w", name, err)
 	}
+	if xerr := p.endExport(ctx, export, &delivery, &res.Exported, &res.LogsRejected); xerr != nil && res.Err == nil {
+		res.Err = fmt.Errorf("%s: %w", name, xerr)
+	}
 	delivery.Counters.Events = int64(res.Events)
 	delivery.Counters.ErrorEvents = int64(res.ErrorEvents)
 	delivery.Counters.Duplicates = int64(res.Duplicates)
@@ -462,6 +487,7 @@ func (p *Pipeline) DeliverStream(ctx context.Context, b Binding, region, name st
 	}
 	p.cfg.Logger.InfoContext(ctx, "source stream", "source", b.Source, "drain", d.ID, "stream", name,
 		"bytes", res.Bytes, "documents", res.Documents, "events", res.Events, "errorEvents", res.ErrorEvents,
-		"sent", res.Sent, "duplicates", res.Duplicates, "rejected", res.Rejected, "retryEvents", res.RetryEvents)
+		"sent", res.Sent, "duplicates", res.Duplicates, "rejected", res.Rejected, "retryEvents", res.RetryEvents,
+		"exported", res.Exported, "logsRejected", res.LogsRejected)
 	return res
 }

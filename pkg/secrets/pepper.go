@@ -127,8 +127,8 @@ func (p *Pepper) fetch(ctx context.Context, done func() bool) ([]byte, error) {
 	return bytes.Clone(v), nil
 }
 
-// ErrEmpty is returned when the secret exists but holds no value (an empty string and no binary).
-var ErrEmpty = errors.New("secret has no value")
+// errEmpty is returned when the secret exists but holds no value (an empty string and no binary).
+var errEmpty = errors.New("secret has no value")
 
 func (p *Pepper) read(ctx context.Context) ([]byte, error) {
 	out, err := p.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(p.secretID)})
@@ -141,5 +141,5 @@ func (p *Pepper) read(ctx context.Context) ([]byte, error) {
 	case len(out.SecretBinary) > 0:
 		return bytes.Clone(out.SecretBinary), nil
 	}
-	return nil, fmt.Errorf("read pepper secret %q: %w", p.secretID, ErrEmpty)
+	return nil, fmt.Errorf("read pepper secret %q: %w", p.secretID, errEmpty)
 }

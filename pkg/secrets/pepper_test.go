@@ -203,8 +203,8 @@ func TestUnreadableSecretsAreClearErrorsWithoutTheValue(t *testing.T) {
 		err  error
 		want error
 	}{
-		{name: "an empty string and no binary", out: &secretsmanager.GetSecretValueOutput{SecretString: aws.String("")}, want: ErrEmpty},
-		{name: "neither string nor binary", out: &secretsmanager.GetSecretValueOutput{}, want: ErrEmpty},
+		{name: "an empty string and no binary", out: &secretsmanager.GetSecretValueOutput{SecretString: aws.String("")}, want: errEmpty},
+		{name: "neither string nor binary", out: &secretsmanager.GetSecretValueOutput{}, want: errEmpty},
 		{name: "the service refuses", err: fmt.Errorf("AccessDeniedException: not allowed")},
 	}
 	for _, c := range cases {

@@ -10,9 +10,9 @@ import (
 	"github.com/aient/firehose-drain/pkg/event"
 )
 
-// ErrTooLarge is returned by Fit for an event that does not fit even with an empty
+// errTooLarge is returned by Fit for an event that does not fit even with an empty
 // message and no attributes.
-var ErrTooLarge = errors.New("event too large for one message")
+var errTooLarge = errors.New("event too large for one message")
 
 // Fit returns e as a JSON message body of at most max bytes. An event whose JSON is too
 // long has its Message cut at a UTF-8 boundary and Truncated set; if it still does not
@@ -42,7 +42,7 @@ func Fit(e *event.Event, max int) ([]byte, error) {
 			return nil, err
 		}
 		if len(empty) > max {
-			return nil, fmt.Errorf("sqsqueue: event %s is %d bytes without its message, over %d: %w", e.ID, len(empty), max, ErrTooLarge)
+			return nil, fmt.Errorf("sqsqueue: event %s is %d bytes without its message, over %d: %w", e.ID, len(empty), max, errTooLarge)
 		}
 	}
 	// Cut where the escaped prefix fills the room left, then make sure: the estimate

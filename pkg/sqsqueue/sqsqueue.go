@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/aient/firehose-drain/pkg/event"
 )
@@ -127,18 +128,14 @@ func (s *Sender) Send(ctx context.Context, events []event.Event) error {
 // last error seen.
 func (s *Sender) sendAll(ctx context.Context, msgs []message) ([]message, error) {
 	var (
-		wg      sync.WaitGroup
+		g       errgroup.Group
 		mu      sync.Mutex
 		failed  []message
 		lastErr error
-		sem     = make(chan struct{}, concurrency)
 	)
+	g.SetLimit(concurrency)
 	batches := batch(msgs)
 	for bi, b := range batches {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
 		if ctx.Err() != nil {
 			mu.Lock()
 			for _, rest := range batches[bi:] {
@@ -148,19 +145,18 @@ func (s *Sender) sendAll(ctx context.Context, msgs []message) ([]message, error)
 			mu.Unlock()
 			break
 		}
-		wg.Go(func() {
-			defer func() { <-sem }()
+		g.Go(func() error {
 			notSent, err := s.sendBatch(ctx, b)
-			if len(notSent) == 0 {
-				return
+			if len(notSent) > 0 {
+				mu.Lock()
+				defer mu.Unlock()
+				failed = append(failed, notSent...)
+				lastErr = err
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			failed = append(failed, notSent...)
-			lastErr = err
+			return nil // the messages not sent are the answer, not an error
 		})
 	}
-	wg.Wait()
+	_ = g.Wait() // every Go func returns nil
 	return failed, lastErr
 }
 

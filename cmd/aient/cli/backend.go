@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/aient/firehose-drain/internal/awsconf"
 	"github.com/aient/firehose-drain/pkg/alerts"
 	alertsddb "github.com/aient/firehose-drain/pkg/alerts/ddb"
 	"github.com/aient/firehose-drain/pkg/drains"
@@ -89,7 +89,7 @@ func (b *backend) deliverer() *alerts.Deliverer {
 // snsClient is an SNS client from the default AWS configuration, or nil when there is
 // none (SNS destinations then fail with a clear error).
 func snsClient(ctx context.Context) alerts.SNSPublisher {
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := awsconf.Load(ctx)
 	if err != nil {
 		return nil
 	}
@@ -169,7 +169,7 @@ func (o *backendOpts) open(ctx context.Context) (*backend, error) {
 // awsConfig loads the operator's AWS configuration, fills names from --stack, and checks
 // that the names this command needs (by flag name) are known.
 func (o *backendOpts) awsConfig(ctx context.Context, need ...string) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := awsconf.Load(ctx)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}

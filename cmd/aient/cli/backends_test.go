@@ -25,6 +25,7 @@ import (
 	"github.com/aient/firehose-drain/internal/testkit/awstest"
 	"github.com/aient/firehose-drain/pkg/console"
 	"github.com/aient/firehose-drain/pkg/drains"
+	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	"github.com/aient/firehose-drain/pkg/embedded"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/grouper"
@@ -199,6 +200,23 @@ func TestTheConsoleAnswersTheSameOnBothBackends(t *testing.T) {
 	}
 
 	now := time.Now().UTC()
+	// The same deliveries on both drains, 60 of them (the last 50 are kept), every fourth
+	// refused: both consoles show the same delivery log.
+	awsDrains := drainsddb.New(db, outputs["DrainsTableName"])
+	for i := range 60 {
+		e := drains.LogEntry{At: now.Add(-90*time.Minute + time.Duration(i)*time.Second).Truncate(time.Millisecond), Status: 200, Records: 1, Events: int64(i), ErrorEvents: 1}
+		if i%4 == 0 {
+			e.Status, e.Reason = 401, "unauthorized"
+		}
+		for _, b := range []struct {
+			s  drains.Store
+			id string
+		}{{st.Drains(), localDrain.ID}, {awsDrains, awsDrain.ID}} {
+			if err := b.s.RecordDelivery(ctx, b.id, drains.Delivery{At: e.At, Data: true, Counters: drains.Counters{Deliveries: 1, Events: e.Events}, Log: []drains.LogEntry{e}}); err != nil {
+				t.Fatalf("RecordDelivery: %v", err)
+			}
+		}
+	}
 	awsProblems := problemsddb.New(db, outputs["ProblemsTableName"])
 	for i := range 6 {
 		for _, rec := range []problems.Store{st.Problems(), awsProblems} {
@@ -276,6 +294,21 @@ func TestTheConsoleAnswersTheSameOnBothBackends(t *testing.T) {
 	if lc != 200 || ac != 200 || !reflect.DeepEqual(shape(lv), shape(av)) {
 		t.Errorf("GET /api/drains/{id}: %d %v / %d %v", lc, shape(lv), ac, shape(av))
 	}
+	lm, _ := lv.(map[string]any)
+	am, _ := av.(map[string]any)
+	for _, k := range []string{"deliveries", "errors", "logKept", "counters"} {
+		if !reflect.DeepEqual(lm[k], am[k]) {
+			t.Errorf("GET /api/drains/{id} %q: embedded %v\naws %v", k, lm[k], am[k])
+		}
+	}
+	if d, _ := am["deliveries"].([]any); len(d) != drains.LogDeliveries || am["logKept"] != true {
+		t.Errorf("the drain on DynamoDB shows %d deliveries, logKept %v; want %d, true", len(d), am["logKept"], drains.LogDeliveries)
+	}
+	_, lb := getPage(t, local.URL+"/drains/"+localDrain.ID)
+	_, ab := getPage(t, awsBase+"/drains/"+awsDrain.ID)
+	if lt, at := logSection(pageText(lb)), logSection(pageText(ab)); lt != at || !strings.Contains(at, "unauthorized") {
+		t.Errorf("the drain pages' delivery logs differ:\n%s\n----\n%s", lt, at)
+	}
 	for _, r := range []string{"/api/problems/nosuch", "/api/drains/drn_nosuch", "/api/problems?sort=nope"} {
 		lc, lv := getJSON(t, local.URL+r)
 		ac, av := getJSON(t, awsBase+r)
@@ -347,6 +380,14 @@ func comparable(v any) any {
 }
 
 // pageText is a page without its markup's cursors: what a person reads.
+// logSection is a drain page's text from its delivery log on.
+func logSection(text string) string {
+	if i := strings.Index(text, "Last auth and payload errors"); i >= 0 {
+		return text[i:]
+	}
+	return ""
+}
+
 func pageText(html string) string {
 	if a, b := strings.Index(html, "<style>"), strings.Index(html, "</style>"); a >= 0 && b > a {
 		html = html[:a] + html[b:]

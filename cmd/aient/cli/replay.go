@@ -11,11 +11,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/aient/firehose-drain/internal/awsconf"
 	"github.com/aient/firehose-drain/pkg/dedup"
 	dedupddb "github.com/aient/firehose-drain/pkg/dedup/ddb"
 	"github.com/aient/firehose-drain/pkg/drains"
@@ -88,7 +88,7 @@ func (c *command) replay(ctx context.Context, args []string) (err error) {
 	var awsCfg *aws.Config
 	loadAWS := func() (aws.Config, error) {
 		if awsCfg == nil {
-			cfg, err := config.LoadDefaultConfig(ctx)
+			cfg, err := awsconf.Load(ctx)
 			if err != nil {
 				return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 			}

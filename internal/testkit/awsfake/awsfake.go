@@ -1,8 +1,9 @@
 // Package awsfake is a latency-injecting stand-in for DynamoDB and SQS over real HTTP, for
 // end-to-end benchmarks: every request waits Latency (per service), then gets the answer a
-// healthy service gives (conditional writes succeed, reads find nothing, every SQS entry
-// is sent), and is counted by operation. It holds no state: it measures what the code
-// asks of AWS and how long that takes when each request costs what it costs on AWS.
+// healthy service gives (conditional writes succeed, reads find nothing or the items given
+// to SetItems, every SQS entry is sent), and is counted by operation. Writes change no
+// state: it measures what the code asks of AWS and how long that takes when each request
+// costs what it costs on AWS.
 package awsfake
 
 import (
@@ -21,6 +22,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Server is the fake endpoint.
@@ -29,8 +31,71 @@ type Server struct {
 	// DynamoDB and SQS are the latencies of each service's requests.
 	DynamoDB, SQS time.Duration
 
-	mu  sync.Mutex
-	ops map[string]int
+	mu    sync.Mutex
+	ops   map[string]int
+	items map[string]any // "pk" value -> item in DynamoDB's JSON, for reads
+}
+
+// SetItems makes reads (BatchGetItem, GetItem) find these items, by their "pk" attribute,
+// whatever the writes do: a benchmark of a steady state where the items exist.
+func (s *Server) SetItems(items []map[string]types.AttributeValue) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.items = map[string]any{}
+	for _, it := range items {
+		if pk, ok := it["pk"].(*types.AttributeValueMemberS); ok {
+			s.items[pk.Value] = wireItem(it)
+		}
+	}
+}
+
+// wireItem is an item in DynamoDB's JSON protocol.
+func wireItem(item map[string]types.AttributeValue) map[string]any {
+	out := make(map[string]any, len(item))
+	for k, v := range item {
+		out[k] = wireValue(v)
+	}
+	return out
+}
+
+func wireValue(av types.AttributeValue) map[string]any {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberS:
+		return map[string]any{"S": v.Value}
+	case *types.AttributeValueMemberN:
+		return map[string]any{"N": v.Value}
+	case *types.AttributeValueMemberBOOL:
+		return map[string]any{"BOOL": v.Value}
+	case *types.AttributeValueMemberNULL:
+		return map[string]any{"NULL": true}
+	case *types.AttributeValueMemberSS:
+		return map[string]any{"SS": v.Value}
+	case *types.AttributeValueMemberNS:
+		return map[string]any{"NS": v.Value}
+	case *types.AttributeValueMemberL:
+		l := make([]any, len(v.Value))
+		for i, e := range v.Value {
+			l[i] = wireValue(e)
+		}
+		return map[string]any{"L": l}
+	case *types.AttributeValueMemberM:
+		return map[string]any{"M": wireItem(v.Value)}
+	default:
+		panic(fmt.Sprintf("awsfake: attribute value %T", av))
+	}
+}
+
+// found answers the keys of a read request with the items SetItems gave.
+func (s *Server) found(keys []map[string]map[string]string) []any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []any
+	for _, k := range keys {
+		if it, ok := s.items[k["pk"]["S"]]; ok {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // Start starts a fake with the given latencies; it stops with tb.
@@ -91,8 +156,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "SQS.SendMessageBatch":
 		s.sendMessageBatch(w, body)
 	case "DynamoDB.BatchGetItem":
-		writeJSON(w, map[string]any{"Responses": map[string]any{}})
-	default: // PutItem, UpdateItem, DeleteItem, TransactWriteItems, GetItem: success, no item
+		var in struct {
+			RequestItems map[string]struct {
+				Keys []map[string]map[string]string
+			}
+		}
+		if err := json.Unmarshal(body, &in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		responses := map[string]any{}
+		for table, ka := range in.RequestItems {
+			if found := s.found(ka.Keys); len(found) > 0 {
+				responses[table] = found
+			}
+		}
+		writeJSON(w, map[string]any{"Responses": responses})
+	case "DynamoDB.GetItem":
+		var in struct{ Key map[string]map[string]string }
+		if err := json.Unmarshal(body, &in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if found := s.found([]map[string]map[string]string{in.Key}); len(found) > 0 {
+			writeJSON(w, map[string]any{"Item": found[0]})
+			return
+		}
+		writeJSON(w, map[string]any{})
+	default: // PutItem, UpdateItem, DeleteItem, TransactWriteItems: success
 		writeJSON(w, map[string]any{})
 	}
 }

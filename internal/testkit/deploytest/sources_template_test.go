@@ -47,17 +47,22 @@ func envValuesOf(fn string) map[string]any {
 
 // optionalEnv are the variables fn's binary reads that only some kinds need.
 func optionalEnv(fn string) []string {
+	// The OpenTelemetry SDK's variables the exporter understands but the template leaves
+	// unset: their defaults (and the headers, which on AWS come from the secret). The
+	// ingest and every source export.
+	otel := []string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_HEADERS",
+		"OTEL_EXPORTER_OTLP_LOGS_HEADERS", "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
+		"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
+	}
 	if fn == "IngestFunction" {
-		// The OpenTelemetry SDK's variables the exporter understands but the template leaves
-		// unset: their defaults (and the headers, which on AWS come from the secret).
-		return []string{
-			"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_HEADERS",
-			"OTEL_EXPORTER_OTLP_LOGS_HEADERS", "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
-			"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
-		}
+		return otel
 	}
 	if strings.HasSuffix(fn, "SourceFunction") && fn != "S3SourceFunction" {
-		return []string{"AIENT_S3_PREFIX"}
+		return append(otel, "AIENT_S3_PREFIX")
+	}
+	if fn == "S3SourceFunction" {
+		return otel
 	}
 	return nil
 }
@@ -72,6 +77,8 @@ func sourceGrants(name string, own []grant) roleWant {
 			grants(getAtt("ClaimsTable", "Arn"), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
 			grants(getAtt("EventQueue", "Arn"), "sqs:SendMessage"),
 			grants(getAtt("SourceFailureQueue", "Arn"), "sqs:SendMessage"),
+			// Only when the stack exports OTLP logs with headers (HasOtlpHeadersSecret).
+			grants(ref("OtlpHeadersSecretArn"), "secretsmanager:GetSecretValue"),
 			own,
 		),
 	}

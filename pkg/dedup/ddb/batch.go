@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/aient/firehose-drain/pkg/dedup"
 )
@@ -81,41 +82,26 @@ func (s *Store) transactEach(ctx context.Context, op string, keys []string, item
 		}
 	}
 	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		failed int
-		first  error
-		sem    = make(chan struct{}, concurrency)
+		g      errgroup.Group
+		failed atomic.Int64
 	)
-	for start := 0; start < len(distinct); start += maxTransactItems {
+	g.SetLimit(concurrency)
+	for start := 0; start < len(distinct) && ctx.Err() == nil; start += maxTransactItems {
 		chunk := distinct[start:min(start+maxTransactItems, len(distinct))]
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
+		g.Go(func() error {
 			n, err := s.transact(ctx, chunk, item)
-			if err == nil {
-				return
+			if err != nil {
+				failed.Add(int64(n))
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			failed += n
-			if first == nil {
-				first = err
-			}
+			return err
 		})
 	}
-	wg.Wait()
+	first := g.Wait()
 	if first == nil && ctx.Err() != nil {
 		return fmt.Errorf("ddb: %s %d keys: %w: %w", op, len(keys), dedup.ErrUnavailable, ctx.Err())
 	}
 	if first != nil {
-		return s.wrap(fmt.Sprintf("%s: %d of %d keys failed", op, failed, len(distinct)), first)
+		return s.wrap(fmt.Sprintf("%s: %d of %d keys failed", op, failed.Load(), len(distinct)), first)
 	}
 	return nil
 }

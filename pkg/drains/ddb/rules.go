@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,11 +39,6 @@ const (
 var _ drains.RuleStore = (*Store)(nil)
 
 func rulesID(org, env string) string { return rulesPrefix + org + "\x1f" + env }
-
-func isRulesItem(item map[string]types.AttributeValue) bool {
-	v, ok := item[attrID].(*types.AttributeValueMemberS)
-	return ok && strings.HasPrefix(v.Value, rulesPrefix)
-}
 
 type rulesItem struct {
 	rules   []drains.Rule

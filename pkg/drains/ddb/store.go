@@ -10,11 +10,15 @@
 //	lastPayloadErrorAt (N, unix ms), lastPayloadErrorReason (S)
 //	deliveries, events, errorEvents, duplicates, recordsRejected, ignored (N; kept with UpdateItem ADD)
 //
+//	logSeq, logErrSeq (N; the delivery log's sequences, log.go)
+//
 // The custom grouping rules of an org and env are one more item (rules.go), whose id
-// ("rules\x1f<org>\x1f<env>") is never a drain id.
+// ("rules\x1f<org>\x1f<env>") is never a drain id; so are the delivery log's slots (log.go,
+// "log\x1f<drain>\x1f...").
 //
 // Times are kept to the millisecond. Reads are strongly consistent, so a revocation is seen
-// by the next request. Every bookkeeping call is one UpdateItem.
+// by the next request. Every bookkeeping call is one UpdateItem, plus one small UpdateItem
+// per delivery-log entry it carries.
 package ddb
 
 import (
@@ -38,6 +42,7 @@ type api interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
 var _ api = (*dynamodb.Client)(nil)
@@ -189,7 +194,7 @@ func (s *Store) List(ctx context.Context) ([]drains.Drain, error) {
 			return nil, fmt.Errorf("list drains: %w", err)
 		}
 		for _, item := range page.Items {
-			if isRulesItem(item) {
+			if isSideItem(item) {
 				continue
 			}
 			d, err := unmarshal(item)
@@ -279,6 +284,7 @@ func (s *Store) RecordDelivery(ctx context.Context, id string, d drains.Delivery
 		add = append(add, "#ignored :ignored")
 	}
 	var set []string
+	nLog, nLogErr := logClauses(d, names, values, &add)
 	if err := sourceUpdate(d, names, values, &add, &set); err != nil {
 		return fmt.Errorf("record delivery on drain %q: %w", id, err)
 	}
@@ -306,16 +312,27 @@ func (s *Store) RecordDelivery(ctx context.Context, id string, d drains.Delivery
 	if len(set) > 0 {
 		expr += " SET " + strings.Join(set, ", ")
 	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	in := &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       key(id),
 		UpdateExpression:          aws.String(expr),
 		ConditionExpression:       aws.String("attribute_exists(#id)"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
-	})
-	if err != nil && !isConditionFailed(err) {
+	}
+	if nLog > 0 {
+		in.ReturnValues = types.ReturnValueUpdatedNew // the log's sequences (log.go)
+	}
+	out, err := s.db.UpdateItem(ctx, in)
+	switch {
+	case isConditionFailed(err):
+		return nil // no such drain: nothing to book, nothing to log
+	case err != nil:
 		return fmt.Errorf("record delivery on drain %q: %w", id, err)
+	case nLog > 0:
+		if err := s.writeLog(ctx, id, d.Log, out.Attributes, nLog, nLogErr); err != nil {
+			return fmt.Errorf("record delivery on drain %q: %w", id, err)
+		}
 	}
 	return nil
 }

@@ -23,6 +23,50 @@ func TestAgainstMoto(t *testing.T) {
 	t.Run("contract", func(t *testing.T) {
 		drainstest.Run(t, func(t *testing.T) drains.Store { return ddb.New(client, newTable(t)) })
 	})
+	t.Run("delivery log contract", func(t *testing.T) {
+		drainstest.RunLog(t, func(t *testing.T) drainstest.LogStore { return ddb.New(client, newTable(t)) })
+	})
+	// A crash after the counters' write and before an entry's slot write: the sequence moved
+	// on and the slot still holds the entry 50 before it. The log shows a gap, never that
+	// old entry as a new one.
+	t.Run("a crash before a slot's write reads as a gap", func(t *testing.T) {
+		table := newTable(t)
+		s := ddb.New(client, table)
+		ctx := t.Context()
+		if err := s.Create(ctx, drains.Drain{ID: "drn_crash", Org: "o", Env: "e", State: drains.StateActive}); err != nil {
+			t.Fatal(err)
+		}
+		base := time.UnixMilli(1_800_000_000_000).UTC()
+		for i := range 60 {
+			e := drains.LogEntry{At: base.Add(time.Duration(i) * time.Second), Status: 200, Events: int64(i)}
+			if err := s.RecordDelivery(ctx, "drn_crash", drains.Delivery{At: e.At, Log: []drains.LogEntry{e}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{ // the counters' write of delivery 61, alone
+			TableName: aws.String(table), Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "drn_crash"}},
+			UpdateExpression:          aws.String("ADD logSeq :one"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		all, _, err := s.DeliveryLog(ctx, "drn_crash")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != drains.LogDeliveries-1 || all[0].Events != 59 || all[len(all)-1].Events != 11 {
+			t.Fatalf("log after a lost slot write: %d entries, newest %+v, oldest %+v; want 49 from 59 down to 11",
+				len(all), all[0], all[len(all)-1])
+		}
+		// The next delivery fills its own slot; the ring goes on.
+		e := drains.LogEntry{At: base.Add(time.Hour), Status: 200, Events: 61}
+		if err := s.RecordDelivery(ctx, "drn_crash", drains.Delivery{At: e.At, Log: []drains.LogEntry{e}}); err != nil {
+			t.Fatal(err)
+		}
+		if all, _, _ = s.DeliveryLog(ctx, "drn_crash"); len(all) != drains.LogDeliveries-1 || all[0].Events != 61 || all[1].Events != 59 {
+			t.Fatalf("after the next delivery: %d entries, %+v %+v", len(all), all[0], all[1])
+		}
+	})
 	t.Run("rules contract", func(t *testing.T) {
 		drainstest.RunRules(t, func(t *testing.T) interface {
 			drains.Store

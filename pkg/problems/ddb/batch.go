@@ -51,8 +51,10 @@ type seen struct {
 func (s *Store) RecordBatch(ctx context.Context, occs []problems.Occurrence) []problems.Result {
 	plan := problems.PlanBatch(occs)
 	known := s.readSeen(ctx, plan.Groups)
+	tx := newSharedTx(ctx, s.db, len(plan.Groups), s.parallel)
 	return plan.Run(ctx, s.parallel, func(ctx context.Context, g problems.Group) []problems.Result {
-		return s.recordGroup(ctx, g, known[g.ID])
+		defer tx.leave()
+		return s.recordGroup(ctx, g, known[g.ID], tx)
 	})
 }
 
@@ -143,11 +145,11 @@ func (s *Store) readChunk(ctx context.Context, groups []problems.Group) map[stri
 
 // recordGroup writes one problem's new occurrences, OccurrencesPerWrite per transaction,
 // one transaction after another (they write the same problem item).
-func (s *Store) recordGroup(ctx context.Context, g problems.Group, st seen) []problems.Result {
+func (s *Store) recordGroup(ctx context.Context, g problems.Group, st seen, tx *sharedTx) []problems.Result {
 	res := make([]problems.Result, len(g.Occurrences))
 	for start := 0; start < len(g.Occurrences); {
 		end := chunkEnd(g.Occurrences, start)
-		st = s.writeChunk(ctx, g.ID, g.Occurrences[start:end], st, res[start:end])
+		st = s.writeChunk(ctx, g.ID, g.Occurrences[start:end], st, res[start:end], tx)
 		start = end
 	}
 	return res
@@ -176,7 +178,7 @@ func chunkEnd(occs []problems.Occurrence, start int) int {
 // writeChunk records occs (at most OccurrencesPerWrite, all of problem id) in one
 // transaction, retried without the occurrences found recorded, and fills res. It returns
 // what it then knows of the problem's times.
-func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occurrence, st seen, res []problems.Result) seen {
+func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occurrence, st seen, res []problems.Result, tx *sharedTx) seen {
 	pending := make([]int, len(occs))
 	for i := range pending {
 		pending[i] = i
@@ -234,8 +236,8 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 			}
 			items = append(items, types.TransactWriteItem{Put: put})
 		}
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if err == nil {
+		// One part of the batch's shared transactions: answered as if sent alone.
+		if err = tx.write(items); err == nil {
 			for _, i := range pending {
 				res[i].Recorded = true
 			}

@@ -89,9 +89,13 @@ func TestAgainstMoto(t *testing.T) {
 					t.Fatalf("round %d: result %d = %+v, want Recorded %v", round, i, r, wantRecorded)
 				}
 			}
-			if got := calls.get(); got["BatchGetItem"] != 1 || got["TransactWriteItems"] != 20 || len(got) != 2 {
-				t.Errorf("round %d: calls %v, want 1 BatchGetItem and 20 TransactWriteItems (times out of order cost nothing more)", round, got)
+			// At most one transaction per problem (times out of order cost nothing more);
+			// problems share requests (sharedtx_test.go proves how many), so fewer.
+			got := calls.get()
+			if got["BatchGetItem"] != 1 || got["TransactWriteItems"] > 20 || len(got) != 2 {
+				t.Errorf("round %d: calls %v, want 1 BatchGetItem and at most 20 TransactWriteItems", round, got)
 			}
+			t.Logf("round %d: %d TransactWriteItems for 100 occurrences of 20 problems", round, got["TransactWriteItems"])
 		}
 		for i := range 20 {
 			if p, err := s.Get(t.Context(), problems.ID("acme", "prod", fmt.Sprintf("fp-%d", i))); err != nil || p.Count != 5 {
@@ -103,8 +107,9 @@ func TestAgainstMoto(t *testing.T) {
 	// The lifecycle's cost in requests: none. Batches of 100 messages over 20 problems, at
 	// the store's clock: new problems (20 notices), the same problems again (the guard
 	// admits them), then one of them resolved and occurring again (its
-	// regression and notice decided in its own transaction). Write requests per message
-	// stay 20/100 = 0.2, as without states (the figure the README reports).
+	// regression and notice decided in its own part of a transaction). Write requests per
+	// message stay at most 20/100 = 0.2, as without states; the problems share requests,
+	// so fewer (the figure the README reports).
 	t.Run("states, hourly buckets and notices add no request", func(t *testing.T) {
 		calls := &countingTransport{next: moto.Transport()}
 		now := time.Now().UTC().Truncate(time.Hour).Add(30 * time.Minute)
@@ -132,8 +137,8 @@ func TestAgainstMoto(t *testing.T) {
 				}
 			}
 			got := calls.get()
-			if got["BatchGetItem"] != 1 || got["TransactWriteItems"] != 20 || len(got) != 2 {
-				t.Errorf("round %d: calls %v, want 1 BatchGetItem and 20 TransactWriteItems", round, got)
+			if got["BatchGetItem"] != 1 || got["TransactWriteItems"] > 20 || len(got) != 2 {
+				t.Errorf("round %d: calls %v, want 1 BatchGetItem and at most 20 TransactWriteItems", round, got)
 			}
 			writes += got["TransactWriteItems"]
 			msgs += 100

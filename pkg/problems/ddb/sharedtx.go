@@ -1,0 +1,190 @@
+package ddb
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// sharedLinger is how long a transaction part waits for the parts of other problems of
+// its batch before it is sent with those that came: long enough for the problems of a
+// batch decided at once to meet, short beside a DynamoDB call.
+const sharedLinger = time.Millisecond
+
+// sharedTx sends the transactions of a batch's problems — written at once, each by its
+// own writer — as shared TransactWriteItems requests of up to 100 actions: a batch over
+// 20 problems costs 2 requests instead of 20, and the per-request cost (signing, HTTP, the
+// SDK's middleware: most of the grouper's CPU) falls with them. A part is what one
+// problem's writer would have sent alone, and it gets the answer it would have got alone:
+// nil when the request commits; when it is cancelled, a TransactionCanceledException with
+// the cancellation reasons of its own actions (indexed from 0). A part whose actions were
+// all fine, cancelled only because another problem's part failed, is sent again with the
+// other innocent parts (each round drops the parts that caused the cancellation, so it
+// ends); any other error of a shared request is tried again part by part, so that a part
+// that cannot be written fails alone.
+//
+// Parts are sent when every writer still working on the batch is waiting for an answer,
+// when the next part would not fit, or after sharedLinger.
+type sharedTx struct {
+	db     api
+	ctx    context.Context //nolint:containedctx // the batch's context: every part's request works under it
+	linger time.Duration
+
+	mu      sync.Mutex
+	live    int // writers still working on the batch, at most parallel of them at once
+	most    int // how many write at once (the store's Parallel)
+	waiting int // writers waiting for an answer (queued or in flight)
+	queue   []*txPart
+	items   int
+	timer   *time.Timer
+}
+
+type txPart struct {
+	items []types.TransactWriteItem
+	err   error
+	done  chan struct{}
+}
+
+// newSharedTx serves the writers of a batch of writers problems, parallel at once.
+func newSharedTx(ctx context.Context, db api, writers, parallel int) *sharedTx {
+	return &sharedTx{db: db, ctx: ctx, linger: sharedLinger, live: writers, most: max(parallel, 1)}
+}
+
+// leave says one writer is done with the batch.
+func (t *sharedTx) leave() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.live--
+	if len(t.queue) > 0 && t.allWaitingLocked() {
+		t.flushLocked()
+	}
+}
+
+// allWaitingLocked reports whether every writer that can be working is waiting for an
+// answer (t.mu held).
+func (t *sharedTx) allWaitingLocked() bool {
+	return t.waiting >= min(t.live, t.most)
+}
+
+// write sends items as one part of a shared transaction and returns the part's answer.
+func (t *sharedTx) write(items []types.TransactWriteItem) error {
+	if len(items) > maxTransactItems/2 {
+		return t.send1(items) // too large to share with much
+	}
+	p := &txPart{items: items, done: make(chan struct{})}
+	t.mu.Lock()
+	if t.items+len(items) > maxTransactItems {
+		t.flushLocked()
+	}
+	t.queue = append(t.queue, p)
+	t.items += len(items)
+	t.waiting++
+	switch {
+	case t.allWaitingLocked():
+		t.flushLocked()
+	case t.timer == nil:
+		t.timer = time.AfterFunc(t.linger, func() {
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			t.timer = nil
+			if len(t.queue) > 0 {
+				t.flushLocked()
+			}
+		})
+	}
+	t.mu.Unlock()
+	<-p.done
+	t.mu.Lock()
+	t.waiting--
+	t.mu.Unlock()
+	return p.err
+}
+
+// flushLocked sends the queued parts (t.mu held).
+func (t *sharedTx) flushLocked() {
+	parts := t.queue
+	t.queue, t.items = nil, 0
+	if t.timer != nil {
+		t.timer.Stop()
+		t.timer = nil
+	}
+	if len(parts) == 0 {
+		return
+	}
+	go t.send(parts)
+}
+
+func (t *sharedTx) send1(items []types.TransactWriteItem) error {
+	_, err := t.db.TransactWriteItems(t.ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	return err //nolint:wrapcheck // the writer reads the SDK's error types
+}
+
+// send writes parts in one request and answers each.
+func (t *sharedTx) send(parts []*txPart) {
+	if len(parts) == 0 {
+		return
+	}
+	if len(parts) == 1 {
+		parts[0].err = t.send1(parts[0].items)
+		close(parts[0].done)
+		return
+	}
+	var items []types.TransactWriteItem
+	for _, p := range parts {
+		items = append(items, p.items...)
+	}
+	err := t.send1(items)
+	var tce *types.TransactionCanceledException
+	switch {
+	case err == nil:
+		for _, p := range parts {
+			close(p.done)
+		}
+	case errors.As(err, &tce) && len(tce.CancellationReasons) == len(items):
+		var innocent []*txPart
+		at := 0
+		for _, p := range parts {
+			reasons := tce.CancellationReasons[at : at+len(p.items)]
+			at += len(p.items)
+			if allNone(reasons) {
+				innocent = append(innocent, p)
+				continue
+			}
+			p.err = &types.TransactionCanceledException{Message: tce.Message, CancellationReasons: reasons}
+			close(p.done)
+		}
+		if len(innocent) < len(parts) {
+			t.send(innocent)
+		} else {
+			t.alone(parts) // no part to blame: each on its own
+		}
+	default:
+		t.alone(parts)
+	}
+}
+
+// alone sends each part in its own request, at once.
+func (t *sharedTx) alone(parts []*txPart) {
+	var wg sync.WaitGroup
+	for _, p := range parts {
+		wg.Go(func() {
+			p.err = t.send1(p.items)
+			close(p.done)
+		})
+	}
+	wg.Wait()
+}
+
+func allNone(reasons []types.CancellationReason) bool {
+	for _, r := range reasons {
+		if c := aws.ToString(r.Code); c != "None" && c != "" {
+			return false
+		}
+	}
+	return true
+}
