@@ -25,14 +25,13 @@ func (s *server) serialProxy(t testing.TB, account string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("moto endpoint %q: %w", s.url, err)
 	}
-	rp := httputil.NewSingleHostReverseProxy(target)
-	if account != "" {
-		direct := rp.Director
-		rp.Director = func(r *http.Request) {
-			direct(r)
-			r.Header.Set(accountHeader, account)
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.Out.Host = pr.In.Host // moto builds queue URLs from it: they name this proxy
+		if account != "" {
+			pr.Out.Header.Set(accountHeader, account)
 		}
-	}
+	}}
 	tr := newTransport()
 	rp.Transport = tr
 	l, err := net.Listen("tcp", "127.0.0.1:0")
