@@ -19,6 +19,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/bits"
 	"strconv"
@@ -34,6 +35,20 @@ type SyntaxError struct {
 	Offset int
 	// Msg says what was wrong, e.g. "unterminated string".
 	Msg string
+}
+
+// msgTooDeep is the message of a value nested deeper than MaxDepth.
+const msgTooDeep = "nested too deeply"
+
+// TooDeep reports whether err is a SyntaxError for nesting deeper than MaxDepth: input
+// encoding/json (which allows 10000 levels) may still accept, so a decoder that must agree
+// with it can hand such input to it.
+func TooDeep(err error) bool {
+	if err == nil {
+		return false // before se, which escapes: no allocation on the usual path
+	}
+	var se *SyntaxError
+	return errors.As(err, &se) && se.Msg == msgTooDeep
 }
 
 // Error returns "unterminated string at byte 12".
@@ -273,7 +288,7 @@ func SkipValue(b []byte, i, depth int) (int, error) {
 		return 0, &SyntaxError{i, "unexpected end of input"}
 	}
 	if depth > MaxDepth {
-		return 0, &SyntaxError{i, "nested too deeply"}
+		return 0, &SyntaxError{i, msgTooDeep}
 	}
 	switch c := b[i]; c {
 	case '"':
@@ -704,7 +719,7 @@ func Key(b []byte, i int) (start, end int, esc bool, v int, err error) {
 // after the object.
 func WalkObject(b []byte, i, depth int, fn func(key []byte, v int) (int, error)) (int, error) {
 	if depth > MaxDepth {
-		return 0, &SyntaxError{i, "nested too deeply"}
+		return 0, &SyntaxError{i, msgTooDeep}
 	}
 	i++
 	for first := true; ; first = false {
@@ -732,7 +747,7 @@ func WalkObject(b []byte, i, depth int, fn func(key []byte, v int) (int, error))
 // fn returns the index after the value. It returns the index after the array.
 func WalkArray(b []byte, i, depth int, fn func(v int) (int, error)) (int, error) {
 	if depth > MaxDepth {
-		return 0, &SyntaxError{i, "nested too deeply"}
+		return 0, &SyntaxError{i, msgTooDeep}
 	}
 	i++
 	for first := true; ; first = false {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aient/firehose-drain/pkg/drains"
+	"github.com/aient/firehose-drain/pkg/logs"
 	"github.com/aient/firehose-drain/pkg/problems"
 )
 
@@ -40,6 +41,8 @@ type Backend struct {
 	Drains   Drains
 	// Actions, when set, serves POST /api/problems/{id}/resolve|ignore|reopen (actions.go).
 	Actions Actor
+	// Logs, when set, serves GET /api/logs and the logs page (logs.go).
+	Logs LogSearcher
 }
 
 // Config tunes the console. Zero values take the documented defaults.
@@ -89,6 +92,10 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.HandleFunc("GET /api/drains", s.apiDrains)
 	mux.HandleFunc("GET /api/drains/{id}", s.apiDrain)
+	if s.b.Logs != nil {
+		mux.HandleFunc("GET /api/logs", s.apiLogs)
+		mux.HandleFunc("GET /logs", s.pageLogs)
+	}
 	mux.HandleFunc("GET /{$}", s.pageProblems)
 	mux.HandleFunc("GET /problems/{id}", s.pageProblem)
 	mux.HandleFunc("GET /drains", s.pageDrains)
@@ -277,7 +284,7 @@ func (s *Server) classify(r *http.Request, err error) (int, string) {
 		return http.StatusNotFound, "problem " + r.PathValue("id") + " not found"
 	case errors.Is(err, drains.ErrNotFound):
 		return http.StatusNotFound, "drain " + r.PathValue("id") + " not found"
-	case errors.Is(err, problems.ErrBadQuery):
+	case errors.Is(err, problems.ErrBadQuery), errors.Is(err, logs.ErrBadQuery):
 		return http.StatusBadRequest, err.Error()
 	}
 	s.cfg.Logger.ErrorContext(r.Context(), "console", "path", r.URL.Path, "err", err)

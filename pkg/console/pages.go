@@ -70,6 +70,13 @@ func (s *Server) parseTemplates() *template.Template {
 		"stack":   foldFrames,
 		"windows": func() []string { return []string{"1h", "24h", "7d", "30d"} },
 		"states":  func() []string { return []string{"unresolved", "resolved", "ignored"} },
+		"loglevels": func() []string {
+			return []string{"fatal", "error", "warn", "info", "debug", "unknown"}
+		},
+		// logsAround is the logs page of a stream up to a moment (an occurrence's).
+		"logsAround": func(group, stream string, at time.Time) string {
+			return "/logs?" + url.Values{"logGroup": {group}, "stream": {stream}, "until": {at.UTC().Add(time.Second).Format(time.RFC3339)}}.Encode()
+		},
 		"sorts": func() [][2]string {
 			return [][2]string{
 				{problems.SortLastSeen, "last seen"},
@@ -190,11 +197,15 @@ type page struct {
 	Detail   *problems.Detail
 	Drains   []drains.Status
 	Drain    *DrainDetail
+	// Logs is the logs page; HasLogs says whether the console has one (the nav, links).
+	Logs    *logsView
+	HasLogs bool
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
+	p.HasLogs = s.b.Logs != nil
 	if err := s.tmpl.ExecuteTemplate(w, name, p); err != nil {
 		s.cfg.Logger.ErrorContext(r.Context(), "render page", "page", name, "err", err)
 	}

@@ -59,6 +59,9 @@ type config struct {
 	now         func() time.Time
 	busyTimeout time.Duration
 	retryDelay  time.Duration
+	// The log store's retention (logs.go).
+	logRetention time.Duration
+	logMaxBytes  int64
 }
 
 // WithClock sets the clock of the queue and of the problems' lifecycle (default
@@ -93,6 +96,7 @@ type Store struct {
 	problems *problemStore
 	claims   *claimStore
 	queue    *Queue
+	logs     *LogStore
 
 	// ws and rs are the statements prepared at Open on w and r, by their SQL; they are
 	// not changed afterwards. Parsing a statement costs more than running it.
@@ -105,7 +109,10 @@ type Store struct {
 // Open opens (creating if needed, dir 0700) the store in dir: dir/aient.db. Safe for
 // concurrent use by goroutines and by several processes on the same dir.
 func Open(dir string, opts ...Option) (*Store, error) {
-	cfg := config{now: time.Now, busyTimeout: DefaultBusyTimeout, retryDelay: DefaultRetryDelay}
+	cfg := config{
+		now: time.Now, busyTimeout: DefaultBusyTimeout, retryDelay: DefaultRetryDelay,
+		logRetention: DefaultLogRetention, logMaxBytes: DefaultLogMaxBytes,
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -123,14 +130,8 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("embedded: open: data dir: %w", err)
 	}
 	path := filepath.Join(abs, DBFile)
-	// Create the file ourselves so that it (and the -wal and -shm files SQLite derives
-	// from it) is private to the user; SQLite treats an empty file as a new database.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("embedded: open: create database file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("embedded: open: create database file: %w", err)
+	if err := touchPrivate(path); err != nil {
+		return nil, err
 	}
 
 	s := &Store{dir: dir, cfg: cfg}
@@ -170,11 +171,30 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 
+	if s.logs, err = openLogs(abs, cfg); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+
 	s.drains = &drainStore{s: s}
 	s.problems = &problemStore{s: s}
 	s.claims = &claimStore{s: s}
 	s.queue = &Queue{s: s}
 	return s, nil
+}
+
+// touchPrivate creates the database file at path ourselves so that it (and the -wal and
+// -shm files SQLite derives from it) is private to the user; SQLite treats an empty file
+// as a new database.
+func touchPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("embedded: open: create database file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("embedded: open: create database file: %w", err)
+	}
+	return nil
 }
 
 // dsn builds the connection string: the busy timeout first (the driver applies it before
@@ -445,6 +465,9 @@ func (s *Store) Close() error {
 			errs = append(errs, st.Close())
 		}
 	}
+	if s.logs != nil {
+		errs = append(errs, s.logs.close())
+	}
 	return errors.Join(append(errs, s.r.Close(), s.w.Close())...)
 }
 
@@ -462,6 +485,9 @@ func (s *Store) Problems() problems.Store { return s.problems }
 
 // Claims is the dedup claim store.
 func (s *Store) Claims() dedup.Store { return s.claims }
+
+// Logs is the local log store (logs.go): every data event the server received.
+func (s *Store) Logs() *LogStore { return s.logs }
 
 // Queue is the durable queue between the ingest and the grouper.
 func (s *Store) Queue() *Queue { return s.queue }

@@ -212,16 +212,17 @@ func (c *cRule) matchFrame(f *Frame, pkg string) bool {
 }
 
 // applyFrames decides in-app and grouping for every frame of the chain, in
-// one pass over the frames. The decisions are returned in chain order.
-func (r *Rules) applyFrames(chain []Exception) []frameDecision {
+// one pass over the frames. The decisions are appended to ds[:0] and
+// returned in chain order.
+func (r *Rules) applyFrames(chain []Exception, ds []frameDecision) []frameDecision {
 	n := 0
 	for i := range chain {
 		n += len(chain[i].Frames)
 	}
 	if n == 0 {
-		return nil
+		return ds
 	}
-	ds := make([]frameDecision, 0, n)
+	ds = ds[:0]
 	for i := range chain {
 		fam := familyIndex(chain[i].Family)
 		for j := range chain[i].Frames {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"sync"
 )
 
 // Analyze extracts the error from one CloudWatch log event message with the
@@ -16,25 +17,35 @@ func Analyze(message, logGroup string) Result {
 
 // Analyze is the package's Analyze with these rules.
 func (r *Rules) Analyze(message, logGroup string) Result {
-	var work int
-	return r.analyze(message, logGroup, &work)
+	return r.analyze(message, logGroup, nil)
 }
 
-// analyze is Analyze with a counter of the bytes the text scanners visited.
+// analyze is Analyze with a counter of the bytes the text scanners visited
+// (nil: not counted).
 func (r *Rules) analyze(message, logGroup string, work *int) Result {
 	if len(message) > maxJSON {
 		message = message[:maxJSON]
 	}
 	x := extractor{work: work}
 	chain, fallback := x.extract(message, 0)
-	decisions := r.applyFrames(chain)
+	b, ok := builders.Get().(*compBuilder)
+	if !ok {
+		b = newCompBuilder()
+	}
+	defer b.release()
+	decisions := r.applyFrames(chain, b.decisions[:0])
+	b.decisions, b.used = decisions[:0], len(decisions)
 	res := Result{Chain: chain}
 	primary := primaryIndex(chain)
 	if primary >= 0 {
 		res.Frames = chain[primary].Frames
 	}
-	res.Title = title(chain, fallback)
-	var b compBuilder
+	var titleText, culpritText textRef // made from the builder's buffer at the end
+	if typ, msg := titleParts(chain, fallback); msg == "" {
+		res.Title = clip(typ)
+	} else {
+		titleText = b.text(typ, ": ", msg)
+	}
 	custom := r.matchEvent(chain, fallback)
 	if custom != nil && custom.Actions&ActIgnore != 0 {
 		res.Ignored, res.IgnoredBy = true, custom.ref
@@ -46,6 +57,9 @@ func (r *Rules) analyze(message, logGroup string, work *int) Result {
 	if kind, typ, t, req := platformFailure(message); kind != "" {
 		fn := functionName(logGroup)
 		res.Platform, res.RequestID = kind, req
+		if titleText.set {
+			res.Title, titleText = clip(b.string(titleText)), textRef{}
+		}
 		if t != "" || res.Title == "" {
 			if t == "" {
 				t = typ
@@ -63,7 +77,11 @@ func (r *Rules) analyze(message, logGroup string, work *int) Result {
 			b.initComponents(said, typ, custom == nil)
 		}
 	} else {
-		res.Culprit = culprit(res.Frames)
+		if fn, file := culpritParts(res.Frames); file == "" || fn == "" {
+			res.Culprit = fn + file // one of them: no copy
+		} else {
+			culpritText = b.text(fn, " (", file, ")")
+		}
 		b.stackComponents(chain, primary, decisions, fallback, custom == nil)
 		if x.context != "" {
 			b.add("context", x.context, custom == nil, x.contextHint)
@@ -77,7 +95,14 @@ func (r *Rules) analyze(message, logGroup string, work *int) Result {
 			}
 		}
 	}
-	res.Fingerprint, res.Components = b.finish()
+	var all string
+	res.Fingerprint, res.Components, all = b.finish()
+	if titleText.set {
+		res.Title = clip(all[titleText.start:titleText.end])
+	}
+	if culpritText.set {
+		res.Culprit = all[culpritText.start:culpritText.end]
+	}
 	return res
 }
 
@@ -259,12 +284,58 @@ func (b *compBuilder) initComponents(chain []Exception, typ string, on bool) {
 	b.end(on, "what failed to load (first line, static parts)")
 }
 
-// compBuilder collects components with their values in one buffer.
+// compBuilder collects components with their values in one buffer, which
+// also holds the title and culprit when they are made of parts: finish turns
+// it into one string. The builders (and the frame decisions' scratch) are
+// reused through a pool.
 type compBuilder struct {
-	buf   []byte
-	comps []compRec
-	start int
+	buf       []byte
+	comps     []compRec
+	start     int
+	decisions []frameDecision
+	used      int // the decisions written
 }
+
+var builders = sync.Pool{New: func() any { return newCompBuilder() }}
+
+func newCompBuilder() *compBuilder {
+	return &compBuilder{
+		buf:       make([]byte, 0, 512),
+		comps:     make([]compRec, 0, componentsPerMsg),
+		decisions: make([]frameDecision, 0, 32),
+	}
+}
+
+// release returns the builder to the pool; a builder grown very large by
+// one message is dropped instead.
+func (b *compBuilder) release() {
+	if cap(b.buf) > 64<<10 || cap(b.decisions) > 1024 {
+		return
+	}
+	clear(b.decisions[:b.used]) // no org's rules kept alive by the pool
+	clear(b.comps)
+	b.buf, b.comps, b.decisions, b.start, b.used = b.buf[:0], b.comps[:0], b.decisions[:0], 0, 0
+	builders.Put(b)
+}
+
+// textRef is a text in the builder's buffer.
+type textRef struct {
+	start, end int
+	set        bool
+}
+
+// text appends the parts to the buffer as one text.
+func (b *compBuilder) text(parts ...string) textRef {
+	r := textRef{start: len(b.buf), set: true}
+	for _, p := range parts {
+		b.buf = append(b.buf, p...)
+	}
+	r.end = len(b.buf)
+	return r
+}
+
+// string returns a copy of a text in the buffer.
+func (b *compBuilder) string(r textRef) string { return string(b.buf[r.start:r.end]) }
 
 type compRec struct {
 	name        string
@@ -280,10 +351,6 @@ func (b *compBuilder) add(name, value string, contributes bool, hint string) {
 }
 
 func (b *compBuilder) begin(name string) {
-	if b.buf == nil {
-		b.buf = make([]byte, 0, 256)
-		b.comps = make([]compRec, 0, componentsPerMsg)
-	}
 	b.start = len(b.buf)
 	b.comps = append(b.comps, compRec{name: name, start: b.start})
 }
@@ -299,15 +366,13 @@ func (b *compBuilder) end(contributes bool, hint string) {
 const fingerprintPrefix = "v" + Version + ":"
 
 // finish hashes the version and the contributing components (name, value)
-// into the fingerprint and returns the components.
-func (b *compBuilder) finish() (string, []Component) {
+// into the fingerprint and returns it, the components and the whole buffer
+// as one string (the texts are substrings of it).
+func (b *compBuilder) finish() (fingerprint string, comps []Component, all string) {
 	h := sha256.New()
 	h.Write([]byte(fingerprintPrefix))
-	s := string(b.buf)
-	out := make([]Component, len(b.comps))
 	sep := []byte{0}
-	for i, c := range b.comps {
-		out[i] = Component{Name: c.name, Value: s[c.start:c.end], Contributes: c.contributes, Hint: c.hint}
+	for _, c := range b.comps {
 		if !c.contributes {
 			continue
 		}
@@ -317,8 +382,13 @@ func (b *compBuilder) finish() (string, []Component) {
 		h.Write(sep)
 	}
 	var sum [sha256.Size]byte
-	var fp [len(fingerprintPrefix) + 32]byte
-	copy(fp[:], fingerprintPrefix)
-	hex.Encode(fp[len(fingerprintPrefix):], h.Sum(sum[:0])[:16])
-	return string(fp[:]), out
+	fp := len(b.buf)
+	b.buf = append(b.buf, fingerprintPrefix...)
+	b.buf = hex.AppendEncode(b.buf, h.Sum(sum[:0])[:16])
+	all = string(b.buf)
+	out := make([]Component, len(b.comps))
+	for i, c := range b.comps {
+		out[i] = Component{Name: c.name, Value: all[c.start:c.end], Contributes: c.contributes, Hint: c.hint}
+	}
+	return all[fp:], out, all
 }

@@ -1,9 +1,6 @@
 package grouping
 
-import (
-	"encoding/json"
-	"strings"
-)
+import "strings"
 
 // extractor finds the error in a message; work counts bytes scanned.
 type extractor struct {
@@ -129,13 +126,13 @@ func firstString(ss ...string) string {
 }
 
 // firstRaw returns the first raw value of one of the kinds.
-func firstRaw(kinds string, raws ...json.RawMessage) json.RawMessage {
+func firstRaw(kinds string, raws ...rawJSON) rawJSON {
 	for _, r := range raws {
 		if k := rawKind(r); k != 0 && strings.IndexByte(kinds, k) >= 0 {
 			return r
 		}
 	}
-	return nil
+	return ""
 }
 
 // fromObject reads an error out of a JSON object: the Lambda runtimes' error
@@ -165,19 +162,20 @@ func (x *extractor) fromObject(o *errObject, top bool, depth int) ([]Exception, 
 		emsg = firstString(message, o.LocalizedMessage, msg)
 	}
 	nested := firstRaw("{", o.Message, o.Msg)
+	nestedIsMessage := nested != "" // an error object's member stands in for it
 	stack := firstRaw(`"[`, o.Stack, o.StackTrace, o.StackTraceS, o.ExcInfo, o.ErrorStackTrace, o.ErrorStack,
 		o.ExcStackTrace, o.ExcStackTraceS, o.ExtendedStack, o.Backtrace, o.Traceback, o.X, o.Trace)
 	var errText string
-	for _, raw := range [...]json.RawMessage{o.ErrorAnyException, o.ErrorAnyError, o.ErrorAnyErr, o.ErrorAnyThrown, o.ErrorAnyExc, o.ErrorAnyE} {
+	for _, raw := range [...]rawJSON{o.ErrorAnyException, o.ErrorAnyError, o.ErrorAnyErr, o.ErrorAnyThrown, o.ErrorAnyExc, o.ErrorAnyE} {
 		switch rawKind(raw) {
 		case '{':
-			if nested == nil || &nested[0] == firstByte(o.Message) || &nested[0] == firstByte(o.Msg) {
-				nested = raw
+			if nested == "" || nestedIsMessage {
+				nested, nestedIsMessage = raw, false
 			}
 		case '"':
 			s, _ := rawString(raw)
 			switch {
-			case strings.IndexByte(s, '\n') >= 0 && stack == nil:
+			case strings.IndexByte(s, '\n') >= 0 && stack == "":
 				stack = raw
 			case errText == "":
 				errText = s
@@ -193,12 +191,12 @@ func (x *extractor) fromObject(o *errObject, top bool, depth int) ([]Exception, 
 		}
 	}
 	var chain []Exception
-	if stack != nil {
+	if stack != "" {
 		chain = x.stackChain(stack)
 	}
-	if len(chain) == 0 && nested != nil && depth < maxDepth {
+	if len(chain) == 0 && nested != "" && depth < maxDepth {
 		var n errObject
-		if unmarshalLenient(nested, &n) {
+		if unmarshalLenient(string(nested), &n) {
 			chain, _ = x.fromObject(&n, false, depth+1)
 		}
 	}
@@ -227,9 +225,9 @@ func (x *extractor) fromObject(o *errObject, top bool, depth int) ([]Exception, 
 		c, _ := x.extract(logMsg, depth+1)
 		chain = c
 	}
-	if cause != nil && len(chain) < maxChain && depth < maxDepth {
+	if cause != "" && len(chain) < maxChain && depth < maxDepth {
 		var n errObject
-		if unmarshalLenient(cause, &n) {
+		if unmarshalLenient(string(cause), &n) {
 			c, _ := x.fromObject(&n, false, depth+1)
 			if len(chain)+len(c) > maxChain {
 				c = c[:maxChain-len(chain)]
@@ -249,7 +247,7 @@ func (x *extractor) stepFunctions(o *errObject, depth int) ([]Exception, bool) {
 		return nil, false
 	}
 	var d sfnDetails
-	if !unmarshalLenient(o.Details, &d) || d.Error == "" && d.Cause == "" {
+	if !unmarshalLenient(string(o.Details), &d) || d.Error == "" && d.Cause == "" {
 		return nil, false
 	}
 	if arn := o.ExecutionArn; arn != "" {
@@ -274,30 +272,27 @@ func sfnFailure(t string) bool {
 	return strings.HasSuffix(t, "Failed") || strings.HasSuffix(t, "TimedOut") || strings.HasSuffix(t, "Aborted")
 }
 
-func firstByte(raw json.RawMessage) *byte {
-	if len(raw) == 0 {
-		return nil
-	}
-	return &raw[0]
-}
-
 // stackChain parses a stack field: a string, an array of frame strings
 // (joined), or an array of frame objects.
-func (x *extractor) stackChain(raw json.RawMessage) []Exception {
+func (x *extractor) stackChain(raw rawJSON) []Exception {
 	if rawKind(raw) == '"' {
 		s, _ := rawString(raw)
 		return x.stackText(s)
 	}
-	var items []json.RawMessage
-	if json.Unmarshal(raw, &items) != nil || len(items) == 0 {
-		return nil
-	}
-	if rawKind(items[0]) == '{' {
-		var e Exception
-		for _, it := range items {
+	var e Exception
+	var b strings.Builder
+	objects, first := false, true
+	rawArray(raw, func(it rawJSON) bool {
+		if first {
+			objects, first = rawKind(it) == '{', false
+		}
+		if objects {
 			var fo frameObject
-			if len(e.Frames) >= maxFrames || !unmarshalLenient(it, &fo) {
-				continue
+			if len(e.Frames) >= maxFrames {
+				return false
+			}
+			if !unmarshalLenient(string(it), &fo) {
+				return true
 			}
 			if f, fam, ok := objectFrame(&fo); ok {
 				if e.Family == "" {
@@ -305,22 +300,26 @@ func (x *extractor) stackChain(raw json.RawMessage) []Exception {
 				}
 				e.Frames = appendFrame(e.Frames, f)
 			}
+			return true
 		}
-		if len(e.Frames) == 0 {
-			return nil
-		}
-		return []Exception{e}
-	}
-	var b strings.Builder
-	for _, it := range items {
 		s, ok := rawString(it)
 		if !ok || b.Len()+len(s) > maxScan {
-			continue
+			return true
 		}
 		if b.Len() > 0 {
 			b.WriteByte('\n')
 		}
 		b.WriteString(s)
+		return true
+	})
+	if objects {
+		if len(e.Frames) == 0 {
+			return nil
+		}
+		return []Exception{e}
+	}
+	if first {
+		return nil
 	}
 	return x.stackText(b.String())
 }

@@ -65,9 +65,13 @@ func lineHeader(t string) (Exception, bool) {
 // stderr: "NOTICE: PHP message: PHP Fatal error:  Uncaught ..."`. The wrapper's
 // levels (WARNING, NOTICE) are PHP-FPM's, not the error's.
 func unwrapPHPFPM(t string) (string, bool) {
-	i := strings.Index(firstLine(t), "said into stderr: \"")
+	line := firstLine(t)
+	if !strings.Contains(line, "said into std") {
+		return t, false
+	}
+	i := strings.Index(line, "said into stderr: \"")
 	if i < 0 {
-		i = strings.Index(firstLine(t), "said into stdout: \"")
+		i = strings.Index(line, "said into stdout: \"")
 	}
 	if i < 0 {
 		return t, false

@@ -109,8 +109,10 @@ func genericType(t string) bool {
 	return false
 }
 
-// title is "Type: message" of the outermost exception.
-func title(chain []Exception, fallback string) string {
+// titleParts is the title, "Type: message" of the outermost exception, in
+// two parts: the title is typ alone when msg is "", else typ + ": " + msg
+// (clipped).
+func titleParts(chain []Exception, fallback string) (typ, msg string) {
 	for _, e := range chain {
 		if e.Type == "" && e.Message == "" {
 			continue
@@ -118,13 +120,13 @@ func title(chain []Exception, fallback string) string {
 		msg := strings.TrimSpace(firstLine(strings.TrimSpace(e.Message)))
 		switch {
 		case e.Type == "":
-			return clip(msg)
+			return msg, ""
 		case msg == "":
-			return clip(e.Type)
+			return e.Type, ""
 		}
-		return clip(e.Type + ": " + msg)
+		return e.Type, msg
 	}
-	return clip(strings.TrimSpace(firstLine(strings.TrimSpace(fallback))))
+	return strings.TrimSpace(firstLine(strings.TrimSpace(fallback))), ""
 }
 
 // clip cuts s to maxTitle characters on a rune boundary.
@@ -142,20 +144,18 @@ func clip(s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
-// culprit is the top in-app frame as "function (file)".
-func culprit(frames []Frame) string {
+// culpritParts is the culprit, the top in-app frame as "function (file)",
+// in two parts: the culprit is fn + " (" + file + ")" when both are set, else
+// the one that is.
+func culpritParts(frames []Frame) (fn, file string) {
 	for _, f := range frames {
 		if !f.InApp {
 			continue
 		}
-		fn := f.Function
-		switch {
-		case f.File == "":
-			return fn
-		case fn == "":
-			return basename(f.File)
+		if f.File == "" {
+			return f.Function, ""
 		}
-		return fn + " (" + basename(f.File) + ")"
+		return f.Function, basename(f.File)
 	}
-	return ""
+	return "", ""
 }

@@ -39,7 +39,7 @@ func platformJSON(msg string) (kind, typ, title, requestID string) {
 		return "", "", "", ""
 	}
 	var p platformRecord
-	if !unmarshalLenient([]byte(msg), &p) || !strings.HasPrefix(p.Type, "platform.") {
+	if !unmarshalLenient(msg, &p) || !strings.HasPrefix(p.Type, "platform.") {
 		return "", "", "", ""
 	}
 	r := p.Record

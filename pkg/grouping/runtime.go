@@ -24,12 +24,56 @@ const (
 )
 
 // runtimeParser is one entry of the runtimes table: detect reads one line of a
-// trace (line as printed, t without its indentation) and says whether it is
-// the runtime's; parse splits a trace of the runtime into its exception chain.
+// trace (p.line as printed, p.t without its indentation) and says whether it
+// is the runtime's; parse splits a trace of the runtime into its exception
+// chain.
 type runtimeParser struct {
 	name   string
-	detect func(line, t string) signal
+	detect func(p *lineProbe) signal
 	parse  func(text string, work *int) []Exception
+}
+
+// lineProbe is one line offered to the detectors, with what several of them
+// ask about an "at " line worked out once.
+type lineProbe struct {
+	line, t string
+	known   uint8 // probe* bits: which of the answers below are worked out
+	answers uint8
+	v8      Frame
+	v8OK    bool
+}
+
+const (
+	probeJavaAt uint8 = 1 << iota
+	probeDotnetLine
+	probeV8
+)
+
+func (p *lineProbe) ask(bit uint8, f func(string) bool) bool {
+	if p.known&bit == 0 {
+		p.known |= bit
+		if f(p.t) {
+			p.answers |= bit
+		}
+	}
+	return p.answers&bit != 0
+}
+
+// javaAt is isJavaAt(t).
+func (p *lineProbe) javaAt() bool { return p.ask(probeJavaAt, isJavaAt) }
+
+// dotnetLine reports a .NET location (":line 42").
+func (p *lineProbe) dotnetLine() bool {
+	return p.ask(probeDotnetLine, func(t string) bool { return strings.Contains(t, ":line ") })
+}
+
+// v8Frame is ParseV8Frame(t).
+func (p *lineProbe) v8Frame() (Frame, bool) {
+	if p.known&probeV8 == 0 {
+		p.known |= probeV8
+		p.v8, p.v8OK = ParseV8Frame(p.t)
+	}
+	return p.v8, p.v8OK
 }
 
 // runtimes is the table of the stack trace formats, in the order their
@@ -81,8 +125,9 @@ func detect(text string, work *int) *runtimeParser {
 		if t == "" {
 			continue
 		}
+		p := lineProbe{line: line, t: t}
 		for i := range runtimes {
-			switch runtimes[i].detect(line, t) {
+			switch runtimes[i].detect(&p) {
 			case sigStrong:
 				return &runtimes[i]
 			case sigWeak:
@@ -112,7 +157,8 @@ func parseStack(text string, work *int) []Exception {
 	return chain
 }
 
-func detectPython(_, t string) signal {
+func detectPython(p *lineProbe) signal {
+	t := p.t
 	if strings.HasPrefix(t, "Traceback (most recent call last)") || strings.HasPrefix(t, `File "`) ||
 		strings.HasPrefix(t, "+ Exception Group Traceback") {
 		return sigStrong
@@ -120,7 +166,8 @@ func detectPython(_, t string) signal {
 	return sigNone
 }
 
-func detectGo(line, t string) signal {
+func detectGo(p *lineProbe) signal {
+	line, t := p.line, p.t
 	if strings.HasPrefix(t, "goroutine ") && strings.HasSuffix(t, "]:") {
 		return sigStrong
 	}
@@ -130,7 +177,8 @@ func detectGo(line, t string) signal {
 	return sigNone
 }
 
-func detectPHP(_, t string) signal {
+func detectPHP(p *lineProbe) signal {
+	t := p.t
 	switch t[0] {
 	case '#':
 		if _, ok := ParsePHPFrame(t); ok {
@@ -148,15 +196,16 @@ func detectPHP(_, t string) signal {
 	return sigNone
 }
 
-func detectDotnet(_, t string) signal {
+func detectDotnet(p *lineProbe) signal {
+	t := p.t
 	if strings.HasPrefix(t, "at ") {
-		if strings.Contains(t, ":line ") {
+		if p.dotnetLine() {
 			return sigStrong
 		}
-		if isJavaAt(t) {
+		if p.javaAt() {
 			return sigNone
 		}
-		if f, ok := ParseV8Frame(t); ok && (f.Line > 0 || f.File == "<anonymous>" || f.File == "native") {
+		if f, ok := p.v8Frame(); ok && (f.Line > 0 || f.File == "<anonymous>" || f.File == "native") {
 			return sigNone
 		}
 		if strings.HasSuffix(t, ")") {
@@ -169,14 +218,39 @@ func detectDotnet(_, t string) signal {
 	return sigNone
 }
 
+// isJavaAt reports a JVM frame's location: "(Native Method)", "(Unknown
+// Source)", or a ':' after a .java, .kt, .scala, .groovy or .clj file name.
 func isJavaAt(t string) bool {
-	return strings.Contains(t, ".java:") || strings.Contains(t, "(Native Method)") || strings.Contains(t, "(Unknown Source)") ||
-		strings.Contains(t, ".kt:") || strings.Contains(t, ".scala:") || strings.Contains(t, ".groovy:") || strings.Contains(t, ".clj:")
+	for i := strings.IndexByte(t, '('); i >= 0; {
+		rest := t[i+1:]
+		if strings.HasPrefix(rest, "Native Method)") || strings.HasPrefix(rest, "Unknown Source)") {
+			return true
+		}
+		j := strings.IndexByte(rest, '(')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	for i := strings.IndexByte(t, ':'); i >= 0; {
+		head := t[:i]
+		if strings.HasSuffix(head, ".java") || strings.HasSuffix(head, ".kt") || strings.HasSuffix(head, ".scala") ||
+			strings.HasSuffix(head, ".groovy") || strings.HasSuffix(head, ".clj") {
+			return true
+		}
+		j := strings.IndexByte(t[i+1:], ':')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }
 
-func detectJava(_, t string) signal {
+func detectJava(p *lineProbe) signal {
+	t := p.t
 	if strings.HasPrefix(t, "at ") {
-		if !strings.Contains(t, ":line ") && isJavaAt(t) {
+		if !p.dotnetLine() && p.javaAt() {
 			return sigStrong
 		}
 		return sigNone
@@ -187,16 +261,18 @@ func detectJava(_, t string) signal {
 	return sigNone
 }
 
-func detectNode(_, t string) signal {
-	if strings.HasPrefix(t, "at ") && !strings.Contains(t, ":line ") && !isJavaAt(t) {
-		if f, ok := ParseV8Frame(t); ok && (f.Line > 0 || f.File == "<anonymous>" || f.File == "native") {
+func detectNode(p *lineProbe) signal {
+	t := p.t
+	if strings.HasPrefix(t, "at ") && !p.dotnetLine() && !p.javaAt() {
+		if f, ok := p.v8Frame(); ok && (f.Line > 0 || f.File == "<anonymous>" || f.File == "native") {
 			return sigStrong
 		}
 	}
 	return sigNone
 }
 
-func detectRuby(_, t string) signal {
+func detectRuby(p *lineProbe) signal {
+	t := p.t
 	if strings.Contains(t, ".rb:") {
 		if _, _, ok := ParseRubyFrame(t); ok {
 			return sigStrong

@@ -68,6 +68,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Export, when set, exports every data event as OTLP logs before the answer (export.go).
 	Export Exporter
+	// Logs, when set, keeps every data event in the local log store before the answer
+	// (logs.go).
+	Logs LogStore
 }
 
 // Handler serves Firehose deliveries.
@@ -151,6 +154,8 @@ type Outcome struct {
 	// rejected (partialSuccess).
 	Exported     int
 	LogsRejected int
+	// LogsStored counts the lines new to the local log store.
+	LogsStored int
 }
 
 // Handle serves one delivery.
@@ -201,6 +206,7 @@ func (h *Handler) logOutcome(ctx context.Context, drain drains.Drain, requestID 
 		{"busy", out.Busy},
 		{"exported", out.Exported},
 		{"logsRejected", out.LogsRejected},
+		{"logsStored", out.LogsStored},
 	} {
 		if a.v != 0 {
 			attrs = append(attrs, slog.Int(a.k, a.v))
@@ -305,6 +311,7 @@ func (h *Handler) deliver(ctx context.Context, req Request, drain drains.Drain, 
 	}
 
 	export := h.beginExport(ctx, stamp, delivery.At)
+	kept := h.beginLogs(stamp)
 	results := h.decoder.DecodeRecords(ctx, fb.Records, stamp, h.cfg.Workers)
 	out := Outcome{Status: http.StatusOK, Records: len(fb.Records)}
 	var errs []event.Event
@@ -326,6 +333,10 @@ func (h *Handler) deliver(ctx context.Context, req Request, drain drains.Drain, 
 	if err := ctx.Err(); err != nil {
 		h.endExport(ctx, export, &out, delivery)
 		return Outcome{Status: http.StatusServiceUnavailable, Message: "deadline reached while decoding; retry", Records: out.Records}
+	}
+	if st := h.endLogs(ctx, kept, &out); st != nil {
+		h.endExport(ctx, export, &out, delivery)
+		return *st
 	}
 
 	// Decodable records are processed even when others are rejected: dedup makes

@@ -49,6 +49,8 @@ const usage = `aient — firehose-drain's CLI and local server
   aient alerts list [--json]
   aient alerts remove ID
   aient alerts test ID
+  aient logs search [WORDS...] [--drain D] [--log-group G] [--stream S] [--level L] [--request-id R] [--since 1h] [--until T] [--limit 100] [--cursor C] [--json]
+  aient logs tail [--follow] [--lines 20] [--drain D] [--log-group G] [--stream S] [--level L] [--request-id R] [--since 1h] [--json]
   aient send --endpoint URL [--key KEY] FILE...
   aient version
   aient replay [--drain ID] [--region R] [--json] FILE... | s3://bucket/prefix
@@ -98,7 +100,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	c := &command{getenv: getenv, stdout: stdout, stderr: stderr}
 	name := args[0]
-	group := name == "drains" || name == "problems" || name == "alerts"
+	group := name == "drains" || name == "problems" || name == "alerts" || name == "logs"
 	if len(args) > 1 && group && !strings.HasPrefix(args[1], "-") {
 		name += " " + args[1]
 	}
@@ -172,6 +174,17 @@ func (c *command) dispatch(ctx context.Context, args []string) error {
 			return c.alertsTest(ctx, args[2:])
 		}
 		return usageError("unknown alerts subcommand %q", args[1])
+	case "logs":
+		if len(args) < 2 {
+			return usageError("logs needs a subcommand: search, tail")
+		}
+		switch args[1] {
+		case "search":
+			return c.logsSearch(ctx, args[2:])
+		case "tail":
+			return c.logsTail(ctx, args[2:])
+		}
+		return usageError("unknown logs subcommand %q", args[1])
 	case "send":
 		return c.send(ctx, args[1:])
 	case "replay":

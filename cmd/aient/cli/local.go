@@ -73,8 +73,8 @@ func NewLocal(st *embedded.Store, cfg LocalConfig) *Local {
 	// from the next delivery (reads of the embedded store are cheap).
 	svc := drains.NewService(st.Drains(), drains.PepperFunc(st.Pepper), drains.Config{Now: cfg.Now, CacheTTL: drains.NoCache})
 	claims := dedup.New(st.Claims(), dedup.Config{Now: cfg.Now})
-	in := ingest.New(svc, st.Drains(), claims, st.Queue(), ingest.Config{Logger: cfg.Logger, Now: cfg.Now, Export: cfg.Export})
-	con := console.New(console.Backend{Problems: st.Reader(), Drains: st.Drains(), Actions: st.Problems()}, console.Config{
+	in := ingest.New(svc, st.Drains(), claims, st.Queue(), ingest.Config{Logger: cfg.Logger, Now: cfg.Now, Export: cfg.Export, Logs: st.Logs()})
+	con := console.New(console.Backend{Problems: st.Reader(), Drains: st.Drains(), Actions: st.Problems(), Logs: st.Logs()}, console.Config{
 		EndpointBase: cfg.EndpointBase, Ingest: in, Hosts: cfg.Hosts, Remote: cfg.Remote,
 		Now: cfg.Now, Logger: cfg.Logger,
 	})
@@ -120,6 +120,14 @@ func (l *Local) RunAlerts(ctx context.Context) error {
 		case <-time.After(l.cfg.AlertPoll):
 		}
 	}
+}
+
+// RunLogRetention applies the log store's retention until ctx ends: every minute, and
+// whenever a delivery left the store over its byte cap.
+func (l *Local) RunLogRetention(ctx context.Context) {
+	l.store.Logs().RunRetention(ctx, time.Minute, func(err error) {
+		l.cfg.Logger.ErrorContext(ctx, "log retention", "err", err)
+	})
 }
 
 // DeliverOnce delivers the notices due now; it returns how many it looked at.

@@ -17,6 +17,7 @@ import (
 	"github.com/aient/firehose-drain/pkg/console"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	"github.com/aient/firehose-drain/pkg/embedded"
+	"github.com/aient/firehose-drain/pkg/logs"
 	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
 )
 
@@ -39,6 +40,8 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("serve", false)
 	listen := f.String("listen", "127.0.0.1:8080", "address to listen on (loopback unless --allow-remote)")
 	allowRemote := f.Bool("allow-remote", false, "listen beyond loopback: remote callers reach the Firehose route only")
+	logRetention := f.String("log-retention", "7d", "keep log lines this long (event time): 7d, 24h, ...")
+	logMaxBytes := f.String("log-max-bytes", "1GiB", "keep the log store under this size, the oldest lines dropped first: 1GiB, 500MB, ...")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -57,7 +60,15 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 	default:
 		return usageError("--backend %q: embedded or aws", f.backend)
 	}
-	st, err := embedded.Open(f.data)
+	age, err := logs.ParseAge(*logRetention)
+	if err != nil {
+		return usageError("--log-retention: %v", err)
+	}
+	maxBytes, err := logs.ParseBytes(*logMaxBytes)
+	if err != nil {
+		return usageError("--log-max-bytes: %v", err)
+	}
+	st, err := embedded.Open(f.data, embedded.WithLogRetention(age, maxBytes))
 	if err != nil {
 		return fmt.Errorf("open the embedded store in %s: %w", f.data, err)
 	}
@@ -108,7 +119,7 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 	if remote {
 		fmt.Fprintf(c.stderr, "WARNING: listening on %s beyond loopback (--allow-remote): other machines reach the Firehose route /aws/firehose/{drainId}; the console and its API answer only on this machine.\n", *listen)
 	}
-	fmt.Fprintf(c.stdout, "Serving on %s (problems: %s/, drains: %s/drains). Data in %s. Ctrl-C stops.\n", base, base, base, f.data)
+	fmt.Fprintf(c.stdout, "Serving on %s (problems: %s/, drains: %s/drains, logs: %s/logs). Data in %s. Ctrl-C stops.\n", base, base, base, base, f.data)
 
 	gctx, stopGrouper := context.WithCancel(ctx)
 	grouperDone := make(chan struct{})
@@ -121,10 +132,16 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 		defer close(alertsDone)
 		_ = srv.RunAlerts(gctx)
 	}()
+	retentionDone := make(chan struct{})
+	go func() {
+		defer close(retentionDone)
+		srv.RunLogRetention(gctx)
+	}()
 	err = serveUntilDone(ctx, newHTTPServer(srv.Handler(), serveTimeouts), ln)
 	stopGrouper()
 	<-grouperDone
 	<-alertsDone
+	<-retentionDone
 	return err
 }
 
