@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/aient/firehose-drain/internal/awsconf"
+	"github.com/aient/firehose-drain/pkg/deadline"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	"github.com/aient/firehose-drain/pkg/grouper"
 	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
@@ -50,7 +51,8 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	client := dynamodb.NewFromConfig(cfg)
+	// Every attempt of a DynamoDB call is bounded by what is left of the invocation.
+	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, deadline.PerAttempt) })
 	ps := problemsddb.New(client, table)
 	g := grouper.New(ps, log)
 	if getenv(envTransition) != "off" {

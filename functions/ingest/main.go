@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/aient/firehose-drain/internal/awsconf"
+	"github.com/aient/firehose-drain/pkg/deadline"
 	"github.com/aient/firehose-drain/pkg/dedup"
 	dedupddb "github.com/aient/firehose-drain/pkg/dedup/ddb"
 	"github.com/aient/firehose-drain/pkg/drains"
@@ -66,6 +67,9 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
+	// Every attempt of every AWS call (DynamoDB, SQS, Secrets Manager) is bounded by what
+	// is left of the invocation: a stalled one is retried in time, not waited out.
+	cfg.APIOptions = append(cfg.APIOptions, deadline.PerAttempt)
 	db := dynamodb.NewFromConfig(cfg)
 	sm := secretsmanager.NewFromConfig(cfg)
 	pepper := secrets.NewPepper(sm, names[envPepperSecret], time.Hour)

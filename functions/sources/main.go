@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/aient/firehose-drain/internal/awsconf"
+	"github.com/aient/firehose-drain/pkg/deadline"
 	"github.com/aient/firehose-drain/pkg/dedup"
 	dedupddb "github.com/aient/firehose-drain/pkg/dedup/ddb"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
@@ -74,7 +75,9 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (s
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	db := dynamodb.NewFromConfig(cfg)
+	// Every attempt of a DynamoDB or SQS call is bounded by what is left of the invocation
+	// (not S3's: its GetObject body is read after the call returns).
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, deadline.PerAttempt) })
 	drainStore := drainsddb.New(db, names[envDrainsTable])
 	pcfg := ingest.PipelineConfig{Logger: log, Workers: runtime.GOMAXPROCS(0)}
 	// The OTLP export, configured as the ingest's (OTEL_EXPORTER_OTLP_*, the headers from
@@ -90,7 +93,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (s
 	}
 	p := ingest.NewPipeline(drainStore, drainStore,
 		dedup.New(dedupddb.New(db, names[envClaimsTable]), dedup.Config{Lease: lease}),
-		sqsqueue.New(sqs.NewFromConfig(cfg), names[envQueueURL]),
+		sqsqueue.New(sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.APIOptions = append(o.APIOptions, deadline.PerAttempt) }), names[envQueueURL]),
 		pcfg)
 	sc := sources.Config{Drain: names[envDrain], Region: getenv(envRegion), Prefix: getenv(envPrefix), Logger: log}
 	if kind.NeedsObjects {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/aient/firehose-drain/pkg/deadline"
 )
 
 // Defaults of Config.
@@ -19,8 +21,10 @@ const (
 )
 
 // releaseGrace bounds the clean-up release after a failed claim when the caller's
-// context is already done: the lease covers the claims if even that fails.
-const releaseGrace = 2 * time.Second
+// context is already done: the lease covers the claims if even that fails. It is half the
+// least margin the ingest keeps before its deadline (deadline.MinMargin), so a claim cut
+// off at the end of the work still leaves the answer its time.
+const releaseGrace = deadline.MinMargin / 2
 
 // Config tunes a Claimer. The zero value takes every default.
 type Config struct {
@@ -108,7 +112,8 @@ func (b *Batch) Count(o Outcome) int {
 // Claim claims every key under a new token within ctx, with the adaptive concurrency of
 // pool.go (Config.Concurrency at first, up to Config.MaxConcurrency); throttled calls are
 // retried while the deadline allows. On a store error or when ctx ends it releases the claims it made
-// and returns an error wrapping ErrUnavailable (and ctx's error, if that was the cause).
+// and returns an *Error, wrapping ErrUnavailable when a retry may cure the failure (and
+// ctx's error, if that was the cause).
 func (c *Claimer) Claim(ctx context.Context, keys []string) (*Batch, error) {
 	b := &Batch{
 		Token:    rand.Text(),
@@ -142,12 +147,15 @@ func (c *Claimer) Claim(ctx context.Context, keys []string) (*Batch, error) {
 	// Give back what we hold so a retry need not wait for the lease.
 	rctx, cancel := c.cleanupContext(ctx)
 	defer cancel()
+	var cleanup error
 	if fresh := b.Fresh(); len(fresh) > 0 {
 		if rerr := c.store.Release(rctx, fresh, b.Token); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("release %d claims after the failure: %w", len(fresh), rerr))
+			cleanup = fmt.Errorf("release %d claims after the failure: %w", len(fresh), rerr)
 		}
 	}
-	return nil, c.unavailable(ctx, "claim", len(keys), err)
+	e := c.fail(ctx, "claim", len(keys), err)
+	e.Cleanup = cleanup
+	return nil, e
 }
 
 // Commit marks b's fresh keys done. The store batches the writes; keys the batch no
@@ -159,7 +167,7 @@ func (c *Claimer) Commit(ctx context.Context, b *Batch) error {
 	}
 	expiresAt := c.cfg.Now().Add(c.cfg.TTL)
 	if err := c.store.Commit(ctx, fresh, b.Token, expiresAt); err != nil {
-		return c.unavailable(ctx, "commit", len(fresh), err)
+		return c.fail(ctx, "commit", len(fresh), err)
 	}
 	return nil
 }
@@ -172,20 +180,50 @@ func (c *Claimer) Release(ctx context.Context, b *Batch) error {
 		return nil
 	}
 	if err := c.store.Release(ctx, fresh, b.Token); err != nil {
-		return c.unavailable(ctx, "release", len(fresh), err)
+		return c.fail(ctx, "release", len(fresh), err)
 	}
 	return nil
 }
 
-// unavailable wraps err with ErrUnavailable, and with ctx's error when ctx has ended.
-func (c *Claimer) unavailable(ctx context.Context, op string, n int, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+// Error is a failed Claim, Commit or Release: the operation, how many keys, and why. It
+// keeps the store's classification: it wraps ErrUnavailable (and ErrThrottled) exactly when
+// a retry may cure the failure — the store said so (throttling, a timeout, an unreachable
+// service), a call ran out of time, or ctx ended first. A store error of any other kind (access
+// denied, a missing table, an answer the claimer does not understand) is permanent and does
+// not wrap ErrUnavailable: callers tell the two apart with errors.Is.
+type Error struct {
+	Op   string // "claim", "commit" or "release"
+	Keys int
+	// Err is the failure, wrapping ErrUnavailable when it is transient.
+	Err error
+	// Cleanup is why giving back the claims made before a failed Claim failed too (their
+	// lease still frees them); it is reported, and does not change the classification.
+	Cleanup error
+}
+
+func (e *Error) Error() string {
+	s := fmt.Sprintf("dedup: %s %d keys: %v", e.Op, e.Keys, e.Err)
+	if e.Cleanup != nil {
+		s += "; " + e.Cleanup.Error()
+	}
+	return s
+}
+
+// Unwrap returns Err (not Cleanup: a failed release says nothing about the failure's kind).
+func (e *Error) Unwrap() error { return e.Err }
+
+// fail classifies err (see Error), with ctx's error joined when ctx has ended.
+func (c *Claimer) fail(ctx context.Context, op string, n int, err error) *Error {
+	cerr := ctx.Err()
+	if cerr != nil && !errors.Is(err, cerr) {
 		err = errors.Join(err, cerr)
 	}
-	if errors.Is(err, ErrUnavailable) {
-		return fmt.Errorf("dedup: %s %d keys: %w", op, n, err)
+	transient := cerr != nil || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrThrottled) ||
+		errors.Is(err, context.DeadlineExceeded)
+	if transient && !errors.Is(err, ErrUnavailable) {
+		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	return fmt.Errorf("dedup: %s %d keys: %w: %w", op, n, ErrUnavailable, err)
+	return &Error{Op: op, Keys: n, Err: err}
 }
 
 // cleanupContext is ctx, or, when ctx has already ended, a short detached context so that

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,13 +182,20 @@ func TestBatchWithNothingFreshMakesNoCommitOrRelease(t *testing.T) {
 	}
 }
 
-func TestStoreFailureReleasesTheClaimsMadeAndIsUnavailable(t *testing.T) {
+// A failed claim gives back what it claimed and keeps the store's classification: a
+// transient store error (and a throttle) stays one, any other store error is permanent —
+// never reported as something a retry cures.
+func TestStoreFailureReleasesTheClaimsMadeAndKeepsItsClass(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		failure error
+		name      string
+		failure   error
+		transient bool
+		throttled bool
 	}{
-		{"a store error that says it is transient", fmt.Errorf("throttled: %w", dedup.ErrUnavailable)},
-		{"a store error of any other kind", errors.New("disk on fire")},
+		{"a store error that says it is transient", fmt.Errorf("timeout: %w", dedup.ErrUnavailable), true, false},
+		{"a throttle", fmt.Errorf("ProvisionedThroughputExceeded: %w: %w", dedup.ErrUnavailable, dedup.ErrThrottled), true, true},
+		{"a store call out of time", fmt.Errorf("put item: %w", context.DeadlineExceeded), true, false},
+		{"a store error of any other kind", errors.New("AccessDeniedException: not authorized"), false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newMemStore()
@@ -202,9 +210,22 @@ func TestStoreFailureReleasesTheClaimsMadeAndIsUnavailable(t *testing.T) {
 			for i := range keys {
 				keys[i] = fmt.Sprintf("k-%d", i)
 			}
-			b, err := c.Claim(context.Background(), keys)
-			if !errors.Is(err, dedup.ErrUnavailable) || !errors.Is(err, tc.failure) {
-				t.Fatalf("Claim error %v, want one wrapping ErrUnavailable and the store's error", err)
+			// A deadline: a throttle is retried until a retry would pass it, then reported.
+			ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+			defer cancel()
+			b, err := c.Claim(ctx, keys)
+			if !errors.Is(err, tc.failure) {
+				t.Fatalf("Claim error %v, want one wrapping the store's error", err)
+			}
+			if got := errors.Is(err, dedup.ErrUnavailable); got != tc.transient {
+				t.Fatalf("Claim error %v: wraps ErrUnavailable %t, want %t", err, got, tc.transient)
+			}
+			if got := errors.Is(err, dedup.ErrThrottled); got != tc.throttled {
+				t.Fatalf("Claim error %v: wraps ErrThrottled %t, want %t", err, got, tc.throttled)
+			}
+			var de *dedup.Error
+			if !errors.As(err, &de) || de.Op != "claim" || de.Keys != 40 {
+				t.Fatalf("Claim error %#v, want a *dedup.Error of the claim of 40 keys", err)
 			}
 			if b != nil {
 				t.Fatalf("Claim returned a batch %v with its error", b)
@@ -217,26 +238,32 @@ func TestStoreFailureReleasesTheClaimsMadeAndIsUnavailable(t *testing.T) {
 			if s.releases != 1 {
 				t.Fatalf("%d releases, want 1", s.releases)
 			}
-			if s.claims > 31 {
+			if !tc.throttled && s.claims > 31 {
 				t.Fatalf("%d claims attempted, want the claim to stop at the failure (at most 31)", s.claims)
 			}
 		})
 	}
 }
 
-func TestFailedCleanupIsReportedToo(t *testing.T) {
+// A release that fails after a failed claim is reported, but a transient release failure
+// does not make a permanent claim failure look transient.
+func TestFailedCleanupIsReportedWithoutChangingTheClass(t *testing.T) {
 	s := newMemStore()
 	s.claimErr = func(key string) error {
 		if key == "bad" {
-			return errors.New("boom")
+			return errors.New("ValidationException: boom")
 		}
 		return nil
 	}
-	s.releaseErr = errors.New("release failed")
+	s.releaseErr = fmt.Errorf("release timed out: %w", dedup.ErrUnavailable)
 	c := dedup.New(s, dedup.Config{Concurrency: 1, Now: (&clock{start}).Now})
 	_, err := c.Claim(context.Background(), []string{"good", "bad"})
-	if !errors.Is(err, dedup.ErrUnavailable) || !errors.Is(err, s.releaseErr) {
-		t.Fatalf("Claim error %v, want ErrUnavailable and the release failure", err)
+	var de *dedup.Error
+	if !errors.As(err, &de) || !errors.Is(de.Cleanup, s.releaseErr) || !strings.Contains(err.Error(), "release timed out") {
+		t.Fatalf("Claim error %v, want it to report the release failure", err)
+	}
+	if errors.Is(err, dedup.ErrUnavailable) {
+		t.Fatalf("Claim error %v wraps ErrUnavailable: the claim's permanent failure was reclassified by its cleanup's", err)
 	}
 }
 
@@ -282,17 +309,32 @@ func TestClaimConcurrencyIsBounded(t *testing.T) {
 	}
 }
 
-func TestCommitAndReleaseFailuresAreUnavailable(t *testing.T) {
+func TestCommitAndReleaseFailuresKeepTheirClass(t *testing.T) {
 	s := newMemStore()
 	c := newClaimer(s, &clock{start})
 	b := mustClaim(t, c, "a")
-	s.commitErr = errors.New("commit failed")
-	s.releaseErr = errors.New("release failed")
-	if err := c.Commit(context.Background(), b); !errors.Is(err, dedup.ErrUnavailable) || !errors.Is(err, s.commitErr) {
-		t.Fatalf("Commit error %v, want ErrUnavailable wrapping the store's", err)
+	s.commitErr = errors.New("ResourceNotFoundException: commit failed")
+	s.releaseErr = errors.New("AccessDeniedException: release failed")
+	if err := c.Commit(context.Background(), b); errors.Is(err, dedup.ErrUnavailable) || !errors.Is(err, s.commitErr) {
+		t.Fatalf("Commit error %v, want the store's permanent error, not ErrUnavailable", err)
 	}
-	if err := c.Release(context.Background(), b); !errors.Is(err, dedup.ErrUnavailable) || !errors.Is(err, s.releaseErr) {
-		t.Fatalf("Release error %v, want ErrUnavailable wrapping the store's", err)
+	if err := c.Release(context.Background(), b); errors.Is(err, dedup.ErrUnavailable) || !errors.Is(err, s.releaseErr) {
+		t.Fatalf("Release error %v, want the store's permanent error, not ErrUnavailable", err)
+	}
+	s.commitErr = fmt.Errorf("commit: %w: %w", dedup.ErrUnavailable, dedup.ErrThrottled)
+	s.releaseErr = fmt.Errorf("release: %w", context.DeadlineExceeded)
+	if err := c.Commit(context.Background(), b); !errors.Is(err, dedup.ErrUnavailable) || !errors.Is(err, dedup.ErrThrottled) {
+		t.Fatalf("Commit error %v, want ErrUnavailable and ErrThrottled kept", err)
+	}
+	if err := c.Release(context.Background(), b); !errors.Is(err, dedup.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Release error %v, want a call out of time to be transient", err)
+	}
+	// A context that ended makes any failure transient: the retry gets a new deadline.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.commitErr = errors.New("some error")
+	if err := c.Commit(ctx, b); !errors.Is(err, dedup.ErrUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Commit error %v after ctx ended, want ErrUnavailable and ctx's error", err)
 	}
 }
 
@@ -341,10 +383,10 @@ func (l liar) Claim(ctx context.Context, c dedup.Claim, now time.Time) (dedup.Ou
 	return dedup.Outcome(42), nil
 }
 
-func TestUnknownOutcomeFromTheStoreIsAnError(t *testing.T) {
+func TestUnknownOutcomeFromTheStoreIsAPermanentError(t *testing.T) {
 	s := newMemStore()
 	_, err := newClaimer(liar{s}, &clock{start}).Claim(context.Background(), []string{"a"})
-	if !errors.Is(err, dedup.ErrUnavailable) {
-		t.Fatalf("Claim: %v, want ErrUnavailable", err)
+	if err == nil || errors.Is(err, dedup.ErrUnavailable) || !strings.Contains(err.Error(), "unknown outcome") {
+		t.Fatalf("Claim: %v, want a permanent error naming the unknown outcome", err)
 	}
 }

@@ -149,19 +149,6 @@ func TestMessagesNotFinishedBeforeTheMarginAreNamedAndTheAnswerBeatsTheDeadline(
 	}
 }
 
-func TestMargin(t *testing.T) {
-	for _, c := range []struct{ budget, want time.Duration }{
-		{60 * time.Second, 6 * time.Second},
-		{10 * time.Second, 2 * time.Second},
-		{3 * time.Second, 1500 * time.Millisecond},
-		{0, 0},
-	} {
-		if got := grouper.Margin(c.budget); got != c.want {
-			t.Errorf("Margin(%v) = %v, want %v", c.budget, got, c.want)
-		}
-	}
-}
-
 func TestDecodeBothShapes(t *testing.T) {
 	e := stamped(fht.ErrorEvent(1))
 	for _, c := range []struct {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/aient/firehose-drain/pkg/deadline"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/grouping"
 	"github.com/aient/firehose-drain/pkg/problems"
@@ -29,21 +30,6 @@ var errPoison = errors.New("poison message")
 
 // maxSampleMessage bounds the message kept as a problem's sample.
 const maxSampleMessage = 16 << 10
-
-// Deadline margin: the grouper stops writing this long before its deadline, answers the
-// messages it finished and names the rest as failed.
-const (
-	// MinMargin is the least margin kept before the deadline.
-	MinMargin = 2 * time.Second
-	// MarginFraction is the margin as a fraction of the invocation's budget (1/10).
-	MarginFraction = 10
-)
-
-// Margin is the time kept before the deadline out of a budget: a tenth of it, at least
-// MinMargin, but never more than half the budget (a short budget still gets work done).
-func Margin(budget time.Duration) time.Duration {
-	return min(max(budget/MarginFraction, MinMargin), budget/2)
-}
 
 // Grouper records events as problem occurrences.
 type Grouper struct {
@@ -191,7 +177,7 @@ func valid(w *wireEvent) error {
 // not recorded: poison messages, and those with an occurrence that could not be written
 // (SQS redelivers only those; the occurrences of theirs already counted are no-ops then).
 // Occurrences of the whole batch are recorded together, grouped by problem. Writing stops
-// Margin before the deadline: messages not finished by then are named as failed, so the
+// deadline.Margin before the deadline: messages not finished by then are named as failed, so the
 // answer always leaves before the Lambda timeout. Nothing is acknowledged before it is
 // recorded.
 func (g *Grouper) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
@@ -256,12 +242,10 @@ func (g *Grouper) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 	return resp, nil
 }
 
-// workContext is ctx ending Margin before ctx's deadline (ctx itself when it has none).
+// workContext is ctx ending deadline.Margin before ctx's deadline (ctx itself when it has
+// none): the grouper stops writing then, answers the messages it finished and names the
+// rest as failed.
 func (g *Grouper) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		return context.WithCancel(ctx)
-	}
-	budget := deadline.Sub(g.now())
-	return context.WithDeadline(ctx, deadline.Add(-Margin(budget)))
+	work, _, cancel := deadline.Split(ctx, g.now())
+	return work, cancel
 }

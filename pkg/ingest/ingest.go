@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aient/firehose-drain/pkg/cwpayload"
+	"github.com/aient/firehose-drain/pkg/deadline"
 	"github.com/aient/firehose-drain/pkg/dedup"
 	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/event"
@@ -158,12 +159,17 @@ type Outcome struct {
 	LogsStored int
 }
 
-// Handle serves one delivery.
+// Handle serves one delivery. The work (authenticate, decode, claim, send, export) stops
+// deadline.Margin before ctx's deadline; committing or releasing the claims and booking
+// the delivery then run under bounded contexts of their own (deadline.Budget.Finish), so
+// the answer — a 503 when the work did not finish — always leaves before the deadline.
 func (h *Handler) Handle(ctx context.Context, req Request) Response {
 	requestID := req.Header("x-amz-firehose-request-id")
-	drain, out := h.admit(ctx, req)
+	work, budget, cancel := deadline.Split(ctx, time.Now()) // ctx deadlines are wall-clock, whatever cfg.Now says
+	defer cancel()
+	drain, out := h.admit(work, req)
 	if out == nil {
-		o := h.complete(ctx, req, drain, &requestID)
+		o := h.complete(work, budget, req, drain, &requestID)
 		out = &o
 	}
 	return h.answer(ctx, drain, requestID, *out)
@@ -256,11 +262,12 @@ func (h *Handler) admit(ctx context.Context, req Request) (drains.Drain, *Outcom
 	return drain, nil
 }
 
-// complete serves an admitted delivery and does the drain's bookkeeping.
-func (h *Handler) complete(ctx context.Context, req Request, drain drains.Drain, requestID *string) Outcome {
+// complete serves an admitted delivery under the work context ctx and does the drain's
+// bookkeeping under a Finish context of budget.
+func (h *Handler) complete(ctx context.Context, budget deadline.Budget, req Request, drain drains.Drain, requestID *string) Outcome {
 	now := h.cfg.Now()
 	delivery := drains.Delivery{At: now, Counters: drains.Counters{Deliveries: 1}}
-	out := h.deliver(ctx, req, drain, requestID, &delivery)
+	out := h.deliver(ctx, budget, req, drain, requestID, &delivery)
 	if out.Status == http.StatusBadRequest {
 		delivery.PayloadError = &drains.Note{At: now, Reason: out.Message}
 	}
@@ -278,14 +285,22 @@ func (h *Handler) complete(ctx context.Context, req Request, drain drains.Drain,
 		Events: int64(out.Events), ErrorEvents: int64(out.ErrorEvents), Duplicates: int64(out.Duplicates),
 		Reason: out.Message,
 	})
-	if err := h.books.RecordDelivery(ctx, drain.ID, delivery); err != nil {
+	if err := recordDelivery(ctx, budget, h.books, drain.ID, delivery); err != nil {
 		h.cfg.Logger.WarnContext(ctx, "record delivery on drain", "drain", drain.ID, "err", err)
 	}
 	return out
 }
 
+// recordDelivery books a delivery under a Finish context: also when the work ran out of
+// time, and never past the answer's share of the margin.
+func recordDelivery(ctx context.Context, budget deadline.Budget, books Bookkeeper, id string, d drains.Delivery) error {
+	fctx, cancel := budget.Finish(ctx)
+	defer cancel()
+	return books.RecordDelivery(fctx, id, d)
+}
+
 // deliver decodes, claims and sends; the caller does the drain bookkeeping.
-func (h *Handler) deliver(ctx context.Context, req Request, drain drains.Drain, requestID *string, delivery *drains.Delivery) Outcome {
+func (h *Handler) deliver(ctx context.Context, budget deadline.Budget, req Request, drain drains.Drain, requestID *string, delivery *drains.Delivery) Outcome {
 	body, err := firehose.DecodeContent(req.Body, req.Header("content-encoding"), h.cfg.MaxRequestBytes)
 	if err != nil {
 		return Outcome{Status: http.StatusBadRequest, Message: "request body: " + err.Error()}
@@ -343,7 +358,7 @@ func (h *Handler) deliver(ctx context.Context, req Request, drain drains.Drain, 
 	// Firehose's retries of the same batch no-ops for them. The problems are recorded also
 	// when the OTLP export fails: the retry finds them duplicates.
 	if len(errs) > 0 {
-		if st := h.forward(ctx, errs, &out); st != nil {
+		if st := h.forward(ctx, budget, errs, &out); st != nil {
 			h.endExport(ctx, export, &out, delivery)
 			return *st
 		}
@@ -367,14 +382,14 @@ func (h *Handler) deliver(ctx context.Context, req Request, drain drains.Drain, 
 
 // forward claims, sends and commits the error-class events. It returns a non-nil outcome
 // when the delivery must be answered 503.
-func (h *Handler) forward(ctx context.Context, evs []event.Event, out *Outcome) *Outcome {
-	fw := forwardEvents(ctx, h.claims, h.send, h.cfg.Logger, evs)
+func (h *Handler) forward(ctx context.Context, budget deadline.Budget, evs []event.Event, out *Outcome) *Outcome {
+	fw := forwardEvents(ctx, budget, h.claims, h.send, h.cfg.Logger, evs)
 	if fw.err != nil {
-		msg := "queue unavailable; retry"
+		status, msg := http.StatusServiceUnavailable, "queue unavailable; retry"
 		if fw.claimFailed {
-			msg = "dedup store unavailable; retry"
+			status, msg = claimFailure(fw.err)
 		}
-		return &Outcome{Status: http.StatusServiceUnavailable, Message: msg, Records: out.Records, Events: out.Events, ErrorEvents: out.ErrorEvents}
+		return &Outcome{Status: status, Message: msg, Records: out.Records, Events: out.Events, ErrorEvents: out.ErrorEvents}
 	}
 	for _, o := range fw.outcomes {
 		switch o {
@@ -387,6 +402,20 @@ func (h *Handler) forward(ctx context.Context, evs []event.Event, out *Outcome) 
 		}
 	}
 	return nil
+}
+
+// claimFailure is the answer to a failed claim, by the class the claimer kept (DESIGN
+// section 3): throttled and unavailable stores are 503, a permanent store failure (access
+// denied, a missing table) is 500 — Firehose retries both, but only the first is cured by
+// waiting, and the answer says which.
+func claimFailure(err error) (int, string) {
+	switch {
+	case errors.Is(err, dedup.ErrThrottled):
+		return http.StatusServiceUnavailable, "dedup store throttled; retry"
+	case errors.Is(err, dedup.ErrUnavailable):
+		return http.StatusServiceUnavailable, "dedup store unavailable; retry"
+	}
+	return http.StatusInternalServerError, "dedup store failed with an error a retry does not cure by itself (see the ingest log); retry once it is fixed"
 }
 
 // refusals are the requests refused for their key on one drain id, not booked yet.

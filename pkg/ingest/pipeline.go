@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aient/firehose-drain/pkg/cwpayload"
+	"github.com/aient/firehose-drain/pkg/deadline"
 	"github.com/aient/firehose-drain/pkg/dedup"
 	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/event"
@@ -180,8 +181,13 @@ func stampOf(d drains.Drain, region, requestID string) *cwpayload.Stamp {
 	return &cwpayload.Stamp{Drain: d.ID, Org: d.Org, Env: d.Env, Region: region, RequestID: requestID}
 }
 
-// Deliver runs one batch through the pipeline and books it on the drain.
-func (p *Pipeline) Deliver(ctx context.Context, b Batch) Result {
+// Deliver runs one batch through the pipeline and books it on the drain. As the Firehose
+// handler does, it works until deadline.Margin before ctx's deadline and then commits or
+// releases its claims and books the delivery under bounded Finish contexts: what did not
+// finish is named for retry, in time for the answer.
+func (p *Pipeline) Deliver(parent context.Context, b Batch) Result {
+	ctx, budget, cancel := deadline.Split(parent, time.Now())
+	defer cancel()
 	res := Result{Items: make([]ItemResult, len(b.Items))}
 	for i, it := range b.Items {
 		res.Items[i].ID = it.ID
@@ -231,7 +237,7 @@ func (p *Pipeline) Deliver(ctx context.Context, b Batch) Result {
 			}
 		}
 	}
-	fw := p.forward(ctx, evs)
+	fw := p.forward(ctx, budget, evs)
 	for k, o := range fw.outcomes {
 		it := &res.Items[owner[k]]
 		switch o {
@@ -272,7 +278,7 @@ func (p *Pipeline) Deliver(ctx context.Context, b Batch) Result {
 	delivery.Counters.ErrorEvents = int64(res.ErrorEvents)
 	delivery.Counters.Duplicates = int64(res.Duplicates)
 	delivery.Counters.RecordsRejected = int64(res.Rejected)
-	if err := p.books.RecordDelivery(ctx, d.ID, delivery); err != nil {
+	if err := recordDelivery(ctx, budget, p.books, d.ID, delivery); err != nil {
 		p.cfg.Logger.WarnContext(ctx, "record delivery on drain", "drain", d.ID, "source", b.Source, "err", err)
 	}
 	p.cfg.Logger.InfoContext(ctx, "source delivery", "source", b.Source, "drain", d.ID,
@@ -304,8 +310,12 @@ func (e *ItemError) Unwrap() error { return e.Err }
 var (
 	// ErrBusy: a concurrent delivery holds some of the item's events; retry.
 	ErrBusy = errors.New("events are being delivered by a concurrent delivery; retry")
-	// ErrUnavailable: the dedup store or the queue failed; retry.
+	// ErrUnavailable: the dedup store or the queue failed in a way a retry may cure; retry.
 	ErrUnavailable = errors.New("dedup store or queue unavailable; retry")
+	// ErrStoreFailed: the dedup store failed with an error that is not transient (access
+	// denied, a missing table, dedup.Error without dedup.ErrUnavailable). The item is still
+	// retried — its data is fine — but waiting alone will not cure it.
+	ErrStoreFailed = errors.New("dedup store failed; retry once it is fixed")
 )
 
 type fwdOutcome uint8
@@ -328,16 +338,23 @@ func (f *forwarded) errFor(o fwdOutcome) error {
 	if o == busy {
 		return ErrBusy
 	}
+	if f.claimFailed && !errors.Is(f.err, dedup.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", ErrStoreFailed, f.err)
+	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, f.err)
 }
 
-func (p *Pipeline) forward(ctx context.Context, evs []event.Event) forwarded {
-	return forwardEvents(ctx, p.claims, p.send, p.cfg.Logger, evs)
+func (p *Pipeline) forward(ctx context.Context, budget deadline.Budget, evs []event.Event) forwarded {
+	return forwardEvents(ctx, budget, p.claims, p.send, p.cfg.Logger, evs)
 }
 
 // forwardEvents claims, sends and commits evs and says what happened to each (DESIGN
 // section 8): the one state machine of the Firehose handler and of every bound source.
-func forwardEvents(ctx context.Context, claims Claimer, send Sender, log *slog.Logger, evs []event.Event) forwarded {
+// Claims and sends run under the work context ctx; the commit, or the release after a
+// failed send, runs under its own Finish context of budget, so a stalled store call still
+// leaves time to answer, and released claims let the retry in at once instead of after
+// the lease.
+func forwardEvents(ctx context.Context, budget deadline.Budget, claims Claimer, send Sender, log *slog.Logger, evs []event.Event) forwarded {
 	fw := forwarded{outcomes: make([]fwdOutcome, len(evs))}
 	if len(evs) == 0 {
 		return fw
@@ -348,7 +365,7 @@ func forwardEvents(ctx context.Context, claims Claimer, send Sender, log *slog.L
 	}
 	batch, err := claims.Claim(ctx, keys)
 	if err != nil {
-		log.ErrorContext(ctx, "claim event identities", "err", err)
+		log.ErrorContext(ctx, "claim event identities", "transient", errors.Is(err, dedup.ErrUnavailable), "err", err)
 		fw.err, fw.claimFailed = err, true
 		for i := range fw.outcomes {
 			fw.outcomes[i] = failed
@@ -372,9 +389,11 @@ func forwardEvents(ctx context.Context, claims Claimer, send Sender, log *slog.L
 	}
 	if err := send.Send(ctx, fresh); err != nil {
 		log.ErrorContext(ctx, "send events", "events", len(fresh), "err", err)
-		if rerr := claims.Release(context.WithoutCancel(ctx), batch); rerr != nil {
+		rctx, cancel := budget.Finish(ctx)
+		if rerr := claims.Release(rctx, batch); rerr != nil {
 			log.ErrorContext(ctx, "release claims", "err", rerr)
 		}
+		cancel()
 		fw.err = err
 		for i, o := range fw.outcomes {
 			if o == sent {
@@ -383,7 +402,9 @@ func forwardEvents(ctx context.Context, claims Claimer, send Sender, log *slog.L
 		}
 		return fw
 	}
-	if err := claims.Commit(context.WithoutCancel(ctx), batch); err != nil {
+	cctx, cancel := budget.Finish(ctx)
+	defer cancel()
+	if err := claims.Commit(cctx, batch); err != nil {
 		// Sent; the uncommitted claims expire with their lease and the grouper counts
 		// each identity once.
 		log.WarnContext(ctx, "commit claims", "err", err)
@@ -417,7 +438,9 @@ const MaxStreamErrors = 20
 // through a bounded buffer, forwards its error-class events in groups of FlushEvents, and
 // books it on the drain as one delivery. name (an S3 object's bucket/key) is in every
 // error.
-func (p *Pipeline) DeliverStream(ctx context.Context, b Binding, region, name string, r io.Reader) StreamResult {
+func (p *Pipeline) DeliverStream(parent context.Context, b Binding, region, name string, r io.Reader) StreamResult {
+	ctx, budget, cancel := deadline.Split(parent, time.Now())
+	defer cancel()
 	res := StreamResult{Name: name}
 	d, err := p.drain(ctx, b)
 	if err != nil {
@@ -432,7 +455,7 @@ func (p *Pipeline) DeliverStream(ctx context.Context, b Binding, region, name st
 		if len(pending) == 0 {
 			return
 		}
-		fw := p.forward(ctx, pending)
+		fw := p.forward(ctx, budget, pending)
 		for _, o := range fw.outcomes {
 			switch o {
 			case sent:
@@ -482,7 +505,7 @@ func (p *Pipeline) DeliverStream(ctx context.Context, b Binding, region, name st
 	delivery.Counters.ErrorEvents = int64(res.ErrorEvents)
 	delivery.Counters.Duplicates = int64(res.Duplicates)
 	delivery.Counters.RecordsRejected = int64(res.Rejected)
-	if err := p.books.RecordDelivery(ctx, d.ID, delivery); err != nil {
+	if err := recordDelivery(ctx, budget, p.books, d.ID, delivery); err != nil {
 		p.cfg.Logger.WarnContext(ctx, "record delivery on drain", "drain", d.ID, "source", b.Source, "err", err)
 	}
 	p.cfg.Logger.InfoContext(ctx, "source stream", "source", b.Source, "drain", d.ID, "stream", name,

@@ -8,9 +8,11 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/aient/firehose-drain/pkg/deadline"
 	"github.com/aient/firehose-drain/pkg/firehose"
 )
 
@@ -19,19 +21,22 @@ import (
 // its body is read, so an unauthenticated request costs one digest; an admitted one waits
 // for one of Config.MaxConcurrentBodies body slots and is read under MaxRequestBytes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The listener's request has no deadline; Split still bounds the finishing steps.
 	ctx := r.Context()
+	work, budget, cancel := deadline.Split(ctx, time.Now())
+	defer cancel()
 	req := Request{
 		Method: r.Method,
 		Path:   r.URL.Path,
 		Header: func(name string) string { return r.Header.Get(name) },
 	}
 	requestID := r.Header.Get("X-Amz-Firehose-Request-Id")
-	drain, out := h.admit(ctx, req)
+	drain, out := h.admit(work, req)
 	if out == nil {
 		out = h.readBody(w, r, &req)
 	}
 	if out == nil {
-		o := h.complete(ctx, req, drain, &requestID)
+		o := h.complete(work, budget, req, drain, &requestID)
 		out = &o
 	}
 	resp := h.answer(ctx, drain, requestID, *out)

@@ -29,7 +29,7 @@ const (
 
 const usage = `aient — firehose-drain's CLI and local server
 
-  aient serve [--listen 127.0.0.1:8080] [--allow-remote] [--data ./.aient]
+  aient serve [--listen 127.0.0.1:8080] [--allow-remote] [--lease 3m] [--data ./.aient]
   aient serve --backend aws --stack NAME [--listen 127.0.0.1:8080]
   aient drains create --org O --env E [--json]
   aient drains rotate ID [--grace 1h] [--json]

@@ -37,6 +37,9 @@ type LocalConfig struct {
 	Logger *slog.Logger
 	// Export, when set, exports every data event as OTLP logs (otlplogs).
 	Export ingest.Exporter
+	// Lease is the claim lease of the ingest's deliveries (`serve --lease`; default
+	// dedup.DefaultLease): how long a delivery cut off mid-way holds its claims.
+	Lease time.Duration
 }
 
 // Local is `aient serve` wired over one embedded store: the ingest handler on the
@@ -72,7 +75,7 @@ func NewLocal(st *embedded.Store, cfg LocalConfig) *Local {
 	// No drain cache: the CLI rotates and revokes from another process, and that must hold
 	// from the next delivery (reads of the embedded store are cheap).
 	svc := drains.NewService(st.Drains(), drains.PepperFunc(st.Pepper), drains.Config{Now: cfg.Now, CacheTTL: drains.NoCache})
-	claims := dedup.New(st.Claims(), dedup.Config{Now: cfg.Now})
+	claims := dedup.New(st.Claims(), dedup.Config{Now: cfg.Now, Lease: cfg.Lease})
 	in := ingest.New(svc, st.Drains(), claims, st.Queue(), ingest.Config{Logger: cfg.Logger, Now: cfg.Now, Export: cfg.Export, Logs: st.Logs()})
 	con := console.New(console.Backend{Problems: st.Reader(), Drains: st.Drains(), Actions: st.Problems(), Logs: st.Logs()}, console.Config{
 		EndpointBase: cfg.EndpointBase, Ingest: in, Hosts: cfg.Hosts, Remote: cfg.Remote,

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/aient/firehose-drain/pkg/console"
+	"github.com/aient/firehose-drain/pkg/dedup"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	"github.com/aient/firehose-drain/pkg/embedded"
 	"github.com/aient/firehose-drain/pkg/logs"
@@ -40,6 +41,7 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 	f := c.newFlags("serve", false)
 	listen := f.String("listen", "127.0.0.1:8080", "address to listen on (loopback unless --allow-remote)")
 	allowRemote := f.Bool("allow-remote", false, "listen beyond loopback: remote callers reach the Firehose route only")
+	lease := f.Duration("lease", dedup.DefaultLease, "how long a delivery's claims are its own before a retry may take them over (a server killed mid-delivery holds its claims this long)")
 	logRetention := f.String("log-retention", "7d", "keep log lines this long (event time): 7d, 24h, ...")
 	logMaxBytes := f.String("log-max-bytes", "1GiB", "keep the log store under this size, the oldest lines dropped first: 1GiB, 500MB, ...")
 	pos, err := f.parse(args)
@@ -48,6 +50,9 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 	}
 	if len(pos) > 0 {
 		return usageError("serve takes no arguments")
+	}
+	if *lease < time.Second {
+		return usageError("--lease %v: at least 1s (the claims must outlast the delivery that holds them)", *lease)
 	}
 	remote := !console.LoopbackHost(*listen)
 	if remote && !*allowRemote {
@@ -92,7 +97,7 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
 	lcfg := LocalConfig{
-		EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log,
+		EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log, Lease: *lease,
 		ConsoleURL: f.consoleURL, Senders: alerts.NewSenders(nil, snsClient(ctx)),
 	}
 	if err := serveExport(&lcfg, c.getenv, log); err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -269,10 +270,12 @@ func TestMissingTableIsAnErrorButNotTransient(t *testing.T) {
 	if err == nil || errors.Is(err, dedup.ErrUnavailable) {
 		t.Fatalf("Claim on a missing table: %v, want an error that is not ErrUnavailable", err)
 	}
-	// The Claimer still answers unavailable: the ingest must not accept what it cannot dedup.
+	// The Claimer keeps the class (the ingest answers it 500, never 200: it must not accept
+	// what it cannot dedup), and the adapter's error is still there to read.
 	_, err = dedup.New(s, dedup.Config{}).Claim(context.Background(), []string{"k"})
-	if !errors.Is(err, dedup.ErrUnavailable) {
-		t.Fatalf("Claimer over a missing table: %v, want ErrUnavailable", err)
+	var de *dedup.Error
+	if err == nil || errors.Is(err, dedup.ErrUnavailable) || !errors.As(err, &de) || !strings.Contains(err.Error(), "ResourceNotFoundException") {
+		t.Fatalf("Claimer over a missing table: %v, want a permanent *dedup.Error naming ResourceNotFoundException", err)
 	}
 }
 
