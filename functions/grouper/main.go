@@ -59,8 +59,9 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		g = g.WithTransition(ps)
 	}
 	if dt := getenv(envDrainsTable); dt != "" {
-		ds := drainsddb.New(client, dt)
-		g = g.WithRules(ds, ds)
+		// Dropped events are marked in the problems table (as their occurrences would be)
+		// in the transaction that counts them on the drain.
+		g = g.WithRules(drainsddb.New(client, dt), ps.Ignored(dt))
 	}
 	return g, nil
 }

@@ -113,6 +113,25 @@ const maxTopFrames = 5
 // maxMessage is how much of the sample message an alert keeps.
 const maxMessage = 1500
 
+// An alert carries the last maxBreadcrumbs lines of the sample's invocation, each cut to
+// maxBreadcrumbMessage bytes.
+const (
+	maxBreadcrumbs       = 5
+	maxBreadcrumbMessage = 300
+)
+
+// lastBreadcrumbs are the newest maxBreadcrumbs of bs, their messages cut (a copy).
+func lastBreadcrumbs(bs []problems.Breadcrumb) []problems.Breadcrumb {
+	if len(bs) == 0 {
+		return nil
+	}
+	out := slices.Clone(bs[max(0, len(bs)-maxBreadcrumbs):])
+	for i := range out {
+		out[i].Message = cut(strings.TrimRight(out[i].Message, "\r\n"), maxBreadcrumbMessage)
+	}
+	return out
+}
+
 // SubjectOf is the alert's view of a notice's problem; consoleURL is the console's base.
 func SubjectOf(n problems.Notice, consoleURL string) Subject {
 	p := n.Problem
@@ -132,12 +151,13 @@ func SubjectOf(n problems.Notice, consoleURL string) Subject {
 		}
 	}
 	for _, g := range p.LogGroups {
-		if name, ok := strings.CutPrefix(g, "/aws/lambda/"); ok && name != "" && !slices.Contains(s.Functions, name) {
+		if name, ok := functionOf(g); ok && !slices.Contains(s.Functions, name) {
 			s.Functions = append(s.Functions, name)
 		}
 	}
 	sample := p.Sample
 	sample.Message = cut(sample.Message, maxMessage)
+	sample.Breadcrumbs = lastBreadcrumbs(p.Sample.Breadcrumbs)
 	s.Sample = SampleEvent{
 		Sample:        sample,
 		Time:          time.UnixMilli(sample.Timestamp).UTC(),
@@ -145,6 +165,12 @@ func SubjectOf(n problems.Notice, consoleURL string) Subject {
 		CloudWatchURL: CloudWatchURL(p.Sample),
 	}
 	return s
+}
+
+// functionOf is the Lambda function name of a log group (/aws/lambda/NAME).
+func functionOf(group string) (string, bool) {
+	name, ok := strings.CutPrefix(group, "/aws/lambda/")
+	return name, ok && name != ""
 }
 
 func nonEmpty(v string) []string {
@@ -168,6 +194,7 @@ func DigestOf(ns []problems.Notice, consoleURL string, now time.Time) Document {
 		s := SubjectOf(n, consoleURL)
 		s.Kind = Kind(n.Transition)
 		s.Sample.Message = cut(s.Sample.Message, 300)
+		s.Sample.Breadcrumbs = nil // a digest lists problems; each one's page has its logs
 		d.Problems = append(d.Problems, s)
 		h.Write([]byte(n.ID))
 		h.Write([]byte{0})
@@ -237,6 +264,10 @@ func SampleNotice(now time.Time) problems.Notice {
 			Frames: []problems.Frame{
 				{Function: "chargeCard", Module: "src/payments", File: "/var/task/src/payments.js", Line: 42, Column: 17, InApp: true},
 				{Function: "processTicksAndRejections", File: "node:internal/process/task_queues", Line: 95, Column: 5},
+			},
+			Breadcrumbs: []problems.Breadcrumb{
+				{Time: ts.Add(-40 * time.Millisecond), Message: "START RequestId: 6f1c1b2a-3d4e-4f50-8a9b-0c1d2e3f4a5b Version: $LATEST"},
+				{Time: ts.Add(-25 * time.Millisecond), Level: "info", Message: ts.Add(-25*time.Millisecond).Format(time.RFC3339Nano) + "\t6f1c1b2a-3d4e-4f50-8a9b-0c1d2e3f4a5b\tINFO\tcharging order 1042"},
 			},
 		},
 		Lifecycle: problems.Lifecycle{State: problems.Unresolved, Substate: problems.New},

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/aient/firehose-drain/pkg/problems"
 )
 
 // Slack's limits (https://api.slack.com/reference/block-kit/blocks) and ours.
@@ -129,6 +131,10 @@ func SlackMessage(doc Document) SlackPayload {
 		meta += fmt.Sprintf(" · <%s|CloudWatch>", ev.CloudWatchURL)
 	}
 	msg.Blocks = append(msg.Blocks, section(meta+"\n"+codeBlock(ev.Message, 1200)))
+	if len(ev.Breadcrumbs) > 0 {
+		// The first block fitSlack drops when the message is too long.
+		msg.Blocks = append(msg.Blocks, section("*Logs of this invocation* (last "+fmt.Sprint(len(ev.Breadcrumbs))+")\n"+codeBlock(breadcrumbLines(ev.Breadcrumbs), SlackSectionMax-60)))
+	}
 	msg.Blocks = append(msg.Blocks, SlackBlock{Type: "actions", Elements: []SlackElement{{Type: "button", Text: &SlackText{Type: "plain_text", Text: "Open problem"}, URL: s.URL}}})
 	return fitSlack(msg)
 }
@@ -267,7 +273,26 @@ func EmailText(doc Document) string {
 		fmt.Fprintf(&b, "  %s\n", ev.CloudWatchURL)
 	}
 	fmt.Fprintf(&b, "\n%s\n", ev.Message)
+	if len(ev.Breadcrumbs) > 0 {
+		fmt.Fprintf(&b, "\nLogs of this invocation (last %d):\n", len(ev.Breadcrumbs))
+		for _, l := range strings.Split(breadcrumbLines(ev.Breadcrumbs), "\n") {
+			fmt.Fprintf(&b, "  %s\n", l)
+		}
+	}
 	return b.String()
+}
+
+// breadcrumbLines are breadcrumbs one a line: time, level, the message's first line.
+func breadcrumbLines(bs []problems.Breadcrumb) string {
+	lines := make([]string, len(bs))
+	for i, c := range bs {
+		lvl := strings.ToUpper(string(c.Level))
+		if lvl == "" {
+			lvl = "-"
+		}
+		lines[i] = fmt.Sprintf("%s %-5s %s", c.Time.UTC().Format("15:04:05.000"), lvl, oneLine(c.Message))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // SNSMessage is the Subject and the MessageStructure=json Message of a document: an

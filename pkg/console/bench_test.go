@@ -177,9 +177,9 @@ func writeBenchStore(dir string, total, nProblems int) error {
 			return err
 		}
 		o := a.newest
-		if _, err := tx.Exec(`INSERT INTO problems (id, org, env, fingerprint, title, culprit, level, count, first_seen, last_seen, log_groups, sample)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, o.Org, o.Env, o.Fingerprint, o.Title, o.Culprit, o.Level,
-			a.count, a.first, a.last, string(gj), string(sj)); err != nil {
+		if _, err := tx.Exec(`INSERT INTO problems (id, org, env, fingerprint, title, culprit, level, count, first_seen, last_seen, log_groups, sample, search)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, o.Org, o.Env, o.Fingerprint, o.Title, o.Culprit, o.Level,
+			a.count, a.first, a.last, string(gj), string(sj), problems.SearchText(o.Title, o.Culprit, o.Sample.Message)); err != nil {
 			return err
 		}
 	}
@@ -224,23 +224,31 @@ func TestBenchStoreMatchesRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer gen.Close()
-	q := problems.Query{Sort: problems.SortRecent, Now: benchNow}
-	a, err := gen.Reader().Query(t.Context(), q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := st.Reader().Query(t.Context(), q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The problems' lifecycle (state, substate) is the alerts' and not generated.
-	for _, l := range [][]problems.Summary{a.Problems, b.Problems} {
-		for i := range l {
-			l[i].State, l[i].Substate = "", ""
+	var a problems.Page
+	for _, q := range []problems.Query{
+		{Sort: problems.SortRecent, Now: benchNow},
+		{Sort: problems.SortRecent, Text: benchWords[1], Limit: 10, Now: benchNow}, // the search column too
+	} {
+		pa, err := gen.Reader().Query(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if ja, jb := mustMarshal(t, a), mustMarshal(t, b); ja != jb {
-		t.Fatalf("the lists differ:\n%s\n%s", ja, jb)
+		pb, err := st.Reader().Query(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The problems' lifecycle (state, substate) is the alerts' and not generated.
+		for _, l := range [][]problems.Summary{pa.Problems, pb.Problems} {
+			for i := range l {
+				l[i].State, l[i].Substate = "", ""
+			}
+		}
+		if ja, jb := mustMarshal(t, pa), mustMarshal(t, pb); ja != jb || len(pa.Problems) == 0 {
+			t.Fatalf("the lists of %+v differ (or are empty):\n%s\n%s", q, ja, jb)
+		}
+		if q.Text == "" {
+			a = pa
+		}
 	}
 	for _, p := range a.Problems[:5] {
 		da, err := gen.Reader().Detail(t.Context(), p.ID, benchNow)
@@ -311,6 +319,40 @@ func BenchmarkConsole(b *testing.B) {
 			fetch(b, srv.URL+"/api/problems?q="+benchWords[i%len(benchWords)]+"&sort=recent&limit=50")
 		})
 	})
+	// The text filter's two plans, paired in one binary over the same database: the list
+	// query as it was (lower() and json_extract of every problem's sample) and as it is
+	// (the search column, schema v6).
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(os.Getenv(EnvConsoleBench), embedded.DBFile)+"?_query_only=1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	since := problems.HourStart(benchNow).Add(-(problems.TrendHours - 1) * time.Hour).UnixMilli()
+	for _, plan := range []struct{ name, where string }{
+		{"json_extract", `instr(lower(p.title), ?1) > 0 OR instr(lower(p.culprit), ?1) > 0
+			OR instr(lower(json_extract(p.sample, '$.message')), ?1) > 0`},
+		{"column", `instr(p.search, ?1) > 0`},
+	} {
+		query := `SELECT p.id, p.title, p.count,
+			coalesce((SELECT sum(h.count) FROM problem_hours h WHERE h.problem_id = p.id AND h.hour >= ?2), 0) AS recent
+			FROM problems p WHERE ` + plan.where + ` ORDER BY recent DESC, p.last_seen DESC, p.id LIMIT 51`
+		b.Run("sql-q-recent-50/"+plan.name, func(b *testing.B) {
+			latencies(b, func(i int) {
+				rows, err := db.Query(query, benchWords[i%len(benchWords)], since)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				for rows.Next() {
+					n++
+				}
+				if err := rows.Err(); err != nil || n != 51 {
+					b.Fatalf("%d rows, %v", n, err)
+				}
+				rows.Close()
+			})
+		})
+	}
 	b.Run("problem-page", func(b *testing.B) {
 		latencies(b, func(i int) {
 			p := i % 20 // the hottest problems hold ~10% of all occurrences

@@ -15,10 +15,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/aient/firehose-drain/internal/jsonscan"
 	"github.com/aient/firehose-drain/internal/testkit/jsonref"
 	"github.com/aient/firehose-drain/pkg/event"
+	"github.com/aient/firehose-drain/pkg/invocation"
 	"github.com/aient/firehose-drain/pkg/level"
 	"github.com/aient/firehose-drain/pkg/stitch"
 )
@@ -149,6 +152,7 @@ func refDoc(raw json.RawMessage, st *Stamp, res *refResult) error {
 		}
 		return *s
 	}
+	var lines []refLine // the document's events so far, for breadcrumbs
 	for _, e := range *events {
 		if jsonref.Kind(e) != '{' {
 			return errors.New("a log event is not an object")
@@ -206,7 +210,13 @@ func refDoc(raw json.RawMessage, st *Stamp, res *refResult) error {
 			return errors.New("timestamp is not a number")
 		}
 		ev.Seq = res.events
-		if ev.Level = level.Of([]byte(ev.Message)); !ev.Level.IsErrorClass() && (message == nil || !stitch.CandidateText(ev.Message)) {
+		line := refLine{msg: ev.Message, ts: ev.Timestamp, hasTS: jsonref.Kind(ts) == '0', rid: string(invocation.RequestID([]byte(ev.Message)))}
+		ev.Level = level.Of([]byte(ev.Message))
+		if ev.Level.IsErrorClass() {
+			ev.Breadcrumbs = refBreadcrumbs(lines, line.rid)
+		}
+		lines = append(lines, line)
+		if !ev.Level.IsErrorClass() && (message == nil || !stitch.CandidateText(ev.Message)) {
 			continue
 		}
 		if v := deref(xAccount); v != "" {
@@ -223,6 +233,57 @@ func refDoc(raw json.RawMessage, st *Stamp, res *refResult) error {
 	}
 	res.data = true
 	return nil
+}
+
+// refLine is one event of a document as the reference sees it, for breadcrumbs.
+type refLine struct {
+	msg   string
+	ts    int64
+	hasTS bool
+	rid   string
+}
+
+// refBreadcrumbs is the reference's reading of item 5 of issue 10: the lines before an
+// error with its request id back to its START line (all lines before it when it has
+// none), at most 1024 lines back, newest first until 20 lines or 8 KiB of text (the newest
+// alone cut to 8 KiB at a rune boundary), oldest first.
+func refBreadcrumbs(lines []refLine, rid string) []event.Breadcrumb {
+	var picked []refLine
+	size := 0
+	for i := len(lines) - 1; i >= 0 && i >= len(lines)-1024 && len(picked) < 20; i-- {
+		l := lines[i]
+		if rid != "" && l.rid != rid {
+			continue
+		}
+		if rid != "" && (strings.HasPrefix(l.msg, "START RequestId: ") || strings.Contains(l.msg, `"type":"platform.start"`)) {
+			i = -1 // taken below, and the walk ends: the invocation's first line
+		}
+		if size+len(l.msg) > 8192 {
+			if len(picked) > 0 {
+				break
+			}
+			cut := 8192
+			for !utf8.RuneStart(l.msg[cut]) {
+				cut--
+			}
+			l.msg = l.msg[:cut]
+		}
+		size += len(l.msg)
+		picked = append(picked, l)
+	}
+	if len(picked) == 0 {
+		return nil
+	}
+	out := make([]event.Breadcrumb, 0, len(picked))
+	for i := len(picked) - 1; i >= 0; i-- {
+		l := picked[i]
+		b := event.Breadcrumb{Level: level.Of([]byte(l.msg)), Message: l.msg}
+		if l.hasTS {
+			b.Time = time.UnixMilli(l.ts).UTC()
+		}
+		out = append(out, b)
+	}
+	return out
 }
 
 // asJSONDecodes is e with its strings as encoding/json decodes them (invalid UTF-8 as
@@ -314,6 +375,7 @@ func payloadSeeds(t testing.TB) [][]byte {
 			)
 		}
 	}
+	out = append(out, splitTraceSeeds()...) // traces one line per event: the stitching
 	return append(out,
 		[]byte(`{"messageType":"DATA_MESSAGE","logEvents":[{"id":5,"message":"ERROR \ud83d\ude00\n\tat x","@aws.region":"eu-west-1"}]}`),
 		[]byte(`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp": 5,"message":"ERROR a"}]}`),

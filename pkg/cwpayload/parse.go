@@ -53,6 +53,16 @@ type parser struct {
 	// visitor, when set, sees every event of the record (visit.go).
 	visitor Visitor
 	view    View
+
+	// The current document's events, for breadcrumbs (crumbs.go).
+	crumbs   []crumb
+	rids     []byte             // the crumbs' request ids
+	bcs      []event.Breadcrumb // the crumbs made breadcrumbs
+	crumbBuf []byte
+	crumbFix []byte
+	// crumbArena holds the breadcrumbs handed out, crumbChunk at a time; like text, a
+	// chunk is left to the events that hold it.
+	crumbArena []event.Breadcrumb
 }
 
 // textChunk is the size of the parser's text arena chunks.
@@ -169,6 +179,7 @@ func (p *parser) parseDoc(i int) (int, error) {
 	b := p.b
 	p.owner, p.group, p.stream = span{}, span{}, span{}
 	p.ownerS, p.groupS, p.streamS, p.haveStrings = "", "", "", false
+	p.resetCrumbs()
 	var seen uint8
 	eventsAt := -1 // logEvents seen before the header was complete
 	eventsDone := false
@@ -463,6 +474,7 @@ func (p *parser) event(i int) (int, error) {
 		// (defect 5 of issue 14). CloudWatch always sends one.
 		return 0, &RecordError{Reason: "log event " + strconv.Itoa(p.res.Events-1) + " has no id"}
 	}
+	p.note(msg, tsAt)
 	var ts int64
 	if tsAt >= 0 && !tsChecked {
 		// Not a plain integer: read now, since one out of int64 rejects the record.
@@ -570,6 +582,9 @@ func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, xRe
 	// The identity is computed here, once, from the bytes as decoded, and carried to the
 	// grouper (defect 6 of issue 14).
 	ev.IdentityKey = ev.ComputeIdentity()
+	if l.IsErrorClass() {
+		ev.Breadcrumbs = p.breadcrumbs()
+	}
 	p.res.Errors = append(p.res.Errors, ev)
 }
 

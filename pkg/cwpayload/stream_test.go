@@ -330,6 +330,9 @@ func FuzzDecodeStream(f *testing.F) {
 	f.Add([]byte(`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp":1,"message":"ERROR {\"x\":\"}\"}"}]}{"messageType":"CONTROL_MESSAGE","logEvents":[]}`), uint8(3), false)
 	f.Add([]byte(`{"a":"\\"}`+"\n"+`{`), uint8(1), false)
 	f.Add([]byte(` [] `), uint8(0), true)
+	for i, p := range splitTraceSeeds() {
+		f.Add(p, uint8(i%9), i%2 == 1)
+	}
 	d := NewDecoder(Limits{MaxRecordInflated: 1 << 20})
 	f.Fuzz(func(t *testing.T, b []byte, chunk uint8, gz bool) {
 		whole := d.DecodeData(context.Background(), [][]byte{b}, &Stamp{Drain: "drn_f"}, 1)[0]

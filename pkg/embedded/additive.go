@@ -13,12 +13,28 @@ import (
 // created when missing by every Open, so data dirs made before them keep working without
 // a version change. (Issue 10: the OTLP export's rejections per drain.)
 var additiveSchema = [...]string{
+	// The alerts' digest count (alerts.Rate, alerts.go): single alerts per destination
+	// per minute, shared by every process on the data dir.
+	`CREATE TABLE IF NOT EXISTS alert_rate (
+		dest TEXT NOT NULL,
+		minute INTEGER NOT NULL, -- start of the minute, unix ms
+		count INTEGER NOT NULL,
+		PRIMARY KEY (dest, minute)
+	) STRICT, WITHOUT ROWID`,
 	`CREATE TABLE IF NOT EXISTS drain_logs_rejected (
 		drain_id TEXT PRIMARY KEY,
 		logs_rejected INTEGER NOT NULL DEFAULT 0,
 		last_at INTEGER,
 		last_reason TEXT
 	) STRICT`,
+	// Issue 10 item 5: the breadcrumbs of each problem's recent occurrences (breadcrumbs.go).
+	`CREATE TABLE IF NOT EXISTS occurrence_breadcrumbs (
+		identity TEXT PRIMARY KEY,
+		problem_id TEXT NOT NULL,
+		at INTEGER NOT NULL,
+		crumbs TEXT NOT NULL
+	) STRICT`,
+	`CREATE INDEX IF NOT EXISTS occurrence_breadcrumbs_by_problem ON occurrence_breadcrumbs (problem_id, at)`,
 }
 
 // initAdditive creates the additive tables.

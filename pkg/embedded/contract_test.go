@@ -59,3 +59,41 @@ func TestProblemReaderContract(t *testing.T) {
 		return rs
 	})
 }
+
+func TestIgnoreRecorderContract(t *testing.T) {
+	drainstest.RunIgnoreRecorder(t, func(t *testing.T) drainstest.IgnoreStore {
+		s := openStore(t, t.TempDir())
+		return drainstest.IgnoreStore{Store: s.Drains(), IgnoreRecorder: s.Ignored()}
+	})
+}
+
+// TestIgnoredSharesTheOccurrenceMarker: an identity counts once, as an occurrence or as
+// ignored, never both.
+func TestIgnoredSharesTheOccurrenceMarker(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, t.TempDir())
+	at := time.UnixMilli(1_763_700_000_123).UTC()
+	if err := s.Drains().Create(ctx, drains.Drain{ID: "drn_1", Org: "acme", Env: "prod", State: drains.StateActive, CreatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	occ := func(id string) problems.Occurrence {
+		return problems.Occurrence{
+			Identity: id, Org: "acme", Env: "prod", Fingerprint: "fp", Title: "Error: x", Level: "error", At: at,
+			Sample: problems.Sample{LogGroup: "/aws/lambda/f", LogStream: "s", EventID: id, Timestamp: at.UnixMilli(), Message: "Error: x"},
+		}
+	}
+	if n, err := s.Ignored().RecordIgnored(ctx, "drn_1", []string{"dropped"}, at); n != 1 || err != nil {
+		t.Fatalf("RecordIgnored = %d, %v", n, err)
+	}
+	if r := s.Problems().RecordBatch(ctx, []problems.Occurrence{occ("dropped"), occ("kept")}); r[0].Err != nil || r[0].Recorded || !r[1].Recorded {
+		t.Fatalf("RecordBatch after RecordIgnored = %+v", r)
+	}
+	if n, err := s.Ignored().RecordIgnored(ctx, "drn_1", []string{"kept"}, at); n != 0 || err != nil {
+		t.Fatalf("RecordIgnored of a recorded occurrence = %d, %v; want 0", n, err)
+	}
+	p, err := s.Problems().Get(ctx, problems.ID("acme", "prod", "fp"))
+	d, _ := s.Drains().Get(ctx, "drn_1")
+	if err != nil || p.Count != 1 || d.Counters.Ignored != 1 {
+		t.Fatalf("problem %+v (%v), ignored %d: want count 1 and 1 ignored", p, err, d.Counters.Ignored)
+	}
+}

@@ -25,6 +25,7 @@ func (p *problemStore) RecordBatch(ctx context.Context, occs []problems.Occurren
 		out := make([]problems.Result, len(g.Occurrences))
 		err := p.s.writeTx(ctx, func(tx *sql.Tx) error {
 			var fresh []problems.Occurrence
+			crumbs := false // breadcrumbs written: older ones are pruned
 			for i, o := range g.Occurrences {
 				sm := &o.Sample
 				at := o.At.UnixMilli()
@@ -42,6 +43,11 @@ func (p *problemStore) RecordBatch(ctx context.Context, occs []problems.Occurren
 				}
 				out[i].Recorded = true
 				fresh = append(fresh, o)
+				if wrote, err := p.putBreadcrumbs(ctx, tx, g.ID, &o); err != nil {
+					return err
+				} else if wrote {
+					crumbs = true
+				}
 				// What the console reads, counted in the same transaction as the count.
 				if _, err := p.s.exec(ctx, tx, sqlCountHour, g.ID, at-at%3600000); err != nil {
 					return fmt.Errorf("count the hour: %w", err)
@@ -59,6 +65,11 @@ func (p *problemStore) RecordBatch(ctx context.Context, occs []problems.Occurren
 			}
 			if len(fresh) == 0 {
 				return nil // a redelivery: the transaction changed nothing
+			}
+			if crumbs {
+				if err := p.pruneBreadcrumbs(ctx, tx, g.ID); err != nil {
+					return err
+				}
 			}
 			old, err := scanProblem(p.s.queryRow(ctx, tx, sqlGetProblem, g.ID))
 			exists := err == nil
@@ -85,7 +96,7 @@ func (p *problemStore) RecordBatch(ctx context.Context, occs []problems.Occurren
 			}
 			if _, err := p.s.exec(ctx, tx, sqlPutProblem, pr.ID, pr.Org, pr.Env, pr.Fingerprint, pr.Title, pr.Culprit,
 				pr.Level, pr.Count, pr.FirstSeen.UnixMilli(), pr.LastSeen.UnixMilli(), string(groups), string(sample),
-				string(pr.State), lifecycle); err != nil {
+				string(pr.State), lifecycle, problems.SearchText(pr.Title, pr.Culprit, pr.Sample.Message)); err != nil {
 				return fmt.Errorf("write problem: %w", err)
 			}
 			if notice != nil {
@@ -121,13 +132,13 @@ const (
 		ON CONFLICT (problem_id, kind, value) DO UPDATE SET count = count + 1`
 	// sqlPutProblem writes a problem computed in the transaction that read it; it sets
 	// only the columns it knows, so columns other code adds keep their values.
-	sqlPutProblem = `INSERT INTO problems (` + problemColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	sqlPutProblem = `INSERT INTO problems (` + problemColumns + `, search)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
 			title = excluded.title, culprit = excluded.culprit, level = excluded.level,
 			count = excluded.count, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
 			log_groups = excluded.log_groups, sample = excluded.sample,
-			state = excluded.state, lifecycle = excluded.lifecycle`
+			state = excluded.state, lifecycle = excluded.lifecycle, search = excluded.search`
 	sqlSetLifecycle       = `UPDATE problems SET state = ?, lifecycle = ? WHERE id = ?`
 	sqlGetProblem         = `SELECT ` + problemColumns + ` FROM problems WHERE id = ?`
 	sqlListProblems       = `SELECT ` + problemColumns + ` FROM problems ORDER BY last_seen DESC, id`

@@ -61,9 +61,8 @@ func (p *problemStore) Query(ctx context.Context, q problems.Query) (problems.Pa
 		add("p.last_seen >= ?", q.Now.Add(-q.LastSeenWithin).UnixMilli())
 	}
 	if q.Text != "" {
-		t := strings.ToLower(q.Text)
-		add(`(instr(lower(p.title), ?) > 0 OR instr(lower(p.culprit), ?) > 0
-			OR instr(lower(json_extract(p.sample, '$.message')), ?) > 0)`, t, t, t)
+		// The search column (schema v6) is problems.SearchText, written with the problem.
+		add(`instr(p.search, ?) > 0`, problems.SearchQuery(q.Text))
 	}
 	var sb strings.Builder
 	// The recent count is a lookup of the problem's own hours (its primary key), made only
@@ -197,47 +196,32 @@ func (p *problemStore) Detail(ctx context.Context, id string, now time.Time) (pr
 	}
 	d.Hourly, d.Daily = problems.Trend(hours, now)
 
-	rows, err = p.s.query(ctx, nil, `SELECT kind, value, count FROM (
-		SELECT kind, value, count, row_number() OVER (PARTITION BY kind ORDER BY count DESC, value) AS n
-		FROM problem_affected WHERE problem_id = ?) WHERE n <= ?`, id, maxAffected)
+	aff, err := p.Affected(ctx, []string{id})
 	if err != nil {
 		return fail("affected", err)
 	}
-	d.Affected = problems.Affected{Accounts: []problems.Tally{}, Regions: []problems.Tally{}, LogGroups: []problems.Tally{}}
-	for rows.Next() {
-		var (
-			kind string
-			t    problems.Tally
-		)
-		if err := rows.Scan(&kind, &t.ID, &t.Count); err != nil {
-			rows.Close()
-			return fail("affected", err)
-		}
-		switch kind {
-		case "account":
-			d.Affected.Accounts = append(d.Affected.Accounts, t)
-		case "region":
-			d.Affected.Regions = append(d.Affected.Regions, t)
-		case "logGroup":
-			d.Affected.LogGroups = append(d.Affected.LogGroups, t)
-		}
+	d.Affected = aff[id]
+	if d.Affected.Accounts == nil {
+		d.Affected = problems.Affected{Accounts: []problems.Tally{}, Regions: []problems.Tally{}, LogGroups: []problems.Tally{}}
 	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return fail("affected", err)
-	}
-	sortTallies(&d.Affected)
 
-	rows, err = p.s.query(ctx, nil, `SELECT at, account, region, log_group, log_stream, event_id, request_id
-		FROM occurrences WHERE problem_id = ? ORDER BY at DESC LIMIT ?`, id, problems.RecentOccurrences)
+	rows, err = p.s.query(ctx, nil, `SELECT o.at, o.account, o.region, o.log_group, o.log_stream, o.event_id, o.request_id, b.crumbs
+		FROM occurrences o LEFT JOIN occurrence_breadcrumbs b ON b.identity = o.identity
+		WHERE o.problem_id = ? ORDER BY o.at DESC LIMIT ?`, id, problems.RecentOccurrences)
 	if err != nil {
 		return fail("recent occurrences", err)
 	}
 	for rows.Next() {
 		var (
-			s  problems.Seen
-			at int64
+			s      problems.Seen
+			at     int64
+			crumbs *string
 		)
-		if err := rows.Scan(&at, &s.Account, &s.Region, &s.LogGroup, &s.LogStream, &s.EventID, &s.RequestID); err != nil {
+		if err := rows.Scan(&at, &s.Account, &s.Region, &s.LogGroup, &s.LogStream, &s.EventID, &s.RequestID, &crumbs); err != nil {
+			rows.Close()
+			return fail("recent occurrences", err)
+		}
+		if s.Breadcrumbs, err = decodeBreadcrumbs(crumbs); err != nil {
 			rows.Close()
 			return fail("recent occurrences", err)
 		}

@@ -263,6 +263,11 @@ func (s *Store) init() error {
 				return fmt.Errorf("embedded: open: schema version %d: %w", v+i+1, err)
 			}
 		}
+		if fill := backfills[v+i+1]; fill != nil {
+			if err := fill(ctx, tx); err != nil {
+				return fmt.Errorf("embedded: open: schema version %d: %w", v+i+1, err)
+			}
+		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 		return fmt.Errorf("embedded: open: write schema version: %w", err)
@@ -275,7 +280,7 @@ func (s *Store) init() error {
 
 // migrations[i] takes the database from schema version i to i+1; a new database runs them
 // all. Times are unix milliseconds; NULL is "never".
-var migrations = [...][]string{schemaV1[:], schemaV2[:], schemaV3[:], schemaV4[:], schemaV5[:]}
+var migrations = [...][]string{schemaV1[:], schemaV2[:], schemaV3[:], schemaV4[:], schemaV5[:], schemaV6[:]}
 
 // schemaV1 is version 1 of the database.
 var schemaV1 = [...]string{
@@ -379,7 +384,7 @@ var schemaV2 = [...]string{
 // writeStatements are the fixed statements run on the writer, in a transaction or alone.
 var writeStatements = [...]string{
 	sqlCreateDrain, sqlSetKeys, sqlRevokeDrain, sqlRecordDelivery, sqlRecordAuthFailure, sqlRecordSource, sqlAddIgnored,
-	sqlInsertOccurrence, sqlPutProblem, sqlCountHour, sqlCountAffected,
+	sqlMarkIgnored, sqlDrainExists, sqlInsertOccurrence, sqlPutProblem, sqlCountHour, sqlCountAffected,
 	sqlGetProblem, // also read in a write transaction
 	sqlSweepClaims, sqlClaim, sqlClaimState,
 	sqlEnqueue, sqlLease, sqlAttempts, sqlRetry, sqlBury, sqlDequeue,

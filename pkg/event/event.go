@@ -61,6 +61,10 @@ type Event struct {
 	// the queue's JSON turns invalid UTF-8 into U+FFFD, so hashing again downstream could
 	// give another identity (defect 6 of issue 14).
 	IdentityKey string `json:"identityKey,omitempty"`
+
+	// Breadcrumbs are the log lines that preceded the event in its invocation, oldest
+	// first (error-class events only; at most MaxBreadcrumbs and MaxBreadcrumbBytes).
+	Breadcrumbs []Breadcrumb `json:"breadcrumbs,omitempty"`
 }
 
 // Identity is the event's dedup key: IdentityKey when the ingest set it, else

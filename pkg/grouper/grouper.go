@@ -77,7 +77,7 @@ func OccurrenceWith(rs *grouping.Rules, e *event.Event) (problems.Occurrence, gr
 			Account: e.Account, Region: e.Region,
 			LogGroup: e.LogGroup, LogStream: e.LogStream, EventID: e.ID,
 			Timestamp: e.Timestamp, Message: msg, Frames: r.Frames,
-			Grouping: r.Explain(),
+			Grouping: r.Explain(), Breadcrumbs: e.Breadcrumbs,
 		},
 	}, r
 }
@@ -101,7 +101,11 @@ func (g *Grouper) Process(ctx context.Context, e *event.Event) (bool, error) {
 		return false, err
 	}
 	if ignored {
-		g.countIgnored(ctx, map[string]int64{e.Drain: 1})
+		d := dropped{}
+		d.add(e.Drain, o.Identity, 0)
+		for _, err := range g.countIgnored(ctx, d) {
+			return false, err
+		}
 		return false, nil
 	}
 	r := g.rec.RecordBatch(ctx, []problems.Occurrence{o})[0]
@@ -188,13 +192,13 @@ func (g *Grouper) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 		occs    []problems.Occurrence
 		owner   []int // owner[i]: the message of occs[i]
 		failed  = make([]error, len(ev.Records))
-		ignored map[string]int64 // per drain: events an ignore rule dropped
+		ignored = dropped{} // per drain: events an ignore rule dropped
 	)
-	for mi, m := range ev.Records {
-		evs, err := Decode([]byte(m.Body))
-		failed[mi] = err
+	for mi, p := range g.prepare(work, ev.Records) {
+		evs := p.evs
+		failed[mi] = p.err
 		for i := range evs {
-			o, drop, err := g.occurrence(work, &evs[i])
+			o, drop, err := p.occs[i], p.drop[i], p.errs[i]
 			switch {
 			case err != nil:
 				if failed[mi] == nil {
@@ -202,17 +206,18 @@ func (g *Grouper) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 				}
 				continue
 			case drop:
-				if ignored == nil {
-					ignored = map[string]int64{}
-				}
-				ignored[evs[i].Drain]++
+				ignored.add(evs[i].Drain, o.Identity, mi)
 				continue
 			}
 			occs = append(occs, o)
 			owner = append(owner, mi)
 		}
 	}
-	g.countIgnored(work, ignored)
+	for mi, err := range g.countIgnored(work, ignored) {
+		if failed[mi] == nil {
+			failed[mi] = err
+		}
+	}
 	recorded, duplicates := 0, 0
 	if len(occs) > 0 {
 		for i, r := range g.rec.RecordBatch(work, occs) {

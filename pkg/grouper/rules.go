@@ -17,10 +17,10 @@ type RuleSource interface {
 	Rules(ctx context.Context, org, env string) ([]drains.Rule, error)
 }
 
-// IgnoreCounter books the events ignore rules dropped on their drain (a drains.Store).
-type IgnoreCounter interface {
-	RecordDelivery(ctx context.Context, id string, d drains.Delivery) error
-}
+// IgnoreCounter books the events ignore rules dropped on their drain, exactly once per
+// event identity (a drains.IgnoreRecorder: the embedded store's Ignored, the DynamoDB
+// problems store's Ignored over the drains table, drainstest.MemStore).
+type IgnoreCounter = drains.IgnoreRecorder
 
 // RulesTTL is how long an org and env's compiled rules are reused before they are read
 // again: a rule added or removed applies within it.
@@ -109,15 +109,47 @@ func (g *Grouper) occurrence(ctx context.Context, e *event.Event) (o problems.Oc
 	return o, false, nil
 }
 
-// countIgnored books the dropped events per drain. A failure is logged: the events were
-// dropped on purpose either way, the counter may then miss them.
-func (g *Grouper) countIgnored(ctx context.Context, perDrain map[string]int64) {
-	if g.ignored == nil {
-		return
+// dropped are the events of a batch that ignore rules dropped, per drain: their
+// identities (as their occurrences would have had them) and the messages they came in.
+type dropped map[string]*droppedOf
+
+type droppedOf struct {
+	ids  []string
+	msgs []int
+}
+
+func (d dropped) add(drain, identity string, msg int) {
+	of := d[drain]
+	if of == nil {
+		of = &droppedOf{}
+		d[drain] = of
 	}
-	for id, n := range perDrain {
-		if err := g.ignored.RecordDelivery(ctx, id, drains.Delivery{At: g.now(), Counters: drains.Counters{Ignored: n}}); err != nil {
-			g.log.ErrorContext(ctx, "count ignored events", "drain", id, "ignored", n, "err", err)
+	of.ids = append(of.ids, identity)
+	of.msgs = append(of.msgs, msg)
+}
+
+// countIgnored books the dropped events on their drains, each identity once (the store
+// marks it in the write that counts it, so a redelivery counts nothing again). It returns
+// the messages whose drops could not be booked, with the error: they are named failed, so
+// SQS brings them back and the retry books them.
+func (g *Grouper) countIgnored(ctx context.Context, d dropped) map[int]error {
+	if g.ignored == nil || len(d) == 0 {
+		return nil
+	}
+	var failed map[int]error
+	for drain, of := range d {
+		n, err := g.ignored.RecordIgnored(ctx, drain, of.ids, g.now())
+		if err != nil {
+			err = fmt.Errorf("count the events ignore rules dropped on drain %s: %w", drain, err)
+			if failed == nil {
+				failed = map[int]error{}
+			}
+			for _, mi := range of.msgs {
+				failed[mi] = err
+			}
+			continue
 		}
+		g.log.DebugContext(ctx, "ignored events", "drain", drain, "events", len(of.ids), "counted", n)
 	}
+	return failed
 }

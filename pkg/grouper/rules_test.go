@@ -3,6 +3,10 @@ package grouper_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +16,7 @@ import (
 	"github.com/aient/firehose-drain/pkg/drains/drainstest"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/grouper"
+	"github.com/aient/firehose-drain/pkg/problems"
 	"github.com/aient/firehose-drain/pkg/problems/problemstest"
 )
 
@@ -80,5 +85,197 @@ func TestOrgRules(t *testing.T) {
 	resp, _ = g2.HandleSQS(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: "x", Body: mk("drn_acme", "acme", "e9", retry)}}})
 	if len(resp.BatchItemFailures) != 1 {
 		t.Fatalf("a broken stored rule did not fail the message: %+v", resp)
+	}
+}
+
+// failingRecorder fails RecordBatch while fail is set (a crash before the occurrences'
+// write: the messages are named failed and come back).
+type failingRecorder struct {
+	grouper.Recorder
+	fail bool
+}
+
+func (f *failingRecorder) RecordBatch(ctx context.Context, occs []problems.Occurrence) []problems.Result {
+	if f.fail {
+		out := make([]problems.Result, len(occs))
+		for i := range out {
+			out[i].Err = errors.New("store unavailable")
+		}
+		return out
+	}
+	return f.Recorder.RecordBatch(ctx, occs)
+}
+
+// lossyIgnored books the drops, then (while lose is set) answers an error as if the
+// answer had been lost: the write happened, the grouper cannot know.
+type lossyIgnored struct {
+	drains.IgnoreRecorder
+	lose, fail bool
+}
+
+func (l *lossyIgnored) RecordIgnored(ctx context.Context, drain string, ids []string, at time.Time) (int, error) {
+	if l.fail {
+		return 0, errors.New("drains table unavailable")
+	}
+	n, err := l.IgnoreRecorder.RecordIgnored(ctx, drain, ids, at)
+	if l.lose {
+		return 0, errors.New("connection reset")
+	}
+	return n, err
+}
+
+// TestIgnoredCountedExactlyOnce: events an ignore rule drops are counted on their drain
+// once each, whatever SQS does: a redelivery, the same batch handled concurrently, a crash
+// after the drops were counted and before the occurrences were written, a lost answer of
+// the counter's write, and a failed one.
+func TestIgnoredCountedExactlyOnce(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	mk := func(id, msg string) string {
+		b, _ := json.Marshal(event.Event{
+			Drain: "drn_acme", Org: "acme", Env: "prod", LogGroup: "/aws/lambda/f", LogStream: "s", ID: id,
+			Timestamp: at.UnixMilli(), Message: msg, Level: event.Error,
+		})
+		return string(b)
+	}
+	retry := `{"errorType":"Error","errorMessage":"retry me","code":"ForceRetryExecution"}`
+	packed := func(ids ...string) string {
+		var p grouper.Packed
+		for _, id := range ids {
+			var e event.Event
+			_ = json.Unmarshal([]byte(mk(id, retry)), &e)
+			p.Events = append(p.Events, e)
+		}
+		b, _ := json.Marshal(p)
+		return string(b)
+	}
+	batch := events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "1", Body: mk("e1", retry)},
+		{MessageId: "2", Body: packed("e2", "e3", "e1")}, // e1 again: another copy of one event
+		{MessageId: "3", Body: mk("e4", "TypeError: x is undefined\n    at f (/var/task/a.js:1:1)")},
+	}}
+	rig := func(t *testing.T) (*drainstest.MemStore, *problemstest.MemStore) {
+		ds := drainstest.NewMemStore()
+		if err := ds.Create(ctx, drains.Drain{ID: "drn_acme", Org: "acme", Env: "prod", State: drains.StateActive, CreatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ds.AddRule(ctx, "acme", "prod", "code:ForceRetryExecution ignore", at); err != nil {
+			t.Fatal(err)
+		}
+		return ds, problemstest.NewMemStore()
+	}
+	check := func(t *testing.T, ds *drainstest.MemStore, ps *problemstest.MemStore) {
+		t.Helper()
+		d, _ := ds.Get(ctx, "drn_acme")
+		list, _ := ps.List(ctx, "acme", "prod")
+		if d.Counters.Ignored != 3 || len(list) != 1 || list[0].Count != 1 {
+			t.Fatalf("ignored %d (want 3: e1, e2, e3), problems %+v (want one, count 1)", d.Counters.Ignored, list)
+		}
+	}
+	handle := func(t *testing.T, g *grouper.Grouper) []events.SQSBatchItemFailure {
+		t.Helper()
+		resp, err := g.HandleSQS(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.BatchItemFailures
+	}
+
+	t.Run("redelivered", func(t *testing.T) {
+		ds, ps := rig(t)
+		g := grouper.New(ps, nil).WithRules(ds, ds)
+		for range 3 {
+			if f := handle(t, g); len(f) != 0 {
+				t.Fatalf("failures %+v", f)
+			}
+		}
+		check(t, ds, ps)
+	})
+
+	t.Run("concurrent", func(t *testing.T) {
+		ds, ps := rig(t)
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				if f := handle(t, grouper.New(ps, nil).WithRules(ds, ds)); len(f) != 0 {
+					t.Errorf("failures %+v", f)
+				}
+			})
+		}
+		wg.Wait()
+		check(t, ds, ps)
+	})
+
+	t.Run("crashed between the drops and the occurrences", func(t *testing.T) {
+		ds, ps := rig(t)
+		rec := &failingRecorder{Recorder: ps, fail: true}
+		g := grouper.New(rec, nil).WithRules(ds, ds)
+		if f := handle(t, g); len(f) != 1 || f[0].ItemIdentifier != "3" {
+			t.Fatalf("failures %+v, want message 3 (its occurrence was not written)", f)
+		}
+		rec.fail = false
+		if f := handle(t, g); len(f) != 0 { // SQS brings the batch back
+			t.Fatalf("failures %+v", f)
+		}
+		check(t, ds, ps)
+	})
+
+	t.Run("the counter's answer lost", func(t *testing.T) {
+		ds, ps := rig(t)
+		lossy := &lossyIgnored{IgnoreRecorder: ds, lose: true}
+		g := grouper.New(ps, nil).WithRules(ds, lossy)
+		if f := handle(t, g); len(f) != 2 {
+			t.Fatalf("failures %+v, want messages 1 and 2 (their drops' write did not answer)", f)
+		}
+		lossy.lose = false
+		if f := handle(t, g); len(f) != 0 {
+			t.Fatalf("failures %+v", f)
+		}
+		check(t, ds, ps)
+	})
+
+	t.Run("the counter's write failed", func(t *testing.T) {
+		ds, ps := rig(t)
+		lossy := &lossyIgnored{IgnoreRecorder: ds, fail: true}
+		g := grouper.New(ps, nil).WithRules(ds, lossy)
+		if f := handle(t, g); len(f) != 2 {
+			t.Fatalf("failures %+v, want messages 1 and 2", f)
+		}
+		if d, _ := ds.Get(ctx, "drn_acme"); d.Counters.Ignored != 0 {
+			t.Fatalf("a failed write counted %d", d.Counters.Ignored)
+		}
+		lossy.fail = false
+		if f := handle(t, g); len(f) != 0 {
+			t.Fatalf("failures %+v", f)
+		}
+		check(t, ds, ps)
+	})
+}
+
+// TestInitReportIsCountedNotAProblem: the platform's INIT_REPORT of an init failure the
+// runtime's own line reports is dropped as its duplicate and counted on the drain; the
+// runtime's line is the one problem.
+func TestInitReportIsCountedNotAProblem(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	ds := drainstest.NewMemStore()
+	if err := ds.Create(ctx, drains.Drain{ID: "drn_acme", Org: "acme", Env: "prod", State: drains.StateActive, CreatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	ps := problemstest.NewMemStore()
+	g := grouper.New(ps, nil).WithRules(ds, ds)
+	for i, msg := range []string{
+		"[ERROR] Runtime.ImportModuleError: Unable to import module 'app': No module named 'requests'",
+		"INIT_REPORT Init Duration: 250.12 ms\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError",
+	} {
+		e := event.Event{Drain: "drn_acme", Org: "acme", Env: "prod", LogGroup: "/aws/lambda/f", LogStream: "s", ID: fmt.Sprint(i), Timestamp: at.UnixMilli(), Message: msg, Level: event.Error}
+		if _, err := g.Process(ctx, &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, _ := ps.List(ctx, "acme", "prod")
+	d, _ := ds.Get(ctx, "drn_acme")
+	if len(list) != 1 || !strings.Contains(list[0].Title, "No module named 'requests'") || d.Counters.Ignored != 1 {
+		t.Fatalf("problems %+v, ignored %d: want the runtime line's problem only and the report counted", list, d.Counters.Ignored)
 	}
 }

@@ -54,9 +54,12 @@ func (r *Rules) analyze(message, logGroup string, work *int) Result {
 	if custom != nil {
 		b.add("custom", custom.Fingerprint, true, "fingerprint= of rule "+custom.ref)
 	}
-	if kind, typ, t, req := platformFailure(message); kind != "" {
+	if kind, typ, t, req, report := platformFailure(message); kind != "" {
 		fn := functionName(logGroup)
 		res.Platform, res.RequestID = kind, req
+		if report && custom == nil && !res.Ignored && initReportDuplicate(typ) {
+			res.Ignored, res.IgnoredBy = true, ignoredInitReport
+		}
 		if titleText.set {
 			res.Title, titleText = clip(b.string(titleText)), textRef{}
 		}
@@ -312,8 +315,9 @@ func (b *compBuilder) release() {
 	if cap(b.buf) > 64<<10 || cap(b.decisions) > 1024 {
 		return
 	}
-	clear(b.decisions[:b.used]) // no org's rules kept alive by the pool
-	clear(b.comps)
+	// Not cleared: what the recs and decisions point at (hints, compiled rules) stays alive
+	// at most until the pool is dropped, two collections later; clearing pointers costs
+	// write barriers on every message while the collector runs.
 	b.buf, b.comps, b.decisions, b.start, b.used = b.buf[:0], b.comps[:0], b.decisions[:0], 0, 0
 	builders.Put(b)
 }

@@ -287,7 +287,7 @@ func corpusBugs() []corpusBug {
 			tmpl: `REPORT RequestId: {REQ}\tDuration: {ID}.50 ms\tBilled Duration: {ID} ms\tMemory Size: 512 MB\tMax Memory Used: 512 MB\tStatus: error\tError Type: Runtime.ExitError`,
 		},
 		{
-			hint: "platform-init-report-orders-api", runtime: "any, INIT_REPORT (it does not say what failed to load: a problem of its own)", logGroup: "/aws/lambda/orders-api", text: true,
+			hint: "platform-init-report-orders-api", runtime: "any, INIT_REPORT of a type the runtime's own line reports (dropped as its duplicate)", logGroup: "/aws/lambda/orders-api", text: true,
 			tmpl: `INIT_REPORT Init Duration: {ID}.45 ms\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError`,
 		},
 		{

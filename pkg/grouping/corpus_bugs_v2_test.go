@@ -116,6 +116,32 @@ func corpusBugsV2() []corpusBug {
 			id: "platform-json-initreport-orders-api", hint: "platform-init-report-orders-api", runtime: "JSON log format, platform.initReport", logGroup: "/aws/lambda/orders-api",
 			tmpl: `{"time":"{TS}","type":"platform.initReport","record":{"initializationType":"on-demand","phase":"init","status":"error","errorType":"Runtime.ImportModuleError","metrics":{"durationMs":{ID}.5}}}`,
 		},
+		// Init failures no runtime line describes: the platform's report is the problem, one
+		// per function, type and status, whatever the duration or the phase.
+		{
+			id: "platform-init-timeout-orders-api", hint: "platform-init-timeout-orders-api", runtime: "any, INIT_REPORT Status: timeout (the init hung)", logGroup: "/aws/lambda/orders-api", text: true,
+			tmpl: `INIT_REPORT Init Duration: {ID}.{N} ms\tPhase: init\tStatus: timeout`,
+		},
+		{
+			id: "platform-init-timeout-invoke-orders-api", hint: "platform-init-timeout-orders-api", runtime: "any, INIT_REPORT of the init retried in the invoke phase", logGroup: "/aws/lambda/orders-api", text: true,
+			tmpl: `INIT_REPORT Init Duration: {ID}.{N} ms\tPhase: invoke\tStatus: timeout`,
+		},
+		{
+			id: "platform-json-init-timeout-orders-api", hint: "platform-init-timeout-orders-api", runtime: "JSON log format, platform.initReport status timeout", logGroup: "/aws/lambda/orders-api",
+			tmpl: `{"time":"{TS}","type":"platform.initReport","record":{"initializationType":"on-demand","phase":"init","status":"timeout","metrics":{"durationMs":{ID}.{N}}}}`,
+		},
+		{
+			id: "platform-init-timeout-billing", hint: "platform-init-timeout-billing", runtime: "any, INIT_REPORT Status: timeout (near-miss: another function)", logGroup: "/aws/lambda/billing", text: true,
+			tmpl: `INIT_REPORT Init Duration: {ID}.{N} ms\tPhase: init\tStatus: timeout`,
+		},
+		{
+			id: "platform-init-exit-orders-api", hint: "platform-init-exit-orders-api", runtime: "any, INIT_REPORT Runtime.ExitError (the process died in init; near-miss: the timeout)", logGroup: "/aws/lambda/orders-api", text: true,
+			tmpl: `INIT_REPORT Init Duration: {ID}.{N} ms\tPhase: init\tStatus: error\tError Type: Runtime.ExitError`,
+		},
+		{
+			id: "platform-json-init-exit-orders-api", hint: "platform-init-exit-orders-api", runtime: "JSON log format, platform.initReport Runtime.ExitError", logGroup: "/aws/lambda/orders-api",
+			tmpl: `{"time":"{TS}","type":"platform.initReport","record":{"initializationType":"on-demand","phase":"init","status":"error","errorType":"Runtime.ExitError","metrics":{"durationMs":{ID}.{N}}}}`,
+		},
 		{
 			id: "platform-json-timeout-billing", hint: "platform-timeout-billing", runtime: "JSON log format, the same failure as the text form", logGroup: "/aws/lambda/billing",
 			tmpl: `{"time":"{TS}","type":"platform.report","record":{"requestId":"{REQ}","metrics":{"durationMs":6000.5,"billedDurationMs":6000,"memorySizeMB":256,"maxMemoryUsedMB":{N}},"status":"timeout"}}`,

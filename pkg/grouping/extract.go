@@ -100,7 +100,7 @@ func stripLogPrefix(t string) string {
 		}
 	}
 	// A leading level word: "ERROR Aient Firehose smoke test error".
-	if sp := strings.IndexAny(firstLine(t), " \t"); sp >= 3 && sp <= 8 && isLevelWord(t[:sp]) && strings.ToUpper(t[:sp]) == t[:sp] {
+	if sp := leadingWordEnd(t); sp >= 3 && sp <= 8 && isLevelWord(t[:sp]) && strings.ToUpper(t[:sp]) == t[:sp] {
 		return trimSpace(t[sp+1:])
 	}
 	for _, p := range [...]string{"fail: ", "crit: ", "error: "} {
@@ -113,6 +113,20 @@ func stripLogPrefix(t string) string {
 		}
 	}
 	return t
+}
+
+// leadingWordEnd is strings.IndexAny(firstLine(t), " \t") where that is at
+// most 8, else -1: the end of a leading level word.
+func leadingWordEnd(t string) int {
+	for i := 0; i < len(t) && i <= 8; i++ {
+		switch t[i] {
+		case ' ', '\t':
+			return i
+		case '\n':
+			return -1
+		}
+	}
+	return -1
 }
 
 // firstString returns the first non-empty string.
@@ -305,6 +319,9 @@ func (x *extractor) stackChain(raw rawJSON) []Exception {
 		s, ok := rawString(it)
 		if !ok || b.Len()+len(s) > maxScan {
 			return true
+		}
+		if b.Cap() == 0 {
+			b.Grow(min(len(raw), maxScan)) // the joined text is about the array's: one allocation
 		}
 		if b.Len() > 0 {
 			b.WriteByte('\n')

@@ -52,6 +52,9 @@ func platformJSON(msg string) (kind, typ, title, requestID string) {
 	switch {
 	case strings.HasPrefix(p.Type, "platform.init") || r.Phase == "init":
 		t := firstString(r.ErrorType, "Runtime.InitError")
+		if r.Status == "timeout" {
+			return PlatformInitError, t, t + ": init timed out (" + p.Type + " status timeout)", r.RequestID
+		}
 		return PlatformInitError, t, t + ": init failed (" + p.Type + " " + r.Status + ")", r.RequestID
 	case oom:
 		return PlatformOutOfMemory, "Runtime.OutOfMemory", "Runtime.OutOfMemory: function ran out of memory", r.RequestID
@@ -63,10 +66,12 @@ func platformJSON(msg string) (kind, typ, title, requestID string) {
 
 // platformFailure recognises the Lambda platform's own failure lines, in
 // text or in the JSON log format: timeouts, runtime exits, out of memory and
-// init errors. title is the line a person reads; requestID the invocation.
-func platformFailure(msg string) (kind, typ, title, requestID string) {
+// init errors. title is the line a person reads; requestID the invocation;
+// initReport is set for the platform's report of an init (INIT_REPORT,
+// platform.initReport, platform.initRuntimeDone).
+func platformFailure(msg string) (kind, typ, title, requestID string, initReport bool) {
 	if kind, typ, title, requestID = platformJSON(msg); kind != "" {
-		return kind, typ, title, requestID
+		return kind, typ, title, requestID, kind == PlatformInitError
 	}
 	if len(msg) > maxPlatformScan {
 		msg = msg[:maxPlatformScan]
@@ -75,8 +80,36 @@ func platformFailure(msg string) (kind, typ, title, requestID string) {
 	if kind != "" {
 		requestID = platformRequestID(msg)
 	}
-	return kind, typ, title, requestID
+	return kind, typ, title, requestID, kind == PlatformInitError && strings.Contains(msg, "INIT_REPORT")
 }
+
+// initTypesTheRuntimeReports are the init error types a runtime prints itself,
+// with what failed to load, in its error line before the platform's report of
+// the init: that line is the problem (its type and what it names), and its
+// occurrence. The platform's report of the same failed init (INIT_REPORT
+// text, platform.initReport JSON) says no more and would be a second problem
+// for one bug: it is dropped as its duplicate (Result.Ignored, counted on the
+// drain like ignore rules' drops). A report of an init the runtime could not
+// describe (Status: timeout, Runtime.ExitError, Runtime.Unknown, any other
+// type) is the problem itself: one per function, type and status, whatever
+// the duration. A new type is a new entry.
+var initTypesTheRuntimeReports = [...]string{
+	"Runtime.ImportModuleError", "Runtime.HandlerNotFound", "Runtime.UserCodeSyntaxError", "Runtime.MalformedHandlerName",
+}
+
+// initReportDuplicate reports whether a platform init report of typ repeats
+// the runtime's own error line.
+func initReportDuplicate(typ string) bool {
+	for _, t := range initTypesTheRuntimeReports {
+		if typ == t {
+			return true
+		}
+	}
+	return false
+}
+
+// ignoredInitReport is the IgnoredBy of a dropped init report.
+const ignoredInitReport = "the platform's init report of a failure the runtime's own error line reports (pkg/grouping initTypesTheRuntimeReports)"
 
 // platformRequestID finds the invocation's request id in a platform line:
 // "RequestId: X", or the token before "Task timed out".
@@ -95,7 +128,7 @@ func platformRequestID(msg string) string {
 
 // platformText is platformFailure for the text forms.
 func platformText(msg string) (kind, typ, title string) {
-	if !strings.Contains(msg, "Runtime") && !strings.Contains(msg, "REPORT") && !strings.Contains(msg, "Task timed out") {
+	if !mentionsPlatform(msg) {
 		return "", "", ""
 	}
 	if i := strings.Index(msg, "Task timed out after "); i >= 0 && isTimeoutSeconds(msg[i+len("Task timed out after "):]) {
@@ -107,7 +140,11 @@ func platformText(msg string) (kind, typ, title string) {
 			if et := afterLabel(msg, "Error Type: "); et != "" {
 				t = et
 			}
-			return PlatformInitError, t, t + ": init failed (INIT_REPORT " + afterLabel(msg, "Status: ") + ")"
+			status := afterLabel(msg, "Status: ")
+			if status == "timeout" {
+				return PlatformInitError, t, t + ": init timed out (INIT_REPORT Status: timeout)"
+			}
+			return PlatformInitError, t, t + ": init failed (INIT_REPORT " + status + ")"
 		}
 		return "", "", ""
 	}
@@ -143,6 +180,34 @@ func platformText(msg string) (kind, typ, title string) {
 		return PlatformRuntimeExit, "Runtime.ExitError", "Runtime.ExitError: " + t
 	}
 	return "", "", ""
+}
+
+// mentionsPlatform reports whether msg contains "Runtime", "REPORT" or "Task
+// timed out": one pass over the 'R's and one over the 'T's instead of three
+// searches.
+func mentionsPlatform(msg string) bool {
+	for i := 0; ; {
+		j := strings.IndexByte(msg[i:], 'R')
+		if j < 0 {
+			break
+		}
+		i += j
+		if strings.HasPrefix(msg[i:], "Runtime") || strings.HasPrefix(msg[i:], "REPORT") {
+			return true
+		}
+		i++
+	}
+	for i := 0; ; {
+		j := strings.IndexByte(msg[i:], 'T')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if strings.HasPrefix(msg[i:], "Task timed out") {
+			return true
+		}
+		i++
+	}
 }
 
 // memoryExhausted reports a REPORT line whose Max Memory Used reached the

@@ -29,51 +29,34 @@ const (
 // chain.
 type runtimeParser struct {
 	name   string
-	detect func(p *lineProbe) signal
+	detect func(p lineProbe) signal
 	parse  func(text string, work *int) []Exception
 }
 
 // lineProbe is one line offered to the detectors, with what several of them
-// ask about an "at " line worked out once.
+// ask about an "at " line worked out once (passed by value: a pointer would
+// escape through the table's function values, one allocation a line).
 type lineProbe struct {
 	line, t string
-	known   uint8 // probe* bits: which of the answers below are worked out
-	answers uint8
-	v8      Frame
-	v8OK    bool
+	// For an "at " line: a .NET location (":line 42"); else a JVM location
+	// (isJavaAt); else the V8 frame it parses as.
+	dotnetLine, javaAt bool
+	v8                 Frame
+	v8OK               bool
 }
 
-const (
-	probeJavaAt uint8 = 1 << iota
-	probeDotnetLine
-	probeV8
-)
-
-func (p *lineProbe) ask(bit uint8, f func(string) bool) bool {
-	if p.known&bit == 0 {
-		p.known |= bit
-		if f(p.t) {
-			p.answers |= bit
+func newProbe(line, t string) lineProbe {
+	p := lineProbe{line: line, t: t}
+	if strings.HasPrefix(t, "at ") {
+		p.dotnetLine = strings.Contains(t, ":line ")
+		if !p.dotnetLine {
+			p.javaAt = isJavaAt(t)
+			if !p.javaAt {
+				p.v8, p.v8OK = ParseV8Frame(t)
+			}
 		}
 	}
-	return p.answers&bit != 0
-}
-
-// javaAt is isJavaAt(t).
-func (p *lineProbe) javaAt() bool { return p.ask(probeJavaAt, isJavaAt) }
-
-// dotnetLine reports a .NET location (":line 42").
-func (p *lineProbe) dotnetLine() bool {
-	return p.ask(probeDotnetLine, func(t string) bool { return strings.Contains(t, ":line ") })
-}
-
-// v8Frame is ParseV8Frame(t).
-func (p *lineProbe) v8Frame() (Frame, bool) {
-	if p.known&probeV8 == 0 {
-		p.known |= probeV8
-		p.v8, p.v8OK = ParseV8Frame(p.t)
-	}
-	return p.v8, p.v8OK
+	return p
 }
 
 // runtimes is the table of the stack trace formats, in the order their
@@ -125,9 +108,9 @@ func detect(text string, work *int) *runtimeParser {
 		if t == "" {
 			continue
 		}
-		p := lineProbe{line: line, t: t}
+		p := newProbe(line, t)
 		for i := range runtimes {
-			switch runtimes[i].detect(&p) {
+			switch runtimes[i].detect(p) {
 			case sigStrong:
 				return &runtimes[i]
 			case sigWeak:
@@ -157,7 +140,7 @@ func parseStack(text string, work *int) []Exception {
 	return chain
 }
 
-func detectPython(p *lineProbe) signal {
+func detectPython(p lineProbe) signal {
 	t := p.t
 	if strings.HasPrefix(t, "Traceback (most recent call last)") || strings.HasPrefix(t, `File "`) ||
 		strings.HasPrefix(t, "+ Exception Group Traceback") {
@@ -166,7 +149,7 @@ func detectPython(p *lineProbe) signal {
 	return sigNone
 }
 
-func detectGo(p *lineProbe) signal {
+func detectGo(p lineProbe) signal {
 	line, t := p.line, p.t
 	if strings.HasPrefix(t, "goroutine ") && strings.HasSuffix(t, "]:") {
 		return sigStrong
@@ -177,7 +160,7 @@ func detectGo(p *lineProbe) signal {
 	return sigNone
 }
 
-func detectPHP(p *lineProbe) signal {
+func detectPHP(p lineProbe) signal {
 	t := p.t
 	switch t[0] {
 	case '#':
@@ -196,16 +179,16 @@ func detectPHP(p *lineProbe) signal {
 	return sigNone
 }
 
-func detectDotnet(p *lineProbe) signal {
+func detectDotnet(p lineProbe) signal {
 	t := p.t
 	if strings.HasPrefix(t, "at ") {
-		if p.dotnetLine() {
+		if p.dotnetLine {
 			return sigStrong
 		}
-		if p.javaAt() {
+		if p.javaAt {
 			return sigNone
 		}
-		if f, ok := p.v8Frame(); ok && (f.Line > 0 || f.File == "<anonymous>" || f.File == "native") {
+		if f, ok := p.v8, p.v8OK; ok && (f.Line > 0 || f.File == "<anonymous>" || f.File == "native") {
 			return sigNone
 		}
 		if strings.HasSuffix(t, ")") {
@@ -247,10 +230,10 @@ func isJavaAt(t string) bool {
 	return false
 }
 
-func detectJava(p *lineProbe) signal {
+func detectJava(p lineProbe) signal {
 	t := p.t
 	if strings.HasPrefix(t, "at ") {
-		if !p.dotnetLine() && p.javaAt() {
+		if !p.dotnetLine && p.javaAt {
 			return sigStrong
 		}
 		return sigNone
@@ -261,17 +244,17 @@ func detectJava(p *lineProbe) signal {
 	return sigNone
 }
 
-func detectNode(p *lineProbe) signal {
+func detectNode(p lineProbe) signal {
 	t := p.t
-	if strings.HasPrefix(t, "at ") && !p.dotnetLine() && !p.javaAt() {
-		if f, ok := p.v8Frame(); ok && (f.Line > 0 || f.File == "<anonymous>" || f.File == "native") {
+	if strings.HasPrefix(t, "at ") && !p.dotnetLine && !p.javaAt {
+		if f, ok := p.v8, p.v8OK; ok && (f.Line > 0 || f.File == "<anonymous>" || f.File == "native") {
 			return sigStrong
 		}
 	}
 	return sigNone
 }
 
-func detectRuby(p *lineProbe) signal {
+func detectRuby(p lineProbe) signal {
 	t := p.t
 	if strings.Contains(t, ".rb:") {
 		if _, _, ok := ParseRubyFrame(t); ok {

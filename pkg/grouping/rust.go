@@ -8,7 +8,7 @@ import "strings"
 // causes), and backtraces ("stack backtrace:" with "  N: function" lines, each
 // optionally followed by "at file:line:col").
 
-func detectRust(p *lineProbe) signal {
+func detectRust(p lineProbe) signal {
 	t := p.t
 	switch {
 	case strings.HasPrefix(t, "thread '") && strings.Contains(t, "' panicked at "):

@@ -224,7 +224,7 @@ func hasLower(s string) bool {
 // holds a typical trace without regrowing.
 func appendFrame(frames []Frame, f Frame) []Frame {
 	if frames == nil {
-		frames = make([]Frame, 0, 16)
+		frames = make([]Frame, 0, 4) // most traces in a log line are short; append doubles it
 	}
 	return append(frames, f)
 }

@@ -180,6 +180,8 @@ type Seen struct {
 	RequestID string    `json:"requestId,omitempty"`
 	// CloudWatchURL opens the log stream at the event; set by the console.
 	CloudWatchURL string `json:"cloudWatchUrl,omitempty"`
+	// Breadcrumbs are the log lines of the invocation before the occurrence.
+	Breadcrumbs []Breadcrumb `json:"breadcrumbs,omitempty"`
 }
 
 // Detail is a problem with its trend, who it affects and its latest occurrences.

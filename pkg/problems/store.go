@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/grouping"
 )
 
@@ -37,7 +38,14 @@ type Sample struct {
 	// Grouping is how the sample's fingerprint was built (absent on samples
 	// recorded before grouping version 2).
 	Grouping *grouping.Explanation `json:"grouping,omitempty"`
+	// Breadcrumbs are the log lines of the invocation before the event, oldest first
+	// (the console's "Logs of this invocation").
+	Breadcrumbs []Breadcrumb `json:"breadcrumbs,omitempty"`
 }
+
+// Breadcrumb is one log line before an occurrence in its invocation; package event owns
+// the type.
+type Breadcrumb = event.Breadcrumb
 
 // Occurrence is one error-class event, fingerprinted.
 type Occurrence struct {

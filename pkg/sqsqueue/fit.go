@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"unicode/utf8"
 
 	"github.com/aient/firehose-drain/pkg/event"
@@ -15,8 +16,9 @@ import (
 var errTooLarge = errors.New("event too large for one message")
 
 // Fit returns e as a JSON message body of at most max bytes. An event whose JSON is too
-// long has its Message cut at a UTF-8 boundary and Truncated set; if it still does not
-// fit with an empty Message, its Attributes are dropped too. e itself is not modified.
+// long loses its breadcrumbs first, oldest first; if it still does not fit without any,
+// its Message is cut at a UTF-8 boundary and Truncated set; if it still does not fit with
+// an empty Message, its Attributes are dropped too. e itself is not modified.
 //
 // The body is valid JSON and valid UTF-8 that SQS accepts: HTML characters are not
 // escaped, and the characters SQS refuses raw (U+FFFE, U+FFFF) are written as \u escapes.
@@ -29,6 +31,22 @@ func Fit(e *event.Event, max int) ([]byte, error) {
 		return body, nil
 	}
 	c := *e
+	if n := len(c.Breadcrumbs); n > 0 {
+		// The fewest oldest breadcrumbs to drop for the body to fit (fewer kept, shorter).
+		drop := sort.Search(n+1, func(d int) bool {
+			c.Breadcrumbs = e.Breadcrumbs[d:]
+			b, err := encode(&c)
+			return err == nil && len(b) <= max
+		})
+		if drop <= n {
+			c.Breadcrumbs = e.Breadcrumbs[drop:]
+			if drop == n {
+				c.Breadcrumbs = nil
+			}
+			return encode(&c)
+		}
+		c.Breadcrumbs = nil
+	}
 	c.Truncated = true
 	msg := c.Message
 	c.Message = ""

@@ -12,6 +12,7 @@
 package stitch
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -42,6 +43,9 @@ func Candidate(raw []byte) bool {
 		return candidate("")
 	}
 	if !maybe(raw[0]) && raw[0] != '\\' {
+		return false
+	}
+	if plainFirstWord(raw) {
 		return false
 	}
 	// The common case: ASCII with the one-letter escapes, up to the end of the
@@ -77,6 +81,31 @@ func Candidate(raw []byte) bool {
 		n++
 	}
 	return candidate(unsafe.String(&buf[0], n))
+}
+
+// plainFirstWord reports, without decoding raw, the usual message that is no candidate:
+// it begins with an ASCII letter and a first word of plain ASCII (no escape, ':' or '(')
+// that a space ends within candidatePrefix and that begins none of candidate's prefixes
+// ("START", "END", "REPORT", "INFO ..."). For such a message candidate would find no
+// prefix and a first token without ':' or '(': false, whatever follows.
+func plainFirstWord(raw []byte) bool {
+	if c := raw[0]; ('a' > c || c > 'z') && ('A' > c || c > 'Z') {
+		return false
+	}
+	sp := bytes.IndexByte(raw[:min(len(raw), candidatePrefix)], ' ')
+	if sp < 0 {
+		return false
+	}
+	for _, c := range raw[:sp] {
+		if c == '\\' || c == ':' || c == '(' || c < 0x20 || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	switch string(raw[:sp]) {
+	case "Caused", "Stack", "stack", "goroutine", "Traceback", "The", "During", "created", "exit", "Unhandled", "Exception":
+		return false // the first word of a prefix: candidate decides
+	}
+	return true
 }
 
 // candidateSlow is Candidate for a prefix with escapes or non-ASCII bytes.

@@ -184,6 +184,22 @@ func FuzzJoin(f *testing.F) {
 		f.Add(strings.Join(lines, "\n"), uint16(0))
 	}
 	f.Add("ERROR a\n\tat x\nINFO b\n  File \"y\"", uint16(0b1010))
+	// Split traces among ordinary lines and a second stream's lines: bit i of streams puts
+	// line i on stream b.
+	for _, name := range []string{"java", "python", "go", "node"} {
+		var mixed []string
+		var mask uint16
+		for i, l := range traces[name] {
+			mixed = append(mixed, l)
+			if i%2 == 1 && len(mixed) < 15 {
+				mask |= 1 << len(mixed)
+				mixed = append(mixed, "INFO GET /health 200")
+			}
+		}
+		f.Add(strings.Join(mixed, "\n"), mask)
+		f.Add("INFO starting\n"+strings.Join(traces[name], "\n")+"\nINFO done", uint16(0))
+		f.Add(strings.Join(traces[name], "\n")+"\n"+strings.Join(traces["python"], "\n"), uint16(0xff00))
+	}
 	f.Fuzz(func(t *testing.T, text string, streams uint16) {
 		lines := strings.Split(text, "\n")
 		if len(lines) > 64 {

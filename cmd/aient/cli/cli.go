@@ -51,7 +51,8 @@ const usage = `aient — firehose-drain's CLI and local server
   aient alerts test ID
   aient logs search [WORDS...] [--drain D] [--log-group G] [--stream S] [--level L] [--request-id R] [--since 1h] [--until T] [--limit 100] [--cursor C] [--json]
   aient logs tail [--follow] [--lines 20] [--drain D] [--log-group G] [--stream S] [--level L] [--request-id R] [--since 1h] [--json]
-  aient send --endpoint URL [--key KEY] FILE...
+  aient send --endpoint URL [--key KEY] [--json] FILE...
+  aient send --endpoint URL [--key KEY] --message "ERROR something broke" [--log-group G] [--count N] [--json]
   aient version
   aient replay [--drain ID] [--region R] [--json] FILE... | s3://bucket/prefix
 

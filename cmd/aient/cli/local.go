@@ -82,9 +82,9 @@ func NewLocal(st *embedded.Store, cfg LocalConfig) *Local {
 		Now: cfg.Now, Logger: cfg.Logger,
 	})
 	return &Local{
-		store: st, drains: svc, grouper: grouper.New(st.Problems(), cfg.Logger).WithRules(st.Rules(), st.Drains()).WithTransition(st.Problems()),
+		store: st, drains: svc, grouper: grouper.New(st.Problems(), cfg.Logger).WithRules(st.Rules(), st.Ignored()).WithTransition(st.Problems()),
 		deliverer: alerts.NewDeliverer(st.Destinations(), st.Secrets(), st.Outbox(), cfg.Senders, alerts.Config{
-			ConsoleURL: cfg.ConsoleURL, Now: cfg.Now, Logger: cfg.Logger,
+			ConsoleURL: cfg.ConsoleURL, Now: cfg.Now, Logger: cfg.Logger, Affected: affectedReader(st.Problems()),
 		}),
 		handler: con.Handler(), cfg: cfg,
 	}

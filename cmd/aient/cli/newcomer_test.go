@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,5 +87,28 @@ func TestMakeInstall(t *testing.T) {
 	out, err := exec.Command("make", "-C", root, "-n", "install").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "install ./cmd/aient") {
 		t.Fatalf("make -n install: %v\n%s", err, out)
+	}
+}
+
+// `make lint`, and so `make test`, without cfn-lint on the PATH fail at once (before vet or
+// golangci-lint run) with what to install, not with the shell's "not found".
+func TestMakeLintWithoutCfnLint(t *testing.T) {
+	mk, err := exec.LookPath("make")
+	if err != nil {
+		t.Skip("no make on this machine")
+	}
+	root := filepath.Join("..", "..", "..")
+	for _, target := range []string{"lint", "test"} {
+		cmd := exec.Command(mk, "-C", root, target)
+		cmd.Env = append(os.Environ(), "PATH="+t.TempDir()) // an empty PATH dir: no cfn-lint, no go
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 { // make exits 2 when a recipe fails
+			t.Fatalf("make %s without cfn-lint: %v, want exit 2\n%s", target, err, out)
+		}
+		if !strings.Contains(string(out), "make lint needs cfn-lint (with the SAM translator): pip install cfn-lint") ||
+			strings.Contains(string(out), "not found") || strings.Contains(string(out), "go vet") {
+			t.Fatalf("make %s without cfn-lint printed:\n%s", target, out)
+		}
 	}
 }

@@ -110,6 +110,12 @@ func (c *command) problemsShow(ctx context.Context, args []string) (err error) {
 		}
 	}
 	fmt.Fprintf(c.stdout, "\nSample message:\n%s\n", s.Message)
+	if len(s.Breadcrumbs) > 0 {
+		fmt.Fprintln(c.stdout, "\nLogs of this invocation:")
+		for _, l := range s.Breadcrumbs {
+			fmt.Fprintf(c.stdout, "  %s %-5s %s\n", l.Time.UTC().Format("15:04:05.000"), dash(strings.ToUpper(string(l.Level))), oneLine(l.Message, 300))
+		}
+	}
 	return nil
 }
 

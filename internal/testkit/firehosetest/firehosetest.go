@@ -88,3 +88,40 @@ func InfoEvent(i int) LogEvent {
 		Message:   fmt.Sprintf("2023-11-14T22:13:20.000Z\tc0ffee00-0000-4000-8000-000000000000\tINFO\tcharged order %d\n", i),
 	}
 }
+
+// Interleaved is a delivery whose Lambda log stream interleaves two invocations (request
+// ids ReqA and ReqB), each ending in an error of its own bug, in the Lambda text format;
+// a second stream of the same function logs lines with ReqA's id that are not the
+// invocation's (another stream). CrumbsA and CrumbsB are the lines before each error in
+// its own invocation, oldest first.
+func Interleaved(requestID string) (body []byte, crumbsA, crumbsB []string) {
+	line := func(req, lvl, msg string) string {
+		return "2026-11-21T12:00:00.000Z\t" + req + "\t" + lvl + "\t" + msg + "\n"
+	}
+	msgs := []string{
+		"START RequestId: " + ReqA + " Version: $LATEST\n",
+		line(ReqA, "INFO", "loading cart 17"),
+		"START RequestId: " + ReqB + " Version: $LATEST\n",
+		line(ReqB, "INFO", "loading invoice 9"),
+		line(ReqA, "WARN", "cart 17 is large"),
+		line(ReqB, "INFO", "rendering invoice 9"),
+		line(ReqA, "ERROR", `Invoke Error {"errorType":"TypeError","errorMessage":"cart.items is undefined","stack":["TypeError: cart.items is undefined","    at total (/var/task/cart.js:7:9)"]}`),
+		line(ReqB, "ERROR", `Invoke Error {"errorType":"RangeError","errorMessage":"page out of range","stack":["RangeError: page out of range","    at render (/var/task/invoice.js:3:1)"]}`),
+	}
+	evs := make([]LogEvent, len(msgs))
+	for i, m := range msgs {
+		evs[i] = LogEvent{ID: fmt.Sprintf("3756391051148675962444450325050237320491713975%010d", 9000+i), Timestamp: 1700000000000 + int64(i)*10, Message: m}
+	}
+	other := []LogEvent{{ID: "37563910511486759624444503250502373204917139759999999", Timestamp: 1699999999000, Message: line(ReqA, "INFO", "OTHER STREAM line")}}
+	body = Body(requestID,
+		Record("/aws/lambda/shop", "2026/11/21/[$LATEST]other", other...),
+		Record("/aws/lambda/shop", "2026/11/21/[$LATEST]mine", evs...))
+	trim := func(s string) string { return s[:len(s)-1] }
+	return body, []string{trim(msgs[0]), trim(msgs[1]), trim(msgs[4])}, []string{trim(msgs[2]), trim(msgs[3]), trim(msgs[5])}
+}
+
+// The request ids of Interleaved.
+const (
+	ReqA = "aaaaaaaa-1111-4222-8333-444455556666"
+	ReqB = "bbbbbbbb-1111-4222-8333-444455556666"
+)

@@ -22,3 +22,10 @@ func TestMemStoreRules(t *testing.T) {
 		return drainstest.NewMemStore()
 	})
 }
+
+func TestMemStoreIgnoreRecorder(t *testing.T) {
+	drainstest.RunIgnoreRecorder(t, func(*testing.T) drainstest.IgnoreStore {
+		s := drainstest.NewMemStore()
+		return drainstest.IgnoreStore{Store: s, IgnoreRecorder: s}
+	})
+}

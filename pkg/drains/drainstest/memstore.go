@@ -18,6 +18,8 @@ type MemStore struct {
 	// rules per org and env (rules.go)
 	rules    map[[2]string][]drains.Rule
 	nextRule map[[2]string]int
+	// ignored: the identities RecordIgnored marked
+	ignored map[string]bool
 }
 
 var _ drains.Store = (*MemStore)(nil)
@@ -156,4 +158,32 @@ func (s *MemStore) RecordAuthFailure(_ context.Context, id string, n drains.Note
 	d.LastAuthError = &n
 	s.m[id] = d
 	return true, nil
+}
+
+var _ drains.IgnoreRecorder = (*MemStore)(nil)
+
+// RecordIgnored marks the identities dropped on drain and counts the new ones, at once.
+func (s *MemStore) RecordIgnored(ctx context.Context, drain string, ids []string, _ time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.m[drain]
+	if !ok {
+		return 0, nil
+	}
+	if s.ignored == nil {
+		s.ignored = map[string]bool{}
+	}
+	n := 0
+	for _, id := range ids {
+		if !s.ignored[id] {
+			s.ignored[id] = true
+			n++
+		}
+	}
+	d.Counters.Ignored += int64(n)
+	s.m[drain] = d
+	return n, nil
 }

@@ -362,6 +362,9 @@ func (s *Store) occurrencePut(id string, o problems.Occurrence, expires types.At
 			item[a] = str(v)
 		}
 	}
+	if b := breadcrumbsAttr(o.Sample.Breadcrumbs); b != nil {
+		item[attrBreadcrumbs] = b
+	}
 	return &types.Put{
 		TableName:                aws.String(s.table),
 		Item:                     item,

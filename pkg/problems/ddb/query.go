@@ -48,8 +48,6 @@ const (
 	affectedAccount  = "account"
 	affectedRegion   = "region"
 	affectedLogGroup = "logGroup"
-	// maxSearchMessage is how much of the sample message the text filter searches.
-	maxSearchMessage = 2048
 	// sparkWorkers bound the concurrent sparkline queries of one page.
 	sparkWorkers = 8
 )
@@ -60,12 +58,10 @@ func occurrenceSK(at int64, identity string) string { return fmt.Sprintf("o#%013
 
 func hourSK(ms int64) string { return fmt.Sprintf("h#%013d", ms) }
 
-// searchText is what the text filter searches: lower-cased, as the query is.
+// searchText is what the text filter searches (problems.SearchText, as the embedded store
+// keeps it).
 func searchText(title, culprit, message string) string {
-	if len(message) > maxSearchMessage {
-		message = message[:maxSearchMessage]
-	}
-	return strings.ToLower(title + "\n" + culprit + "\n" + message)
+	return problems.SearchText(title, culprit, message)
 }
 
 func hourOf(ms int64) int64 { return ms - ms%int64(time.Hour/time.Millisecond) }
@@ -257,7 +253,7 @@ func (s *Store) Query(ctx context.Context, q problems.Query) (problems.Page, err
 	}
 	if q.Text != "" {
 		in.ExpressionAttributeNames["#search"] = attrSearch
-		in.ExpressionAttributeValues[":text"] = str(strings.ToLower(q.Text))
+		in.ExpressionAttributeValues[":text"] = str(problems.SearchQuery(q.Text))
 		filter = append(filter, "contains(#search, :text)")
 	}
 	if len(filter) > 0 {
@@ -514,6 +510,7 @@ func (s *Store) Detail(ctx context.Context, id string, now time.Time) (problems.
 			At: time.UnixMilli(at).UTC(), Account: strAttr(item[attrAccount]), Region: strAttr(item[attrRegion]),
 			LogGroup: strAttr(item[attrLogGroup]), LogStream: strAttr(item[attrLogStream]),
 			EventID: strAttr(item[attrEventID]), RequestID: strAttr(item[attrRequestID]),
+			Breadcrumbs: breadcrumbsOf(item[attrBreadcrumbs]),
 		})
 	}
 	return d, nil

@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) problems.Store) {
 	t.Run("List is scoped by org and env, most recent first", func(t *testing.T) { testList(t, newStore(t)) })
 	t.Run("Get of an unknown id is ErrNotFound", func(t *testing.T) { testGetMissing(t, newStore(t)) })
 	t.Run("the same fingerprint in two orgs or envs is two problems", func(t *testing.T) { testScopes(t, newStore(t)) })
+	t.Run("the sample carries the newest occurrence's breadcrumbs", func(t *testing.T) { testSampleBreadcrumbs(t, newStore(t)) })
 	runBatch(t, newStore)
 }
 
