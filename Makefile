@@ -7,7 +7,7 @@ LDFLAGS  = -s -w
 BENCHCOUNT ?= 6
 FUZZTIME ?= 30s
 
-.PHONY: run install test lint lint-cfn-lint-present lint-tools bench bench-console fuzz build clean storm
+.PHONY: run install test lint lint-cfn-lint-present lint-tools bench bench-console bench-rss fuzz build clean storm
 
 # golangci-lint, pinned, built by `make lint` itself from the Go module proxy into a cache
 # outside the work tree (kept across clones on one machine; a fresh machine builds it once).
@@ -61,6 +61,15 @@ bench-console:
 	AIENT_CONSOLE_BENCH_DIR=$(CONSOLE_BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkConsole -benchtime 50x -count $(BENCHCOUNT) -cpu 1 -timeout 60m ./pkg/console | tee bench-console.txt
 	@command -v benchstat >/dev/null 2>&1 || $(GO) install golang.org/x/perf/cmd/benchstat@latest
 	@"$$($(GO) env GOPATH)/bin/benchstat" bench-console.txt
+
+## bench-rss: peak RSS of the real ingest binary on a 5.5 MB delivery beside the OpenTelemetry
+## Collector's own Firehose receiver on the same body (bench/collector-firehose, its own module)
+COLLECTOR_FIREHOSE = $(TOOLS_DIR)/collector-firehose
+bench-rss:
+	cd bench/collector-firehose && $(GO) build -o $(COLLECTOR_FIREHOSE) .
+	AIENT_BENCH_COLLECTOR_FIREHOSE=$(COLLECTOR_FIREHOSE) $(GO) test -run '^$$' -bench BenchmarkPeakRSS -benchtime 1x -count $(BENCHCOUNT) -timeout 60m ./internal/testkit/deploytest | tee bench-rss.txt
+	@command -v benchstat >/dev/null 2>&1 || $(GO) install golang.org/x/perf/cmd/benchstat@latest
+	@"$$($(GO) env GOPATH)/bin/benchstat" bench-rss.txt
 
 ## storm: the grouper under simulated error storms, 30 virtual seconds each (make test runs 1)
 storm:

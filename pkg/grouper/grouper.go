@@ -194,11 +194,11 @@ func (g *Grouper) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 		failed  = make([]error, len(ev.Records))
 		ignored = dropped{} // per drain: events an ignore rule dropped
 	)
-	for mi, m := range ev.Records {
-		evs, err := Decode([]byte(m.Body))
-		failed[mi] = err
+	for mi, p := range g.prepare(work, ev.Records) {
+		evs := p.evs
+		failed[mi] = p.err
 		for i := range evs {
-			o, drop, err := g.occurrence(work, &evs[i])
+			o, drop, err := p.occs[i], p.drop[i], p.errs[i]
 			switch {
 			case err != nil:
 				if failed[mi] == nil {

@@ -84,7 +84,7 @@ func NewLocal(st *embedded.Store, cfg LocalConfig) *Local {
 	return &Local{
 		store: st, drains: svc, grouper: grouper.New(st.Problems(), cfg.Logger).WithRules(st.Rules(), st.Ignored()).WithTransition(st.Problems()),
 		deliverer: alerts.NewDeliverer(st.Destinations(), st.Secrets(), st.Outbox(), cfg.Senders, alerts.Config{
-			ConsoleURL: cfg.ConsoleURL, Now: cfg.Now, Logger: cfg.Logger,
+			ConsoleURL: cfg.ConsoleURL, Now: cfg.Now, Logger: cfg.Logger, Affected: affectedReader(st.Problems()),
 		}),
 		handler: con.Handler(), cfg: cfg,
 	}

@@ -35,7 +35,7 @@ type stack struct {
 	grouperWait time.Duration
 }
 
-func deployOnMoto(t *testing.T) stack {
+func deployOnMoto(t testing.TB) stack {
 	t.Helper()
 	m := awstest.Start(t)
 	cfg := m.Config()

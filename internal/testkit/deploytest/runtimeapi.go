@@ -389,6 +389,13 @@ func StartFunction(t testing.TB, binary string, env map[string]string) *Function
 	return f
 }
 
+// Stop kills the process and returns its state (its resource usage: peak RSS, CPU).
+func (f *Function) Stop() *os.ProcessState {
+	_ = f.cmd.Process.Kill()
+	<-f.exited
+	return f.cmd.ProcessState
+}
+
 // Invoke sends one event and waits for the answer. It fails fast when the process exits
 // or reports an init error, with the process's output in the error.
 func (f *Function) Invoke(ctx context.Context, payload []byte) (*Result, error) {
