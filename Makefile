@@ -7,7 +7,7 @@ LDFLAGS  = -s -w
 BENCHCOUNT ?= 6
 FUZZTIME ?= 30s
 
-.PHONY: run install test lint lint-cfn-lint-present lint-tools bench bench-console bench-logs bench-rss fuzz build clean storm
+.PHONY: run install test lint lint-cfn-lint-present lint-tools bench bench-console bench-rss fuzz build clean storm chaos
 
 # golangci-lint, pinned, built by `make lint` itself from the Go module proxy into a cache
 # outside the work tree (kept across clones on one machine; a fresh machine builds it once).
@@ -67,6 +67,7 @@ bench-console:
 ## on a shared machine the first time), then `aient serve` ingesting while searching
 LOGS_BENCH_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/firehose-drain/bench-logs
 LOGS_BENCH_LINES ?= 10000000
+.PHONY: bench-logs
 bench-logs:
 	AIENT_LOGS_BENCH_DIR=$(LOGS_BENCH_DIR) AIENT_LOGS_BENCH_LINES=$(LOGS_BENCH_LINES) $(GO) test -run '^$$' -bench BenchmarkLogSearch -benchtime 1300x -count $(BENCHCOUNT) -cpu 1 -timeout 180m ./pkg/embedded | tee bench-logs.txt
 	$(GO) test -run '^$$' -bench BenchmarkServeLogStore -benchtime 20x -count $(BENCHCOUNT) -cpu 1 -timeout 60m ./cmd/aient/cli | tee -a bench-logs.txt
@@ -85,6 +86,11 @@ bench-rss:
 ## storm: the grouper under simulated error storms, 30 virtual seconds each (make test runs 1)
 storm:
 	$(GO) test -count=1 -run '^TestStorm$$' -v -timeout 30m ./internal/testkit/stormsim -args -storm.seconds=30
+
+## chaos: the long chaos drill — faults before moto under the real functions, SIGKILL loop on
+## aient serve — and its summary table (make test runs a short one)
+chaos:
+	$(GO) test -count=1 -v -run '^TestDrill' -timeout 60m ./internal/testkit/chaos -args -chaos.long
 
 ## fuzz: every fuzz target for $(FUZZTIME) each
 fuzz:
