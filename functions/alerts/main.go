@@ -53,11 +53,14 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	db := dynamodb.NewFromConfig(cfg)
+	ps := problemsddb.New(db, table)
 	return alerts.NewDeliverer(
 		alertsddb.NewDestinations(db, table),
 		alertsddb.NewSecrets(secretsmanager.NewFromConfig(cfg), getenv(envSecretPrefix)),
-		problemsddb.New(db, table).Outbox(),
+		ps.Outbox(),
 		alerts.NewSenders(nil, sns.NewFromConfig(cfg)),
-		alerts.Config{ConsoleURL: getenv(envConsoleURL), Logger: log},
+		// Affected: the problems' items (BatchGetItem, granted with the outbox's reads).
+		// RetryDelay: the attempts fit in HandleStream's hold of the shard (a minute).
+		alerts.Config{ConsoleURL: getenv(envConsoleURL), Logger: log, Affected: ps, RetryDelay: alerts.StreamRetryDelay},
 	), nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/aient/firehose-drain/pkg/problems"
@@ -37,6 +36,9 @@ type Config struct {
 	RetryDelay time.Duration
 	Now        func() time.Time
 	Logger     *slog.Logger
+	// Affected, when set, gives each alert every affected account and region (the
+	// console's counts, problems.Reader.Detail's Affected) instead of the sample's.
+	Affected problems.AffectedReader
 }
 
 // DefaultConsoleURL is the local server's address.
@@ -50,9 +52,9 @@ type Deliverer struct {
 	senders Senders
 	cfg     Config
 
-	mu sync.Mutex
-	// recent are the times of the last alerts per destination, for the digest rule.
-	recent map[string][]time.Time
+	// rate is the digest rule's shared count (the destinations' own Rate when they have
+	// one).
+	rate Rate
 }
 
 // NewDeliverer wires a deliverer.
@@ -72,7 +74,11 @@ func NewDeliverer(dests Destinations, secrets SecretStore, outbox Outbox, sender
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Deliverer{dests: dests, secrets: secrets, outbox: outbox, senders: senders, cfg: cfg, recent: map[string][]time.Time{}}
+	rate, ok := dests.(Rate)
+	if !ok {
+		rate = newMemRate()
+	}
+	return &Deliverer{dests: dests, secrets: secrets, outbox: outbox, senders: senders, cfg: cfg, rate: rate}
 }
 
 // ErrRetry reports that some deliveries failed and will be tried again.
@@ -103,7 +109,7 @@ func (d *Deliverer) DeliverIDs(ctx context.Context, ids []string) error {
 
 // Deliver sends each delivery to every matching destination that has not taken it yet:
 // one message per notice, or digests when the destination would get more than
-// DigestOver alerts within DigestWindow. A send that fails is recorded on the notice and
+// DigestOver single alerts within one minute (Rate, shared by the deliverers). A send that fails is recorded on the notice and
 // the destination; after MaxAttempts the notice is dead-lettered for that destination
 // (the destination shows failing, with the last error). It returns ErrRetry when a
 // failed send will be retried.
@@ -160,7 +166,7 @@ func (d *Deliverer) deliverTo(ctx context.Context, dest Destination, todo []*Del
 	}
 	now := d.cfg.Now()
 	var batches [][]*Delivery
-	if d.allowance(dest.ID, now) >= len(todo) {
+	if d.singles(ctx, dest.ID, len(todo), now) {
 		for _, t := range todo {
 			batches = append(batches, []*Delivery{t})
 		}
@@ -169,6 +175,7 @@ func (d *Deliverer) deliverTo(ctx context.Context, dest Destination, todo []*Del
 			batches = append(batches, c)
 		}
 	}
+	aff := d.affectedOf(ctx, todo)
 	var errs []error
 	for _, batch := range batches {
 		var doc Document
@@ -181,11 +188,11 @@ func (d *Deliverer) deliverTo(ctx context.Context, dest Destination, todo []*Del
 			}
 			doc = DigestOf(ns, d.cfg.ConsoleURL, now)
 		}
+		withAffected(&doc, aff)
 		if err := sender.Send(ctx, dest, secret, doc); err != nil {
 			errs = append(errs, d.failed(ctx, dest, batch, err))
 			continue
 		}
-		d.sent(dest.ID, now)
 		for _, b := range batch {
 			if err := d.outbox.MarkSent(ctx, b.Notice.ID, dest.ID, now); err != nil {
 				// Sent but not marked: it goes again (at least once).
@@ -252,26 +259,6 @@ func (d *Deliverer) secretOf(ctx context.Context, dest Destination) (Secret, err
 		return Secret{}, fmt.Errorf("read the destination's secret: %w", err)
 	}
 	return s, nil
-}
-
-// allowance is how many more single alerts dest may get now under the digest rule.
-func (d *Deliverer) allowance(dest string, now time.Time) int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	keep := d.recent[dest][:0]
-	for _, t := range d.recent[dest] {
-		if now.Sub(t) < DigestWindow {
-			keep = append(keep, t)
-		}
-	}
-	d.recent[dest] = keep
-	return max(DigestOver-len(keep), 0)
-}
-
-func (d *Deliverer) sent(dest string, now time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.recent[dest] = append(d.recent[dest], now)
 }
 
 // Test sends the sample alert (SampleNotice) to one destination, outside the outbox.

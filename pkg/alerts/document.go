@@ -151,7 +151,7 @@ func SubjectOf(n problems.Notice, consoleURL string) Subject {
 		}
 	}
 	for _, g := range p.LogGroups {
-		if name, ok := strings.CutPrefix(g, "/aws/lambda/"); ok && name != "" && !slices.Contains(s.Functions, name) {
+		if name, ok := functionOf(g); ok && !slices.Contains(s.Functions, name) {
 			s.Functions = append(s.Functions, name)
 		}
 	}
@@ -165,6 +165,12 @@ func SubjectOf(n problems.Notice, consoleURL string) Subject {
 		CloudWatchURL: CloudWatchURL(p.Sample),
 	}
 	return s
+}
+
+// functionOf is the Lambda function name of a log group (/aws/lambda/NAME).
+func functionOf(group string) (string, bool) {
+	name, ok := strings.CutPrefix(group, "/aws/lambda/")
+	return name, ok && name != ""
 }
 
 func nonEmpty(v string) []string {

@@ -19,17 +19,31 @@ type StreamConfig struct {
 	// Reserve is the time left to the invocation's deadline at which HandleStream stops
 	// waiting for retries and reports what is still undelivered (default 10 s).
 	Reserve time.Duration
+	// MaxHold is the longest HandleStream waits, in all, for retries within one
+	// invocation (default DefaultMaxHold): a destination that keeps failing holds the
+	// stream's shard that long at most, then the undelivered record is handed back as the
+	// batch item failure; the outbox keeps the attempts made, so the stream's retry goes
+	// on counting them toward the dead letter.
+	MaxHold time.Duration
 	// Sleep waits d or until ctx ends (default a timer); tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
+// DefaultMaxHold is StreamConfig.MaxHold's default.
+const DefaultMaxHold = time.Minute
+
+// StreamRetryDelay is the alerts function's Config.RetryDelay: attempts 2, 8, 18 and 32 s
+// apart, so the DefaultMaxAttempts of a failing destination fit in one DefaultMaxHold and
+// its notice is dead-lettered within about a minute (plus the sends' own timeouts).
+const StreamRetryDelay = 2 * time.Second
+
 // HandleStream is the alerts function's handler of the problems table's stream: the
 // notice items' inserts. It delivers them (what the outbox says was sent is not sent
 // again), and while a send keeps failing it waits for the retry and tries again within
-// the invocation, until each notice is sent or dead-lettered for each destination. What
-// is still undelivered when the deadline nears is reported as the batch item failure of
-// the first such record, so the stream retries from there (and its on-failure
-// destination keeps what runs out of retries).
+// the invocation, until each notice is sent or dead-lettered for each destination, for
+// at most MaxHold of waiting in all. What is still undelivered then, or when the deadline
+// nears, is reported as the batch item failure of the first such record, so the stream
+// retries from there (and its on-failure destination keeps what runs out of retries).
 func (d *Deliverer) HandleStream(ctx context.Context, ev events.DynamoDBEvent, cfg StreamConfig) (events.DynamoDBEventResponse, error) {
 	if cfg.Reserve <= 0 {
 		cfg.Reserve = 10 * time.Second
@@ -37,6 +51,10 @@ func (d *Deliverer) HandleStream(ctx context.Context, ev events.DynamoDBEvent, c
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleepCtx
 	}
+	if cfg.MaxHold <= 0 {
+		cfg.MaxHold = DefaultMaxHold
+	}
+	var held time.Duration
 	var (
 		ids   []string
 		seqOf = map[string]string{}
@@ -72,7 +90,8 @@ func (d *Deliverer) HandleStream(ctx context.Context, ev events.DynamoDBEvent, c
 		}
 		deadline, has := ctx.Deadline()
 		wait := due.Sub(d.cfg.Now())
-		if lerr != nil || len(pending) == 0 || (has && time.Until(deadline)-cfg.Reserve < wait) {
+		wait = max(wait, 0)
+		if lerr != nil || len(pending) == 0 || (has && time.Until(deadline)-cfg.Reserve < wait) || held+wait > cfg.MaxHold {
 			d.cfg.Logger.WarnContext(ctx, "alerts left for the stream to retry", "notices", len(pending), "err", err)
 			for _, id := range order {
 				if pending[id] || lerr != nil {
@@ -85,9 +104,10 @@ func (d *Deliverer) HandleStream(ctx context.Context, ev events.DynamoDBEvent, c
 			}
 			return resp, nil
 		}
-		if err := cfg.Sleep(ctx, max(wait, 0)); err != nil {
+		if err := cfg.Sleep(ctx, wait); err != nil {
 			return resp, fmt.Errorf("alerts: %w", err)
 		}
+		held += wait
 	}
 }
 

@@ -2,6 +2,7 @@ package alerts_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -98,5 +99,61 @@ func TestTheStreamHandlerHandsBackWhatTheDeadlineLeaves(t *testing.T) {
 	}}}}
 	if resp, err := r.d.HandleStream(t.Context(), other, alerts.StreamConfig{}); err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("a problem record: %+v %v", resp, err)
+	}
+}
+
+// A destination that keeps failing holds the stream's shard for at most MaxHold of
+// waiting per invocation: the record is handed back, the outbox keeps the attempts, and
+// the stream's retries go on from them to the dead letter (DefaultMaxAttempts sends in
+// all, never more).
+func TestAFailingDestinationHoldsTheShardBriefly(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		retryDelay  time.Duration
+		invocations int
+	}{
+		{"the old 10 s backoff: handed back twice, dead on the third invocation", 10 * time.Second, 3},
+		{"the alerts function's StreamRetryDelay: dead within one invocation", alerts.StreamRetryDelay, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t)
+			r.d = alerts.NewDeliverer(r.dests, r.secrets, r.outbox, alerts.NewSenders(nil, nil), alerts.Config{
+				RetryDelay: c.retryDelay, Now: r.clock, Logger: slog.New(slog.DiscardHandler),
+			})
+			srv, calls := flaky(t, 1000)
+			r.add(t, "dst_hook", alerts.Webhook, srv.URL, "", "", "")
+			n := notice(1, problems.ToNew, t0)
+			r.outbox.Put(n)
+			for inv := 1; ; inv++ {
+				var slept time.Duration
+				resp, err := r.d.HandleStream(t.Context(), streamEvent(n.ID), alerts.StreamConfig{Sleep: func(_ context.Context, d time.Duration) error {
+					slept += d
+					r.advance(d)
+					return nil
+				}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if slept > alerts.DefaultMaxHold {
+					t.Fatalf("invocation %d waited %v, more than the %v hold", inv, slept, alerts.DefaultMaxHold)
+				}
+				if len(resp.BatchItemFailures) == 0 {
+					if inv != c.invocations {
+						t.Fatalf("done after %d invocations, want %d", inv, c.invocations)
+					}
+					break
+				}
+				if inv >= c.invocations || resp.BatchItemFailures[0].ItemIdentifier != "1" {
+					t.Fatalf("invocation %d handed back %+v", inv, resp)
+				}
+				r.advance(time.Second) // the stream's retry
+			}
+			if calls.Load() != alerts.DefaultMaxAttempts {
+				t.Fatalf("%d sends, want %d", calls.Load(), alerts.DefaultMaxAttempts)
+			}
+			if d, _ := r.dests.Get(t.Context(), "dst_hook"); d.Health != alerts.Failing || d.DeadLettered != 1 {
+				t.Fatalf("destination %+v", d.Status)
+			}
+		})
 	}
 }

@@ -13,6 +13,14 @@ import (
 // created when missing by every Open, so data dirs made before them keep working without
 // a version change. (Issue 10: the OTLP export's rejections per drain.)
 var additiveSchema = [...]string{
+	// The alerts' digest count (alerts.Rate, alerts.go): single alerts per destination
+	// per minute, shared by every process on the data dir.
+	`CREATE TABLE IF NOT EXISTS alert_rate (
+		dest TEXT NOT NULL,
+		minute INTEGER NOT NULL, -- start of the minute, unix ms
+		count INTEGER NOT NULL,
+		PRIMARY KEY (dest, minute)
+	) STRICT, WITHOUT ROWID`,
 	`CREATE TABLE IF NOT EXISTS drain_logs_rejected (
 		drain_id TEXT PRIMARY KEY,
 		logs_rejected INTEGER NOT NULL DEFAULT 0,

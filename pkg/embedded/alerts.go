@@ -339,3 +339,32 @@ func (f fileSecrets) DeleteSecret(_ context.Context, ref string) error {
 	}
 	return nil
 }
+
+var _ alerts.Rate = (*destinations)(nil)
+
+// Take implements alerts.Rate: one upsert adds n to the minute's row unless that passes
+// limit (a row changed is a take), in the transaction that also drops rows older than
+// an hour. The writer is one connection and SQLite one writer, so takes of every process
+// serialize.
+func (d *destinations) Take(ctx context.Context, dest string, minute time.Time, n, limit int) (bool, error) {
+	took := false
+	err := d.s.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := d.s.exec(ctx, tx, `INSERT INTO alert_rate (dest, minute, count) SELECT ?1, ?2, ?3 WHERE ?3 <= ?4
+			ON CONFLICT (dest, minute) DO UPDATE SET count = count + excluded.count WHERE count + excluded.count <= ?4`,
+			dest, minute.UnixMilli(), n, limit)
+		if err != nil {
+			return err
+		}
+		rows, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		took = rows == 1
+		_, err = d.s.exec(ctx, tx, `DELETE FROM alert_rate WHERE minute < ?`, minute.Add(-time.Hour).UnixMilli())
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("embedded: alert count of destination %s: %w", dest, err)
+	}
+	return took, nil
+}

@@ -62,3 +62,13 @@ func TestSecretsAreFilesOnlyTheUserReads(t *testing.T) {
 		t.Fatal("a secret name outside the secrets dir was read")
 	}
 }
+
+func TestAlertRateContract(t *testing.T) {
+	alertstest.RunRate(t, func(t *testing.T) alerts.Rate {
+		r, ok := openStore(t, t.TempDir()).Destinations().(alerts.Rate)
+		if !ok {
+			t.Fatal("the embedded destinations are not an alerts.Rate")
+		}
+		return r
+	})
+}

@@ -196,35 +196,14 @@ func (p *problemStore) Detail(ctx context.Context, id string, now time.Time) (pr
 	}
 	d.Hourly, d.Daily = problems.Trend(hours, now)
 
-	rows, err = p.s.query(ctx, nil, `SELECT kind, value, count FROM (
-		SELECT kind, value, count, row_number() OVER (PARTITION BY kind ORDER BY count DESC, value) AS n
-		FROM problem_affected WHERE problem_id = ?) WHERE n <= ?`, id, maxAffected)
+	aff, err := p.Affected(ctx, []string{id})
 	if err != nil {
 		return fail("affected", err)
 	}
-	d.Affected = problems.Affected{Accounts: []problems.Tally{}, Regions: []problems.Tally{}, LogGroups: []problems.Tally{}}
-	for rows.Next() {
-		var (
-			kind string
-			t    problems.Tally
-		)
-		if err := rows.Scan(&kind, &t.ID, &t.Count); err != nil {
-			rows.Close()
-			return fail("affected", err)
-		}
-		switch kind {
-		case "account":
-			d.Affected.Accounts = append(d.Affected.Accounts, t)
-		case "region":
-			d.Affected.Regions = append(d.Affected.Regions, t)
-		case "logGroup":
-			d.Affected.LogGroups = append(d.Affected.LogGroups, t)
-		}
+	d.Affected = aff[id]
+	if d.Affected.Accounts == nil {
+		d.Affected = problems.Affected{Accounts: []problems.Tally{}, Regions: []problems.Tally{}, LogGroups: []problems.Tally{}}
 	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return fail("affected", err)
-	}
-	sortTallies(&d.Affected)
 
 	rows, err = p.s.query(ctx, nil, `SELECT o.at, o.account, o.region, o.log_group, o.log_stream, o.event_id, o.request_id, b.crumbs
 		FROM occurrences o LEFT JOIN occurrence_breadcrumbs b ON b.identity = o.identity

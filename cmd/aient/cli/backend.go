@@ -83,7 +83,16 @@ type backend struct {
 
 // deliverer is the alert deliverer over the backend (for `alerts test`).
 func (b *backend) deliverer() *alerts.Deliverer {
-	return alerts.NewDeliverer(b.destinations, b.secrets, b.outbox, b.senders, alerts.Config{ConsoleURL: b.consoleURL})
+	return alerts.NewDeliverer(b.destinations, b.secrets, b.outbox, b.senders, alerts.Config{ConsoleURL: b.consoleURL, Affected: affectedReader(b.problems)})
+}
+
+// affectedReader is the problem store's affected counts for the alerts (both stores
+// have them), or nil.
+func affectedReader(s problems.Store) problems.AffectedReader {
+	if a, ok := s.(problems.AffectedReader); ok {
+		return a
+	}
+	return nil
 }
 
 // snsClient is an SNS client from the default AWS configuration, or nil when there is

@@ -18,3 +18,7 @@ func TestMemoryOutboxContract(t *testing.T) {
 		return o, o.Put
 	})
 }
+
+func TestLocalRateContract(t *testing.T) {
+	alertstest.RunRate(t, func(*testing.T) alerts.Rate { return alerts.NewLocalRate() })
+}

@@ -22,6 +22,11 @@ func TestAgainstMoto(t *testing.T) {
 			return alertsddb.NewDestinations(tables.Client, tables.Fresh(t))
 		})
 	})
+	t.Run("rate contract", func(t *testing.T) {
+		alertstest.RunRate(t, func(t *testing.T) alerts.Rate {
+			return alertsddb.NewDestinations(tables.Client, tables.Fresh(t))
+		})
+	})
 	t.Run("secrets in Secrets Manager, never in the table", func(t *testing.T) {
 		ctx := t.Context()
 		sm := secretsmanager.NewFromConfig(moto.Config())

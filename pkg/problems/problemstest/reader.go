@@ -262,6 +262,17 @@ func testDetail(t *testing.T, s ReadStore) {
 	if !slices.Equal(d.Affected.Accounts, wantAff.Accounts) || !slices.Equal(d.Affected.Regions, wantAff.Regions) || !slices.Equal(d.Affected.LogGroups, wantAff.LogGroups) {
 		t.Errorf("affected %+v, want %+v", d.Affected, wantAff)
 	}
+	// The alerts' read of the same counts answers what Detail does.
+	if ar, ok := s.(problems.AffectedReader); ok {
+		got, err := ar.Affected(t.Context(), []string{id, "nosuch", id})
+		if err != nil {
+			t.Fatalf("Affected: %v", err)
+		}
+		if _, ok := got["nosuch"]; ok || len(got) != 1 || !slices.Equal(got[id].Accounts, d.Affected.Accounts) ||
+			!slices.Equal(got[id].Regions, d.Affected.Regions) || !slices.Equal(got[id].LogGroups, d.Affected.LogGroups) {
+			t.Errorf("Affected = %+v, want {%s: %+v} as Detail", got, id, d.Affected)
+		}
+	}
 	if len(d.Recent) != problems.RecentOccurrences {
 		t.Fatalf("%d recent occurrences, want %d", len(d.Recent), problems.RecentOccurrences)
 	}
