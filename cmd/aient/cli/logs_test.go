@@ -220,7 +220,18 @@ func TestLogsCLI(t *testing.T) {
 	go func() {
 		done <- cli.Run(ctx, []string{"logs", "tail", "--follow", "--json", "--lines", "0", "--poll", "20ms", "--level", "error,info"}, func(k string) string { return env[k] }, &fout, io.Discard)
 	}()
-	time.Sleep(100 * time.Millisecond) // the follow has begun
+	// The follow has begun once a marker delivered after its start is printed (a sleep
+	// was not enough under load: lines stored before the follow starts are history).
+	for m := 0; !strings.Contains(fout.String(), "follow marker"); m++ {
+		if m == 200 {
+			t.Fatal("the follow printed no marker in 10 s")
+		}
+		if st := deliver(t, base, id, key, fmt.Sprintf("req-m-%d", m), fht.Record("/aws/lambda/pay", "2026/11/21/[$LATEST]a2",
+			line(100+m, now+9, reqA, "INFO", "follow marker"))); st != 200 {
+			t.Fatal(st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if st := deliver(t, base, id, key, "req-2", fht.Record("/aws/lambda/pay", "2026/11/21/[$LATEST]a2",
 		line(10, now+10, reqA, "INFO", "second delivery"), line(11, now+11, reqA, "DEBUG", "not followed"))); st != 200 {
 		t.Fatal(st)
@@ -238,7 +249,9 @@ func TestLogsCLI(t *testing.T) {
 			if dec.Decode(&l) != nil {
 				break
 			}
-			got = append(got, l)
+			if !strings.Contains(l.Message, "follow marker") {
+				got = append(got, l)
+			}
 		}
 		if len(got) >= 2 {
 			break
