@@ -39,18 +39,27 @@ type Budget struct {
 	has      bool
 }
 
+// budgetKey marks a work context with the Budget it was split from.
+type budgetKey struct{}
+
 // Split returns the work context — ctx ending Margin(budget) before ctx's deadline, where
 // the budget is what is left at now; ctx itself (with a cancel) when it has no deadline —
-// and the Budget that Finish contexts are cut from.
+// and the Budget that Finish contexts are cut from. Split of a work context keeps the
+// budget it was split from (no margin within the margin): a handler that reads its input
+// under the work context (an S3 object's body) hands the same context on.
 func Split(ctx context.Context, now time.Time) (context.Context, Budget, context.CancelFunc) {
+	if b, ok := ctx.Value(budgetKey{}).(Budget); ok {
+		work, cancel := context.WithCancel(ctx)
+		return work, b, cancel
+	}
 	d, ok := ctx.Deadline()
 	if !ok {
 		work, cancel := context.WithCancel(ctx)
-		return work, Budget{}, cancel
+		return context.WithValue(work, budgetKey{}, Budget{}), Budget{}, cancel
 	}
 	b := Budget{deadline: d, margin: Margin(d.Sub(now)), has: true}
 	work, cancel := context.WithDeadline(ctx, d.Add(-b.margin))
-	return work, b, cancel
+	return context.WithValue(work, budgetKey{}, b), b, cancel
 }
 
 // Margin is the budget's margin (0 without a deadline).

@@ -63,6 +63,22 @@ func TestSplitKeepsTheMarginAndFinishEndsBeforeTheDeadline(t *testing.T) {
 	}
 }
 
+// A work context split again keeps its budget: the same deadline, the same finish.
+func TestSplitOfAWorkContextKeepsItsBudget(t *testing.T) {
+	now := time.Now()
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(60*time.Second))
+	defer cancel()
+	work, b, stop := deadline.Split(ctx, now)
+	defer stop()
+	inner, ib, istop := deadline.Split(work, now.Add(30*time.Second))
+	defer istop()
+	wd, _ := work.Deadline()
+	id, _ := inner.Deadline()
+	if !id.Equal(wd) || ib != b {
+		t.Fatalf("inner work ends %v (margin %v), want the outer's %v (margin %v)", id, ib.Margin(), wd, b.Margin())
+	}
+}
+
 func TestAttemptTimeout(t *testing.T) {
 	now := time.Now()
 	if got := deadline.AttemptTimeout(context.Background(), now); got != deadline.MaxAttempt {

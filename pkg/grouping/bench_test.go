@@ -60,3 +60,26 @@ func BenchmarkAnalyze8KB(b *testing.B) {
 	}
 	reportRates(b, cpu0)
 }
+
+// BenchmarkAnalyzeKinds is BenchmarkAnalyze over the JSON messages and over the text
+// ones apart (the JSON path cost three times the text one through encoding/json).
+func BenchmarkAnalyzeKinds(b *testing.B) {
+	all := append(loadEntries(b, examplesPath), loadEntries(b, filepath.Join("testdata", "corpus.jsonl"))...)
+	for _, kind := range []string{"json", "text"} {
+		var entries []corpusEntry
+		for _, e := range all {
+			if strings.HasPrefix(trimSpace(e.Message), "{") == (kind == "json") {
+				entries = append(entries, e)
+			}
+		}
+		b.Run(kind, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu0 := processCPU()
+			for i := 0; b.Loop(); i++ {
+				e := &entries[i%len(entries)]
+				Analyze(e.Message, e.LogGroup)
+			}
+			reportRates(b, cpu0)
+		})
+	}
+}

@@ -320,6 +320,9 @@ func (x *extractor) stackChain(raw rawJSON) []Exception {
 		if !ok || b.Len()+len(s) > maxScan {
 			return true
 		}
+		if b.Cap() == 0 {
+			b.Grow(min(len(raw), maxScan)) // the joined text is about the array's: one allocation
+		}
 		if b.Len() > 0 {
 			b.WriteByte('\n')
 		}

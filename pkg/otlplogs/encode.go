@@ -4,13 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"unicode/utf8"
 	"unsafe"
 
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/aient/firehose-drain/pkg/cwpayload"
 	"github.com/aient/firehose-drain/pkg/invocation"
@@ -55,10 +55,18 @@ type encoder struct {
 	h   hash.Hash
 	sum [sha256.Size]byte
 	pre []byte // the identity's preimage
+
+	// The http/protobuf batch (wire.go): the resources in order of first record.
+	wkeys  map[resKey]int
+	wres   []*wireRes
+	nres   int
+	lastW  *wireRes
+	wattrs []byte
+	fix    []byte // a message made valid UTF-8
 }
 
 func newEncoder() *encoder {
-	return &encoder{byKey: map[resKey]*logspb.ScopeLogs{}, h: sha256.New()}
+	return &encoder{byKey: map[resKey]*logspb.ScopeLogs{}, wkeys: map[resKey]int{}, h: sha256.New()}
 }
 
 // Visit encodes one event; the batch goes out when it is full.
@@ -66,6 +74,10 @@ func (e *encoder) Visit(v *cwpayload.View) {
 	s := e.s
 	if s.failed.Load() {
 		return // the delivery is answered 503 and retried whole: stop encoding
+	}
+	if s.x.cfg.Protocol != ProtocolJSON {
+		e.visitWire(v)
+		return
 	}
 	need := len(v.Message) + 2*sha256.Size + 64
 	if e.nrec >= s.x.cfg.MaxBatchRecords || (e.nrec > 0 && (e.size+need+128 > s.x.cfg.MaxBatchBytes || len(e.arena)+need > cap(e.arena))) {
@@ -84,7 +96,12 @@ func (e *encoder) Visit(v *cwpayload.View) {
 	lr.ObservedTimeUnixNano = s.observed
 	lr.SeverityNumber, lr.SeverityText = Severity(v.Level)
 
-	msg := e.keep(v.Message)
+	raw := v.Message
+	if !utf8.Valid(raw) {
+		e.fix = appendValid(e.fix[:0], raw)
+		raw = e.fix
+	}
+	msg := e.keep(raw)
 	lr.Body = e.str(msg)
 	attrs := e.attrs(6)
 	attrs = append(attrs, e.kv(AttrLogRecordUID, e.str(e.uid(v))))
@@ -125,7 +142,7 @@ func (e *encoder) flush() {
 	if s.x.cfg.Protocol == ProtocolJSON {
 		buf, err = protojson.MarshalOptions{UseEnumNumbers: true}.Marshal(&e.data)
 	} else {
-		buf, err = proto.MarshalOptions{}.MarshalAppend(s.x.getBuf(), &e.data)
+		buf = e.flushWire()
 	}
 	e.reset()
 	if err != nil {
@@ -146,6 +163,7 @@ func (e *encoder) reset() {
 	e.nrl, e.nrec, e.nval, e.nstr, e.nkv, e.nptr = 0, 0, 0, 0, 0, 0
 	e.arena = e.arena[:0]
 	e.size = 0
+	e.resetWire()
 }
 
 // scopeLogs returns the batch's ScopeLogs for key, adding its ResourceLogs when new.
@@ -165,6 +183,8 @@ func (e *encoder) scopeLogs(k resKey) *logspb.ScopeLogs {
 	rl := e.rls[e.nrl]
 	e.nrl++
 	r := rl.Resource
+	key := k
+	k = resKey{validString(k.account), validString(k.region), validString(k.group), validString(k.stream)}
 	r.Attributes = r.Attributes[:0]
 	add := func(key, v string) {
 		if v != "" {
@@ -191,7 +211,7 @@ func (e *encoder) scopeLogs(k resKey) *logspb.ScopeLogs {
 	e.size += 256 + len(k.group) + len(k.stream)
 	e.data.ResourceLogs = append(e.data.ResourceLogs, rl)
 	sl := rl.ScopeLogs[0]
-	e.byKey[k] = sl
+	e.byKey[key] = sl
 	return sl
 }
 

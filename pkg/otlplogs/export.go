@@ -152,7 +152,7 @@ func (s *Session) Visitor(int) cwpayload.Visitor {
 	}
 	s.mu.Unlock()
 	e := s.x.getEncoder()
-	if want := s.x.cfg.MaxBatchBytes + 64<<10; cap(e.arena) < want {
+	if want := s.x.cfg.MaxBatchBytes + 64<<10; s.x.cfg.Protocol == ProtocolJSON && cap(e.arena) < want {
 		e.arena = make([]byte, 0, want)
 	}
 	e.s = s

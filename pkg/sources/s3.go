@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/aient/firehose-drain/pkg/deadline"
 	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/ingest"
 )
@@ -89,7 +91,12 @@ func objectsOf(payload []byte) ([]Object, error) {
 // the object (dedup makes the retry a no-op for what was sent).
 func newS3(p Pipeline, cfg Config) Handler {
 	log := logger(cfg)
-	return func(ctx context.Context, payload []byte) ([]byte, error) {
+	return func(parent context.Context, payload []byte) ([]byte, error) {
+		// The objects are read under the invocation's work context (deadline.Split), the
+		// one the pipeline delivers under: a body read that stalls ends with the work, in
+		// time to answer, instead of at the Lambda timeout.
+		ctx, _, cancel := deadline.Split(parent, time.Now())
+		defer cancel()
 		objs, err := objectsOf(payload)
 		if err != nil {
 			return nil, fmt.Errorf("s3 source: %w", err)

@@ -1,0 +1,318 @@
+package otlplogs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"unicode/utf8"
+	"unsafe"
+
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/aient/firehose-drain/pkg/cwpayload"
+	"github.com/aient/firehose-drain/pkg/invocation"
+)
+
+// The http/protobuf body written directly with protowire: the same
+// opentelemetry.proto.logs.v1.LogsData as the official types marshal (the tests decode it
+// with them and compare), without a message per record. Each (account, region, group,
+// stream) of a batch has its Resource encoded once and its log records appended to a
+// buffer of their own as they are visited; the flush writes each ResourceLogs around them.
+// No record is kept as a value: a batch is its bytes.
+//
+// Field numbers (opentelemetry/proto/logs/v1/logs.proto, common/v1, resource/v1):
+//
+//	LogsData.resource_logs 1; ResourceLogs.resource 1, .scope_logs 2; Resource.attributes 1
+//	ScopeLogs.scope 1, .log_records 2; InstrumentationScope.name 1, .attributes 3
+//	LogRecord.time_unix_nano 1 (fixed64), .severity_number 2, .severity_text 3, .body 5,
+//	  .attributes 6, .observed_time_unix_nano 11 (fixed64)
+//	KeyValue.key 1, .value 2; AnyValue.string_value 1, .array_value 5; ArrayValue.values 1
+const (
+	fLogsDataResourceLogs = 1
+	fResourceLogsResource = 1
+	fResourceLogsScope    = 2
+	fResourceAttributes   = 1
+	fScopeLogsScope       = 1
+	fScopeLogsRecords     = 2
+	fScopeName            = 1
+	fScopeAttributes      = 3
+	fRecordTime           = 1
+	fRecordSeverity       = 2
+	fRecordSeverityText   = 3
+	fRecordBody           = 5
+	fRecordAttributes     = 6
+	fRecordObserved       = 11
+	fKVKey                = 1
+	fKVValue              = 2
+	fAnyString            = 1
+	fAnyArray             = 5
+	fArrayValues          = 1
+)
+
+// wireRes is one resource of a batch: its Resource field and its records' bytes.
+type wireRes struct {
+	res  []byte // ResourceLogs.resource, tag included
+	recs []byte // ScopeLogs.log_records, tags included
+}
+
+// scopeField is ScopeLogs.scope, the same for every batch.
+var scopeField = func() []byte {
+	var scope []byte
+	scope = appendStrField(scope, fScopeName, ScopeName)
+	scope = appendKV(scope, fScopeAttributes, AttrEncodingFormat, EncodingCloudWatch)
+	return appendBytesField(nil, fScopeLogsScope, scope)
+}()
+
+func appendBytesField(b []byte, num protowire.Number, v []byte) []byte {
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(len(v)))
+	return append(b, v...)
+}
+
+func appendStrField(b []byte, num protowire.Number, v string) []byte {
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(len(v)))
+	return append(b, v...)
+}
+
+// anyStrSize is the size of AnyValue{string_value: n bytes}.
+func anyStrSize(n int) int { return 1 + protowire.SizeVarint(uint64(n)) + n }
+
+// kvSize is the size of KeyValue{key, value: AnyValue{string_value: n bytes}}.
+func kvSize(key string, n int) int {
+	a := anyStrSize(n)
+	return 1 + protowire.SizeVarint(uint64(len(key))) + len(key) + 1 + protowire.SizeVarint(uint64(a)) + a
+}
+
+// fieldSize is the size of a length-delimited field of n bytes (one-byte tag).
+func fieldSize(n int) int { return 1 + protowire.SizeVarint(uint64(n)) + n }
+
+// appendKV appends field num holding KeyValue{key, AnyValue{string_value: v}}.
+func appendKV[S string | []byte](b []byte, num protowire.Number, key string, v S) []byte {
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(kvSize(key, len(v))))
+	b = appendStrField(b, fKVKey, key)
+	b = protowire.AppendTag(b, fKVValue, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(anyStrSize(len(v))))
+	b = protowire.AppendTag(b, fAnyString, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(len(v)))
+	return append(b, v...)
+}
+
+// appendArrayKV appends field num holding KeyValue{key, AnyValue{array_value: [v]}}.
+func appendArrayKV(b []byte, num protowire.Number, key, v string) []byte {
+	arr := fieldSize(anyStrSize(len(v))) // ArrayValue{values: [AnyValue{string}]}
+	val := fieldSize(arr)                // AnyValue{array_value}
+	kv := fieldSize(len(key)) + fieldSize(val)
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(kv))
+	b = appendStrField(b, fKVKey, key)
+	b = protowire.AppendTag(b, fKVValue, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(val))
+	b = protowire.AppendTag(b, fAnyArray, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(arr))
+	b = protowire.AppendTag(b, fArrayValues, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(anyStrSize(len(v))))
+	return appendStrField(b, fAnyString, v)
+}
+
+// wireResource returns the batch's resource of key k, encoding its Resource when new.
+func (e *encoder) wireResource(k resKey) *wireRes {
+	if i, ok := e.wkeys[k]; ok {
+		return e.wres[i]
+	}
+	if e.nres == len(e.wres) {
+		e.wres = append(e.wres, &wireRes{})
+	}
+	r := e.wres[e.nres]
+	e.wkeys[k] = e.nres
+	e.nres++
+	s := e.s
+	var attrs []byte
+	add := func(key, v string) {
+		if v != "" {
+			attrs = appendKV(attrs, fResourceAttributes, key, validString(v))
+		}
+	}
+	k = resKey{validString(k.account), validString(k.region), validString(k.group), validString(k.stream)}
+	attrs = e.wattrs[:0]
+	add(AttrCloudProvider, "aws")
+	add(AttrCloudAccountID, k.account)
+	add(AttrCloudRegion, k.region)
+	attrs = appendArrayKV(attrs, fResourceAttributes, AttrLogGroupNames, k.group)
+	attrs = appendArrayKV(attrs, fResourceAttributes, AttrLogStreamNames, k.stream)
+	add(AttrServiceName, ServiceName(k.group))
+	if fn, ok := LambdaFunction(k.group); ok {
+		add(AttrCloudPlatform, PlatformLambda)
+		add(AttrFaaSName, fn)
+		add(AttrFaaSVersion, LambdaVersion(k.stream))
+		add(AttrFaaSInstance, k.stream)
+	}
+	add(AttrDeploymentEnv, s.d.Env)
+	add(AttrOrg, s.d.Org)
+	add(AttrDrainID, s.d.Drain)
+	e.wattrs = attrs
+	r.res = appendBytesField(r.res[:0], fResourceLogsResource, attrs)
+	r.recs = r.recs[:0]
+	e.size += len(r.res) + len(scopeField) + 16
+	return r
+}
+
+// visitWire encodes one event into its resource's records.
+func (e *encoder) visitWire(v *cwpayload.View) {
+	s := e.s
+	cfg := &s.x.cfg
+	msg := v.Message
+	if !utf8.Valid(msg) {
+		e.fix = appendValid(e.fix[:0], msg)
+		msg = e.fix
+	}
+	var typ, emsg, stack string
+	if v.Level.IsErrorClass() {
+		// The message is valid for the call: the strings are written before it returns.
+		typ, emsg, stack = Exception(unsafe.String(unsafe.SliceData(msg), len(msg)), v.LogGroup)
+	}
+	rid := invocation.RequestID(msg)
+	num, text := Severity(v.Level)
+
+	// The record's size, field by field.
+	n := 0
+	if v.Timestamp > 0 {
+		n += 1 + 8
+	}
+	if num != 0 {
+		n += 1 + protowire.SizeVarint(uint64(num))
+	}
+	if text != "" {
+		n += fieldSize(len(text))
+	}
+	n += fieldSize(anyStrSize(len(msg)))
+	n += fieldSize(kvSize(AttrLogRecordUID, 2*sha256.Size))
+	if rid != nil {
+		n += fieldSize(kvSize(AttrInvocationID, len(rid)))
+	}
+	for _, a := range [...]struct {
+		k, v string
+	}{{AttrExceptionType, typ}, {AttrExceptionMessage, emsg}, {AttrExceptionStack, stack}} {
+		if a.v != "" {
+			n += fieldSize(kvSize(a.k, len(a.v)))
+		}
+	}
+	n += 1 + 8 // observed
+	need := fieldSize(n)
+
+	if e.nrec >= cfg.MaxBatchRecords || (e.nrec > 0 && e.size+need > cfg.MaxBatchBytes) {
+		e.flush()
+	}
+	key := resKey{v.Account, v.Region, v.LogGroup, v.LogStream}
+	r := e.lastW
+	// (The resource's strings are made valid UTF-8 where it is encoded.)
+	if r == nil || key != e.last {
+		r = e.wireResource(key)
+		e.last, e.lastW = key, r
+	}
+	b := r.recs
+	b = protowire.AppendTag(b, fScopeLogsRecords, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(n))
+	if v.Timestamp > 0 {
+		b = protowire.AppendTag(b, fRecordTime, protowire.Fixed64Type)
+		b = protowire.AppendFixed64(b, uint64(v.Timestamp)*1e6)
+	}
+	if num != 0 {
+		b = protowire.AppendTag(b, fRecordSeverity, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(num))
+	}
+	if text != "" {
+		b = appendStrField(b, fRecordSeverityText, text)
+	}
+	b = protowire.AppendTag(b, fRecordBody, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(anyStrSize(len(msg))))
+	b = protowire.AppendTag(b, fAnyString, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(len(msg)))
+	b = append(b, msg...)
+	var uid [2 * sha256.Size]byte
+	e.uidInto(v, &uid)
+	b = appendKV(b, fRecordAttributes, AttrLogRecordUID, uid[:])
+	if rid != nil {
+		b = appendKV(b, fRecordAttributes, AttrInvocationID, rid)
+	}
+	if typ != "" {
+		b = appendKV(b, fRecordAttributes, AttrExceptionType, typ)
+	}
+	if emsg != "" {
+		b = appendKV(b, fRecordAttributes, AttrExceptionMessage, emsg)
+	}
+	if stack != "" {
+		b = appendKV(b, fRecordAttributes, AttrExceptionStack, stack)
+	}
+	b = protowire.AppendTag(b, fRecordObserved, protowire.Fixed64Type)
+	b = protowire.AppendFixed64(b, s.observed)
+	r.recs = b
+	e.nrec++
+	e.size += need
+}
+
+// flushWire writes the batch's LogsData into a pooled buffer.
+func (e *encoder) flushWire() []byte {
+	out := e.s.x.getBuf()
+	for _, r := range e.wres[:e.nres] {
+		scope := len(scopeField) + len(r.recs)
+		out = protowire.AppendTag(out, fLogsDataResourceLogs, protowire.BytesType)
+		out = protowire.AppendVarint(out, uint64(len(r.res)+fieldSize(scope)))
+		out = append(out, r.res...)
+		out = protowire.AppendTag(out, fResourceLogsScope, protowire.BytesType)
+		out = protowire.AppendVarint(out, uint64(scope))
+		out = append(out, scopeField...)
+		out = append(out, r.recs...)
+	}
+	return out
+}
+
+// resetWire empties the batch, keeping the buffers.
+func (e *encoder) resetWire() {
+	for _, r := range e.wres[:e.nres] {
+		r.recs = r.recs[:0]
+	}
+	e.nres = 0
+	clear(e.wkeys)
+	e.lastW = nil
+}
+
+// uidInto writes the event's identity (as uid does) in hex into x.
+func (e *encoder) uidInto(v *cwpayload.View, x *[2 * sha256.Size]byte) {
+	b := e.pre[:0]
+	for _, p := range [...]string{e.s.d.Drain, v.Account, v.LogGroup, v.LogStream} {
+		b = append(b, byte(len(p)>>24), byte(len(p)>>16), byte(len(p)>>8), byte(len(p)))
+		b = append(b, p...)
+	}
+	b = append(b, byte(len(v.ID)>>24), byte(len(v.ID)>>16), byte(len(v.ID)>>8), byte(len(v.ID)))
+	b = append(b, v.ID...)
+	e.pre = b
+	e.h.Reset()
+	e.h.Write(b)
+	sum := e.h.Sum(e.sum[:0])
+	hex.Encode(x[:], sum)
+}
+
+// appendValid appends b to dst with every byte that is not UTF-8 as U+FFFD (as
+// encoding/json reads it): OTLP strings must be UTF-8, and a receiver refuses a request
+// that holds one that is not.
+func appendValid(dst, b []byte) []byte {
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		} else {
+			dst = append(dst, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return dst
+}
+
+// validString is s, or s with its bytes that are not UTF-8 as U+FFFD.
+func validString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return string(appendValid(nil, []byte(s)))
+}
