@@ -157,5 +157,4 @@ func TestTheCLIOverAStack(t *testing.T) {
 	if code, _, errOut := run("alerts", "remove", dest.ID); code != 1 || !strings.Contains(errOut, "not found") {
 		t.Fatalf("removing it again: exit %d %q", code, errOut)
 	}
-
 }
