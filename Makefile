@@ -7,7 +7,7 @@ LDFLAGS  = -s -w
 BENCHCOUNT ?= 6
 FUZZTIME ?= 30s
 
-.PHONY: run install test lint lint-cfn-lint-present lint-tools bench bench-console bench-rss fuzz build clean storm
+.PHONY: run install test lint lint-cfn-lint-present lint-tools bench bench-console bench-rss fuzz build clean storm chaos
 
 # golangci-lint, pinned, built by `make lint` itself from the Go module proxy into a cache
 # outside the work tree (kept across clones on one machine; a fresh machine builds it once).
@@ -74,6 +74,11 @@ bench-rss:
 ## storm: the grouper under simulated error storms, 30 virtual seconds each (make test runs 1)
 storm:
 	$(GO) test -count=1 -run '^TestStorm$$' -v -timeout 30m ./internal/testkit/stormsim -args -storm.seconds=30
+
+## chaos: the long chaos drill — faults before moto under the real functions, SIGKILL loop on
+## aient serve — and its summary table (make test runs a short one)
+chaos:
+	$(GO) test -count=1 -v -run '^TestDrill' -timeout 60m ./internal/testkit/chaos -args -chaos.long
 
 ## fuzz: every fuzz target for $(FUZZTIME) each
 fuzz:

@@ -1,15 +1,26 @@
 // Package awstest starts moto's server for tests of the AWS adapters: real HTTP, the real
 // SDK, DynamoDB conditional writes and transactions, SQS and Secrets Manager.
+//
+// One server per test package: a package whose tests use moto runs them through Main,
+//
+//	func TestMain(m *testing.M) { awstest.Main(m) }
+//
+// and each Start then hands the test its own AWS account on the package's one server (moto
+// keeps every account's tables, queues and secrets apart), so tests keep their fixed names
+// and never see each other's resources. Without Main, Start starts a server per test.
 package awstest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,17 +34,60 @@ const RequireEnv = "AIENT_REQUIRE_MOTO"
 // Region is the region the tests' clients use.
 const Region = "us-east-1"
 
-// Moto is a running moto server.
+// DefaultAccount is moto's account when a request names none (a server of the test's own).
+const DefaultAccount = "123456789012"
+
+// accountHeader picks the account of a request on moto's server.
+const accountHeader = "x-moto-account-id"
+
+// Moto is a running moto server, as one test sees it.
 type Moto struct {
+	// Endpoint is the test's way in: a proxy that sends one request at a time into moto
+	// (see serialProxy) in the test's own account.
 	Endpoint string
-	// transport is this server's own: a transport shared across tests would keep idle
-	// connections to servers that earlier tests stopped, and fail on them.
+	// Account is the AWS account the test's requests act in.
+	Account string
+	// transport is this test's own: a transport shared across tests would keep idle
+	// connections to servers (or proxies) that earlier tests stopped, and fail on them.
 	transport *http.Transport
 }
 
-// Start starts moto_server on a free loopback port and stops it when the test ends.
-// Where moto_server is absent the test is skipped with how to install it, unless
-// AIENT_REQUIRE_MOTO is set, which makes it a failure.
+// server is one moto_server process.
+type server struct {
+	url  string // moto itself, not a proxy
+	cmd  *exec.Cmd
+	mu   sync.Mutex // one request at a time into this server, whichever proxy sends it
+	stop func()
+}
+
+// pkgServer is the package's one server under Main: started by the first Start that needs
+// it, stopped when the package's tests end.
+var pkgServer struct {
+	sync.Mutex
+	main     bool // Main is running the tests
+	srv      *server
+	err      error // the first start's failure, given to every test after it
+	accounts atomic.Int64
+}
+
+// Main runs a test package's tests with one moto server for all of them, and exits.
+func Main(m *testing.M) {
+	pkgServer.Lock()
+	pkgServer.main = true
+	pkgServer.Unlock()
+	code := m.Run()
+	pkgServer.Lock()
+	if pkgServer.srv != nil {
+		pkgServer.srv.stop()
+	}
+	pkgServer.Unlock()
+	os.Exit(code)
+}
+
+// Start gives the test a moto server: the package's (in an account of the test's own)
+// under Main, else one started for the test and stopped when it ends. Where moto_server
+// is absent the test is skipped with how to install it, unless AIENT_REQUIRE_MOTO is set,
+// which makes it a failure.
 func Start(t testing.TB) *Moto {
 	t.Helper()
 	bin, err := exec.LookPath("moto_server")
@@ -44,34 +98,77 @@ func Start(t testing.TB) *Moto {
 		}
 		t.Skip(msg)
 	}
+	pkgServer.Lock()
+	if !pkgServer.main {
+		pkgServer.Unlock()
+		srv, err := startServer(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.stop)
+		return srv.open(t, "")
+	}
+	if pkgServer.srv == nil && pkgServer.err == nil {
+		pkgServer.srv, pkgServer.err = startServer(bin)
+	}
+	srv, err := pkgServer.srv, pkgServer.err
+	pkgServer.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 12 digits, never moto's default, one per test.
+	return srv.open(t, strconv.FormatInt(100000000000+pkgServer.accounts.Add(1), 10))
+}
+
+// startServer starts moto_server on a free loopback port and waits until it answers.
+func startServer(bin string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
-		t.Fatalf("free port: %v", err)
+		return nil, fmt.Errorf("free port: %w", err)
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Env = append(os.Environ(), "MOTO_ALLOW_NONEXISTENT_REGION=true")
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start moto_server: %v", err)
+		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
-	m := &Moto{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), transport: newTransport()}
-	t.Cleanup(func() {
-		m.transport.CloseIdleConnections()
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	s := &server{url: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+	}
+	probe := &http.Client{Transport: newTransport(), Timeout: 5 * time.Second}
+	defer probe.CloseIdleConnections()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(m.Endpoint + "/moto-api/")
+		resp, err := probe.Get(s.url + "/moto-api/")
 		if err == nil {
 			_ = resp.Body.Close()
-			break
+			return s, nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not answer on %s within 30s: %v", m.Endpoint, err)
+			s.stop()
+			return nil, fmt.Errorf("moto_server did not answer on %s within 30s: %w", s.url, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	m.Endpoint = serialProxy(t, m.Endpoint)
+}
+
+// open is the test's view of s: a proxy of its own into s in account (moto's default
+// when empty), closed when the test ends.
+func (s *server) open(t testing.TB, account string) *Moto {
+	t.Helper()
+	endpoint, err := s.serialProxy(t, account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Moto{Endpoint: endpoint, Account: account, transport: newTransport()}
+	if account == "" {
+		m.Account = DefaultAccount
+	}
+	t.Cleanup(m.transport.CloseIdleConnections)
 	return m
 }
 
@@ -116,16 +213,20 @@ func (s *serialClient) Do(r *http.Request) (*http.Response, error) {
 	return s.c.Do(r)
 }
 
-// Transport is the server's own HTTP transport.
+// Transport is the test's own HTTP transport to the server.
 func (m *Moto) Transport() http.RoundTripper { return m.transport }
 
-// Reset drops every resource moto holds.
+// Reset drops every resource moto holds, in every account: only for a server of the
+// test's own (Start without Main).
 func (m *Moto) Reset(ctx context.Context) error {
+	if m.Account != DefaultAccount {
+		return errors.New("awstest: Reset would drop the resources of every test of the package's shared server")
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.Endpoint+"/moto-api/reset", nil)
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Transport: m.transport}).Do(req)
 	if err != nil {
 		return err
 	}

@@ -423,3 +423,10 @@ func (f *Function) Exited() (bool, error) {
 
 // Logs is everything the process wrote to stdout and stderr so far.
 func (f *Function) Logs() string { return f.logs.String() }
+
+// Kill ends the process with SIGKILL, as Lambda ends a sandbox whose invocation ran past
+// its deadline, and waits until it has exited. A Function is not restarted: start another.
+func (f *Function) Kill() {
+	_ = f.cmd.Process.Kill()
+	<-f.exited
+}
