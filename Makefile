@@ -62,6 +62,18 @@ bench-console:
 	@command -v benchstat >/dev/null 2>&1 || $(GO) install golang.org/x/perf/cmd/benchstat@latest
 	@"$$($(GO) env GOPATH)/bin/benchstat" bench-console.txt
 
+## bench-logs: the local log store: search latency (p50/p99 per kind of search) over 10,000,000
+## generated lines (generated once into $(LOGS_BENCH_DIR), outside the tree: resumable, ~30 min
+## on a shared machine the first time), then `aient serve` ingesting while searching
+LOGS_BENCH_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/firehose-drain/bench-logs
+LOGS_BENCH_LINES ?= 10000000
+.PHONY: bench-logs
+bench-logs:
+	AIENT_LOGS_BENCH_DIR=$(LOGS_BENCH_DIR) AIENT_LOGS_BENCH_LINES=$(LOGS_BENCH_LINES) $(GO) test -run '^$$' -bench BenchmarkLogSearch -benchtime 1300x -count $(BENCHCOUNT) -cpu 1 -timeout 180m ./pkg/embedded | tee bench-logs.txt
+	$(GO) test -run '^$$' -bench BenchmarkServeLogStore -benchtime 20x -count $(BENCHCOUNT) -cpu 1 -timeout 60m ./cmd/aient/cli | tee -a bench-logs.txt
+	@command -v benchstat >/dev/null 2>&1 || $(GO) install golang.org/x/perf/cmd/benchstat@latest
+	@"$$($(GO) env GOPATH)/bin/benchstat" bench-logs.txt
+
 ## bench-rss: peak RSS of the real ingest binary on a 5.5 MB delivery beside the OpenTelemetry
 ## Collector's own Firehose receiver on the same body (bench/collector-firehose, its own module)
 COLLECTOR_FIREHOSE = $(TOOLS_DIR)/collector-firehose
@@ -116,4 +128,4 @@ build-SubscriptionSourceFunction:
 	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o $(ARTIFACTS_DIR)/bootstrap ./functions/sources
 
 clean:
-	rm -rf bin bench.txt bench-console.txt .bench-console
+	rm -rf bin bench.txt bench-console.txt .bench-console bench-logs.txt

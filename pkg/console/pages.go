@@ -60,6 +60,7 @@ func (s *Server) parseTemplates() *template.Template {
 		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"millis":  func(ms int64) time.Time { return time.UnixMilli(ms).UTC() },
 		"when":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+		"whenms":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000") },
 		"cloudwatch": func(sm problems.Sample) string {
 			return cloudWatchURL(sm.Region, sm.LogGroup, sm.LogStream, sm.Timestamp)
 		},

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -54,17 +55,27 @@ const (
 	logMaxTime = 1<<(63-logSeqBits) - 1
 )
 
+// logSchemaVersion is the log database's PRAGMA user_version. Versions 1 and 2 (on main
+// for an hour) are rebuilt empty.
+const logSchemaVersion = 3
+
 var logSchema = [...]string{
-	`CREATE TABLE log_streams (
+	`CREATE TABLE log_groups (
 		id INTEGER PRIMARY KEY,
 		drain TEXT NOT NULL,
+		log_group TEXT NOT NULL,
+		UNIQUE (drain, log_group)
+	) STRICT`,
+	`CREATE INDEX log_groups_by_name ON log_groups (log_group)`,
+	`CREATE TABLE log_streams (
+		id INTEGER PRIMARY KEY,
+		grp INTEGER NOT NULL, -- log_groups.id
 		account TEXT NOT NULL,
 		region TEXT NOT NULL,
-		log_group TEXT NOT NULL,
 		log_stream TEXT NOT NULL,
-		UNIQUE (drain, account, region, log_group, log_stream)
+		UNIQUE (grp, account, region, log_stream)
 	) STRICT`,
-	`CREATE INDEX log_streams_by_group ON log_streams (log_group, log_stream)`,
+	`CREATE INDEX log_streams_by_name ON log_streams (log_stream)`,
 	`CREATE TABLE logs (
 		id INTEGER PRIMARY KEY, -- event time ms << 20 | n
 		uid BLOB NOT NULL, -- log.record.uid, 32 bytes
@@ -75,13 +86,18 @@ var logSchema = [...]string{
 		request_id TEXT, -- NULL: none
 		message TEXT NOT NULL
 	) STRICT`,
-	`CREATE UNIQUE INDEX logs_by_uid ON logs (uid)`,
-	`CREATE INDEX logs_by_stream ON logs (stream)`,
-	`CREATE INDEX logs_by_level ON logs (level)`,
-	`CREATE INDEX logs_by_request ON logs (request_id) WHERE request_id IS NOT NULL`,
-	`CREATE VIRTUAL TABLE logs_text USING fts5(message, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')`,
+	// One line per uid within its millisecond: a redelivered event has its time, and keyed
+	// by time first the index grows at its end, as the table does, instead of at random
+	// places of a large B-tree.
+	`CREATE UNIQUE INDEX logs_by_uid ON logs (id >> 20, uid)`,
+	// The text index: the message, and the line's tags (g<group> s<stream> l<level>
+	// r<request id>), so that a search's filters are terms the index intersects with its
+	// words, and no other index is kept at random places.
+	`CREATE VIRTUAL TABLE logs_text USING fts5(message, tags, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')`,
 	`CREATE TRIGGER logs_text_insert AFTER INSERT ON logs BEGIN
-		INSERT INTO logs_text (rowid, message) VALUES (new.id, new.message);
+		INSERT INTO logs_text (rowid, message, tags)
+			SELECT new.id, new.message, 'g' || s.grp || ' s' || s.id || ' l' || new.level || coalesce(' r' || replace(new.request_id, '-', ''), '')
+			FROM log_streams s WHERE s.id = new.stream;
 	END`,
 	`CREATE TRIGGER logs_text_delete AFTER DELETE ON logs BEGIN
 		DELETE FROM logs_text WHERE rowid = old.id;
@@ -94,6 +110,9 @@ var logSchema = [...]string{
 		n INTEGER NOT NULL
 	) STRICT`,
 }
+
+// logSchemaV1 are the tables of version 1, dropped by the rebuild.
+var logSchemaV1 = [...]string{"logs_text", "logs", "log_streams", "log_groups", "log_batches"}
 
 // logLevels are the stored level codes.
 var logLevels = map[event.Level]int64{event.Unknown: 0, event.Debug: 1, event.Info: 2, event.Warn: 3, event.Error: 4, event.Fatal: 5}
@@ -124,6 +143,7 @@ type LogStore struct {
 	maxBytes int64
 	w, r     *sql.DB
 	inserts  map[int]*sql.Stmt
+	maxID    *sql.Stmt // the largest id of a range
 
 	mu      sync.Mutex
 	streams map[streamKey]int64 // committed stream ids
@@ -144,7 +164,7 @@ func openLogs(dir string, cfg config) (*LogStore, error) {
 	busyMS := cfg.busyTimeout.Milliseconds()
 	l := &LogStore{now: cfg.now, age: cfg.logRetention, maxBytes: cfg.logMaxBytes, streams: map[streamKey]int64{}, over: make(chan struct{}, 1)}
 	var err error
-	if l.w, err = sql.Open("sqlite", dsn(path, busyMS, false)); err != nil {
+	if l.w, err = sql.Open("sqlite", logsDSN(path, busyMS, false)); err != nil {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	l.w.SetMaxOpenConns(1)
@@ -155,13 +175,17 @@ func openLogs(dir string, cfg config) (*LogStore, error) {
 		_ = l.w.Close()
 		return nil, err
 	}
-	if l.r, err = sql.Open("sqlite", dsn(path, busyMS, true)); err != nil {
+	if l.r, err = sql.Open("sqlite", logsDSN(path, busyMS, true)); err != nil {
 		_ = l.w.Close()
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	l.r.SetMaxOpenConns(readConns)
 	l.r.SetMaxIdleConns(readConns)
 	l.inserts = map[int]*sql.Stmt{}
+	if l.maxID, err = l.w.Prepare(`SELECT max(id) FROM logs WHERE id BETWEEN ? AND ?`); err != nil {
+		_ = l.close()
+		return nil, fmt.Errorf("embedded: open: prepare the log store: %w", err)
+	}
 	for _, n := range insertChunks {
 		st, err := l.w.Prepare(insertLogsSQL(n))
 		if err != nil {
@@ -171,6 +195,16 @@ func openLogs(dir string, cfg config) (*LogStore, error) {
 		l.inserts[n] = st
 	}
 	return l, nil
+}
+
+// logsDSN is dsn with a larger page cache: 64 MiB for the writer (the indexes a delivery
+// inserts into), 16 MiB for each reader.
+func logsDSN(path string, busyMS int64, readOnly bool) string {
+	kib := 65536
+	if readOnly {
+		kib = 16384
+	}
+	return dsn(path, busyMS, readOnly) + "&_pragma=" + url.QueryEscape(fmt.Sprintf("cache_size(-%d)", kib))
 }
 
 func (l *LogStore) init(cfg config) error {
@@ -201,18 +235,24 @@ func (l *LogStore) init(cfg config) error {
 		return fmt.Errorf("embedded: open the log store: read schema version: %w", err)
 	}
 	switch v {
-	case 1:
+	case logSchemaVersion:
 		return tx.Commit()
 	case 0:
+	case 1, 2:
+		for _, t := range logSchemaV1 {
+			if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
+				return fmt.Errorf("embedded: open the log store: rebuild version 1: %w", err)
+			}
+		}
 	default:
-		return fmt.Errorf("embedded: open the log store: schema version %d is not this program's 1", v)
+		return fmt.Errorf("embedded: open the log store: schema version %d is not this program's %d", v, logSchemaVersion)
 	}
 	for _, stmt := range logSchema {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("embedded: open the log store: create schema: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "PRAGMA user_version = 1"); err != nil {
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", logSchemaVersion)); err != nil {
 		return fmt.Errorf("embedded: open the log store: write schema version: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -225,6 +265,9 @@ func (l *LogStore) close() error {
 	var errs []error
 	for _, st := range l.inserts {
 		errs = append(errs, st.Close())
+	}
+	if l.maxID != nil {
+		errs = append(errs, l.maxID.Close())
 	}
 	if l.r != nil {
 		errs = append(errs, l.r.Close())
@@ -241,7 +284,7 @@ func insertLogsSQL(n int) string {
 		}
 		b.WriteString("(?,?,?,?,?,?,?,?)")
 	}
-	b.WriteString(" ON CONFLICT (uid) DO NOTHING")
+	b.WriteString(" ON CONFLICT (id >> 20, uid) DO NOTHING")
 	return b.String()
 }
 
@@ -292,8 +335,14 @@ func (l *LogStore) Put(ctx context.Context, rows []logs.Row) (int, error) {
 		if ok {
 			return id, nil
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO log_streams (drain, account, region, log_group, log_stream) VALUES (?,?,?,?,?)
-			ON CONFLICT (drain, account, region, log_group, log_stream) DO UPDATE SET drain = excluded.drain RETURNING id`, k.drain, k.account, k.region, k.group, k.stream).Scan(&id)
+		var grp int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO log_groups (drain, log_group) VALUES (?,?)
+			ON CONFLICT (drain, log_group) DO UPDATE SET drain = excluded.drain RETURNING id`, k.drain, k.group).Scan(&grp)
+		if err != nil {
+			return 0, err
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO log_streams (grp, account, region, log_stream) VALUES (?,?,?,?)
+			ON CONFLICT (grp, account, region, log_stream) DO UPDATE SET grp = excluded.grp RETURNING id`, grp, k.account, k.region, k.stream).Scan(&id)
 		if err != nil {
 			return 0, err
 		}
@@ -305,17 +354,24 @@ func (l *LogStore) Put(ctx context.Context, rows []logs.Row) (int, error) {
 		return 0, fmt.Errorf("store logs: %w", err)
 	}
 
-	// Ids: within each millisecond, after the largest id stored in it.
 	// Ids: within each millisecond, after the largest id stored in it; ascending, as the
 	// lines are sorted by time. A millisecond of more than a million lines spills into the
 	// next free ids (the insert fails rather than overwrite a line: uid is the only
 	// conflict it skips).
+	// Lines newer than every stored one (the usual delivery) need no lookup at all.
 	ids := make([]int64, len(keep))
+	var top sql.NullInt64
+	if err := tx.StmtContext(ctx, l.maxID).QueryRowContext(ctx, clampTime(keep[0].Time)<<logSeqBits, int64(1<<63-1)).Scan(&top); err != nil {
+		return 0, fmt.Errorf("store logs: %w", err)
+	}
+	fresh := !top.Valid
 	var ms, next, prev int64 = -1, 0, -1
 	for i, r := range keep {
 		if t := clampTime(r.Time); t != ms {
 			ms = t
-			if next, err = l.nextID(ctx, tx, t<<logSeqBits); err != nil {
+			if fresh {
+				next = t << logSeqBits
+			} else if next, err = l.nextID(ctx, tx, t<<logSeqBits); err != nil {
 				return 0, fmt.Errorf("store logs: %w", err)
 			}
 		}
@@ -410,7 +466,7 @@ func compareInt(a, b int64) int {
 // after the largest id stored from there on.
 func (l *LogStore) nextID(ctx context.Context, tx *sql.Tx, from int64) (int64, error) {
 	var top sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM logs WHERE id BETWEEN ? AND ?`, from, from|logSeqMask).Scan(&top); err != nil {
+	if err := tx.StmtContext(ctx, l.maxID).QueryRowContext(ctx, from, from|logSeqMask).Scan(&top); err != nil {
 		return 0, err
 	}
 	switch {
@@ -547,6 +603,9 @@ func (l *LogStore) RunRetention(ctx context.Context, interval time.Duration, rep
 	}
 }
 
+// lineColumns are what a line is read from: logs l, log_streams s, log_groups g.
+const lineColumns = `SELECT l.id, l.level, l.event_id, l.request_id, l.message, g.log_group, s.log_stream`
+
 // Search answers a query, newest lines first.
 func (l *LogStore) Search(ctx context.Context, q logs.Query) (logs.Page, error) {
 	if err := q.Check(); err != nil {
@@ -570,30 +629,28 @@ func (l *LogStore) Search(ctx context.Context, q logs.Query) (logs.Page, error) 
 		}
 		hi = min(hi, c-1)
 	}
-	w, err := where(q)
+	w, err := l.where(ctx, q)
 	if err != nil {
 		return logs.Page{}, err
 	}
+	if w.none {
+		return logs.Page{Logs: []logs.Line{}}, nil
+	}
 	var sqlText string
-	args := []any{}
+	var args []any
 	switch {
-	case q.RequestID != "":
-		// The request's few lines drive; the text, if any, is checked line by line.
-		sqlText = `SELECT l.id, l.level, l.event_id, l.request_id, l.message, s.log_group, s.log_stream
-			FROM logs l JOIN log_streams s ON s.id = l.stream
-			WHERE l.request_id = ? AND l.id BETWEEN ? AND ?` + w.sql(true) + ` ORDER BY l.id DESC LIMIT ?`
-		args = append(append(append(args, q.RequestID, lo, hi), w.args(true)...), limit+1)
 	case w.fts != "":
-		// The text index drives, in id order, newest first: it stops at the page.
-		sqlText = `SELECT l.id, l.level, l.event_id, l.request_id, l.message, s.log_group, s.log_stream
-			FROM logs_text t CROSS JOIN logs l ON l.id = t.rowid CROSS JOIN log_streams s ON s.id = l.stream
+		// The text index drives — the words and the filters' tags — in id order, newest
+		// first: it stops at the page. The columns confirm every filter.
+		sqlText = lineColumns + `
+			FROM logs_text t CROSS JOIN logs l ON l.id = t.rowid CROSS JOIN log_streams s ON s.id = l.stream CROSS JOIN log_groups g ON g.id = s.grp
 			WHERE logs_text MATCH ? AND t.rowid BETWEEN ? AND ?` + w.sql(false) + ` ORDER BY t.rowid DESC LIMIT ?`
-		args = append(append(append(args, w.fts, lo, hi), w.args(false)...), limit+1)
+		args = append(append([]any{w.fts, lo, hi}, w.args(false)...), limit+1)
 	default:
-		sqlText = `SELECT l.id, l.level, l.event_id, l.request_id, l.message, s.log_group, s.log_stream
-			FROM logs l JOIN log_streams s ON s.id = l.stream
+		sqlText = lineColumns + `
+			FROM logs l JOIN log_streams s ON s.id = l.stream JOIN log_groups g ON g.id = s.grp
 			WHERE l.id BETWEEN ? AND ?` + w.sql(false) + ` ORDER BY l.id DESC LIMIT ?`
-		args = append(append(append(args, lo, hi), w.args(false)...), limit+1)
+		args = append(append([]any{lo, hi}, w.args(false)...), limit+1)
 	}
 	lines, ids, err := l.lines(ctx, sqlText, args...)
 	if err != nil {
@@ -620,7 +677,7 @@ func (l *LogStore) LastBatch(ctx context.Context) (int64, error) {
 // deliveries stored after batch after, in arrival order (each delivery's lines oldest
 // first), and the last delivery it looked at: `aient logs tail --follow` polls it.
 func (l *LogStore) Follow(ctx context.Context, q logs.Query, after int64) ([]logs.Line, int64, error) {
-	w, err := where(q)
+	w, err := l.where(ctx, q)
 	if err != nil {
 		return nil, after, err
 	}
@@ -646,18 +703,16 @@ func (l *LogStore) Follow(ctx context.Context, q logs.Query, after int64) ([]log
 	}
 	var out []logs.Line
 	for _, b := range batches {
-		extra, extraArgs := w.sql(true), w.args(true)
-		if q.RequestID != "" {
-			extra += " AND l.request_id = ?"
-			extraArgs = append(extraArgs, q.RequestID)
+		if !w.none {
+			extra, extraArgs := w.sql(true), w.args(true)
+			lines, _, err := l.lines(ctx, lineColumns+`
+				FROM logs l JOIN log_streams s ON s.id = l.stream JOIN log_groups g ON g.id = s.grp
+				WHERE l.id BETWEEN ? AND ? AND l.batch = ?`+extra+` ORDER BY l.id`, append([]any{b.lo, b.hi, b.id}, extraArgs...)...)
+			if err != nil {
+				return out, after, err
+			}
+			out = append(out, lines...)
 		}
-		lines, _, err := l.lines(ctx, `SELECT l.id, l.level, l.event_id, l.request_id, l.message, s.log_group, s.log_stream
-			FROM logs l JOIN log_streams s ON s.id = l.stream
-			WHERE l.id BETWEEN ? AND ? AND l.batch = ?`+extra+` ORDER BY l.id`, append([]any{b.lo, b.hi, b.id}, extraArgs...)...)
-		if err != nil {
-			return out, after, err
-		}
-		out = append(out, lines...)
 		after = b.id
 	}
 	return out, after, nil
@@ -692,64 +747,153 @@ func (l *LogStore) lines(ctx context.Context, q string, args ...any) ([]logs.Lin
 	return out, ids, nil
 }
 
-// filter is the SQL of a query's conditions other than its time bounds and request id.
+// maxTagIDs is how many groups or streams a filter names as tags at most; beyond, the
+// columns alone filter (a drain of more log groups than that, a stream name in as many).
+const maxTagIDs = 64
+
+// filter is a query's conditions other than its time bounds: the MATCH
+// expression (the words, and the filters as tags) and the SQL that confirms each filter
+// on the line's columns (the tags only narrow; the columns decide).
 type filter struct {
-	fts     string // the FTS5 expression of the text, "" without text
-	conds   []string
-	condArg []any
+	fts   string // the MATCH expression, "" without words or tags
+	text  string // the words' part alone
+	conds []string
+	cargs []any
+	none  bool // a filter names nothing stored: no line matches
 }
 
-// sql is the conditions as " AND ..."; withText adds the text as a per-line check.
+// sql is the conditions as " AND ..."; withText adds the words as a per-line check.
 func (f filter) sql(withText bool) string {
 	var b strings.Builder
 	for _, c := range f.conds {
 		b.WriteString(" AND ")
 		b.WriteString(c)
 	}
-	if withText && f.fts != "" {
+	if withText && f.text != "" {
 		b.WriteString(" AND EXISTS (SELECT 1 FROM logs_text WHERE logs_text MATCH ? AND rowid = l.id)")
 	}
 	return b.String()
 }
 
 func (f filter) args(withText bool) []any {
-	a := slices.Clone(f.condArg)
-	if withText && f.fts != "" {
-		a = append(a, f.fts)
+	a := slices.Clone(f.cargs)
+	if withText && f.text != "" {
+		a = append(a, f.text)
 	}
 	return a
 }
 
-func where(q logs.Query) (filter, error) {
+func (l *LogStore) where(ctx context.Context, q logs.Query) (filter, error) {
 	var f filter
+	var parts []string
 	if q.Text != "" {
 		e, err := ftsExpr(q.Text)
 		if err != nil {
 			return f, err
 		}
-		f.fts = e
+		f.text = "message : (" + e + ")"
+		parts = append(parts, f.text)
 	}
 	if len(q.Levels) > 0 {
-		marks := make([]string, len(q.Levels))
+		marks, tags := make([]string, len(q.Levels)), make([]string, len(q.Levels))
 		for i, lv := range q.Levels {
 			code, ok := logLevels[lv]
 			if !ok {
 				return f, fmt.Errorf("%w: level %q", logs.ErrBadQuery, lv)
 			}
-			marks[i] = "?"
-			f.condArg = append(f.condArg, code)
+			marks[i], tags[i] = "?", "l"+strconv.FormatInt(code, 10)
+			f.cargs = append(f.cargs, code)
 		}
 		f.conds = append(f.conds, "l.level IN ("+strings.Join(marks, ",")+")")
+		parts = append(parts, "tags : ("+strings.Join(tags, " OR ")+")")
 	}
-	var sc []string
-	for _, kv := range [...]struct{ col, v string }{{"drain", q.Drain}, {"log_group", q.LogGroup}, {"log_stream", q.Stream}} {
-		if kv.v != "" {
-			sc = append(sc, "s."+kv.col+" = ?")
-			f.condArg = append(f.condArg, kv.v)
+	if q.RequestID != "" {
+		f.conds = append(f.conds, "l.request_id = ?")
+		f.cargs = append(f.cargs, q.RequestID)
+		parts = append(parts, `tags : "r`+strings.ReplaceAll(strings.ReplaceAll(q.RequestID, "-", ""), `"`, `""`)+`"`)
+	}
+	var groups []int64
+	if q.Drain != "" || q.LogGroup != "" {
+		gq, gargs := `SELECT id FROM log_groups WHERE 1`, []any{}
+		if q.Drain != "" {
+			gq += ` AND drain = ?`
+			gargs = append(gargs, q.Drain)
+			f.conds = append(f.conds, "g.drain = ?")
+			f.cargs = append(f.cargs, q.Drain)
+		}
+		if q.LogGroup != "" {
+			gq += ` AND log_group = ?`
+			gargs = append(gargs, q.LogGroup)
+			f.conds = append(f.conds, "g.log_group = ?")
+			f.cargs = append(f.cargs, q.LogGroup)
+		}
+		var err error
+		if groups, err = l.ids(ctx, gq+` LIMIT ?`, append(gargs, maxTagIDs+1)...); err != nil {
+			return f, err
+		}
+		if len(groups) == 0 {
+			f.none = true
+			return f, nil
+		}
+		if len(groups) <= maxTagIDs {
+			parts = append(parts, tagsOf("g", groups))
+		} else {
+			groups = nil
 		}
 	}
-	f.conds = append(f.conds, sc...)
+	if q.Stream != "" {
+		sq, sargs := `SELECT id FROM log_streams WHERE log_stream = ?`, []any{q.Stream}
+		if len(groups) > 0 {
+			marks := strings.TrimSuffix(strings.Repeat("?,", len(groups)), ",")
+			sq += ` AND grp IN (` + marks + `)`
+			for _, g := range groups {
+				sargs = append(sargs, g)
+			}
+		}
+		streams, err := l.ids(ctx, sq+` LIMIT ?`, append(sargs, maxTagIDs+1)...)
+		if err != nil {
+			return f, err
+		}
+		if len(streams) == 0 {
+			f.none = true
+			return f, nil
+		}
+		if len(streams) <= maxTagIDs {
+			parts = append(parts, tagsOf("s", streams))
+		}
+		f.conds = append(f.conds, "s.log_stream = ?")
+		f.cargs = append(f.cargs, q.Stream)
+	}
+	f.fts = strings.Join(parts, " AND ")
 	return f, nil
+}
+
+func tagsOf(prefix string, ids []int64) string {
+	t := make([]string, len(ids))
+	for i, id := range ids {
+		t[i] = prefix + strconv.FormatInt(id, 10)
+	}
+	return "tags : (" + strings.Join(t, " OR ") + ")"
+}
+
+func (l *LogStore) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
+	rows, err := l.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read logs: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read logs: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read logs: %w", err)
+	}
+	return out, nil
 }
 
 // ftsExpr turns the words of a search into an FTS5 expression: each word, or "quoted
@@ -785,6 +929,8 @@ func ftsExpr(text string) (string, error) {
 		if !strings.ContainsFunc(t, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
 			continue
 		}
+		// A NUL would end the expression for SQLite's parser: it separates words, as a space.
+		t = strings.ReplaceAll(t, "\x00", " ")
 		e := `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
 		if prefix {
 			e += "*"

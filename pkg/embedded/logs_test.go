@@ -3,8 +3,10 @@ package embedded_test
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -369,5 +371,34 @@ func TestLogFollowInArrivalOrder(t *testing.T) {
 	}
 	if lines, again, err := ls.Follow(ctx, logs.Query{}, last); err != nil || len(lines) != 0 || again != last {
 		t.Errorf("nothing new: %+v, %d, %v", lines, again, err)
+	}
+}
+
+// A log database of an earlier schema (on main for an hour, never released) is rebuilt.
+func TestLogStoreRebuildsAnEarlierSchema(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, embedded.LogsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"DROP TABLE logs", "CREATE TABLE logs (id INTEGER PRIMARY KEY, uid BLOB)", "PRAGMA user_version = 2"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	clk := newClock()
+	st = openStore(t, dir, embedded.WithClock(clk.Now))
+	if n, err := st.Logs().Put(context.Background(), []logs.Row{logRow(1, "s", event.Info, "after the rebuild")}); err != nil || n != 1 {
+		t.Fatalf("Put after the rebuild: %d, %v", n, err)
+	}
+	if got := search(t, st.Logs(), logs.Query{Text: "rebuild"}); len(got) != 1 {
+		t.Errorf("search after the rebuild: %q", got)
 	}
 }

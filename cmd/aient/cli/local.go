@@ -37,6 +37,8 @@ type LocalConfig struct {
 	Logger *slog.Logger
 	// Export, when set, exports every data event as OTLP logs (otlplogs).
 	Export ingest.Exporter
+	// NoLogStore keeps no logs (the paired benchmark's baseline); aient serve always keeps them.
+	NoLogStore bool
 	// Lease is the claim lease of the ingest's deliveries (`serve --lease`; default
 	// dedup.DefaultLease): how long a delivery cut off mid-way holds its claims.
 	Lease time.Duration
@@ -76,7 +78,11 @@ func NewLocal(st *embedded.Store, cfg LocalConfig) *Local {
 	// from the next delivery (reads of the embedded store are cheap).
 	svc := drains.NewService(st.Drains(), drains.PepperFunc(st.Pepper), drains.Config{Now: cfg.Now, CacheTTL: drains.NoCache})
 	claims := dedup.New(st.Claims(), dedup.Config{Now: cfg.Now, Lease: cfg.Lease})
-	in := ingest.New(svc, st.Drains(), claims, st.Queue(), ingest.Config{Logger: cfg.Logger, Now: cfg.Now, Export: cfg.Export, Logs: st.Logs()})
+	icfg := ingest.Config{Logger: cfg.Logger, Now: cfg.Now, Export: cfg.Export, Logs: st.Logs()}
+	if cfg.NoLogStore {
+		icfg.Logs = nil
+	}
+	in := ingest.New(svc, st.Drains(), claims, st.Queue(), icfg)
 	con := console.New(console.Backend{Problems: st.Reader(), Drains: st.Drains(), Actions: st.Problems(), Logs: st.Logs()}, console.Config{
 		EndpointBase: cfg.EndpointBase, Ingest: in, Hosts: cfg.Hosts, Remote: cfg.Remote,
 		Now: cfg.Now, Logger: cfg.Logger,
