@@ -220,7 +220,7 @@ func TestLogsCLI(t *testing.T) {
 	go func() {
 		done <- cli.Run(ctx, []string{"logs", "tail", "--follow", "--json", "--lines", "0", "--poll", "20ms", "--level", "error,info"}, func(k string) string { return env[k] }, &fout, io.Discard)
 	}()
-	time.Sleep(100 * time.Millisecond) // the follow has begun
+	time.Sleep(time.Second) // the follow has begun (100 ms was not enough under -race on a loaded machine)
 	if st := deliver(t, base, id, key, "req-2", fht.Record("/aws/lambda/pay", "2026/11/21/[$LATEST]a2",
 		line(10, now+10, reqA, "INFO", "second delivery"), line(11, now+11, reqA, "DEBUG", "not followed"))); st != 200 {
 		t.Fatal(st)
