@@ -190,7 +190,7 @@ func (c *command) problemsAct(ctx context.Context, verb string, args []string) (
 		return usageError("%v", err)
 	}
 	if err != nil {
-		return fmt.Errorf("problem %s: %w", id, err)
+		return asked("problem", id, err)
 	}
 	if f.json {
 		return c.printJSON(p)

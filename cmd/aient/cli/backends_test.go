@@ -69,6 +69,7 @@ func stackTemplate(t *testing.T, pepperARN string) string {
 			"ProblemsTableName": map[string]any{"Value": map[string]any{"Ref": "ProblemsTable"}},
 			"PepperSecretArn":   map[string]any{"Value": pepperARN},
 			"FunctionUrl":       map[string]any{"Value": "https://abcdefghijklmnop.lambda-url.us-east-1.on.aws/"},
+			"AlertSecretPrefix": map[string]any{"Value": "firehose-drain/alerts/"},
 		},
 	})
 	if err != nil {
@@ -125,11 +126,11 @@ func getPage(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// The console over a deployed stack: tables made by CloudFormation (moto's) from
-// template.yaml's own resources, names read from the stack's outputs by `--stack`, drains
-// and problems written through the AWS adapters; every page and API route answers as the
-// console over the embedded store does, with the same data.
-func TestTheConsoleAnswersTheSameOnBothBackends(t *testing.T) {
+// startStack starts moto with the stack "firehose-drain" made by CloudFormation from
+// template.yaml's tables, and points the AWS SDK's environment at it; it answers the
+// stack's outputs.
+func startStack(t *testing.T) (*awstest.Moto, map[string]string) {
+	t.Helper()
 	m := awstest.Start(t)
 	ctx := context.Background()
 	secret, err := secretsmanager.NewFromConfig(m.Config()).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
@@ -160,6 +161,16 @@ func TestTheConsoleAnswersTheSameOnBothBackends(t *testing.T) {
 	for _, o := range out.Stacks[0].Outputs {
 		outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 	}
+	return m, outputs
+}
+
+// The console over a deployed stack: tables made by CloudFormation (moto's) from
+// template.yaml's own resources, names read from the stack's outputs by `--stack`, drains
+// and problems written through the AWS adapters; every page and API route answers as the
+// console over the embedded store does, with the same data.
+func TestTheConsoleAnswersTheSameOnBothBackends(t *testing.T) {
+	m, outputs := startStack(t)
+	ctx := context.Background()
 	db := dynamodb.NewFromConfig(m.Config())
 	desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(outputs["ProblemsTableName"])})
 	if err != nil {
