@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -75,7 +77,7 @@ func BenchmarkDelivery(b *testing.B) {
 				drains: map[string]drains.Drain{drainID: {ID: drainID, Org: "acme", Env: "prod", State: drains.StateActive}},
 				keys:   map[string]string{drainID: key},
 			}
-			h := ingest.New(auth, &fakeBooks{}, claims, send, ingest.Config{})
+			h := ingest.New(auth, &fakeBooks{}, claims, send, ingest.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			fake.Counts()
 			b.ReportAllocs()
 			cpu0 := awsfake.CPUTime()

@@ -387,6 +387,7 @@ func forwardEvents(ctx context.Context, budget deadline.Budget, claims Claimer, 
 	if len(fresh) == 0 {
 		return fw
 	}
+	trimBreadcrumbs(fresh, BreadcrumbBudget)
 	if err := send.Send(ctx, fresh); err != nil {
 		log.ErrorContext(ctx, "send events", "events", len(fresh), "err", err)
 		rctx, cancel := budget.Finish(ctx)
