@@ -162,7 +162,7 @@ func TestSampleSQSEvents(t *testing.T) {
 // problem to that invocation's logs.
 func TestTheSampleCarriesTheRequestID(t *testing.T) {
 	for msg, want := range map[string]string{
-		"2026-11-21T10:00:00.000Z\tc0ffee00-0000-4000-8000-000000000001\tERROR\tInvoke Error {\"errorType\":\"TypeError\"}": "c0ffee00-0000-4000-8000-000000000001",
+		"2026-11-21T10:00:00.000Z\tc0ffee00-0000-4000-8000-000000000001\tERROR\tInvoke Error {\"errorType\":\"TypeError\"}":                          "c0ffee00-0000-4000-8000-000000000001",
 		`{"level":"ERROR","requestId":"c0ffee00-0000-4000-8000-000000000002","message":"boom","stack":"Error: boom\n    at f (/var/task/a.js:1:1)"}`: "c0ffee00-0000-4000-8000-000000000002",
 		"panic: runtime error: index out of range": "",
 	} {
