@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-	"unsafe"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -77,19 +76,11 @@ func OccurrenceWith(rs *grouping.Rules, e *event.Event) (problems.Occurrence, gr
 		At:          time.UnixMilli(e.Timestamp).UTC(),
 		Sample: problems.Sample{
 			Account: e.Account, Region: e.Region,
-			LogGroup: e.LogGroup, LogStream: e.LogStream, EventID: e.ID, RequestID: requestID(e.Message),
+			LogGroup: e.LogGroup, LogStream: e.LogStream, EventID: e.ID, RequestID: invocation.RequestIDOf(e.Message),
 			Timestamp: e.Timestamp, Message: msg, Frames: r.Frames,
 			Grouping: r.Explain(), Breadcrumbs: e.Breadcrumbs,
 		},
 	}, r
-}
-
-// requestID is the Lambda request id msg names (the invocation whose logs the console
-// links to), or "".
-func requestID(msg string) string {
-	// invocation.RequestID reads bytes and returns a slice of them; the message's bytes are
-	// only read, and the id is copied out.
-	return string(invocation.RequestID(unsafe.Slice(unsafe.StringData(msg), len(msg))))
 }
 
 // occurrenceIdentity is the event's identity, except for a Lambda platform

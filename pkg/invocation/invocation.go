@@ -7,13 +7,22 @@
 // allocates nothing and never reads past the message.
 package invocation
 
-import "bytes"
+import (
+	"bytes"
+	"unsafe"
+)
 
 // maxScan bounds the text formats' look at the start of a message.
 const maxScan = 256
 
 // maxJSONScan bounds the search for a request id member in a JSON message.
 const maxJSONScan = 64 << 10
+
+// RequestIDOf is RequestID of a string message, the id copied out ("" when none).
+func RequestIDOf(msg string) string {
+	// RequestID only reads the bytes it is given, and the id it returns is copied.
+	return string(RequestID(unsafe.Slice(unsafe.StringData(msg), len(msg))))
+}
 
 // RequestID returns the Lambda request id of msg (a slice of msg), or nil.
 func RequestID(msg []byte) []byte {
