@@ -148,7 +148,9 @@ func (r *recorder) identities() map[string]int {
 	return m
 }
 
-func newRig(t *testing.T, cfg otlplogs.Config) *rig {
+// baseRig is a store with one drain and an exporter by cfg: what the Firehose rig and the
+// sources' rig share.
+func baseRig(t *testing.T, cfg otlplogs.Config) (*rig, *drains.Service, *slog.Logger) {
 	t.Helper()
 	st, err := embedded.Open(t.TempDir())
 	if err != nil {
@@ -164,7 +166,13 @@ func newRig(t *testing.T, cfg otlplogs.Config) *rig {
 	if r.export, err = otlplogs.New(cfg, nil, quiet); err != nil {
 		t.Fatal(err)
 	}
-	r.h = ingest.New(svc, st.Drains(), dedup.New(st.Claims(), dedup.Config{}), r.sent, ingest.Config{
+	return r, svc, quiet
+}
+
+func newRig(t *testing.T, cfg otlplogs.Config) *rig {
+	t.Helper()
+	r, svc, quiet := baseRig(t, cfg)
+	r.h = ingest.New(svc, r.store.Drains(), dedup.New(r.store.Claims(), dedup.Config{}), r.sent, ingest.Config{
 		Now: func() time.Time { return r.now }, Export: r.export, Logger: quiet,
 	})
 	return r

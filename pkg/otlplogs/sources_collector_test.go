@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +22,6 @@ import (
 
 	"github.com/aient/firehose-drain/pkg/dedup"
 	"github.com/aient/firehose-drain/pkg/drains"
-	"github.com/aient/firehose-drain/pkg/embedded"
 	"github.com/aient/firehose-drain/pkg/ingest"
 	"github.com/aient/firehose-drain/pkg/otlplogs"
 	"github.com/aient/firehose-drain/pkg/sources"
@@ -56,20 +54,8 @@ type sourceRig struct {
 
 func newSourceRig(t *testing.T, cfg otlplogs.Config) *sourceRig {
 	t.Helper()
-	st, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	r := &rig{store: st, sent: &recorder{}, now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
-	svc := drains.NewService(st.Drains(), drains.PepperFunc(st.Pepper), drains.Config{})
-	if r.drain, r.key, err = svc.Create(context.Background(), "acme", "prod"); err != nil {
-		t.Fatal(err)
-	}
-	quiet := slog.New(slog.DiscardHandler)
-	if r.export, err = otlplogs.New(cfg, nil, quiet); err != nil {
-		t.Fatal(err)
-	}
+	r, _, quiet := baseRig(t, cfg)
+	st := r.store
 	p := ingest.NewPipeline(st.Drains(), st.Drains(), dedup.New(st.Claims(), dedup.Config{}), r.sent, ingest.PipelineConfig{
 		Now: func() time.Time { return r.now }, Export: r.export, Logger: quiet,
 	})
