@@ -11,10 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// sharedLinger is how long a transaction part waits for the parts of other problems of
-// its batch before it is sent with those that came: long enough for the problems of a
-// batch decided at once to meet, short beside a DynamoDB call.
-const sharedLinger = time.Millisecond
+// sharedLinger is how long a transaction part waits at most for the parts of the other
+// problems of its batch before it is sent with those that came. A writer that reads or
+// waits out a backoff says so (idle) and is not waited for; the others are building their
+// parts, CPU work that ends soon, and waiting for it costs the batch nothing (it ends when
+// its last part is answered either way) while saving requests. So the linger is only a
+// backstop, long beside building a part and about one DynamoDB call.
+const sharedLinger = 10 * time.Millisecond
 
 // sharedTx sends the transactions of a batch's problems — written at once, each by its
 // own writer — as shared TransactWriteItems requests of up to 100 actions: a batch over
@@ -28,8 +31,8 @@ const sharedLinger = time.Millisecond
 // ends); any other error of a shared request is tried again part by part, so that a part
 // that cannot be written fails alone.
 //
-// Parts are sent when every writer still working on the batch is waiting for an answer,
-// when the next part would not fit, or after sharedLinger.
+// Parts are sent when every writer still working on the batch is waiting for an answer
+// or idle (reading, backing off), when the next part would not fit, or after sharedLinger.
 type sharedTx struct {
 	db     api
 	ctx    context.Context //nolint:containedctx // the batch's context: every part's request works under it
@@ -69,6 +72,23 @@ func (t *sharedTx) leave() {
 // answer (t.mu held).
 func (t *sharedTx) allWaitingLocked() bool {
 	return t.waiting >= min(t.live, t.most)
+}
+
+// idle runs f (a read, a backoff: anything but building a part) with the writer counted
+// as waiting, so that the parts of the others go without waiting for it.
+func (t *sharedTx) idle(f func()) {
+	t.mu.Lock()
+	t.waiting++
+	if len(t.queue) > 0 && t.allWaitingLocked() {
+		t.flushLocked()
+	}
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		t.waiting--
+		t.mu.Unlock()
+	}()
+	f()
 }
 
 // write sends items as one part of a shared transaction and returns the part's answer.
