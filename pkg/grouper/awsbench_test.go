@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,8 +50,13 @@ func BenchmarkGrouperBatch(b *testing.B) {
 		problems             string
 	}
 	for _, c := range []variant{
-		{10, 1, "new"}, {100, 1, "new"}, {100, 25, "new"},
-		{100, 1, "existing"}, {100, 25, "existing"}, {100, 1, "existing-warm"}, {100, 25, "existing-warm"},
+		{10, 1, "new"},
+		{100, 1, "new"},
+		{100, 25, "new"},
+		{100, 1, "existing"},
+		{100, 25, "existing"},
+		{100, 1, "existing-warm"},
+		{100, 25, "existing-warm"},
 	} {
 		name := fmt.Sprintf("messages=%d/events=%d/problems=%s", c.messages, c.perMessage, c.problems)
 		b.Run(name, func(b *testing.B) {
@@ -118,17 +122,11 @@ func BenchmarkGrouperBatch(b *testing.B) {
 // DynamoDB adapter on stormsim's table (which evaluates the adapter's expressions).
 func problemItems(b *testing.B, ev events.SQSEvent) []map[string]types.AttributeValue {
 	b.Helper()
-	clock := stormsim.NewClock()
-	table := stormsim.NewTable(clock, stormsim.TableConfig{Latency: time.Microsecond}, func(context.Context) string { return "" })
-	store := problemsddb.NewFromAPI(table, "problems", problemsddb.Options{Parallel: 1, Sleep: clock.Sleep})
-	g := grouper.New(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	var wg sync.WaitGroup
-	clock.Go(&wg, func(ctx context.Context) {
-		if resp, err := g.HandleSQS(ctx, ev); err != nil || len(resp.BatchItemFailures) != 0 {
-			b.Errorf("HandleSQS on the table = %+v, %v", resp, err)
-		}
-	})
-	wg.Wait()
+	table := stormsim.NewTable(stormsim.TableConfig{Latency: time.Microsecond}, func(context.Context) string { return "" })
+	g := grouper.New(problemsddb.NewFromAPI(table, "problems", problemsddb.Options{}), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if resp, err := g.HandleSQS(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		b.Fatalf("HandleSQS on the table = %+v, %v", resp, err)
+	}
 	var out []map[string]types.AttributeValue
 	for _, pk := range table.Keys("problem#") {
 		out = append(out, table.Item(pk))

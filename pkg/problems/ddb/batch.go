@@ -60,30 +60,27 @@ func (s *Store) RecordBatch(ctx context.Context, occs []problems.Occurrence) []p
 			unknown = append(unknown, g)
 		}
 	}
-	var (
-		read   map[string]seen
-		readOK = make(chan struct{})
-	)
+	tx := newSharedTx(ctx, s.db, len(plan.Groups), s.parallel)
+	var read map[string]seen
 	switch {
 	case len(unknown) == 0:
-		close(readOK)
 	case len(known) == 0:
 		// Nothing to write before the read: read first, as one request at a time would.
 		read = s.readSeen(ctx, unknown)
-		close(readOK)
 	default:
 		// The known problems' writes go while the others are read.
+		tx.read = make(chan struct{})
 		go func() {
-			defer close(readOK)
-			read = s.readSeen(ctx, unknown)
+			r := s.readSeen(ctx, unknown)
+			read = r
+			tx.readDone()
 		}()
 	}
-	tx := newSharedTx(ctx, s.db, len(plan.Groups), s.parallel)
 	return plan.Run(ctx, s.parallel, func(ctx context.Context, g problems.Group) []problems.Result {
 		defer tx.leave()
 		st, ok := known[g.ID]
 		if !ok {
-			tx.idle(func() { <-readOK })
+			tx.awaitRead()
 			st = read[g.ID]
 		}
 		return s.recordGroup(ctx, g, st, tx)
