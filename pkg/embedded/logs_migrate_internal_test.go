@@ -28,8 +28,10 @@ func TestAVersion3LogStoreIsMigratedWithItsLines(t *testing.T) {
 	now := time.Now()
 	const req = "6f1c2a52-9f0e-4d43-8f3e-0a1b2c3d4e5f"
 	row := func(i int, msg string) logs.Row {
-		r := logs.Row{Drain: "d", Account: "1", Region: "eu-west-1", LogGroup: "/aws/lambda/checkout", LogStream: "s", EventID: fmt.Sprint("e", i),
-			Time: now.Add(-time.Hour).UnixMilli() + int64(i), Level: event.Info, RequestID: req, Message: msg}
+		r := logs.Row{
+			Drain: "d", Account: "1", Region: "eu-west-1", LogGroup: "/aws/lambda/checkout", LogStream: "s", EventID: fmt.Sprint("e", i),
+			Time: now.Add(-time.Hour).UnixMilli() + int64(i), Level: event.Info, RequestID: req, Message: msg,
+		}
 		if i%2 == 1 {
 			r.Level = event.Error
 		}
