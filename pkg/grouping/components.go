@@ -373,22 +373,21 @@ const fingerprintPrefix = "v" + Version + ":"
 // into the fingerprint and returns it, the components and the whole buffer
 // as one string (the texts are substrings of it).
 func (b *compBuilder) finish() (fingerprint string, comps []Component, all string) {
-	h := sha256.New()
-	h.Write([]byte(fingerprintPrefix))
-	sep := []byte{0}
+	// What is hashed is laid out after the texts, hashed at once, then cut off.
+	fp := len(b.buf)
+	b.buf = append(b.buf, fingerprintPrefix...)
 	for _, c := range b.comps {
 		if !c.contributes {
 			continue
 		}
-		h.Write([]byte(c.name))
-		h.Write(sep)
-		h.Write(b.buf[c.start:c.end])
-		h.Write(sep)
+		b.buf = append(b.buf, c.name...)
+		b.buf = append(b.buf, 0)
+		b.buf = append(b.buf, b.buf[c.start:c.end]...)
+		b.buf = append(b.buf, 0)
 	}
-	var sum [sha256.Size]byte
-	fp := len(b.buf)
-	b.buf = append(b.buf, fingerprintPrefix...)
-	b.buf = hex.AppendEncode(b.buf, h.Sum(sum[:0])[:16])
+	sum := sha256.Sum256(b.buf[fp:])
+	b.buf = append(b.buf[:fp], fingerprintPrefix...)
+	b.buf = hex.AppendEncode(b.buf, sum[:16])
 	all = string(b.buf)
 	out := make([]Component, len(b.comps))
 	for i, c := range b.comps {

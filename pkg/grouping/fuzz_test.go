@@ -58,6 +58,17 @@ func FuzzAnalyze(f *testing.F) {
 	})
 }
 
+// TestByteClasses: the byte class table answers as the predicates it was made from.
+func TestByteClasses(t *testing.T) {
+	for i := range 256 {
+		c := byte(i)
+		typeByte := isIdentByteSlow(c) || c == '.' || c == '+' || c == '`' || c == '<' || c == '>' || c == '\\' || c == '-' || c >= 0x80
+		if isIdentByte(c) != isIdentByteSlow(c) || isWordByte(c) != isWordByteSlow(c) || (byteClasses[c]&classType != 0) != typeByte {
+			t.Fatalf("byte %#x: the class table and the predicates disagree", c)
+		}
+	}
+}
+
 // FuzzFrameParsers feeds one line to every frame parser.
 func FuzzFrameParsers(f *testing.F) {
 	for _, s := range []string{
@@ -70,6 +81,13 @@ func FuzzFrameParsers(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
+		// The hand-written scanners against what they stand for.
+		if got, want := lastSpaceParen(line), strings.LastIndex(line, " ("); got != want {
+			t.Fatalf("lastSpaceParen(%q) = %d, want %d", line, got, want)
+		}
+		if got, want := validUTF8(line), strings.ToValidUTF8(line, "\uFFFD"); got != want {
+			t.Fatalf("validUTF8(%q) = %q, want %q", line, got, want)
+		}
 		ParseV8Frame(line)
 		ParseJavaFrame(line)
 		ParseDotnetFrame(line)

@@ -136,9 +136,35 @@ func isHex(c byte) bool {
 	return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }
 
-func isIdentByte(c byte) bool {
+func isIdentByte(c byte) bool { return byteClasses[c]&classIdent != 0 }
+
+func isIdentByteSlow(c byte) bool {
 	return c == '_' || c == '$' || isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
 }
+
+// Byte classes, looked up in byteClasses: the scanners ask about every byte.
+const (
+	classIdent = 1 << iota // isIdentByte
+	classWord              // isWordByte
+	classType              // a byte of a header's type name (splitTypeMessage)
+)
+
+// byteClasses is made from the predicates themselves, so a lookup answers as they do.
+var byteClasses = func() (t [256]uint8) {
+	for i := range t {
+		c := byte(i)
+		if isIdentByteSlow(c) {
+			t[i] |= classIdent
+		}
+		if isWordByteSlow(c) {
+			t[i] |= classWord
+		}
+		if isIdentByteSlow(c) || c == '.' || c == '+' || c == '`' || c == '<' || c == '>' || c == '\\' || c == '-' || c >= 0x80 {
+			t[i] |= classType
+		}
+	}
+	return t
+}()
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 
@@ -159,7 +185,7 @@ func splitTypeMessage(line string) (typ, msg string, ok bool) {
 			end = i
 			break
 		}
-		if !isIdentByte(c) && c != '.' && c != '+' && c != '`' && c != '<' && c != '>' && c != '\\' && c != '-' && c < 0x80 {
+		if byteClasses[c]&classType == 0 {
 			return "", "", false
 		}
 		i++
