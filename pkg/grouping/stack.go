@@ -338,15 +338,16 @@ func parsePython(text string, work *int) []Exception {
 		last := &blocks[len(blocks)-1]
 		last.Type, last.Message = hint.Type, hint.Message
 	}
-	chain := make([]Exception, 0, len(blocks))
-	for i := len(blocks) - 1; i >= 0; i-- {
-		b := blocks[i]
+	// The blocks reversed in place are the chain.
+	for l, r := 0, len(blocks)-1; l < r; l, r = l+1, r-1 {
+		blocks[l], blocks[r] = blocks[r], blocks[l]
+	}
+	for _, b := range blocks {
 		for l, r := 0, len(b.Frames)-1; l < r; l, r = l+1, r-1 {
 			b.Frames[l], b.Frames[r] = b.Frames[r], b.Frames[l]
 		}
-		chain = append(chain, b)
 	}
-	return chain
+	return blocks
 }
 
 // pythonExceptionLine reads "module.Type: message" or a bare "Type".
@@ -543,7 +544,8 @@ func parsePHP(text string, work *int) []Exception {
 		throwFile string
 		throwLine int
 	}
-	var blocks []block
+	var room [4]block // the usual trace has one or two: no allocation for them
+	blocks := room[:0]
 	it := newLines(text, work)
 	for {
 		line, ok := it.next()
