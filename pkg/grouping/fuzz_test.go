@@ -2,6 +2,7 @@ package grouping
 
 import (
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -100,13 +101,21 @@ func FuzzFrameParsers(f *testing.F) {
 		appendNormalizedMessage(nil, line)
 		var work int
 		for _, s := range []string{line, "at " + line, "\tat " + line + "\n" + line} {
-			parseAtStyle(s, ParseV8Frame, &work)
-			parseAtStyle(s, ParseJavaFrame, &work)
-			parseDotnet(s, &work)
-			parsePython(s, &work)
-			parseGo(s, &work)
-			parseRuby(s, &work)
-			parsePHP(s, &work)
+			for _, parse := range []func(string, *scratch) []Exception{
+				func(s string, sc *scratch) []Exception { return parseAtStyle(s, ParseV8Frame, sc) },
+				func(s string, sc *scratch) []Exception { return parseAtStyle(s, ParseJavaFrame, sc) },
+				parseDotnet, parsePython, parseGo, parseRuby, parsePHP, parseRust, parsePythonGroups,
+			} {
+				// Frames grown in an arena (a small one, so that it fills up) and compacted
+				// are the frames grown on the heap.
+				heap := parse(s, &scratch{work: &work})
+				sc := &scratch{arena: make([]Frame, 0, 24)}
+				arena := parse(s, sc)
+				sc.compactFrames(arena)
+				if !reflect.DeepEqual(heap, arena) {
+					t.Fatalf("%q: on the heap %+v, in the arena %+v", s, heap, arena)
+				}
+			}
 		}
 	})
 }
