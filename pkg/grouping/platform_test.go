@@ -62,9 +62,11 @@ func TestInitReports(t *testing.T) {
 }
 
 func FuzzMentionsPlatform(f *testing.F) {
-	for _, s := range []string{"", "R", "RRuntime", "xREPORT", "Task timed ou", "TTask timed out after", "Runtim",
+	for _, s := range []string{
+		"", "R", "RRuntime", "xREPORT", "Task timed ou", "TTask timed out after", "Runtim",
 		"at Runtime.handler (file:///var/task/index.mjs:1:2)", "RRuntime.OutOfMemory", "Runtime.ExitErro", "Runtime exited",
-		"Memory Size: 128 MB\tMax Memory Used: 128 MB", "Runtime.InitErrorx", "Runtime.Unknown"} {
+		"Memory Size: 128 MB\tMax Memory Used: 128 MB", "Runtime.InitErrorx", "Runtime.Unknown",
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
