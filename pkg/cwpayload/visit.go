@@ -27,6 +27,9 @@ type View struct {
 	// ID is the event id; Message the unescaped message. Both alias decoder buffers.
 	ID      []byte
 	Message []byte
+	// IDIsNumber is set when the id was a JSON number (event.Event.IDIsNumber): the
+	// identity of the id 5 is not that of the id "5" (event.AppendIdentityInput).
+	IDIsNumber bool
 	// Timestamp is the event's own time, milliseconds since the epoch.
 	Timestamp int64
 	Level     event.Level
@@ -84,7 +87,7 @@ func (p *parser) visit(i int, msg, id span, ts int64, account, xAccount, xRegion
 		}
 	}
 	v.Owner, v.LogGroup, v.LogStream = p.ownerS, p.groupS, p.streamS
-	v.ID = p.b[id.start:id.end]
+	v.ID, v.IDIsNumber = p.b[id.start:id.end], id.number
 	if id.esc {
 		v.ID = []byte(p.stringOf(id))
 	}

@@ -82,10 +82,13 @@ func (e *Event) Identity() string {
 // retries.
 func (e *Event) ComputeIdentity() string {
 	if e.IDIsNumber {
-		return hashParts(e.Drain, e.Account, e.LogGroup, e.LogStream, e.ID, "number")
+		return hashParts(e.Drain, e.Account, e.LogGroup, e.LogStream, e.ID, numberPart)
 	}
 	return Identity(e.Drain, e.Account, e.LogGroup, e.LogStream, e.ID)
 }
+
+// numberPart is the sixth part of the identity of an event whose id was a JSON number.
+const numberPart = "number"
 
 // Identity hashes the parts of an event's identity (a string id). Each part is
 // length-prefixed so that no two different tuples hash the same input.
@@ -153,4 +156,22 @@ func ValidRegion(s string) bool {
 		}
 	}
 	return true
+}
+
+// AppendIdentityInput appends to b what ComputeIdentity hashes (hex SHA-256) for an event
+// of these parts: the Visitors that see an event as bytes (the OTLP export's
+// log.record.uid, the local log store's uid) hash it to the dedup's identity without
+// building an Event, a numeric id apart from the same digits as a string.
+func AppendIdentityInput(b []byte, drain, account, logGroup, logStream string, id []byte, idIsNumber bool) []byte {
+	for _, p := range [...]string{drain, account, logGroup, logStream} {
+		b = append(b, byte(len(p)>>24), byte(len(p)>>16), byte(len(p)>>8), byte(len(p)))
+		b = append(b, p...)
+	}
+	b = append(b, byte(len(id)>>24), byte(len(id)>>16), byte(len(id)>>8), byte(len(id)))
+	b = append(b, id...)
+	if idIsNumber {
+		b = append(b, 0, 0, 0, byte(len(numberPart)))
+		b = append(b, numberPart...)
+	}
+	return b
 }

@@ -41,7 +41,8 @@ type cachedRules struct {
 
 // WithRules makes g apply each org and env's custom rules after the default ones and
 // count the events their ignore rules drop on the event's drain (counters.ignored).
-// An org's rules never apply to another org or env.
+// An org's rules never apply to another org or env. A nil counter drops nothing: the
+// events ignore rules match are then recorded as occurrences.
 func (g *Grouper) WithRules(src RuleSource, counter IgnoreCounter) *Grouper {
 	g.rules = &orgRules{src: src, now: g.now, m: map[[2]string]cachedRules{}}
 	g.ignored = counter
@@ -92,15 +93,18 @@ func CompileRules(org, env string, stored []drains.Rule) (*grouping.Rules, error
 	return grouping.Default().With(parsed), nil
 }
 
-// occurrence fingerprints e with its org and env's rules; ignored reports an event an
-// ignore rule drops.
+// occurrence fingerprints e with its org and env's rules; ignored reports an event the
+// grouper drops (an ignore rule's, or the platform's INIT_REPORT duplicating the runtime's
+// own init-error line: grouping.Result.Ignored). It drops only what it can count: a grouper
+// without an IgnoreCounter (no drains table) records such an event as an occurrence of its
+// own problem rather than lose it uncounted.
 func (g *Grouper) occurrence(ctx context.Context, e *event.Event) (o problems.Occurrence, ignored bool, err error) {
 	rs, err := g.rules.rulesFor(ctx, e.Org, e.Env)
 	if err != nil {
 		return problems.Occurrence{}, false, err
 	}
 	o, r := OccurrenceWith(rs, e)
-	if r.Ignored {
+	if r.Ignored && g.ignored != nil {
 		return o, true, nil
 	}
 	if err := g.attach(ctx, e, &o); err != nil {

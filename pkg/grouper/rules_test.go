@@ -279,3 +279,50 @@ func TestInitReportIsCountedNotAProblem(t *testing.T) {
 		t.Fatalf("problems %+v, ignored %d: want the runtime line's problem only and the report counted", list, d.Counters.Ignored)
 	}
 }
+
+// TestDropsOnlyWhatItCounts: a grouper without an IgnoreCounter (no drains table) cannot
+// count the platform's INIT_REPORT that duplicates the runtime's init-error line, nor an
+// ignore rule's drops: it records them as occurrences instead of losing them uncounted.
+func TestDropsOnlyWhatItCounts(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	ds := drainstest.NewMemStore()
+	if _, err := ds.AddRule(ctx, "acme", "prod", "code:ForceRetryExecution ignore", at); err != nil {
+		t.Fatal(err)
+	}
+	const report = "INIT_REPORT Init Duration: 250.12 ms\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError"
+	for _, tc := range []struct {
+		name string
+		msgs []string
+	}{
+		{"no rules", []string{
+			"[ERROR] Runtime.ImportModuleError: Unable to import module 'app': No module named 'requests'", report,
+		}},
+		{"rules without a counter", []string{
+			report, `{"errorType":"Error","errorMessage":"retry me","code":"ForceRetryExecution"}`,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ps := problemstest.NewMemStore()
+			g := grouper.New(ps, nil)
+			if tc.name != "no rules" {
+				g = g.WithRules(ds, nil)
+			}
+			for i, msg := range tc.msgs {
+				e := event.Event{Drain: "drn_acme", Org: "acme", Env: "prod", LogGroup: "/aws/lambda/f", LogStream: "s", ID: fmt.Sprint(i), Timestamp: at.UnixMilli(), Message: msg, Level: event.Error}
+				recorded, err := g.Process(ctx, &e)
+				if err != nil || !recorded {
+					t.Fatalf("Process(%q) = %v, %v; want it recorded", msg, recorded, err)
+				}
+			}
+			list, _ := ps.List(ctx, "acme", "prod")
+			total := 0
+			for _, p := range list {
+				total += int(p.Count)
+			}
+			if total != len(tc.msgs) {
+				t.Fatalf("problems %+v: %d occurrences, want %d (none lost)", list, total, len(tc.msgs))
+			}
+		})
+	}
+}

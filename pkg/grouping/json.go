@@ -139,8 +139,12 @@ type frameObject struct {
 func decodeObject(s string, o *errObject) (n int, ok bool) {
 	n, err := decodeFast(s, errObjectSchema, unsafe.Pointer(o), false)
 	if jsonscan.TooDeep(err) {
-		*o = errObject{}
-		return decodeObjectStd(s, o)
+		// Through a copy: o itself is never handed to encoding/json, so it
+		// does not escape and stays on the caller's stack (it is 1 KiB).
+		h := new(errObject)
+		n, ok = decodeObjectStd(s, h)
+		*o = *h
+		return n, ok
 	}
 	if err != nil {
 		*o = errObject{}
@@ -155,9 +159,10 @@ func decodeObject(s string, o *errObject) (n int, ok bool) {
 func unmarshalLenient[T decoded](raw string, v *T) bool {
 	_, err := decodeFast(raw, schemaOf[T](), unsafe.Pointer(v), true)
 	if jsonscan.TooDeep(err) {
-		var zero T
-		*v = zero
-		return unmarshalStd(raw, v)
+		h := new(T) // through a copy, as in decodeObject: v does not escape
+		ok := unmarshalStd(raw, h)
+		*v = *h
+		return ok
 	}
 	if err != nil {
 		var zero T

@@ -20,6 +20,7 @@ import (
 	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/firehose"
+	"github.com/aient/firehose-drain/pkg/sqsqueue"
 )
 
 // PathPrefix is the route Firehose posts to: PathPrefix + drain id.
@@ -389,7 +390,7 @@ func (h *Handler) deliver(ctx context.Context, budget deadline.Budget, req Reque
 func (h *Handler) forward(ctx context.Context, budget deadline.Budget, evs []event.Event, out *Outcome) *Outcome {
 	fw := forwardEvents(ctx, budget, h.claims, h.send, h.cfg.Logger, evs)
 	if fw.err != nil {
-		status, msg := http.StatusServiceUnavailable, "queue unavailable; retry"
+		status, msg := sendFailure(fw.err)
 		if fw.claimFailed {
 			status, msg = claimFailure(fw.err)
 		}
@@ -420,6 +421,22 @@ func claimFailure(err error) (int, string) {
 		return http.StatusServiceUnavailable, "dedup store unavailable; retry"
 	}
 	return http.StatusInternalServerError, "dedup store failed with an error a retry does not cure by itself (see the ingest log); retry once it is fixed"
+}
+
+// sendFailure is the answer to a failed send, by the class the queue kept (DESIGN section
+// 3), as claimFailure's: a throttled or unavailable queue is 503, a permanent failure the
+// sender named (an *sqsqueue.Error without sqsqueue.ErrUnavailable: access denied, a queue
+// that does not exist, a disabled KMS key) is 500. A sender that does not classify its
+// errors (the embedded queue) is unavailable: 503.
+func sendFailure(err error) (int, string) {
+	var qe *sqsqueue.Error
+	switch {
+	case errors.Is(err, sqsqueue.ErrThrottled):
+		return http.StatusServiceUnavailable, "queue throttled; retry"
+	case errors.As(err, &qe) && !errors.Is(err, sqsqueue.ErrUnavailable):
+		return http.StatusInternalServerError, "queue failed with an error a retry does not cure by itself (see the ingest log); retry once it is fixed"
+	}
+	return http.StatusServiceUnavailable, "queue unavailable; retry"
 }
 
 // refusals are the requests refused for their key on one drain id, not booked yet.

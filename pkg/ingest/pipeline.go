@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/aient/firehose-drain/pkg/cwpayload"
@@ -320,6 +321,10 @@ var (
 	// denied, a missing table, dedup.Error without dedup.ErrUnavailable). The item is still
 	// retried — its data is fine — but waiting alone will not cure it.
 	ErrStoreFailed = errors.New("dedup store failed; retry once it is fixed")
+	// ErrQueueFailed: the queue failed with an error that is not transient (an
+	// *sqsqueue.Error without sqsqueue.ErrUnavailable: access denied, no such queue). The
+	// item is still retried, but waiting alone will not cure it.
+	ErrQueueFailed = errors.New("queue failed; retry once it is fixed")
 )
 
 type fwdOutcome uint8
@@ -344,6 +349,11 @@ func (f *forwarded) errFor(o fwdOutcome) error {
 	}
 	if f.claimFailed && !errors.Is(f.err, dedup.ErrUnavailable) {
 		return fmt.Errorf("%w: %w", ErrStoreFailed, f.err)
+	}
+	if !f.claimFailed {
+		if st, _ := sendFailure(f.err); st == http.StatusInternalServerError {
+			return fmt.Errorf("%w: %w", ErrQueueFailed, f.err)
+		}
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, f.err)
 }

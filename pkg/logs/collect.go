@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/aient/firehose-drain/pkg/cwpayload"
+	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/invocation"
 )
 
@@ -43,7 +44,7 @@ func (r *recordRows) Visit(v *cwpayload.View) {
 		Drain: r.c.drain, Account: v.Account, Region: v.Region, LogGroup: v.LogGroup, LogStream: v.LogStream,
 		EventID: string(v.ID), Time: v.Timestamp, Level: v.Level, Message: string(v.Message),
 	}
-	r.pre = uidPreimage(r.pre[:0], r.c.drain, v.Account, v.LogGroup, v.LogStream, v.ID)
+	r.pre = event.AppendIdentityInput(r.pre[:0], r.c.drain, v.Account, v.LogGroup, v.LogStream, v.ID, v.IDIsNumber)
 	row.UID = sha256.Sum256(r.pre)
 	if id := invocation.RequestID(v.Message); id != nil {
 		row.RequestID = string(id)
@@ -59,15 +60,4 @@ func (r *recordRows) End() {
 	r.c.rows = append(r.c.rows, r.rows...)
 	r.c.mu.Unlock()
 	r.rows = nil
-}
-
-// uidPreimage is the input of the identity hash: each part length-prefixed (4 bytes, big
-// endian), as event.Identity and the OTLP export build it.
-func uidPreimage(b []byte, drain, account, group, stream string, id []byte) []byte {
-	for _, p := range [...]string{drain, account, group, stream} {
-		b = append(b, byte(len(p)>>24), byte(len(p)>>16), byte(len(p)>>8), byte(len(p)))
-		b = append(b, p...)
-	}
-	b = append(b, byte(len(id)>>24), byte(len(id)>>16), byte(len(id)>>8), byte(len(id)))
-	return append(b, id...)
 }

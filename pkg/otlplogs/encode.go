@@ -2,7 +2,6 @@ package otlplogs
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"hash"
 	"unicode/utf8"
 	"unsafe"
@@ -281,21 +280,10 @@ func (e *encoder) keep(b []byte) string {
 	return unsafe.String(unsafe.SliceData(e.arena[start:]), len(b))
 }
 
-// uid is the event's identity, the same hash as event.Identity (and the dedup): each part
-// length-prefixed, hashed once from a reused buffer, hex in the arena.
+// uid is the event's identity, the same hash as the dedup's (event.AppendIdentityInput),
+// hashed once from a reused buffer, hex in the arena.
 func (e *encoder) uid(v *cwpayload.View) string {
-	b := e.pre[:0]
-	for _, p := range [...]string{e.s.d.Drain, v.Account, v.LogGroup, v.LogStream} {
-		b = append(b, byte(len(p)>>24), byte(len(p)>>16), byte(len(p)>>8), byte(len(p)))
-		b = append(b, p...)
-	}
-	b = append(b, byte(len(v.ID)>>24), byte(len(v.ID)>>16), byte(len(v.ID)>>8), byte(len(v.ID)))
-	b = append(b, v.ID...)
-	e.pre = b
-	e.h.Reset()
-	e.h.Write(b)
-	sum := e.h.Sum(e.sum[:0])
 	var x [2 * sha256.Size]byte
-	hex.Encode(x[:], sum)
+	e.uidInto(v, &x)
 	return e.keep(x[:])
 }

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/aient/firehose-drain/pkg/cwpayload"
+	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/invocation"
 )
 
@@ -277,20 +278,13 @@ func (e *encoder) resetWire() {
 	e.lastW = nil
 }
 
-// uidInto writes the event's identity (as uid does) in hex into x.
+// uidInto writes the event's identity (the dedup's, event.AppendIdentityInput) in hex
+// into x.
 func (e *encoder) uidInto(v *cwpayload.View, x *[2 * sha256.Size]byte) {
-	b := e.pre[:0]
-	for _, p := range [...]string{e.s.d.Drain, v.Account, v.LogGroup, v.LogStream} {
-		b = append(b, byte(len(p)>>24), byte(len(p)>>16), byte(len(p)>>8), byte(len(p)))
-		b = append(b, p...)
-	}
-	b = append(b, byte(len(v.ID)>>24), byte(len(v.ID)>>16), byte(len(v.ID)>>8), byte(len(v.ID)))
-	b = append(b, v.ID...)
-	e.pre = b
+	e.pre = event.AppendIdentityInput(e.pre[:0], e.s.d.Drain, v.Account, v.LogGroup, v.LogStream, v.ID, v.IDIsNumber)
 	e.h.Reset()
-	e.h.Write(b)
-	sum := e.h.Sum(e.sum[:0])
-	hex.Encode(x[:], sum)
+	e.h.Write(e.pre)
+	hex.Encode(x[:], e.h.Sum(e.sum[:0]))
 }
 
 // appendValid appends b to dst with every byte that is not UTF-8 as U+FFFD (as

@@ -11,8 +11,10 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/aient/firehose-drain/pkg/event"
@@ -40,8 +42,34 @@ const (
 	DefaultPackEvents = 100
 )
 
-// ErrUnavailable wraps send failures: the caller answers 503 and Firehose retries.
-var ErrUnavailable = errors.New("queue unavailable")
+// Send failures keep their class (as the claimer's do, see dedup.Error): an *Error wraps
+// ErrUnavailable exactly when a retry may cure the failure (throttling, a 5xx answer, a
+// timeout, a reset connection, ctx ended), and ErrThrottled too when SQS refused for rate.
+// Anything else (access denied, a queue that does not exist, a KMS key that is disabled,
+// an event too large to send) is permanent: the *Error wraps neither, and the ingest
+// answers 500 instead of 503.
+var (
+	// ErrUnavailable: the send may succeed if retried; the caller answers 503.
+	ErrUnavailable = errors.New("queue unavailable")
+	// ErrThrottled: SQS (or its KMS key) refused for rate; always with ErrUnavailable.
+	ErrThrottled = errors.New("queue throttled")
+)
+
+// Error is a failed Send: the queue, how many of how many events were not sent, and why.
+// It wraps ErrUnavailable (and ErrThrottled) exactly when the failure is transient.
+type Error struct {
+	Queue   string
+	NotSent int
+	Of      int
+	// Err is the failure, wrapping ErrUnavailable when it is transient.
+	Err error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("sqsqueue: %d of %d events not sent to %s: %v", e.NotSent, e.Of, e.Queue, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
 
 // Sender sends events to one SQS queue. It is safe for concurrent use.
 type Sender struct {
@@ -86,7 +114,8 @@ type message struct {
 // entries and 256 KiB per batch, at most 8 batches in flight, within ctx. An event whose
 // JSON exceeds 256 KiB is truncated (see Fit), never dropped. Entries that fail are sent
 // once more; if any still fail, Send returns an error wrapping ErrUnavailable that says
-// how many. Events are not deduplicated here: a failed Send may have sent some of them.
+// how many (an *Error, which keeps the failure's class: see ErrUnavailable). Events are
+// not deduplicated here: a failed Send may have sent some of them.
 func (s *Sender) Send(ctx context.Context, events []event.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -113,15 +142,97 @@ func (s *Sender) Send(ctx context.Context, events []event.Event) error {
 	if len(failed) == 0 && unfitN == 0 {
 		return nil
 	}
-	err := errors.Join(unfit, lastErr)
-	if ctx.Err() != nil {
-		err = errors.Join(err, ctx.Err())
-	}
 	notSent := unfitN
 	for _, m := range failed {
 		notSent += m.events
 	}
-	return fmt.Errorf("sqsqueue: %d of %d events not sent to %s: %w: %w", notSent, len(events), s.queueURL, ErrUnavailable, err)
+	var err error
+	if len(failed) > 0 {
+		err = classify(ctx, lastErr)
+	}
+	// An event that does not fit is permanent; the class is the messages' that failed.
+	err = errors.Join(err, unfit)
+	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		err = errors.Join(err, ctx.Err())
+	}
+	return &Error{Queue: s.queueURL, NotSent: notSent, Of: len(events), Err: err}
+}
+
+// classify wraps err with ErrUnavailable (and ErrThrottled) when a retry may cure it.
+func classify(ctx context.Context, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case isThrottle(err):
+		return fmt.Errorf("%w: %w: %w", ErrUnavailable, ErrThrottled, err)
+	case ctx.Err() != nil || transient(err):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return err
+}
+
+// throttleCodes are SQS's (and its KMS key's) refusals for rate, beside the SDK's list.
+var throttleCodes = map[string]bool{
+	"RequestThrottled": true, "AWS.SimpleQueueService.RequestThrottled": true,
+	"KmsThrottled": true, "KMS.ThrottlingException": true, "ThrottlingException": true,
+}
+
+// isThrottle reports whether err is SQS refusing for rate: an API error or a failed entry
+// with a throttling code.
+func isThrottle(err error) bool {
+	var ee *entryError
+	if errors.As(err, &ee) {
+		return throttleCode(ee.code)
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	return throttleCode(ae.ErrorCode())
+}
+
+func throttleCode(code string) bool {
+	_, ok := retry.DefaultThrottleErrorCodes[code]
+	return ok || throttleCodes[code]
+}
+
+// transient reports whether a retry may cure err: a failed entry that is not the sender's
+// fault, a 5xx or 429 answer, a timeout, a connection failure.
+func transient(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	var ee *entryError
+	if errors.As(err, &ee) {
+		return !ee.senderFault
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		code := ae.ErrorCode()
+		if _, ok := retry.DefaultRetryableErrorCodes[code]; ok {
+			return true
+		}
+		switch code {
+		case "InternalError", "InternalFailure", "ServiceUnavailable", "AWS.SimpleQueueService.InternalError":
+			return true
+		}
+	}
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) && (status.HTTPStatusCode() >= 500 || status.HTTPStatusCode() == 429) {
+		return true
+	}
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
+}
+
+// entryError is a batch entry SQS answered as failed.
+type entryError struct {
+	failed, of  int
+	code, msg   string
+	senderFault bool
+}
+
+func (e *entryError) Error() string {
+	return fmt.Sprintf("%d of %d entries not confirmed, first: %s: %s (sender fault %t)", e.failed, e.of, e.code, e.msg, e.senderFault)
 }
 
 // sendAll sends msgs in batches and returns the messages that were not sent, with the
@@ -186,12 +297,12 @@ func (s *Sender) sendBatch(ctx context.Context, b []message) ([]message, error) 
 	if len(failed) == 0 {
 		return nil, nil
 	}
-	first := fmt.Errorf("%d of %d entries not confirmed", len(failed), len(b))
-	if len(out.Failed) > 0 {
-		f := out.Failed[0]
-		first = fmt.Errorf("%w, first: %s: %s (sender fault %t)", first, aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault)
+	if len(out.Failed) == 0 {
+		// Neither confirmed nor refused: SQS's answer is not whole; a retry may do.
+		return failed, &entryError{failed: len(failed), of: len(b), code: "NotConfirmed", msg: "the answer names neither success nor failure"}
 	}
-	return failed, first
+	f := out.Failed[0]
+	return failed, &entryError{failed: len(failed), of: len(b), code: aws.ToString(f.Code), msg: aws.ToString(f.Message), senderFault: f.SenderFault}
 }
 
 // The packed shape: {"events":[e1,e2,...]}.

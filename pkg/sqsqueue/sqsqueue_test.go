@@ -97,13 +97,16 @@ func TestSendDeliversEveryEventAndTruncatesTheHugeOne(t *testing.T) {
 	}
 }
 
-func TestSendToAQueueThatDoesNotExistIsUnavailable(t *testing.T) {
+// A queue that does not exist is a permanent failure (a retry does not cure it by itself),
+// on moto as on SQS: the error is an *sqsqueue.Error without ErrUnavailable.
+func TestSendToAQueueThatDoesNotExistIsPermanent(t *testing.T) {
 	m := awstest.Start(t)
 	client := sqs.NewFromConfig(m.Config())
 	url := m.Endpoint + "/123456789012/no-such-queue"
 	err := sqsqueue.New(client, url).Send(context.Background(), events(3, func(int) string { return "boom" }))
-	if !errors.Is(err, sqsqueue.ErrUnavailable) {
-		t.Fatalf("Send: %v, want ErrUnavailable", err)
+	var se *sqsqueue.Error
+	if !errors.As(err, &se) || errors.Is(err, sqsqueue.ErrUnavailable) {
+		t.Fatalf("Send: %v, want a permanent *sqsqueue.Error, not ErrUnavailable", err)
 	}
 	if !strings.Contains(err.Error(), "3 of 3 events not sent") {
 		t.Fatalf("Send: %v, want it to say 3 of 3 events not sent", err)
