@@ -549,7 +549,9 @@ func linkSeeds() [][]byte {
 		out, _ := json.Marshal(map[string]any{"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "/aws/lambda/f", "logStream": stream, "logEvents": evs})
 		return string(out)
 	}
-	text := func(req, lvl, msg string) string { return "2026-11-21T12:00:00.000Z\t" + req + "\t" + lvl + "\t" + msg + "\n" }
+	text := func(req, lvl, msg string) string {
+		return "2026-11-21T12:00:00.000Z\t" + req + "\t" + lvl + "\t" + msg + "\n"
+	}
 	js := func(req, lvl, msg string) string {
 		out, _ := json.Marshal(map[string]string{"level": lvl, "requestId": req, "message": msg})
 		return string(out)
