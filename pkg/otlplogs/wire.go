@@ -1,7 +1,9 @@
 package otlplogs
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
 	"unicode/utf8"
 	"unsafe"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/aient/firehose-drain/pkg/cwpayload"
 	"github.com/aient/firehose-drain/pkg/event"
+	"github.com/aient/firehose-drain/pkg/grouping"
 	"github.com/aient/firehose-drain/pkg/invocation"
 )
 
@@ -167,10 +170,16 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 		e.fix = appendValid(e.fix[:0], msg)
 		msg = e.fix
 	}
-	var typ, emsg, stack string
+	var typ, emsg string
+	var stack []byte
 	if v.Level.IsErrorClass() {
-		// The message is valid for the call: the strings are written before it returns.
-		typ, emsg, stack = Exception(unsafe.String(unsafe.SliceData(msg), len(msg)), v.LogGroup)
+		// The message is valid for the call: the chain's strings (parts of it, or
+		// unescaped) are written before it returns.
+		if chain := grouping.Exceptions(unsafe.String(unsafe.SliceData(msg), len(msg))); len(chain) > 0 {
+			typ, emsg = chain[0].Type, chain[0].Message
+			e.stack = appendStack(e.stack[:0], chain)
+			stack = e.stack
+		}
 	}
 	rid := invocation.RequestID(msg)
 	num, text := Severity(v.Level)
@@ -191,12 +200,14 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 	if rid != nil {
 		n += fieldSize(kvSize(AttrInvocationID, len(rid)))
 	}
-	for _, a := range [...]struct {
-		k, v string
-	}{{AttrExceptionType, typ}, {AttrExceptionMessage, emsg}, {AttrExceptionStack, stack}} {
-		if a.v != "" {
-			n += fieldSize(kvSize(a.k, len(a.v)))
-		}
+	if typ != "" {
+		n += fieldSize(kvSize(AttrExceptionType, len(typ)))
+	}
+	if emsg != "" {
+		n += fieldSize(kvSize(AttrExceptionMessage, len(emsg)))
+	}
+	if len(stack) > 0 {
+		n += fieldSize(kvSize(AttrExceptionStack, len(stack)))
 	}
 	n += 1 + 8 // observed
 	need := fieldSize(n)
@@ -242,7 +253,7 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 	if emsg != "" {
 		b = appendKV(b, fRecordAttributes, AttrExceptionMessage, emsg)
 	}
-	if stack != "" {
+	if len(stack) > 0 {
 		b = appendKV(b, fRecordAttributes, AttrExceptionStack, stack)
 	}
 	b = protowire.AppendTag(b, fRecordObserved, protowire.Fixed64Type)
@@ -279,12 +290,37 @@ func (e *encoder) resetWire() {
 }
 
 // uidInto writes the event's identity (the dedup's, event.AppendIdentityInput) in hex
-// into x.
+// into x. The events of a record share the input's first parts (drain, account, log
+// group, log stream): the hash's state after them is kept, and each event hashes only its
+// id.
 func (e *encoder) uidInto(v *cwpayload.View, x *[2 * sha256.Size]byte) {
-	e.pre = event.AppendIdentityInput(e.pre[:0], e.s.d.Drain, v.Account, v.LogGroup, v.LogStream, v.ID, v.IDIsNumber)
-	e.h.Reset()
-	e.h.Write(e.pre)
+	drain := e.s.d.Drain
+	e.pre = event.AppendIdentityInput(e.pre[:0], drain, v.Account, v.LogGroup, v.LogStream, v.ID, v.IDIsNumber)
+	// The parts before the id: four length-prefixed strings.
+	n := 16 + len(drain) + len(v.Account) + len(v.LogGroup) + len(v.LogStream)
+	mh, ok := e.h.(midHash)
+	switch {
+	case !ok:
+		e.h.Reset()
+		e.h.Write(e.pre)
+	case e.midOK && bytes.Equal(e.midPre, e.pre[:n]) && mh.UnmarshalBinary(e.mid) == nil:
+		e.h.Write(e.pre[n:])
+	default:
+		e.h.Reset()
+		e.h.Write(e.pre[:n])
+		var err error
+		e.mid, err = mh.AppendBinary(e.mid[:0])
+		e.midOK = err == nil
+		e.midPre = append(e.midPre[:0], e.pre[:n]...)
+		e.h.Write(e.pre[n:])
+	}
 	hex.Encode(x[:], e.h.Sum(e.sum[:0]))
+}
+
+// midHash is a hash whose state can be kept and restored (crypto/sha256's is).
+type midHash interface {
+	encoding.BinaryAppender
+	encoding.BinaryUnmarshaler
 }
 
 // appendValid appends b to dst with every byte that is not UTF-8 as U+FFFD (as
