@@ -19,7 +19,14 @@ type SQSHandler func(ctx context.Context, ev events.SQSEvent) (events.SQSEventRe
 type PollConfig struct {
 	// BatchSize is the most messages one call of the handler gets. Default 10.
 	BatchSize int
-	// Visibility is how long a received batch is leased to the handler. Default 30s.
+	// WorkTimeout is the handler's time for one batch, as a Lambda function's timeout is:
+	// its ctx ends then (the grouper answers the messages it finished before its margin
+	// and names the rest as failed). Default DefaultWorkTimeout.
+	WorkTimeout time.Duration
+	// Visibility is how long a received batch is leased: never less than WorkTimeout plus
+	// SettleMargin (a shorter value is raised to it, and that is the default), so a message
+	// is never visible again while its handler may still work on it, and the batch of a
+	// server killed mid-way is received again that soon after the kill, not later.
 	Visibility time.Duration
 	// MaxAttempts is the redrive count: a message received that many times that fails
 	// again moves to the dead-letter table. Default 5.
@@ -29,13 +36,22 @@ type PollConfig struct {
 	Logger   *slog.Logger
 }
 
+// DefaultWorkTimeout is PollConfig.WorkTimeout's default: a batch of 10 messages takes the
+// grouper milliseconds; the rest is room for a slow disk or a busy machine.
+const DefaultWorkTimeout = 10 * time.Second
+
+// SettleMargin is the lease kept beyond WorkTimeout for settling the batch once the
+// handler has answered (the acks and retries: a write each).
+const SettleMargin = time.Second
+
 func (c *PollConfig) defaults() {
 	if c.BatchSize <= 0 {
 		c.BatchSize = 10
 	}
-	if c.Visibility <= 0 {
-		c.Visibility = 30 * time.Second
+	if c.WorkTimeout <= 0 {
+		c.WorkTimeout = DefaultWorkTimeout
 	}
+	c.Visibility = max(c.Visibility, c.WorkTimeout+SettleMargin)
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 5
 	}
@@ -73,6 +89,7 @@ func (q *Queue) Poll(ctx context.Context, handle SQSHandler, cfg PollConfig) err
 // It returns how many messages it received.
 func (q *Queue) PollOnce(ctx context.Context, handle SQSHandler, cfg PollConfig) (int, error) {
 	cfg.defaults()
+	leased := time.Now()
 	msgs, err := q.Receive(ctx, cfg.BatchSize, cfg.Visibility)
 	if err != nil || len(msgs) == 0 {
 		return 0, err
@@ -88,7 +105,11 @@ func (q *Queue) PollOnce(ctx context.Context, handle SQSHandler, cfg PollConfig)
 		}
 	}
 	failed := map[string]bool{}
-	resp, herr := handle(ctx, ev)
+	// The lease began before Receive returned: the work ends WorkTimeout after that
+	// start at the latest, within the lease less the time to settle.
+	wctx, cancel := context.WithDeadline(ctx, leased.Add(cfg.WorkTimeout))
+	resp, herr := handle(wctx, ev)
+	cancel()
 	if herr != nil {
 		for _, r := range ev.Records {
 			failed[r.MessageId] = true

@@ -36,10 +36,11 @@ func buildAient(t *testing.T) string {
 	return bin
 }
 
-// serveProcess starts `aient serve` as a process of its own on dir and returns its base URL.
-func serveProcess(t *testing.T, bin, dir string) (*exec.Cmd, string) {
+// serveProcess starts `aient serve [args]` as a process of its own on dir and returns its
+// base URL.
+func serveProcess(t *testing.T, bin, dir string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", dir)
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--data", dir}, args...)...)
 	cmd.Stderr = io.Discard
 	out, err := cmd.StdoutPipe()
 	if err != nil {

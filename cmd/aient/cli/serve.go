@@ -42,6 +42,7 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 	listen := f.String("listen", "127.0.0.1:8080", "address to listen on (loopback unless --allow-remote)")
 	allowRemote := f.Bool("allow-remote", false, "listen beyond loopback: remote callers reach the Firehose route only")
 	lease := f.Duration("lease", dedup.DefaultLease, "how long a delivery's claims are its own before a retry may take them over (a server killed mid-delivery holds its claims this long)")
+	groupTimeout := f.Duration("group-timeout", embedded.DefaultWorkTimeout, "the grouper's time for one batch of queued events (as the grouper Lambda's timeout); the batch stays leased that long plus 1s, so a server killed while grouping groups it again that soon after its restart")
 	logRetention := f.String("log-retention", "7d", "keep log lines this long (event time): 7d, 24h, ...")
 	logMaxBytes := f.String("log-max-bytes", "1GiB", "keep the log store under this size, the oldest lines dropped first: 1GiB, 500MB, ...")
 	pos, err := f.parse(args)
@@ -53,6 +54,9 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 	}
 	if *lease < time.Second {
 		return usageError("--lease %v: at least 1s (the claims must outlast the delivery that holds them)", *lease)
+	}
+	if *groupTimeout < time.Second {
+		return usageError("--group-timeout %v: at least 1s (the grouper keeps part of it to answer)", *groupTimeout)
 	}
 	remote := !console.LoopbackHost(*listen)
 	if remote && !*allowRemote {
@@ -98,6 +102,7 @@ func (c *command) serve(ctx context.Context, args []string) (err error) {
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
 	lcfg := LocalConfig{
 		EndpointBase: base, Hosts: listenHosts(*listen), Remote: remote, Logger: log, Lease: *lease,
+		Poll:       embedded.PollConfig{WorkTimeout: *groupTimeout},
 		ConsoleURL: f.consoleURL, Senders: alerts.NewSenders(nil, snsClient(ctx)),
 	}
 	if err := serveExport(&lcfg, c.getenv, log); err != nil {

@@ -152,7 +152,7 @@ func TestDrillKillServe(t *testing.T) {
 	work := newWorkload(rand.New(rand.NewPCG(seed, 4)), size.deliveries)
 
 	bin := buildAient(t)
-	srv := &server{bin: bin, dir: t.TempDir(), addr: freeAddr(t), args: []string{"--lease", size.lease.String()}}
+	srv := &server{bin: bin, dir: t.TempDir(), addr: freeAddr(t), args: []string{"--lease", size.lease.String(), "--group-timeout", "2s"}}
 	if err := srv.start(); err != nil {
 		t.Fatal(err)
 	}
