@@ -36,8 +36,15 @@ func stackText(chain []grouping.Exception) string {
 // text make, into a reused buffer.
 func TestAppendStackIsTheFramesText(t *testing.T) {
 	frames := []grouping.Frame{
-		{}, {Function: "f"}, {File: "a.js"}, {File: "a.js", Line: 3}, {Line: 7}, {Function: "f", Line: 7},
-		{Function: "f", Module: "m"}, {Module: "m", Line: 2}, {Function: "Runtime.handler", File: "/var/task/index.js", Module: "m", Line: 12, Column: 4},
+		{},
+		{Function: "f"},
+		{File: "a.js"},
+		{File: "a.js", Line: 3},
+		{Line: 7},
+		{Function: "f", Line: 7},
+		{Function: "f", Module: "m"},
+		{Module: "m", Line: 2},
+		{Function: "Runtime.handler", File: "/var/task/index.js", Module: "m", Line: 12, Column: 4},
 	}
 	for _, f := range frames {
 		if got := string(appendFrame([]byte("x"), &f)); got != "x"+f.String() {
