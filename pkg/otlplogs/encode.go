@@ -64,8 +64,10 @@ type encoder struct {
 	nres   int
 	lastW  *wireRes
 	wattrs []byte
-	fix    []byte // a message made valid UTF-8
-	stack  []byte // an error-class record's exception.stacktrace
+	wrecs  []byte    // the batch's log records (ScopeLogs.log_records), in runs
+	runs   []wireRun // the runs of wrecs
+	fix    []byte    // a message made valid UTF-8
+	stack  []byte    // an error-class record's exception.stacktrace
 }
 
 func newEncoder() *encoder {

@@ -19,9 +19,11 @@ import (
 // The http/protobuf body written directly with protowire: the same
 // opentelemetry.proto.logs.v1.LogsData as the official types marshal (the tests decode it
 // with them and compare), without a message per record. Each (account, region, group,
-// stream) of a batch has its Resource encoded once and its log records appended to a
-// buffer of their own as they are visited; the flush writes each ResourceLogs around them.
-// No record is kept as a value: a batch is its bytes.
+// stream) of a batch has its Resource encoded once; the log records are appended, as they
+// are visited, to one buffer of the batch, in runs of one resource each (a record's
+// events are one run, unless their accounts or regions alternate), and the flush writes
+// each ResourceLogs around its runs. No record is kept as a value: a batch is its bytes,
+// and its buffers keep their size from batch to batch.
 //
 // Field numbers (opentelemetry/proto/logs/v1/logs.proto, common/v1, resource/v1):
 //
@@ -52,10 +54,17 @@ const (
 	fArrayValues          = 1
 )
 
-// wireRes is one resource of a batch: its Resource field and its records' bytes.
+// wireRes is one resource of a batch: its Resource field and where its records are.
 type wireRes struct {
-	res  []byte // ResourceLogs.resource, tag included
-	recs []byte // ScopeLogs.log_records, tags included
+	res         []byte // ResourceLogs.resource, tag included
+	size        int    // its ScopeLogs.log_records' bytes, tags included
+	first, last int32  // its first and last run in encoder.runs
+}
+
+// wireRun is a run of log records of one resource in encoder.wrecs.
+type wireRun struct {
+	start, end int32
+	next       int32 // the resource's next run, -1: none
 }
 
 // scopeField is ScopeLogs.scope, the same for every batch.
@@ -156,7 +165,7 @@ func (e *encoder) wireResource(k resKey) *wireRes {
 	add(AttrDrainID, s.d.Drain)
 	e.wattrs = attrs
 	r.res = appendBytesField(r.res[:0], fResourceLogsResource, attrs)
-	r.recs = r.recs[:0]
+	r.size, r.first, r.last = 0, -1, -1
 	e.size += len(r.res) + len(scopeField) + 16
 	return r
 }
@@ -222,7 +231,19 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 		r = e.wireResource(key)
 		e.last, e.lastW = key, r
 	}
-	b := r.recs
+	if r.last < 0 || e.runs[r.last].end != int32(len(e.wrecs)) {
+		// A new run: the resource's records so far (if any) end elsewhere.
+		e.runs = append(e.runs, wireRun{start: int32(len(e.wrecs)), end: int32(len(e.wrecs)), next: -1})
+		i := int32(len(e.runs) - 1)
+		if r.last >= 0 {
+			e.runs[r.last].next = i
+		} else {
+			r.first = i
+		}
+		r.last = i
+	}
+	b := e.wrecs
+	start := len(b)
 	b = protowire.AppendTag(b, fScopeLogsRecords, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(n))
 	if v.Timestamp > 0 {
@@ -258,7 +279,9 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 	}
 	b = protowire.AppendTag(b, fRecordObserved, protowire.Fixed64Type)
 	b = protowire.AppendFixed64(b, s.observed)
-	r.recs = b
+	e.wrecs = b
+	e.runs[r.last].end = int32(len(b))
+	r.size += len(b) - start
 	e.nrec++
 	e.size += need
 }
@@ -267,23 +290,23 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 func (e *encoder) flushWire() []byte {
 	out := e.s.x.getBuf()
 	for _, r := range e.wres[:e.nres] {
-		scope := len(scopeField) + len(r.recs)
+		scope := len(scopeField) + r.size
 		out = protowire.AppendTag(out, fLogsDataResourceLogs, protowire.BytesType)
 		out = protowire.AppendVarint(out, uint64(len(r.res)+fieldSize(scope)))
 		out = append(out, r.res...)
 		out = protowire.AppendTag(out, fResourceLogsScope, protowire.BytesType)
 		out = protowire.AppendVarint(out, uint64(scope))
 		out = append(out, scopeField...)
-		out = append(out, r.recs...)
+		for i := r.first; i >= 0; i = e.runs[i].next {
+			out = append(out, e.wrecs[e.runs[i].start:e.runs[i].end]...)
+		}
 	}
 	return out
 }
 
 // resetWire empties the batch, keeping the buffers.
 func (e *encoder) resetWire() {
-	for _, r := range e.wres[:e.nres] {
-		r.recs = r.recs[:0]
-	}
+	e.wrecs, e.runs = e.wrecs[:0], e.runs[:0]
 	e.nres = 0
 	clear(e.wkeys)
 	e.lastW = nil
