@@ -56,8 +56,16 @@ type Moto struct {
 type server struct {
 	url  string // moto itself, not a proxy
 	cmd  *exec.Cmd
-	mu   sync.Mutex // one request at a time into this server, whichever proxy sends it
 	stop func()
+	// accounts holds one lock per account: one request at a time into an account,
+	// whichever proxy sends it (see serialProxy); accounts apart take no turns.
+	accounts sync.Map // account -> *sync.Mutex
+}
+
+// lock is the account's lock on s.
+func (s *server) lock(account string) *sync.Mutex {
+	mu, _ := s.accounts.LoadOrStore(account, new(sync.Mutex))
+	return mu.(*sync.Mutex)
 }
 
 // pkgServer is the package's one server under Main: started by the first Start that needs
@@ -70,8 +78,9 @@ var pkgServer struct {
 	accounts atomic.Int64
 }
 
-// Main runs a test package's tests with one moto server for all of them, and exits.
-func Main(m *testing.M) {
+// Main runs a test package's tests with one moto server for all of them, then atExit (the
+// package's own clean-up: binaries built once for all its tests), and exits.
+func Main(m *testing.M, atExit ...func()) {
 	pkgServer.Lock()
 	pkgServer.main = true
 	pkgServer.Unlock()
@@ -81,6 +90,9 @@ func Main(m *testing.M) {
 		pkgServer.srv.stop()
 	}
 	pkgServer.Unlock()
+	for _, f := range atExit {
+		f()
+	}
 	os.Exit(code)
 }
 
