@@ -53,7 +53,9 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	}
 	// Every attempt of a DynamoDB call is bounded by what is left of the invocation.
 	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, deadline.PerAttempt) })
-	ps := problemsddb.New(client, table)
+	// A warm instance remembers the problems it wrote and writes them again without
+	// reading them first (one DynamoDB round a batch instead of two).
+	ps := problemsddb.New(client, table).WithSeenCache(0)
 	g := grouper.New(ps, log)
 	if getenv(envTransition) != "off" {
 		g = g.WithTransition(ps)

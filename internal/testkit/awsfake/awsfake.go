@@ -1,12 +1,19 @@
 // Package awsfake is a latency-injecting stand-in for DynamoDB and SQS over real HTTP, for
 // end-to-end benchmarks: every request waits Latency (per service), then gets the answer a
-// healthy service gives (conditional writes succeed, reads find nothing or the items given
-// to SetItems, every SQS entry is sent), and is counted by operation. Writes change no
-// state: it measures what the code asks of AWS and how long that takes when each request
-// costs what it costs on AWS.
+// healthy service gives (reads find nothing or the items given to SetItems, every SQS entry
+// is sent), and is counted by operation. Writes change no state: it measures what the code
+// asks of AWS and how long that takes when each request costs what it costs on AWS.
+//
+// A TransactWriteItems is answered as DynamoDB would over those items as far as existence
+// goes: an action conditioned on attribute_not_exists(#pk) of an item SetItems gave, or on
+// attribute_exists(#pk) of one it did not, cancels the transaction
+// (TransactionCanceledException, ConditionalCheckFailed with the item when the action asks
+// for ALL_OLD); every other condition (times, counts, versions: state the fake's static
+// items do not track) holds, and the transaction commits.
 package awsfake
 
 import (
+	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -133,7 +140,7 @@ func (s *Server) Counts() map[string]int {
 // ServeHTTP answers one AWS JSON-protocol request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	service, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -183,9 +190,106 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, map[string]any{})
-	default: // PutItem, UpdateItem, DeleteItem, TransactWriteItems: success
+	case "DynamoDB.TransactWriteItems":
+		s.transactWriteItems(w, body)
+	default: // PutItem, UpdateItem, DeleteItem: success
 		writeJSON(w, map[string]any{})
 	}
+}
+
+// transactWriteItems answers a transaction by the existence conditions of its actions
+// (see the package doc).
+func (s *Server) transactWriteItems(w http.ResponseWriter, body []byte) {
+	s.mu.Lock()
+	empty := len(s.items) == 0
+	s.mu.Unlock()
+	if empty && !bytes.Contains(body, []byte("attribute_exists(")) {
+		writeJSON(w, map[string]any{}) // nothing exists and nothing needs to: it commits
+		return
+	}
+	// Only the key of each action is decoded (the other attributes are skipped): the
+	// fake's own work stays small beside the code it measures.
+	type key struct {
+		PK struct{ S string } `json:"pk"`
+	}
+	type action struct {
+		Item, Key                           *key
+		ConditionExpression                 string
+		ExpressionAttributeNames            map[string]string
+		ReturnValuesOnConditionCheckFailure string
+	}
+	var in struct {
+		TransactItems []struct {
+			Put, Update, Delete, ConditionCheck *action
+		}
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	reasons := make([]map[string]any, len(in.TransactItems))
+	cancelled := false
+	s.mu.Lock()
+	for i, it := range in.TransactItems {
+		reasons[i] = map[string]any{"Code": "None"}
+		a := it.Put
+		for _, b := range []*action{it.Update, it.Delete, it.ConditionCheck} {
+			if a == nil {
+				a = b
+			}
+		}
+		if a == nil {
+			continue
+		}
+		k := a.Key
+		if k == nil {
+			k = a.Item
+		}
+		if k == nil {
+			continue
+		}
+		item, exists := s.items[k.PK.S]
+		pkName := "#pk"
+		for n, attr := range a.ExpressionAttributeNames {
+			if attr == "pk" {
+				pkName = n
+			}
+		}
+		if (exists && strings.Contains(a.ConditionExpression, "attribute_not_exists("+pkName+")")) ||
+			(!exists && strings.Contains(a.ConditionExpression, "attribute_exists("+pkName+")")) {
+			cancelled = true
+			reasons[i] = map[string]any{"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
+			if exists && a.ReturnValuesOnConditionCheckFailure == "ALL_OLD" {
+				reasons[i]["Item"] = item
+			}
+		}
+	}
+	s.mu.Unlock()
+	if !cancelled {
+		writeJSON(w, map[string]any{})
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("X-Amzn-Errortype", "TransactionCanceledException")
+	w.WriteHeader(http.StatusBadRequest)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"__type":              "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+		"Message":             "Transaction cancelled, please refer cancellation reasons for specific reasons",
+		"CancellationReasons": reasons,
+	})
+}
+
+// readBody reads a request's body into one buffer of its Content-Length (the SDK always
+// sends one): the fake's own share of a benchmark's CPU and allocations stays small.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength <= 0 || r.ContentLength > 64<<20 {
+		return io.ReadAll(r.Body) //nolint:wrapcheck // the handler answers 400 with it
+	}
+	body := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(r.Body, body); err != nil {
+		return nil, err //nolint:wrapcheck // the handler answers 400 with it
+	}
+	return body, nil
 }
 
 func (s *Server) sendMessageBatch(w http.ResponseWriter, body []byte) {

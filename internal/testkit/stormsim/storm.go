@@ -1,3 +1,17 @@
+// Package stormsim simulates an error storm against the grouper's real write path on
+// virtual time: a DynamoDB-like store (Table) that serializes writes per item, cancels
+// overlapping transactions on one item with TransactionConflict and throttles any item
+// above a write rate, an SQS-like queue with visibility timeouts, redelivery and a
+// dead-letter queue, and many concurrent grouper invocations, each with its own store (as
+// each Lambda instance has) writing with the store's real parallelism: its problems at
+// once, their shared transactions, its reads beside its writes.
+//
+// The storm runs in a testing/synctest bubble: every goroutine of every invocation (the
+// store's writers, its shared-transaction senders, their linger timers, backoffs) runs on
+// the bubble's clock, which advances only when every goroutine of the bubble is blocked
+// (in time.Sleep, on a channel, a WaitGroup) or done. A call to the table takes its
+// latency in virtual time and the CPU work between calls takes none, so a simulated half
+// minute runs in seconds.
 package stormsim
 
 import (
@@ -8,6 +22,8 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -56,8 +72,11 @@ type Result struct {
 	Calls       map[string]int
 	Conflicts   int
 	Throttles   int
-	// Elapsed is the virtual time until the queue was empty.
-	Elapsed time.Duration
+	// MaxInFlight and MaxProblemsPerTransaction are the table's (Table).
+	MaxInFlight, MaxProblemsPerTransaction int
+	// Elapsed is the virtual time until the queue was empty; Real the wall time the
+	// simulation took.
+	Elapsed, Real time.Duration
 	// MaxAge is the longest a message waited from its arrival to its acknowledgement.
 	MaxAge time.Duration
 }
@@ -180,18 +199,26 @@ func (m *message) body(bugs int) string {
 
 type batchKey struct{}
 
-// Run runs the storm to the end: until every message is acknowledged or dead-lettered.
-func (s Storm) Run() Result {
-	clock := NewClock()
-	table := NewTable(clock, s.Table, func(ctx context.Context) string {
+// Run runs the storm to the end, in a synctest bubble of t: until every message is
+// acknowledged or dead-lettered.
+func (s Storm) Run(t *testing.T) Result {
+	t.Helper()
+	var r Result
+	began := time.Now()
+	synctest.Test(t, func(*testing.T) { r = s.run() })
+	r.Real = time.Since(began)
+	return r
+}
+
+// run is the storm on the clock of the bubble it runs in.
+func (s Storm) run() Result {
+	start := time.Now()
+	since := func() time.Duration { return time.Since(start) }
+	table := NewTable(s.Table, func(ctx context.Context) string {
 		b, _ := ctx.Value(batchKey{}).(string)
 		return b
 	})
-	store := problemsddb.NewFromAPI(table, "problems", problemsddb.Options{
-		Parallel: 1, Sleep: clock.Sleep,
-		Now: func() time.Time { return time.UnixMilli(1_763_700_000_000) },
-	})
-	g := grouper.New(store, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 
 	total := int(int64(s.EventsPerSecond) * int64(s.Duration) / int64(time.Second))
 	q := &queue{s: &s}
@@ -207,16 +234,23 @@ func (s Storm) Run() Result {
 		batches, failedN int
 	)
 	for inv := range s.Invocations {
-		clock.Go(&wg, func(ctx context.Context) {
+		// Each invocation is a Lambda instance: its own store, with the store's defaults
+		// (Parallel, the seen cache the grouper function turns on), on the table's clock.
+		store := problemsddb.NewFromAPI(table, "problems", problemsddb.Options{
+			Now: func() time.Time { return time.UnixMilli(1_763_700_000_000) },
+		}).WithSeenCache(0)
+		g := grouper.New(store, log)
+		wg.Go(func() {
+			ctx := context.Background()
 			for n := 0; ; n++ {
-				now := clock.Now(ctx)
+				now := since()
 				msgs := q.receive(now, s.BatchSize)
 				if len(msgs) == 0 {
 					done, nextAt := q.idle(now)
 					if done {
 						return
 					}
-					clock.WaitUntil(ctx, max(nextAt, now+s.Poll))
+					time.Sleep(max(nextAt, now+s.Poll) - now)
 					continue
 				}
 				ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
@@ -232,7 +266,7 @@ func (s Storm) Run() Result {
 				for _, f := range resp.BatchItemFailures {
 					failed[f.ItemIdentifier] = true
 				}
-				end := clock.Now(ctx)
+				end := since()
 				for _, m := range msgs {
 					q.settle(m, !failed[fmt.Sprint(m.id)], end)
 				}
@@ -248,7 +282,8 @@ func (s Storm) Run() Result {
 	r := Result{
 		Events: total, Messages: len(q.all), DeadLetters: q.dead, Batches: batches, FailedMessages: failedN,
 		BatchWrites: table.BatchWrites(), Calls: table.Calls, Conflicts: table.Conflicts, Throttles: table.Throttles,
-		Elapsed: clock.Elapsed(), MaxAge: q.maxAge, Occurrences: len(table.Keys("occurrence#")),
+		MaxInFlight: table.MaxInFlight, MaxProblemsPerTransaction: table.MaxProblemsPerTransaction,
+		Elapsed: since(), MaxAge: q.maxAge, Occurrences: len(table.Keys("occurrence#")),
 		Counted: make([]int64, s.Bugs),
 	}
 	for b := range s.Bugs {

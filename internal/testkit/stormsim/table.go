@@ -31,15 +31,18 @@ type TableConfig struct {
 
 // Table is a DynamoDB-like single table (hash key pk) with the operations the problems
 // adapter uses: BatchGetItem, TransactWriteItems (Put, Update) and GetItem, evaluating the
-// condition and update expressions the adapter writes. It implements problemsddb.API.
+// condition and update expressions the adapter writes. It implements problemsddb.API and
+// is safe for any number of concurrent callers: each call applies at once, at the time it
+// arrives (under the table's lock, so writes of one item are serialized), and answers
+// after Latency (time.Sleep: in a synctest bubble, virtual time).
 type Table struct {
-	clock *Clock
 	cfg   TableConfig
+	start time.Time
 
 	mu     sync.Mutex
 	items  map[string]map[string]types.AttributeValue
 	lockTo map[string]time.Duration // item -> end of the last write's hold
-	rate   map[string]*second       // item -> writes in the current virtual second
+	rate   map[string]*second       // item -> writes in the current second
 
 	// Stats.
 	Calls          map[string]int
@@ -50,6 +53,11 @@ type Table struct {
 	occByBatch     map[string]int // batch key + problem item -> occurrences its applied writes stored
 	batchOf        func(ctx context.Context) string
 	MaxItemWriteHz int
+	// MaxInFlight is the most calls of one batch in flight at once; MaxProblemsPerTransaction
+	// the most problem items one TransactWriteItems wrote: what shows the store's
+	// parallelism and shared transactions at work.
+	MaxInFlight, MaxProblemsPerTransaction int
+	inFlight                               map[string]int // batch key -> calls in flight
 }
 
 type second struct {
@@ -59,9 +67,9 @@ type second struct {
 
 var _ problemsddb.API = (*Table)(nil)
 
-// NewTable returns an empty table on clock. batchOf names the batch a call's ctx works on,
-// to count the writes of each problem item per batch.
-func NewTable(clock *Clock, cfg TableConfig, batchOf func(ctx context.Context) string) *Table {
+// NewTable returns an empty table whose time starts now. batchOf names the batch a call's
+// ctx works on, to count the writes of each problem item per batch.
+func NewTable(cfg TableConfig, batchOf func(ctx context.Context) string) *Table {
 	if cfg.Latency == 0 {
 		cfg.Latency = 5 * time.Millisecond
 	}
@@ -72,22 +80,29 @@ func NewTable(clock *Clock, cfg TableConfig, batchOf func(ctx context.Context) s
 		cfg.ItemWritesPerSecond = 1000
 	}
 	return &Table{
-		clock: clock, cfg: cfg, batchOf: batchOf,
+		cfg: cfg, start: time.Now(), batchOf: batchOf,
 		items: map[string]map[string]types.AttributeValue{}, lockTo: map[string]time.Duration{},
 		rate: map[string]*second{}, Calls: map[string]int{},
 		problemWrites: map[string]int{}, writesByBatch: map[string]int{}, occByBatch: map[string]int{},
+		inFlight: map[string]int{},
 	}
 }
 
-// call runs op at the caller's virtual time, then makes the caller wait out the latency.
+// call applies op at the time of the call, then makes the caller wait out the latency.
 func (tb *Table) call(ctx context.Context, name string, op func(now time.Duration)) {
-	start := tb.clock.Now(ctx)
-	tb.clock.WaitUntil(ctx, start) // in time order with every other actor
+	batch := tb.batchOf(ctx)
 	tb.mu.Lock()
 	tb.Calls[name]++
-	op(start)
+	tb.inFlight[batch]++
+	tb.MaxInFlight = max(tb.MaxInFlight, tb.inFlight[batch])
+	op(time.Since(tb.start))
 	tb.mu.Unlock()
-	tb.clock.WaitUntil(ctx, start+tb.cfg.Latency)
+	time.Sleep(tb.cfg.Latency)
+	tb.mu.Lock()
+	if tb.inFlight[batch]--; tb.inFlight[batch] == 0 {
+		delete(tb.inFlight, batch)
+	}
+	tb.mu.Unlock()
 }
 
 func pkOf(item map[string]types.AttributeValue) string {
@@ -235,18 +250,21 @@ func (tb *Table) transact(now time.Duration, batch string, items []types.Transac
 	if cancelled {
 		return &types.TransactionCanceledException{Message: aws.String("Transaction cancelled"), CancellationReasons: reasons}
 	}
-	var problemPK string
-	puts := 0
+	// A shared transaction carries the parts of several problems, each its occurrence
+	// puts first, then its problem's update (the adapter's order): the puts before a
+	// problem's update are that problem's.
+	puts, problemsWritten := 0, 0
 	for _, a := range acts {
-		if strings.HasPrefix(a.pk, "problem#") {
-			problemPK = a.pk
-		} else {
+		switch {
+		case strings.HasPrefix(a.pk, "problem#"):
+			tb.occByBatch[batch+"\x00"+a.pk] += puts
+			puts = 0
+			problemsWritten++
+		case strings.HasPrefix(a.pk, "occurrence#"):
 			puts++
 		}
 	}
-	if problemPK != "" {
-		tb.occByBatch[batch+"\x00"+problemPK] += puts
-	}
+	tb.MaxProblemsPerTransaction = max(tb.MaxProblemsPerTransaction, problemsWritten)
 	for _, a := range acts {
 		next := clone(a.put)
 		if a.update != nil {

@@ -47,14 +47,43 @@ type seen struct {
 
 // RecordBatch counts each occurrence exactly once per identity (see the package doc):
 // one BatchGetItem reads the times of every problem of the batch, then each problem is
-// written by its own transactions, problems in parallel.
+// written by its own transactions, problems in parallel. With a seen cache
+// (WithSeenCache), the problems it knows are written at once, while the others are read.
 func (s *Store) RecordBatch(ctx context.Context, occs []problems.Occurrence) []problems.Result {
 	plan := problems.PlanBatch(occs)
-	known := s.readSeen(ctx, plan.Groups)
+	known := make(map[string]seen, len(plan.Groups))
+	var unknown []problems.Group
+	for _, g := range plan.Groups {
+		if st, ok := s.cache.get(g.ID); ok {
+			known[g.ID] = st
+		} else {
+			unknown = append(unknown, g)
+		}
+	}
 	tx := newSharedTx(ctx, s.db, len(plan.Groups), s.parallel)
+	var read map[string]seen
+	switch {
+	case len(unknown) == 0:
+	case len(known) == 0:
+		// Nothing to write before the read: read first, as one request at a time would.
+		read = s.readSeen(ctx, unknown)
+	default:
+		// The known problems' writes go while the others are read.
+		tx.read = make(chan struct{})
+		go func() {
+			r := s.readSeen(ctx, unknown)
+			read = r
+			tx.readDone()
+		}()
+	}
 	return plan.Run(ctx, s.parallel, func(ctx context.Context, g problems.Group) []problems.Result {
 		defer tx.leave()
-		return s.recordGroup(ctx, g, known[g.ID], tx)
+		st, ok := known[g.ID]
+		if !ok {
+			tx.awaitRead()
+			st = read[g.ID]
+		}
+		return s.recordGroup(ctx, g, st, tx)
 	})
 }
 
@@ -184,6 +213,7 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 		pending[i] = i
 	}
 	fail := func(err error) seen {
+		s.cache.forget(id)
 		for _, i := range pending {
 			res[i].Err = fmt.Errorf("record occurrence of problem %s: %w", id, err)
 		}
@@ -199,13 +229,14 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 			batch[k] = occs[i]
 		}
 		agg := problems.AggregateOf(batch)
-		lp, err := s.lifecyclePart(ctx, id, batch, agg, st, s.now())
+		lp, err := s.lifecyclePart(ctx, id, batch, agg, st, s.now(), tx.idle)
 		if errors.Is(err, errMoved) {
 			// Read it again as it now is, and decide again.
 			if attempts++; attempts >= maxAttempts {
 				return fail(err)
 			}
-			item, err := s.getItem(ctx, id)
+			var item map[string]types.AttributeValue
+			tx.idle(func() { item, err = s.getItem(ctx, id) })
 			if err != nil {
 				return fail(err)
 			}
@@ -221,9 +252,10 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 		if err != nil {
 			return fail(err)
 		}
-		items := make([]types.TransactWriteItem, 0, len(batch)+problemItems)
+		items := make([]types.TransactWriteItem, 0, len(batch)+problemItems+1)
+		table := aws.String(s.table)
 		for _, o := range batch {
-			items = append(items, types.TransactWriteItem{Put: s.occurrencePut(id, o, expires)})
+			items = append(items, types.TransactWriteItem{Put: s.occurrencePut(id, o, expires, table)})
 		}
 		items = append(items, types.TransactWriteItem{Update: update})
 		for _, u := range s.hourUpdates(id, batch) {
@@ -243,6 +275,7 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 			}
 			next := st.after(agg)
 			next.lc = lp.next
+			s.cache.put(id, next)
 			return next
 		}
 		var tce *types.TransactionCanceledException
@@ -272,6 +305,7 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 				return fail(fmt.Errorf("the problem item has no firstSeen/lastSeen: %w", err))
 			}
 			st = next
+			s.cache.put(id, st)
 		case transient:
 		case dropped:
 			pending = still
@@ -284,7 +318,9 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 			return fail(fmt.Errorf("still cancelled after %d attempts: %w", attempts, err))
 		}
 		if transient {
-			if err := s.sleep(ctx, backoff(attempts)); err != nil {
+			var err error
+			tx.idle(func() { err = s.sleep(ctx, backoff(attempts)) })
+			if err != nil {
 				return fail(err)
 			}
 		}
@@ -344,32 +380,43 @@ func seenOf(item map[string]types.AttributeValue) (seen, bool) {
 	return st, true
 }
 
-func (s *Store) occurrencePut(id string, o problems.Occurrence, expires types.AttributeValue) *types.Put {
-	item := map[string]types.AttributeValue{
-		attrPK:        str(occurrencePrefix + o.Identity),
-		attrProblem:   str(id),
-		attrAt:        num(o.At.UnixMilli()),
-		attrExpiresAt: expires,
-		// In the byProblem index: a problem's occurrences, newest last (query.go).
-		attrOf: str(id),
-		attrSK: str(occurrenceSK(o.At.UnixMilli(), o.Identity)),
-	}
-	for a, v := range map[string]string{
-		attrAccount: o.Sample.Account, attrRegion: o.Sample.Region, attrLogGroup: o.Sample.LogGroup,
-		attrLogStream: o.Sample.LogStream, attrEventID: o.Sample.EventID, attrRequestID: o.Sample.RequestID,
-	} {
+// putIfAbsent is the condition of every occurrence put: shared, read only (the SDK only
+// reads a request's inputs), so a batch's puts do not each build the same expression.
+var (
+	putIfAbsent      = aws.String("attribute_not_exists(#pk)")
+	putIfAbsentNames = map[string]string{"#pk": attrPK}
+)
+
+func (s *Store) occurrencePut(id string, o problems.Occurrence, expires types.AttributeValue, table *string) *types.Put {
+	at := o.At.UnixMilli()
+	problem := str(id)
+	item := make(map[string]types.AttributeValue, 13)
+	item[attrPK] = str(occurrencePrefix + o.Identity)
+	item[attrProblem] = problem
+	item[attrAt] = num(at)
+	item[attrExpiresAt] = expires
+	// In the byProblem index: a problem's occurrences, newest last (query.go).
+	item[attrOf] = problem
+	item[attrSK] = str(occurrenceSK(at, o.Identity))
+	optional := func(attr, v string) {
 		if v != "" {
-			item[a] = str(v)
+			item[attr] = str(v)
 		}
 	}
+	optional(attrAccount, o.Sample.Account)
+	optional(attrRegion, o.Sample.Region)
+	optional(attrLogGroup, o.Sample.LogGroup)
+	optional(attrLogStream, o.Sample.LogStream)
+	optional(attrEventID, o.Sample.EventID)
+	optional(attrRequestID, o.Sample.RequestID)
 	if b := breadcrumbsAttr(o.Sample.Breadcrumbs); b != nil {
 		item[attrBreadcrumbs] = b
 	}
 	return &types.Put{
-		TableName:                aws.String(s.table),
+		TableName:                table,
 		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		ConditionExpression:      putIfAbsent,
+		ExpressionAttributeNames: putIfAbsentNames,
 	}
 }
 

@@ -136,7 +136,8 @@ var errMoved = errors.New("the problem moved while its lifecycle was decided")
 // the guard still holds. Otherwise the write decides (problems.Decide): it sets the whole
 // lifecycle, the pruned buckets and a new guard, under the condition that the problem is
 // the version read; an alerting transition adds its notice to the transaction.
-func (s *Store) lifecyclePart(ctx context.Context, id string, batch []problems.Occurrence, agg problems.Aggregate, st seen, now time.Time) (lcPart, error) {
+// idle runs the read it may need (see sharedTx.idle).
+func (s *Store) lifecyclePart(ctx context.Context, id string, batch []problems.Occurrence, agg problems.Aggregate, st seen, now time.Time, idle func(func())) (lcPart, error) {
 	times := make([]time.Time, len(batch))
 	for i, o := range batch {
 		times[i] = o.At
@@ -186,7 +187,11 @@ func (s *Store) lifecyclePart(ctx context.Context, id string, batch []problems.O
 		// The problem keeps its own title and sample, which the read left out and the
 		// notice needs: read them (rare: an alert on a write that is not the newest), and
 		// make sure the problem is still the one decided on.
-		full, err := s.getItem(ctx, id)
+		var (
+			full map[string]types.AttributeValue
+			err  error
+		)
+		idle(func() { full, err = s.getItem(ctx, id) })
 		if err != nil {
 			return lcPart{}, err
 		}
@@ -330,6 +335,7 @@ func (s *Store) Act(ctx context.Context, id string, a problems.Action) (problems
 		var ccf *types.ConditionalCheckFailedException
 		switch {
 		case err == nil:
+			s.cache.forget(id) // its guard and version moved: the next write reads it
 			return p, nil
 		case errors.As(err, &ccf) && attempt < maxActAttempts:
 			if err := sleep(ctx, backoff(attempt)); err != nil {

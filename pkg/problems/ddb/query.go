@@ -54,7 +54,20 @@ const (
 
 func affectedAttr(kind, value string) string { return affectedPrefix + kind + "." + value }
 
-func occurrenceSK(at int64, identity string) string { return fmt.Sprintf("o#%013d#%s", at, identity) }
+func occurrenceSK(at int64, identity string) string {
+	if at < 0 || at > 9_999_999_999_999 { // what %013d does with them
+		return fmt.Sprintf("o#%013d#%s", at, identity)
+	}
+	b := make([]byte, 0, 2+13+1+len(identity))
+	b = append(b, "o#"...)
+	d := strconv.AppendInt(nil, at, 10)
+	for range 13 - len(d) {
+		b = append(b, '0')
+	}
+	b = append(b, d...)
+	b = append(b, '#')
+	return string(append(b, identity...))
+}
 
 func hourSK(ms int64) string { return fmt.Sprintf("h#%013d", ms) }
 

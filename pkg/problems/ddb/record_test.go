@@ -377,3 +377,12 @@ func stringAttr(v types.AttributeValue) string {
 	}
 	return s.Value
 }
+
+// occurrenceSK is fmt's "o#%013d#%s", built by hand on the write path.
+func TestOccurrenceSKIsTheFormat(t *testing.T) {
+	for _, at := range []int64{0, 1, 42, 1_763_700_000_123, 9_999_999_999_999, 10_000_000_000_000, -1, -1_763_700_000_123} {
+		if got, want := occurrenceSK(at, "id#x"), fmt.Sprintf("o#%013d#%s", at, "id#x"); got != want {
+			t.Errorf("occurrenceSK(%d) = %q, want %q", at, got, want)
+		}
+	}
+}

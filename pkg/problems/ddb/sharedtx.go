@@ -11,10 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// sharedLinger is how long a transaction part waits for the parts of other problems of
-// its batch before it is sent with those that came: long enough for the problems of a
-// batch decided at once to meet, short beside a DynamoDB call.
-const sharedLinger = time.Millisecond
+// sharedLinger is how long a transaction part waits at most for the parts of the other
+// problems of its batch before it is sent with those that came. A writer that reads or
+// waits out a backoff says so (idle) and is not waited for; the others are building their
+// parts, CPU work that ends soon, and waiting for it costs the batch nothing (it ends when
+// its last part is answered either way) while saving requests. So the linger is only a
+// backstop, long beside building a part and about one DynamoDB call.
+const sharedLinger = 10 * time.Millisecond
 
 // sharedTx sends the transactions of a batch's problems — written at once, each by its
 // own writer — as shared TransactWriteItems requests of up to 100 actions: a batch over
@@ -28,8 +31,8 @@ const sharedLinger = time.Millisecond
 // ends); any other error of a shared request is tried again part by part, so that a part
 // that cannot be written fails alone.
 //
-// Parts are sent when every writer still working on the batch is waiting for an answer,
-// when the next part would not fit, or after sharedLinger.
+// Parts are sent when every writer still working on the batch is waiting for an answer
+// or idle (reading, backing off), when the next part would not fit, or after sharedLinger.
 type sharedTx struct {
 	db     api
 	ctx    context.Context //nolint:containedctx // the batch's context: every part's request works under it
@@ -42,6 +45,10 @@ type sharedTx struct {
 	queue   []*txPart
 	items   int
 	timer   *time.Timer
+	// readers are writers waiting for the batch's read (counted in waiting); read is
+	// closed when it is done.
+	readers int
+	read    chan struct{}
 }
 
 type txPart struct {
@@ -71,10 +78,60 @@ func (t *sharedTx) allWaitingLocked() bool {
 	return t.waiting >= min(t.live, t.most)
 }
 
+// awaitRead waits until readDone is called, with the writer counted as waiting (the parts
+// of the problems known without the read go meanwhile).
+func (t *sharedTx) awaitRead() {
+	t.mu.Lock()
+	if t.read == nil {
+		t.mu.Unlock()
+		return
+	}
+	read := t.read
+	t.readers++
+	t.waiting++
+	if len(t.queue) > 0 && t.allWaitingLocked() {
+		t.flushLocked()
+	}
+	t.mu.Unlock()
+	<-read
+}
+
+// readDone ends awaitRead. Every writer waiting for the read is working again from this
+// moment, before any of them runs: none of their parts can be sent before the others
+// are built (each would find the rest still counted waiting).
+func (t *sharedTx) readDone() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.waiting -= t.readers
+	t.readers = 0
+	close(t.read)
+	t.read = nil
+}
+
+// idle runs f (a read, a backoff: anything but building a part) with the writer counted
+// as waiting, so that the parts of the others go without waiting for it.
+func (t *sharedTx) idle(f func()) {
+	t.mu.Lock()
+	t.waiting++
+	if len(t.queue) > 0 && t.allWaitingLocked() {
+		t.flushLocked()
+	}
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		t.waiting--
+		t.mu.Unlock()
+	}()
+	f()
+}
+
 // write sends items as one part of a shared transaction and returns the part's answer.
 func (t *sharedTx) write(items []types.TransactWriteItem) error {
 	if len(items) > maxTransactItems/2 {
-		return t.send1(items) // too large to share with much
+		// Too large to share with much: sent alone, the writer waiting like the others.
+		var err error
+		t.idle(func() { err = t.send1(items) })
+		return err
 	}
 	p := &txPart{items: items, done: make(chan struct{})}
 	t.mu.Lock()
@@ -98,11 +155,18 @@ func (t *sharedTx) write(items []types.TransactWriteItem) error {
 		})
 	}
 	t.mu.Unlock()
-	<-p.done
+	<-p.done // answer counted it working again
+	return p.err
+}
+
+// answer gives p its answer (p.err set): from now its writer is working again, counted so
+// at once, before it runs (the writers answered together must not find each other still
+// waiting and send their next parts one by one).
+func (t *sharedTx) answer(p *txPart) {
 	t.mu.Lock()
 	t.waiting--
 	t.mu.Unlock()
-	return p.err
+	close(p.done)
 }
 
 // flushLocked sends the queued parts (t.mu held).
@@ -131,7 +195,7 @@ func (t *sharedTx) send(parts []*txPart) {
 	}
 	if len(parts) == 1 {
 		parts[0].err = t.send1(parts[0].items)
-		close(parts[0].done)
+		t.answer(parts[0])
 		return
 	}
 	var items []types.TransactWriteItem
@@ -142,11 +206,9 @@ func (t *sharedTx) send(parts []*txPart) {
 	var tce *types.TransactionCanceledException
 	switch {
 	case err == nil:
-		for _, p := range parts {
-			close(p.done)
-		}
+		t.answerAll(parts)
 	case errors.As(err, &tce) && len(tce.CancellationReasons) == len(items):
-		var innocent []*txPart
+		var innocent, guilty []*txPart
 		at := 0
 		for _, p := range parts {
 			reasons := tce.CancellationReasons[at : at+len(p.items)]
@@ -156,8 +218,9 @@ func (t *sharedTx) send(parts []*txPart) {
 				continue
 			}
 			p.err = &types.TransactionCanceledException{Message: tce.Message, CancellationReasons: reasons}
-			close(p.done)
+			guilty = append(guilty, p)
 		}
+		t.answerAll(guilty)
 		if len(innocent) < len(parts) {
 			t.send(innocent)
 		} else {
@@ -174,10 +237,20 @@ func (t *sharedTx) alone(parts []*txPart) {
 	for _, p := range parts {
 		wg.Go(func() {
 			p.err = t.send1(p.items)
-			close(p.done)
+			t.answer(p)
 		})
 	}
 	wg.Wait()
+}
+
+// answerAll answers parts (their err set) at once.
+func (t *sharedTx) answerAll(parts []*txPart) {
+	t.mu.Lock()
+	t.waiting -= len(parts)
+	t.mu.Unlock()
+	for _, p := range parts {
+		close(p.done)
+	}
 }
 
 func allNone(reasons []types.CancellationReason) bool {

@@ -204,3 +204,70 @@ func TestTheLingerSendsWhatCame(t *testing.T) {
 		t.Errorf("%d requests, want 1", len(r.requests))
 	}
 }
+
+// Writers answered by one request are working again at once: their next parts go together
+// again, not one by one as each finds the others still counted waiting.
+func TestWritersAnsweredTogetherWriteTogetherAgain(t *testing.T) {
+	r := &txRecorder{}
+	const writers = 8
+	tx := newSharedTx(t.Context(), r, writers, 32)
+	tx.linger = time.Hour
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			defer tx.leave()
+			for round := range 3 {
+				if err := tx.write(part(w*10+round, 2)); err != nil {
+					errs[w] = err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(r.requests) != 3 {
+		t.Errorf("%d requests for 3 rounds of %d writers: %v", len(r.requests), writers, r.requests)
+	}
+	for w, err := range errs {
+		if err != nil {
+			t.Errorf("writer %d: %v", w, err)
+		}
+	}
+}
+
+// A writer waiting for the batch's read does not hold back the parts of the problems known
+// without it; once the read is done, the writers that waited for it send theirs together.
+func TestWritersWaitingForTheReadSendTogether(t *testing.T) {
+	r := &txRecorder{}
+	tx := newSharedTx(t.Context(), r, 4, 32)
+	tx.linger = time.Hour
+	tx.read = make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			defer tx.leave()
+			if w > 0 {
+				tx.awaitRead()
+			}
+			if err := tx.write(part(w, 2)); err != nil {
+				t.Errorf("writer %d: %v", w, err)
+			}
+		})
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r.mu.Lock()
+		n := len(r.requests)
+		r.mu.Unlock()
+		if n == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	tx.readDone()
+	wg.Wait()
+	want := [][]string{{"0/0", "0/1"}}
+	if len(r.requests) != 2 || fmt.Sprint(r.requests[:1]) != fmt.Sprint(want) || len(r.requests[1]) != 6 {
+		t.Errorf("requests %v, want writer 0's part alone, then the three others' together", r.requests)
+	}
+}

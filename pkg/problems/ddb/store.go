@@ -146,6 +146,8 @@ type Store struct {
 	now      func() time.Time
 	parallel int
 	wait     func(ctx context.Context, d time.Duration) error
+	// cache: WithSeenCache (nil: every batch reads its problems first).
+	cache *seenCache
 }
 
 // Options tune a Store made by NewFromAPI. Zero values take the defaults.

@@ -65,6 +65,90 @@ func TestAgainstMoto(t *testing.T) {
 		})
 	})
 
+	// The same contracts with the seen cache the grouper runs with: the concurrent cases
+	// share one store, so its memory is stale whenever another writer went between.
+	t.Run("contract with the seen cache", func(t *testing.T) {
+		problemstest.Run(t, func(t *testing.T) problems.Store { return ddb.New(client, newTable(t)).WithSeenCache(0) })
+	})
+
+	t.Run("lifecycle contract with the seen cache", func(t *testing.T) {
+		problemstest.RunLifecycle(t, func(t *testing.T, now func() time.Time) problemstest.Rig {
+			s := ddb.New(client, newTable(t)).WithClock(now).WithSeenCache(0)
+			return problemstest.Rig{Store: s, Notices: func(ctx context.Context) ([]problems.Notice, error) {
+				ds, err := s.Outbox().Pending(ctx, time.Now().Add(100*365*24*time.Hour), 100000)
+				var out []problems.Notice
+				for _, d := range ds {
+					out = append(out, d.Notice)
+				}
+				return out, err
+			}}
+		})
+	})
+
+	// Two grouper instances, each remembering what it last wrote, take turns on the same
+	// problems: every batch after the first is written at once from a memory the other
+	// made stale (counts, times, version, guard), the cancellation corrects it, and every
+	// count, firstSeen and lastSeen is exact. An operator's action between batches is a
+	// stale memory too.
+	t.Run("a stale seen cache costs a cancellation, never a count", func(t *testing.T) {
+		table := newTable(t)
+		calls := [2]*countingTransport{{next: moto.Transport()}, {next: moto.Transport()}}
+		var stores [2]*ddb.Store
+		for i := range stores {
+			stores[i] = ddb.New(dynamodb.NewFromConfig(moto.ConfigWith(calls[i])), table).WithSeenCache(0)
+		}
+		const rounds, perProblem = 6, 4
+		var first, last [5]time.Time
+		at := time.Now().UTC().Add(time.Minute).Truncate(time.Millisecond) // after the resolution: a regression
+		for round := range rounds {
+			if round == 3 { // the console, a third store
+				if _, err := ddb.New(client, table).Act(t.Context(), problems.ID("acme", "prod", "fp-2"), problems.Action{To: problems.Resolved}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := stores[round%2]
+			var batch []problems.Occurrence
+			for p := range 5 {
+				for k := range perProblem {
+					// Each round both older and newer than the ones before, out of order.
+					at := at.Add(time.Duration((k%2*2-1)*(round+1)*(k+1)) * time.Second)
+					if first[p].IsZero() || at.Before(first[p]) {
+						first[p] = at
+					}
+					if at.After(last[p]) {
+						last[p] = at
+					}
+					batch = append(batch, occurrence("acme", "prod", fmt.Sprintf("fp-%d", p), fmt.Sprintf("evt-%d-%d-%d", round, p, k), at))
+				}
+			}
+			calls[round%2].reset()
+			for i, r := range s.RecordBatch(t.Context(), batch) {
+				if r.Err != nil || !r.Recorded {
+					t.Fatalf("round %d: result %d = %+v", round, i, r)
+				}
+			}
+			got := calls[round%2].get()
+			if round >= 2 && got["BatchGetItem"] != 0 {
+				t.Errorf("round %d: calls %v, want no read of problems the store remembers", round, got)
+			}
+			// A redelivery of the same batch through the other store counts nothing.
+			for i, r := range stores[1-round%2].RecordBatch(t.Context(), batch) {
+				if r.Err != nil || r.Recorded {
+					t.Fatalf("round %d: redelivered result %d = %+v, want a duplicate", round, i, r)
+				}
+			}
+		}
+		for p := range 5 {
+			got, err := ddb.New(client, table).Get(t.Context(), problems.ID("acme", "prod", fmt.Sprintf("fp-%d", p)))
+			if err != nil || got.Count != rounds*perProblem || !got.FirstSeen.Equal(first[p]) || !got.LastSeen.Equal(last[p]) {
+				t.Errorf("fp-%d = count %d, first %v, last %v (%v); want %d, %v, %v", p, got.Count, got.FirstSeen, got.LastSeen, err, rounds*perProblem, first[p], last[p])
+			}
+			if p == 2 && got.Substate != problems.Regressed {
+				t.Errorf("fp-2 occurred again after it was resolved: %s/%s, want regressed", got.State, got.Substate)
+			}
+		}
+	})
+
 	t.Run("outbox contract", func(t *testing.T) {
 		alertstest.RunOutbox(t, func(t *testing.T) (alerts.Outbox, func(problems.Notice)) {
 			s := ddb.New(client, newTable(t))

@@ -1,0 +1,71 @@
+package awsfake_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aient/firehose-drain/internal/testkit/awsfake"
+)
+
+// A transaction is answered by the existence of the items SetItems gave, as DynamoDB
+// answers it: a write that assumes a known item new (or an unknown one known) is cancelled,
+// with the item when ALL_OLD is asked for, through the real SDK.
+func TestTransactionsAnswerByExistence(t *testing.T) {
+	fake := awsfake.Start(t, time.Millisecond, 0)
+	db := dynamodb.NewFromConfig(fake.Config())
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	known := map[string]types.AttributeValue{"pk": s("problem#a"), "count": &types.AttributeValueMemberN{Value: "7"}}
+	fake.SetItems([]map[string]types.AttributeValue{known})
+	update := func(pk, cond string) types.TransactWriteItem {
+		return types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String("t"), Key: map[string]types.AttributeValue{"pk": s(pk)},
+			UpdateExpression: aws.String("ADD #c :n"), ConditionExpression: aws.String(cond),
+			ExpressionAttributeNames:            map[string]string{"#c": "count", "#pk": "pk"},
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: "1"}},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}}
+	}
+	put := types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String("t"), Item: map[string]types.AttributeValue{"pk": s("occurrence#1")},
+		ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": "pk"},
+	}}
+	for _, c := range []struct {
+		name  string
+		items []types.TransactWriteItem
+		want  []string // reason codes; nil: commits
+		item  int      // the reason that carries the known item, -1 none
+	}{
+		{"known as known commits", []types.TransactWriteItem{put, update("problem#a", "attribute_exists(#pk) AND #c > :n")}, nil, -1},
+		{"unknown as new commits", []types.TransactWriteItem{put, update("problem#b", "attribute_not_exists(#pk)")}, nil, -1},
+		{"known as new is cancelled with the item", []types.TransactWriteItem{put, update("problem#a", "attribute_not_exists(#pk)")}, []string{"None", "ConditionalCheckFailed"}, 1},
+		{"unknown as known is cancelled", []types.TransactWriteItem{update("problem#b", "attribute_exists(#pk)"), put}, []string{"ConditionalCheckFailed", "None"}, -1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := db.TransactWriteItems(t.Context(), &dynamodb.TransactWriteItemsInput{TransactItems: c.items})
+			if c.want == nil {
+				if err != nil {
+					t.Fatalf("TransactWriteItems = %v, want it committed", err)
+				}
+				return
+			}
+			var tce *types.TransactionCanceledException
+			if !errors.As(err, &tce) || len(tce.CancellationReasons) != len(c.want) {
+				t.Fatalf("TransactWriteItems = %v, want a cancellation with %d reasons", err, len(c.want))
+			}
+			for i, r := range tce.CancellationReasons {
+				if aws.ToString(r.Code) != c.want[i] {
+					t.Errorf("reason %d = %s, want %s", i, aws.ToString(r.Code), c.want[i])
+				}
+				n, _ := r.Item["count"].(*types.AttributeValueMemberN)
+				if (i == c.item) != (n != nil && n.Value == "7") {
+					t.Errorf("reason %d carries item %v", i, r.Item)
+				}
+			}
+		})
+	}
+}
