@@ -249,6 +249,7 @@ func TestLogRetentionByAge(t *testing.T) {
 }
 
 func TestLogRetentionBySizeDropsTheOldest(t *testing.T) {
+	t.Parallel() // a store of its own
 	clk := newClock()
 	clk.Advance(time.Hour)
 	// The lines take four times the cap (make test-long: 500 KiB and 6,000 lines).

@@ -59,13 +59,23 @@ type server struct {
 	stop func()
 	// accounts holds one lock per account: one request at a time into an account,
 	// whichever proxy sends it (see serialProxy); accounts apart take no turns.
-	accounts sync.Map // account -> *sync.Mutex
+	accountsMu sync.Mutex
+	accounts   map[string]*sync.Mutex
 }
 
 // lock is the account's lock on s.
 func (s *server) lock(account string) *sync.Mutex {
-	mu, _ := s.accounts.LoadOrStore(account, new(sync.Mutex))
-	return mu.(*sync.Mutex)
+	s.accountsMu.Lock()
+	defer s.accountsMu.Unlock()
+	if s.accounts == nil {
+		s.accounts = map[string]*sync.Mutex{}
+	}
+	mu, ok := s.accounts[account]
+	if !ok {
+		mu = new(sync.Mutex)
+		s.accounts[account] = mu
+	}
+	return mu
 }
 
 // pkgServer is the package's one server under Main: started by the first Start that needs

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// Env, set to 1, runs the long versions.
+// Env is the environment variable that, set to 1, runs the long versions.
 const Env = "AIENT_TEST_LONG"
 
 // Long reports whether the long versions run.
