@@ -81,6 +81,8 @@ func TestLogSearch(t *testing.T) {
 		{"punctuation inside a word", logs.Query{Text: "user:42"}, []string{msg(5)}},
 		{"diacritics folded", logs.Query{Text: "cafe"}, []string{msg(6)}},
 		{"a part of a word is not a word", logs.Query{Text: "xpired"}, nil},
+		{"the Lambda runtime's timestamp is the line's time, not words", logs.Query{Text: "2026-11-21T10:00:02.000Z"}, nil},
+		{"a request id as words", logs.Query{Text: "6f1c2a52-9f0e-4d43-8f3e-0a1b2c3d4e5f"}, []string{msg(3), msg(2), msg(1)}},
 		{"FTS5 syntax is plain text", logs.Query{Text: `card NOT expired`}, nil},
 		{"request id", logs.Query{RequestID: "6f1c2a52-9f0e-4d43-8f3e-0a1b2c3d4e5f"}, []string{msg(3), msg(2), msg(1)}},
 		{"request id and text", logs.Query{RequestID: "6f1c2a52-9f0e-4d43-8f3e-0a1b2c3d4e5f", Text: "card"}, []string{msg(3), msg(2)}},
