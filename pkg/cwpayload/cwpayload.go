@@ -27,6 +27,10 @@ type Limits struct {
 	MaxRecordInflated int64
 	// MaxRequestInflated caps the inflated bytes of all records of one request together.
 	MaxRequestInflated int64
+	// MaxRequestBreadcrumbs caps the bytes the breadcrumbs of one request's records
+	// (DecodeRecords, DecodeData) allocate: about the newest errors have theirs, older
+	// ones go without. -1: unbounded.
+	MaxRequestBreadcrumbs int64
 }
 
 // Defaults for DefaultLimits.
@@ -39,15 +43,20 @@ const (
 	// DefaultMaxRequestInflated is 256 MiB: a 6 MB Function URL event of real log data
 	// inflates to well under 100 MiB.
 	DefaultMaxRequestInflated = 256 << 20
+	// DefaultMaxRequestBreadcrumbs is 1 MiB, about what the ingest queues of one
+	// delivery's breadcrumbs at most (ingest.BreadcrumbBudget): decoding much more would
+	// only be dropped.
+	DefaultMaxRequestBreadcrumbs = 1 << 20
 )
 
-// DefaultLimits returns Firehose's record limit, 32 MiB inflated per record and 256 MiB
-// inflated per request.
+// DefaultLimits returns Firehose's record limit, 32 MiB inflated per record, 256 MiB
+// inflated and 1 MiB of breadcrumbs per request.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxRecordBytes:     DefaultMaxRecordBytes,
-		MaxRecordInflated:  DefaultMaxRecordInflated,
-		MaxRequestInflated: DefaultMaxRequestInflated,
+		MaxRecordBytes:        DefaultMaxRecordBytes,
+		MaxRecordInflated:     DefaultMaxRecordInflated,
+		MaxRequestInflated:    DefaultMaxRequestInflated,
+		MaxRequestBreadcrumbs: DefaultMaxRequestBreadcrumbs,
 	}
 }
 
@@ -80,6 +89,9 @@ type RecordResult struct {
 	Errors []event.Event
 	// Err is nil when the record decoded cleanly.
 	Err *RecordError
+
+	// links join breadcrumbs across records (crumbs.go); dropped once applied.
+	links []link
 }
 
 // RecordError says which record could not be decoded and why.

@@ -344,7 +344,7 @@ func TestRequestInflatedCap(t *testing.T) {
 	t.Run("one worker: the records past the budget fail", func(t *testing.T) {
 		res := d.DecodeRecords(context.Background(), [][]byte{rec, rec, rec, rec}, nil, 1)
 		for i, r := range res {
-			failed := i >= 2
+			failed := i < 2 // records are decoded from the last to the first
 			if (r.Err != nil) != failed || (failed && r.Err.Reason != reason) {
 				t.Errorf("record %d: %v", i, r.Err)
 			}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -16,8 +17,12 @@ import (
 	"github.com/aient/firehose-drain/internal/jsonscan"
 )
 
-// maxPooledBuffer is the largest buffer a worker keeps between records.
-const maxPooledBuffer = 64 << 20
+// maxPooledBuffer is the largest buffer a worker keeps between records, and
+// maxPooledEvents the most kept events.
+const (
+	maxPooledBuffer = 64 << 20
+	maxPooledEvents = 16 << 10
+)
 
 // Decoder decodes Firehose record data. It holds pools of gzip readers and buffers and is
 // safe for concurrent use.
@@ -52,6 +57,9 @@ func NewDecoder(l Limits) *Decoder {
 	if l.MaxRequestInflated <= 0 {
 		l.MaxRequestInflated = def.MaxRequestInflated
 	}
+	if l.MaxRequestBreadcrumbs == 0 {
+		l.MaxRequestBreadcrumbs = def.MaxRequestBreadcrumbs
+	}
 	d := &Decoder{limits: l, b64: newB64Tables()}
 	d.workers.New = func() any { return new(worker) }
 	return d
@@ -79,36 +87,69 @@ func (d *Decoder) DecodeRecords(ctx context.Context, records [][]byte, st *Stamp
 	results := make([]RecordResult, len(records))
 	budget := &atomic.Int64{}
 	budget.Store(d.limits.MaxRequestInflated)
-	if workers > len(records) {
-		workers = len(records)
-	}
-	if workers <= 1 {
+	d.each(len(records), workers, func(w *worker, i int) {
+		d.decodeOne(ctx, w, i, records[i], st, budget, &results[i])
+	})
+	d.link(results)
+	return results
+}
+
+// each runs decode(w, i) for every record i of n on up to workers goroutines, each with
+// its own worker, from the last record to the first (the request's breadcrumb budget goes
+// to the newest records first), and then links the results' breadcrumbs.
+func (d *Decoder) each(n, workers int, decode func(w *worker, i int)) {
+	crumbs := d.crumbBudget()
+	workers = max(1, min(workers, n))
+	if workers == 1 {
 		w := d.worker()
-		for i, rec := range records {
-			d.decodeOne(ctx, w, i, rec, st, budget, &results[i])
+		w.p.crumbBudget = crumbs
+		for i := n - 1; i >= 0; i-- {
+			decode(w, i)
 		}
 		d.release(w)
-		return results
+		return
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			w := d.worker()
+			w.p.crumbBudget = crumbs
 			defer d.release(w)
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(records) {
+				i := n - int(next.Add(1))
+				if i < 0 {
 					return
 				}
-				d.decodeOne(ctx, w, i, records[i], st, budget, &results[i])
+				decode(w, i)
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	return results
+}
+
+// crumbBudget is a request's breadcrumb budget; nil: unbounded.
+func (d *Decoder) crumbBudget() *atomic.Int64 {
+	if d.limits.MaxRequestBreadcrumbs < 0 {
+		return nil
+	}
+	b := &atomic.Int64{}
+	b.Store(d.limits.MaxRequestBreadcrumbs)
+	return b
+}
+
+// link joins the breadcrumbs of invocations across the records of one request, in record
+// order.
+func (d *Decoder) link(results []RecordResult) {
+	var lk *linker
+	for i := range results {
+		if len(results[i].links) > 0 {
+			if lk == nil {
+				lk = newLinker(math.MaxInt)
+			}
+			lk.link(&results[i])
+		}
+	}
 }
 
 // worker takes a worker from the pool.
@@ -129,6 +170,10 @@ func (d *Decoder) release(w *worker) {
 	if cap(w.p.scratch) > maxPooledBuffer {
 		w.p.scratch = nil
 	}
+	if cap(w.p.evs) > maxPooledEvents {
+		w.p.evs = nil
+	}
+	w.p.crumbBudget = nil
 	w.p.reset(nil, nil, nil)
 	w.br.Reset(nil)
 	d.workers.Put(w)

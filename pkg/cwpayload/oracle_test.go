@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,7 @@ type refResult struct {
 	control, data bool
 	events        int
 	errors        []event.Event
+	links         []refLink // breadcrumbs across documents, in document order
 }
 
 func refRecord(data []byte, st *Stamp, l Limits) refResult {
@@ -92,6 +94,7 @@ func refPayload(payload []byte, st *Stamp) refResult {
 		return refResult{err: errors.New("no document")}
 	}
 	res.errors = stitch.Join(res.errors) // traces split across events, as the decoder joins them
+	newRefLinker().apply(&res)
 	return res
 }
 
@@ -153,6 +156,7 @@ func refDoc(raw json.RawMessage, st *Stamp, res *refResult) error {
 		return *s
 	}
 	var lines []refLine // the document's events so far, for breadcrumbs
+	var conts []refLink
 	for _, e := range *events {
 		if jsonref.Kind(e) != '{' {
 			return errors.New("a log event is not an object")
@@ -212,8 +216,13 @@ func refDoc(raw json.RawMessage, st *Stamp, res *refResult) error {
 		ev.Seq = res.events
 		line := refLine{msg: ev.Message, ts: ev.Timestamp, hasTS: jsonref.Kind(ts) == '0', rid: string(invocation.RequestID([]byte(ev.Message)))}
 		ev.Level = level.Of([]byte(ev.Message))
+		var cont *refLink
 		if ev.Level.IsErrorClass() {
-			ev.Breadcrumbs = refBreadcrumbs(lines, line.rid)
+			picked, c := refWalk(lines, line.rid)
+			ev.Breadcrumbs = refCrumbs(picked)
+			if c {
+				cont = &refLink{key: refKey(owner, group, stream, line.rid), lines: 20 - len(picked), bytes: 8192 - refSize(picked)}
+			}
 		}
 		lines = append(lines, line)
 		if !ev.Level.IsErrorClass() && (message == nil || !stitch.CandidateText(ev.Message)) {
@@ -229,8 +238,16 @@ func refDoc(raw json.RawMessage, st *Stamp, res *refResult) error {
 		} else if v := deref(region); event.ValidRegion(v) {
 			ev.Region = v
 		}
+		if cont != nil {
+			cont.ident = ev.ComputeIdentity()
+			conts = append(conts, *cont)
+		}
 		res.errors = append(res.errors, ev)
 	}
+	// The decoder notes a document's continued errors newest first, then its carries.
+	slices.Reverse(conts)
+	res.links = append(res.links, conts...)
+	res.links = append(res.links, refCarries(lines, owner, group, stream)...)
 	res.data = true
 	return nil
 }
@@ -243,23 +260,23 @@ type refLine struct {
 	rid   string
 }
 
-// refBreadcrumbs is the reference's reading of item 5 of issue 10: the lines before an
-// error with its request id back to its START line (all lines before it when it has
-// none), at most 1024 lines back, newest first until 20 lines or 8 KiB of text (the newest
-// alone cut to 8 KiB at a rune boundary), oldest first.
-func refBreadcrumbs(lines []refLine, rid string) []event.Breadcrumb {
-	var picked []refLine
+// refWalk is the reference's reading of item 5 of issue 10: the lines before an error
+// with its request id back to its START line (all lines before it when it has none), at
+// most 1024 lines back, newest first until 20 lines or 8 KiB of text (the newest alone cut
+// to 8 KiB at a rune boundary). cont: with a request id, the walk went through every line
+// of the document without meeting its START or a cap, so older documents may hold more.
+func refWalk(lines []refLine, rid string) (picked []refLine, cont bool) {
 	size := 0
-	for i := len(lines) - 1; i >= 0 && i >= len(lines)-1024 && len(picked) < 20; i-- {
+	full, started := false, false
+	i := len(lines) - 1
+	for ; i >= 0 && i >= len(lines)-1024 && len(picked) < 20; i-- {
 		l := lines[i]
 		if rid != "" && l.rid != rid {
 			continue
 		}
-		if rid != "" && (strings.HasPrefix(l.msg, "START RequestId: ") || strings.Contains(l.msg, `"type":"platform.start"`)) {
-			i = -1 // taken below, and the walk ends: the invocation's first line
-		}
 		if size+len(l.msg) > 8192 {
 			if len(picked) > 0 {
+				full = true
 				break
 			}
 			cut := 8192
@@ -270,7 +287,25 @@ func refBreadcrumbs(lines []refLine, rid string) []event.Breadcrumb {
 		}
 		size += len(l.msg)
 		picked = append(picked, l)
+		if m := lines[i].msg; rid != "" && (strings.HasPrefix(m, "START RequestId: ") || strings.Contains(m, `"type":"platform.start"`)) {
+			started = true // the invocation's first line
+			break
+		}
 	}
+	cont = rid != "" && !full && !started && i < 0 && len(picked) < 20 && size < 8192
+	return picked, cont
+}
+
+func refSize(picked []refLine) int {
+	n := 0
+	for _, l := range picked {
+		n += len(l.msg)
+	}
+	return n
+}
+
+// refCrumbs turns picked lines (newest first) into breadcrumbs, oldest first.
+func refCrumbs(picked []refLine) []event.Breadcrumb {
 	if len(picked) == 0 {
 		return nil
 	}
@@ -340,7 +375,8 @@ func truncateForLog(b []byte) string {
 var oracleStamp = &Stamp{Drain: "d", Org: "o", Env: "e", Region: "us-east-2", RequestID: "r"}
 
 // oracleLimits keep fuzzing fast; the reference applies the same caps.
-var oracleLimits = Limits{MaxRecordBytes: DefaultMaxRecordBytes, MaxRecordInflated: 1 << 20, MaxRequestInflated: 2 << 20}
+// The request's breadcrumb budget is not the reference's business (TestRequestBreadcrumbBudget).
+var oracleLimits = Limits{MaxRecordBytes: DefaultMaxRecordBytes, MaxRecordInflated: 1 << 20, MaxRequestInflated: 2 << 20, MaxRequestBreadcrumbs: -1}
 
 // payloadSeeds are the conformance captures' CloudWatch documents and mutations of them
 // that stay valid JSON (re-indented, compacted, spaces after colons, every message an
@@ -376,6 +412,7 @@ func payloadSeeds(t testing.TB) [][]byte {
 		}
 	}
 	out = append(out, splitTraceSeeds()...) // traces one line per event: the stitching
+	out = append(out, linkSeeds()...)       // invocations over several documents: breadcrumbs across them
 	return append(out,
 		[]byte(`{"messageType":"DATA_MESSAGE","logEvents":[{"id":5,"message":"ERROR \ud83d\ude00\n\tat x","@aws.region":"eu-west-1"}]}`),
 		[]byte(`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp": 5,"message":"ERROR a"}]}`),
@@ -398,4 +435,139 @@ func TestDecoderAgreesWithTheReference(t *testing.T) {
 	if !strings.Contains(string(payloadSeeds(t)[1]), "ERROR") {
 		t.Fatal("the seeds hold no error events: the comparison would not see the events' fields")
 	}
+}
+
+// refLink is the reference's note of a document for breadcrumbs across documents.
+type refLink struct {
+	key          string
+	ident        string // a continued error
+	lines, bytes int    // the room it has left
+	carry        bool
+	replace      bool
+	ended        bool
+	tail         []refLine // oldest first
+}
+
+func refKey(owner, group, stream *string, rid string) string {
+	d := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	return d(owner) + "\x00" + d(group) + "\x00" + d(stream) + "\x00" + rid
+}
+
+// refCarries: of the invocations met walking back over the document's last 64 lines (at
+// most 8 of them), one whose last line ends it (END, REPORT, platform.runtimeDone,
+// platform.report) drops what was carried of it when it did not start in the document;
+// any other carries its newest lines, as an error after its last line would take them.
+func refCarries(lines []refLine, owner, group, stream *string) []refLink {
+	var out []refLink
+	met := map[string]bool{}
+	for j := len(lines) - 1; j >= 0 && j >= len(lines)-64 && len(met) < 8; j-- {
+		rid := lines[j].rid
+		if rid == "" || met[rid] {
+			continue
+		}
+		met[rid] = true
+		picked, cont := refWalk(lines[:j+1], rid)
+		m := lines[j].msg
+		if strings.HasPrefix(m, "END RequestId: ") || strings.HasPrefix(m, "REPORT RequestId: ") ||
+			strings.Contains(m, `"type":"platform.runtimeDone"`) || strings.Contains(m, `"type":"platform.report"`) {
+			if cont {
+				out = append(out, refLink{key: refKey(owner, group, stream, rid), carry: true, ended: true})
+			}
+			continue
+		}
+		slices.Reverse(picked)
+		out = append(out, refLink{key: refKey(owner, group, stream, rid), carry: true, replace: !cont, tail: picked})
+	}
+	return out
+}
+
+// refLinker applies a record's links in order: a continued error takes the newest carried
+// lines of its invocation that fit its room, before its own.
+type refLinker struct{ tails map[string][]refLine }
+
+func newRefLinker() *refLinker { return &refLinker{tails: map[string][]refLine{}} }
+
+func (lk *refLinker) apply(res *refResult) {
+	for _, l := range res.links {
+		switch {
+		case !l.carry:
+			older := refNewest(lk.tails[l.key], l.lines, l.bytes)
+			if len(older) == 0 {
+				continue
+			}
+			for i := range res.errors {
+				ev := &res.errors[i]
+				if ev.ComputeIdentity() == l.ident && ev.Level.IsErrorClass() {
+					ev.Breadcrumbs = append(refCrumbs(reversed(older)), ev.Breadcrumbs...)
+					break
+				}
+			}
+		case l.ended:
+			delete(lk.tails, l.key)
+		case l.replace:
+			lk.tails[l.key] = l.tail
+		default:
+			lk.tails[l.key] = refNewest(append(slices.Clone(lk.tails[l.key]), l.tail...), 20, 8192)
+		}
+		if t, ok := lk.tails[l.key]; ok && len(t) == 0 {
+			delete(lk.tails, l.key)
+		}
+	}
+	res.links = nil
+}
+
+// refNewest is the newest lines of ls (oldest first) within n lines and size bytes.
+func refNewest(ls []refLine, n, size int) []refLine {
+	k, s := 0, 0
+	for k < len(ls) && k < n && s+len(ls[len(ls)-1-k].msg) <= size {
+		s += len(ls[len(ls)-1-k].msg)
+		k++
+	}
+	return ls[len(ls)-k:]
+}
+
+func reversed(ls []refLine) []refLine {
+	out := slices.Clone(ls)
+	slices.Reverse(out)
+	return out
+}
+
+// linkSeeds are records of several documents of one stream (and another between them)
+// whose invocations run over documents: started in one, continued, ended, with errors.
+func linkSeeds() [][]byte {
+	const a, b = "aaaaaaaa-1111-4222-8333-444455556666", "bbbbbbbb-1111-4222-8333-444455556666"
+	doc := func(stream string, from int, msgs ...string) string {
+		evs := make([]map[string]any, len(msgs))
+		for i, m := range msgs {
+			evs[i] = map[string]any{"id": fmt.Sprintf("%s-%03d", stream, from+i), "timestamp": 1700000000000 + from + i, "message": m}
+		}
+		out, _ := json.Marshal(map[string]any{"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "/aws/lambda/f", "logStream": stream, "logEvents": evs})
+		return string(out)
+	}
+	text := func(req, lvl, msg string) string {
+		return "2026-11-21T12:00:00.000Z\t" + req + "\t" + lvl + "\t" + msg + "\n"
+	}
+	js := func(req, lvl, msg string) string {
+		out, _ := json.Marshal(map[string]string{"level": lvl, "requestId": req, "message": msg})
+		return string(out)
+	}
+	var out [][]byte
+	for _, line := range []func(req, lvl, msg string) string{text, js} {
+		out = append(out, []byte(doc("s", 0, "START RequestId: "+a+" Version: $LATEST\n", line(a, "INFO", "a1"), "START RequestId: "+b+" Version: $LATEST\n", line(b, "INFO", "b1"))+
+			doc("other", 100, line(a, "INFO", "other stream"))+
+			doc("s", 200, line(a, "WARN", "a2"), line(b, "INFO", "b2"))+"\n"+
+			doc("s", 300, line(a, "ERROR", "a failed"), line(b, "ERROR", "b failed"), "END RequestId: "+b+"\n", line(a, "INFO", "a3"))+
+			doc("s", 400, line(b, "ERROR", "b after its end"), line(a, "ERROR", "a failed again"))))
+	}
+	var long []string
+	for i := range 30 {
+		long = append(long, text(a, "INFO", fmt.Sprintf("step %02d %s", i, strings.Repeat("x", 300))))
+	}
+	out = append(out, []byte(doc("s", 0, long[:18]...)+doc("s", 100, append(long[18:], text(a, "ERROR", "failed"))...)))
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/aient/firehose-drain/internal/jsonscan"
@@ -54,8 +55,10 @@ type parser struct {
 	visitor Visitor
 	view    View
 
-	// The current document's events, for breadcrumbs (crumbs.go).
+	// The current document's events, for breadcrumbs (crumbs.go), and its error-class
+	// events waiting for theirs.
 	crumbs   []crumb
+	pends    []pend
 	rids     []byte             // the crumbs' request ids
 	bcs      []event.Breadcrumb // the crumbs made breadcrumbs
 	crumbBuf []byte
@@ -63,6 +66,12 @@ type parser struct {
 	// crumbArena holds the breadcrumbs handed out, crumbChunk at a time; like text, a
 	// chunk is left to the events that hold it.
 	crumbArena []event.Breadcrumb
+	// crumbBudget is what is left of the request's breadcrumb bytes; nil: unbounded.
+	crumbBudget *atomic.Int64
+
+	// evs holds the kept events while a record is parsed; they are copied out, exactly
+	// sized, at its end, and evs is reused for the next record.
+	evs []event.Event
 }
 
 // textChunk is the size of the parser's text arena chunks.
@@ -90,11 +99,29 @@ func syntax(err error) *RecordError { return &RecordError{Reason: notCW, Err: er
 
 // parseRecord reads every document in b.
 func (p *parser) parseRecord(b []byte, st *Stamp, res *RecordResult) *RecordError {
-	if !p.noStitch {
-		// Traces split one line per event become one event (pkg/stitch).
-		from := len(res.Errors)
-		defer func() { res.Errors = res.Errors[:from+len(stitch.Join(res.Errors[from:]))] }()
+	from := len(res.Errors)
+	if from == 0 {
+		// Kept events go to p.evs and are copied out once, exactly sized: a record's
+		// events are not known in advance, and growing res.Errors by appending cost
+		// about twice what it keeps.
+		res.Errors = p.evs[:0]
 	}
+	defer func() {
+		n := len(res.Errors)
+		if !p.noStitch {
+			// Traces split one line per event become one event (pkg/stitch).
+			res.Errors = res.Errors[:from+len(stitch.Join(res.Errors[from:]))]
+		}
+		if from == 0 {
+			evs := res.Errors
+			res.Errors = nil
+			if len(evs) > 0 {
+				res.Errors = append(make([]event.Event, 0, len(evs)), evs...)
+			}
+			clear(evs[:n])
+			p.evs = evs[:0]
+		}
+	}()
 	p.reset(b, st, res)
 	if cap(p.scratch) < len(b)+8 {
 		p.scratch = make([]byte, 0, len(b)+8+len(b)/4)
@@ -180,6 +207,7 @@ func (p *parser) parseDoc(i int) (int, error) {
 	p.owner, p.group, p.stream = span{}, span{}, span{}
 	p.ownerS, p.groupS, p.streamS, p.haveStrings = "", "", "", false
 	p.resetCrumbs()
+	defer p.endDoc() // also for a document that goes wrong: its events so far keep theirs
 	var seen uint8
 	eventsAt := -1 // logEvents seen before the header was complete
 	eventsDone := false
@@ -549,23 +577,23 @@ func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, xRe
 	if !id.esc {
 		id.esc = bytes.IndexByte(p.b[id.start:id.end], '\\') >= 0 // the fast path leaves it to here
 	}
-	if !id.esc {
-		// The id and the message go together into the text arena.
-		raw := p.b[id.start:id.end]
-		n := len(raw) + len(msg)
-		if cap(p.text)-len(p.text) < n {
-			p.text = make([]byte, 0, max(textChunk, n))
-		}
-		start := len(p.text)
-		p.text = append(append(p.text, raw...), msg...)
-		// These bytes are never written again (the arena is only appended to): the
-		// strings may share them.
-		both := unsafe.String(unsafe.SliceData(p.text[start:]), n)
-		ev.ID, ev.Message = both[:len(raw)], both[len(raw):]
-	} else {
-		ev.Message = string(msg)
-		ev.ID = p.stringOf(id)
+	// The id and the message go together into the text arena (an escaped id unescaped
+	// first, into p.name).
+	raw := p.b[id.start:id.end]
+	if id.esc {
+		raw, _ = jsonscan.Unescape(p.name[:0], raw) // validated
+		p.name = raw
 	}
+	n := len(raw) + len(msg)
+	if cap(p.text)-len(p.text) < n {
+		p.text = make([]byte, 0, max(textChunk, n))
+	}
+	start := len(p.text)
+	p.text = append(append(p.text, raw...), msg...)
+	// These bytes are never written again (the arena is only appended to): the strings
+	// may share them.
+	both := unsafe.String(unsafe.SliceData(p.text[start:]), n)
+	ev.ID, ev.Message = both[:len(raw)], both[len(raw):]
 	if account.set && account.start != account.end {
 		ev.Account = p.reuse(account, &p.lastAccount)
 	}
@@ -581,11 +609,23 @@ func (p *parser) keep(msg []byte, l event.Level, id span, ts int64, account, xRe
 	}
 	// The identity is computed here, once, from the bytes as decoded, and carried to the
 	// grouper (defect 6 of issue 14).
-	ev.IdentityKey = ev.ComputeIdentity()
+	ev.IdentityKey = p.identity(&ev)
 	if l.IsErrorClass() {
-		ev.Breadcrumbs = p.breadcrumbs()
+		p.pendCrumbs() // given at the document's end (endDoc)
 	}
 	p.res.Errors = append(p.res.Errors, ev)
+}
+
+// identity is ev.ComputeIdentity(), its digits in the text arena.
+func (p *parser) identity(ev *event.Event) string {
+	const n = 64 // hex SHA-256
+	if cap(p.text)-len(p.text) < n {
+		p.text = make([]byte, 0, textChunk)
+	}
+	start := len(p.text)
+	p.text = ev.AppendIdentity(p.text)
+	// Never written again: the arena is only appended to.
+	return unsafe.String(unsafe.SliceData(p.text[start:]), len(p.text)-start)
 }
 
 // reuse returns the string of s, reusing *last when it is the same.

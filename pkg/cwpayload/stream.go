@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
@@ -31,23 +30,10 @@ func (d *Decoder) DecodeData(ctx context.Context, datas [][]byte, st *Stamp, wor
 	results := make([]RecordResult, len(datas))
 	budget := &atomic.Int64{}
 	budget.Store(d.limits.MaxRequestInflated)
-	workers = max(1, min(workers, len(datas)))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			w := d.worker()
-			defer d.release(w)
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(datas) {
-					return
-				}
-				d.decodeDataOne(ctx, w, i, datas[i], st, budget, &results[i])
-			}
-		})
-	}
-	wg.Wait()
+	d.each(len(datas), workers, func(w *worker, i int) {
+		d.decodeDataOne(ctx, w, i, datas[i], st, budget, &results[i])
+	})
+	d.link(results)
 	return results
 }
 
@@ -172,6 +158,9 @@ func (d *Decoder) DecodeStream(ctx context.Context, r io.Reader, st *Stamp, each
 	}
 	w := d.worker()
 	defer d.release(w)
+	// A stream's documents are linked as they come; its breadcrumbs are not budgeted (the
+	// caller sends them in groups, each trimmed to the queue's budget).
+	lk := newLinker(maxStreamTails)
 	sp := docSplitter{r: src, max: int(d.limits.MaxRecordInflated)}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -201,6 +190,7 @@ func (d *Decoder) DecodeStream(ctx context.Context, r io.Reader, st *Stamp, each
 			}
 			res.Err = de
 			stats.Rejected++
+			lk.link(&res.Result)
 			return stats, each(res)
 		}
 		stats.Documents++
@@ -208,11 +198,15 @@ func (d *Decoder) DecodeStream(ctx context.Context, r io.Reader, st *Stamp, each
 			res.Err = &DocError{Offset: off, Inflated: inflated, Reason: perr.Reason, Err: perr.Err}
 			stats.Rejected++
 		}
+		lk.link(&res.Result)
 		if err := each(res); err != nil {
 			return stats, err
 		}
 	}
 }
+
+// maxStreamTails bounds the invocations a stream carries breadcrumbs of at once.
+const maxStreamTails = 1024
 
 // parseDocument parses document n of a stream; st.Visit, when set, gives its Visitor.
 func (d *Decoder) parseDocument(w *worker, n int, doc []byte, st *Stamp, res *RecordResult) (err *RecordError) {

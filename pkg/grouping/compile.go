@@ -223,12 +223,24 @@ func (r *Rules) applyFrames(chain []Exception, ds []frameDecision) []frameDecisi
 		return ds
 	}
 	ds = ds[:0]
+	// One read lock for the chain's frames, given up only to decide a frame not seen before.
+	r.memo.mu.RLock()
 	for i := range chain {
 		fam := familyIndex(chain[i].Family)
 		for j := range chain[i].Frames {
-			ds = append(ds, r.decideFrameMemo(fam, &chain[i].Frames[j]))
+			f := &chain[i].Frames[j]
+			d, ok := r.memo.m[frameKey{fam, f.Function, f.Module, f.File}]
+			if ok {
+				f.InApp = d.app == nil || d.app.Actions&ActAppOn != 0
+			} else {
+				r.memo.mu.RUnlock()
+				d = r.decideFrameMemo(fam, f)
+				r.memo.mu.RLock()
+			}
+			ds = append(ds, d)
 		}
 	}
+	r.memo.mu.RUnlock()
 	inferJVMApp(chain, ds)
 	return ds
 }
@@ -252,9 +264,11 @@ func inferJVMApp(chain []Exception, ds []frameDecision) {
 	for j := len(chain[0].Frames) - 1; j >= 0; j-- {
 		f := &chain[0].Frames[j]
 		if f.InApp && ds[j].app == nil {
-			p := strings.SplitN(f.Module, ".", 3)
-			if len(p) == 3 {
-				app = p[0] + "." + p[1] + "."
+			// The first two segments of three or more: "com.acme." of com.acme.orders.Handler.
+			if i := strings.IndexByte(f.Module, '.'); i >= 0 {
+				if j := strings.IndexByte(f.Module[i+1:], '.'); j >= 0 {
+					app = f.Module[:i+1+j+1]
+				}
 			}
 			break
 		}

@@ -26,13 +26,15 @@ func (r *Rules) analyze(message, logGroup string, work *int) Result {
 	if len(message) > maxJSON {
 		message = message[:maxJSON]
 	}
-	x := extractor{work: work}
-	chain, fallback := x.extract(message, 0)
 	b, ok := builders.Get().(*compBuilder)
 	if !ok {
 		b = newCompBuilder()
 	}
 	defer b.release()
+	b.scratch.work = work
+	x := extractor{sc: &b.scratch}
+	chain, fallback := x.extract(message, 0)
+	b.scratch.compactFrames(chain)
 	decisions := r.applyFrames(chain, b.decisions[:0])
 	b.decisions, b.used = decisions[:0], len(decisions)
 	res := Result{Chain: chain}
@@ -297,6 +299,7 @@ type compBuilder struct {
 	start     int
 	decisions []frameDecision
 	used      int // the decisions written
+	scratch   scratch
 }
 
 var builders = sync.Pool{New: func() any { return newCompBuilder() }}
@@ -306,6 +309,7 @@ func newCompBuilder() *compBuilder {
 		buf:       make([]byte, 0, 512),
 		comps:     make([]compRec, 0, componentsPerMsg),
 		decisions: make([]frameDecision, 0, 32),
+		scratch:   scratch{arena: make([]Frame, 0, arenaFrames)},
 	}
 }
 
@@ -319,6 +323,7 @@ func (b *compBuilder) release() {
 	// at most until the pool is dropped, two collections later; clearing pointers costs
 	// write barriers on every message while the collector runs.
 	b.buf, b.comps, b.decisions, b.start, b.used = b.buf[:0], b.comps[:0], b.decisions[:0], 0, 0
+	b.scratch.work, b.scratch.arena = nil, b.scratch.arena[:0]
 	builders.Put(b)
 }
 
@@ -373,22 +378,21 @@ const fingerprintPrefix = "v" + Version + ":"
 // into the fingerprint and returns it, the components and the whole buffer
 // as one string (the texts are substrings of it).
 func (b *compBuilder) finish() (fingerprint string, comps []Component, all string) {
-	h := sha256.New()
-	h.Write([]byte(fingerprintPrefix))
-	sep := []byte{0}
+	// What is hashed is laid out after the texts, hashed at once, then cut off.
+	fp := len(b.buf)
+	b.buf = append(b.buf, fingerprintPrefix...)
 	for _, c := range b.comps {
 		if !c.contributes {
 			continue
 		}
-		h.Write([]byte(c.name))
-		h.Write(sep)
-		h.Write(b.buf[c.start:c.end])
-		h.Write(sep)
+		b.buf = append(b.buf, c.name...)
+		b.buf = append(b.buf, 0)
+		b.buf = append(b.buf, b.buf[c.start:c.end]...)
+		b.buf = append(b.buf, 0)
 	}
-	var sum [sha256.Size]byte
-	fp := len(b.buf)
-	b.buf = append(b.buf, fingerprintPrefix...)
-	b.buf = hex.AppendEncode(b.buf, h.Sum(sum[:0])[:16])
+	sum := sha256.Sum256(b.buf[fp:])
+	b.buf = append(b.buf[:fp], fingerprintPrefix...)
+	b.buf = hex.AppendEncode(b.buf, sum[:16])
 	all = string(b.buf)
 	out := make([]Component, len(b.comps))
 	for i, c := range b.comps {

@@ -4,7 +4,7 @@ import "strings"
 
 // extractor finds the error in a message; work counts bytes scanned.
 type extractor struct {
-	work *int
+	sc *scratch
 	// context is what names where the error happened when the error itself
 	// cannot (a Step Functions state machine); it is a fingerprint component.
 	context, contextHint string
@@ -25,9 +25,7 @@ func (x *extractor) extract(msg string, depth int) ([]Exception, string) {
 	if t != "" && t[0] == '{' {
 		var o errObject
 		n, ok := decodeObject(t, &o)
-		if x.work != nil {
-			*x.work += n
-		}
+		x.sc.count(n)
 		if ok {
 			chain, fallback := x.fromObject(&o, true, depth)
 			if len(chain) > 0 || fallback != "" {
@@ -41,7 +39,7 @@ func (x *extractor) extract(msg string, depth int) ([]Exception, string) {
 	if len(t) > maxScan {
 		t = t[:maxScan]
 	}
-	chain := parseStack(t, x.work)
+	chain := parseStack(t, x.sc)
 	if len(chain) == 0 {
 		if e, ok := lineHeader(t); ok {
 			chain = []Exception{e}
@@ -312,7 +310,7 @@ func (x *extractor) stackChain(raw rawJSON) []Exception {
 				if e.Family == "" {
 					e.Family = fam
 				}
-				e.Frames = appendFrame(e.Frames, f)
+				e.Frames = x.sc.appendFrame(e.Frames, f)
 			}
 			return true
 		}
@@ -346,7 +344,7 @@ func (x *extractor) stackText(s string) []Exception {
 	if len(s) > maxScan {
 		s = s[:maxScan]
 	}
-	chain := parseStack(s, x.work)
+	chain := parseStack(s, x.sc)
 	if len(chain) == 0 {
 		if e, ok := headerOf(firstLine(trimSpace(s))); ok {
 			chain = []Exception{e}

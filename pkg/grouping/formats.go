@@ -170,8 +170,8 @@ func monologException(ctx string) string {
 func unwrapInvokeError(t string) (string, bool) {
 	line := firstLine(t)
 	for _, p := range [...]string{"Invoke Error", "Uncaught Exception", "Unhandled Promise Rejection"} {
-		i := strings.Index(line, p)
-		if i < 0 || i > 200 {
+		i := strings.Index(line[:min(len(line), 200+len(p))], p) // found after 200 it is not taken
+		if i < 0 {
 			continue
 		}
 		if rest := trimSpace(t[i+len(p):]); strings.HasPrefix(rest, "{") {

@@ -17,7 +17,7 @@ func ParseV8Frame(line string) (Frame, bool) {
 	}
 	fn, loc := "", t
 	if strings.HasSuffix(t, ")") {
-		if i := strings.LastIndex(t, " ("); i >= 0 {
+		if i := lastSpaceParen(t); i >= 0 {
 			fn, loc = t[:i], t[i+2:len(t)-1]
 		} else if strings.HasSuffix(t, "(<anonymous>)") || strings.HasSuffix(t, "(native)") {
 			return Frame{}, false
@@ -50,6 +50,20 @@ func ParseV8Frame(line string) (Frame, bool) {
 	}
 	f.File = file
 	return f, true
+}
+
+// lastSpaceParen is strings.LastIndex(t, " (") by the rarer '(' first.
+func lastSpaceParen(t string) int {
+	for j := len(t); ; {
+		i := strings.LastIndexByte(t[:j], '(')
+		if i <= 0 {
+			return -1
+		}
+		if t[i-1] == ' ' {
+			return i - 1
+		}
+		j = i
+	}
 }
 
 // ParseJavaFrame parses a JVM frame such as

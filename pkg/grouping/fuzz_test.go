@@ -2,6 +2,7 @@ package grouping
 
 import (
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -58,6 +59,17 @@ func FuzzAnalyze(f *testing.F) {
 	})
 }
 
+// TestByteClasses: the byte class table answers as the predicates it was made from.
+func TestByteClasses(t *testing.T) {
+	for i := range 256 {
+		c := byte(i)
+		typeByte := isIdentByteSlow(c) || c == '.' || c == '+' || c == '`' || c == '<' || c == '>' || c == '\\' || c == '-' || c >= 0x80
+		if isIdentByte(c) != isIdentByteSlow(c) || isWordByte(c) != isWordByteSlow(c) || (byteClasses[c]&classType != 0) != typeByte {
+			t.Fatalf("byte %#x: the class table and the predicates disagree", c)
+		}
+	}
+}
+
 // FuzzFrameParsers feeds one line to every frame parser.
 func FuzzFrameParsers(f *testing.F) {
 	for _, s := range []string{
@@ -70,6 +82,13 @@ func FuzzFrameParsers(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
+		// The hand-written scanners against what they stand for.
+		if got, want := lastSpaceParen(line), strings.LastIndex(line, " ("); got != want {
+			t.Fatalf("lastSpaceParen(%q) = %d, want %d", line, got, want)
+		}
+		if got, want := validUTF8(line), strings.ToValidUTF8(line, "\uFFFD"); got != want {
+			t.Fatalf("validUTF8(%q) = %q, want %q", line, got, want)
+		}
 		ParseV8Frame(line)
 		ParseJavaFrame(line)
 		ParseDotnetFrame(line)
@@ -82,13 +101,21 @@ func FuzzFrameParsers(f *testing.F) {
 		appendNormalizedMessage(nil, line)
 		var work int
 		for _, s := range []string{line, "at " + line, "\tat " + line + "\n" + line} {
-			parseAtStyle(s, ParseV8Frame, &work)
-			parseAtStyle(s, ParseJavaFrame, &work)
-			parseDotnet(s, &work)
-			parsePython(s, &work)
-			parseGo(s, &work)
-			parseRuby(s, &work)
-			parsePHP(s, &work)
+			for _, parse := range []func(string, *scratch) []Exception{
+				func(s string, sc *scratch) []Exception { return parseAtStyle(s, ParseV8Frame, sc) },
+				func(s string, sc *scratch) []Exception { return parseAtStyle(s, ParseJavaFrame, sc) },
+				parseDotnet, parsePython, parseGo, parseRuby, parsePHP, parseRust, parsePythonGroups,
+			} {
+				// Frames grown in an arena (a small one, so that it fills up) and compacted
+				// are the frames grown on the heap.
+				heap := parse(s, &scratch{work: &work})
+				sc := &scratch{arena: make([]Frame, 0, 24)}
+				arena := parse(s, sc)
+				sc.compactFrames(arena)
+				if !reflect.DeepEqual(heap, arena) {
+					t.Fatalf("%q: on the heap %+v, in the arena %+v", s, heap, arena)
+				}
+			}
 		}
 	})
 }

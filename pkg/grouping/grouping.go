@@ -19,6 +19,7 @@ package grouping
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // Version is part of every fingerprint; bump it on any change to grouping,
@@ -132,14 +133,23 @@ func titleParts(chain []Exception, fallback string) (typ, msg string) {
 // clip cuts s to maxTitle characters on a rune boundary.
 func clip(s string) string {
 	if len(s) <= maxTitle {
-		return strings.ToValidUTF8(s, "\uFFFD")
+		return validUTF8(s)
 	}
 	n := 0
 	for i := range s {
 		if n == maxTitle {
-			return strings.ToValidUTF8(s[:i], "\uFFFD") + "…"
+			return validUTF8(s[:i]) + "…"
 		}
 		n++
+	}
+	return validUTF8(s)
+}
+
+// validUTF8 is strings.ToValidUTF8(s, "\uFFFD"), with utf8.ValidString's
+// ASCII fast path for the usual title that needs nothing replaced.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
 	}
 	return strings.ToValidUTF8(s, "\uFFFD")
 }

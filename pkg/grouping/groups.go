@@ -18,13 +18,13 @@ import "strings"
 //     +---------------- 2 ----------------
 //     | KeyError: 'id'
 //     +------------------------------------
-func parsePythonGroups(text string, work *int) []Exception {
+func parsePythonGroups(text string, sc *scratch) []Exception {
 	if !strings.Contains(text, "Exception Group Traceback") {
-		return parsePython(text, work)
+		return parsePython(text, sc)
 	}
 	var segs []strings.Builder
 	segs = append(segs, strings.Builder{})
-	it := newLines(text, work)
+	it := newLines(text, sc)
 	for {
 		line, ok := it.next()
 		if !ok {
@@ -60,9 +60,9 @@ func parsePythonGroups(text string, work *int) []Exception {
 			b.WriteByte('\n')
 		}
 	}
-	chain := parsePython(segs[0].String(), work)
+	chain := parsePython(segs[0].String(), sc)
 	for i := len(segs) - 1; i >= 1 && len(chain) < maxChain; i-- {
-		chain = append(chain, parsePython(segs[i].String(), work)...)
+		chain = append(chain, parsePython(segs[i].String(), sc)...)
 	}
 	if len(chain) > maxChain {
 		chain = chain[:maxChain]

@@ -475,11 +475,14 @@ func appendValidUTF8(out, b []byte) []byte {
 // rawKind is the first byte of a raw value: '"', '{', '[', '0' for a number,
 // or 0.
 func rawKind(raw rawJSON) byte {
-	s := strings.TrimLeft(string(raw), " \t\r\n")
-	if len(s) == 0 {
+	i := 0
+	for i < len(raw) && jsonscan.IsSpace(raw[i]) {
+		i++
+	}
+	if i == len(raw) {
 		return 0
 	}
-	switch c := s[0]; c {
+	switch c := raw[i]; c {
 	case '"', '{', '[':
 		return c
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':

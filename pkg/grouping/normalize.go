@@ -171,8 +171,10 @@ func appendQuotedToken(b []byte, w string) []byte {
 // numbers with separators, paths, emails).
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-func isWordByte(c byte) bool {
-	return isIdentByte(c) || c == '.' || c == '-' || c == ':' || c == '/' || c == '@' || c == '+' || c == '%' || c == '~' || c >= 0x80
+func isWordByte(c byte) bool { return byteClasses[c]&classWord != 0 }
+
+func isWordByteSlow(c byte) bool {
+	return isIdentByteSlow(c) || c == '.' || c == '-' || c == ':' || c == '/' || c == '@' || c == '+' || c == '%' || c == '~' || c >= 0x80
 }
 
 // isHexWord: long runs of hex letters without digits (rare, but ids).

@@ -131,6 +131,11 @@ func platformText(msg string) (kind, typ, title string) {
 	if !mentionsPlatform(msg) {
 		return "", "", ""
 	}
+	return platformTextAll(msg)
+}
+
+// platformTextAll is platformText without its gate.
+func platformTextAll(msg string) (kind, typ, title string) {
 	if i := strings.Index(msg, "Task timed out after "); i >= 0 && isTimeoutSeconds(msg[i+len("Task timed out after "):]) {
 		return PlatformTimeout, "Lambda.Timeout", firstLine(msg[i:])
 	}
@@ -182,9 +187,13 @@ func platformText(msg string) (kind, typ, title string) {
 	return "", "", ""
 }
 
-// mentionsPlatform reports whether msg contains "Runtime", "REPORT" or "Task
-// timed out": one pass over the 'R's and one over the 'T's instead of three
-// searches.
+// mentionsPlatform reports whether msg holds one of the markers some branch of
+// platformText needs ("REPORT", "Task timed out", "Memory Size: ", "Runtime
+// exited" or "Runtime." and one of platformRuntimeTypes): without one
+// platformText finds nothing, so the usual message ("at Runtime.handler ..." of
+// every Node trace included) is passed over in one pass over its 'R's and two
+// searches instead of a dozen (FuzzMentionsPlatform checks it against the
+// ungated platformText).
 func mentionsPlatform(msg string) bool {
 	for i := 0; ; {
 		j := strings.IndexByte(msg[i:], 'R')
@@ -192,22 +201,26 @@ func mentionsPlatform(msg string) bool {
 			break
 		}
 		i += j
-		if strings.HasPrefix(msg[i:], "Runtime") || strings.HasPrefix(msg[i:], "REPORT") {
+		rest := msg[i:]
+		if strings.HasPrefix(rest, "REPORT") || strings.HasPrefix(rest, "Runtime exited") {
 			return true
+		}
+		if r, ok := strings.CutPrefix(rest, "Runtime."); ok {
+			for _, t := range platformRuntimeTypes {
+				if strings.HasPrefix(r, t) {
+					return true
+				}
+			}
 		}
 		i++
 	}
-	for i := 0; ; {
-		j := strings.IndexByte(msg[i:], 'T')
-		if j < 0 {
-			return false
-		}
-		i += j
-		if strings.HasPrefix(msg[i:], "Task timed out") {
-			return true
-		}
-		i++
-	}
+	return strings.Contains(msg, "Task timed out") || strings.Contains(msg, "Memory Size: ")
+}
+
+// platformRuntimeTypes are the "Runtime." error types platformText looks for.
+var platformRuntimeTypes = [...]string{
+	"ImportModuleError", "HandlerNotFound", "UserCodeSyntaxError", "MalformedHandlerName",
+	"InvalidEntrypoint", "InitError", "OutOfMemory", "ExitError",
 }
 
 // memoryExhausted reports a REPORT line whose Max Memory Used reached the

@@ -62,13 +62,26 @@ func TestInitReports(t *testing.T) {
 }
 
 func FuzzMentionsPlatform(f *testing.F) {
-	for _, s := range []string{"", "R", "RRuntime", "xREPORT", "Task timed ou", "TTask timed out after", "Runtim"} {
+	for _, s := range []string{
+		"", "R", "RRuntime", "xREPORT", "Task timed ou", "TTask timed out after", "Runtim",
+		"at Runtime.handler (file:///var/task/index.mjs:1:2)", "RRuntime.OutOfMemory", "Runtime.ExitErro", "Runtime exited",
+		"Memory Size: 128 MB\tMax Memory Used: 128 MB", "Runtime.InitErrorx", "Runtime.Unknown",
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		want := strings.Contains(s, "Runtime") || strings.Contains(s, "REPORT") || strings.Contains(s, "Task timed out")
-		if got := mentionsPlatform(s); got != want {
+		want := strings.Contains(s, "REPORT") || strings.Contains(s, "Task timed out") || strings.Contains(s, "Memory Size: ") ||
+			strings.Contains(s, "Runtime exited")
+		for _, typ := range platformRuntimeTypes {
+			want = want || strings.Contains(s, "Runtime."+typ)
+		}
+		got := mentionsPlatform(s)
+		if got != want {
 			t.Fatalf("mentionsPlatform(%q) = %v, want %v", s, got, want)
+		}
+		// The gate only passes over what the ungated reader finds nothing in.
+		if kind, typ, title := platformTextAll(s); !got && (kind != "" || typ != "" || title != "") {
+			t.Fatalf("mentionsPlatform(%q) = false, but platformText reads %q %q %q", s, kind, typ, title)
 		}
 		wantSp := strings.IndexAny(firstLine(s), " \t")
 		if wantSp > 8 {

@@ -30,7 +30,7 @@ const (
 type runtimeParser struct {
 	name   string
 	detect func(p lineProbe) signal
-	parse  func(text string, work *int) []Exception
+	parse  func(text string, sc *scratch) []Exception
 }
 
 // lineProbe is one line offered to the detectors, with what several of them
@@ -67,8 +67,8 @@ var runtimes = [...]runtimeParser{
 	{FamilyGo, detectGo, parseGo},
 	{FamilyPHP, detectPHP, parsePHP},
 	{FamilyDotnet, detectDotnet, parseDotnet},
-	{FamilyJava, detectJava, func(text string, work *int) []Exception { return parseAtStyle(text, ParseJavaFrame, work) }},
-	{FamilyNode, detectNode, func(text string, work *int) []Exception { return parseAtStyle(text, ParseV8Frame, work) }},
+	{FamilyJava, detectJava, func(text string, sc *scratch) []Exception { return parseAtStyle(text, ParseJavaFrame, sc) }},
+	{FamilyNode, detectNode, func(text string, sc *scratch) []Exception { return parseAtStyle(text, ParseV8Frame, sc) }},
 	{FamilyRuby, detectRuby, parseRuby},
 }
 
@@ -96,8 +96,8 @@ func familyNames() string {
 // detect finds the runtime of a stack trace: the first runtime whose detector
 // is strong on some line (lines in order, runtimes in table order), else the
 // first that was weak. It scans at most maxScan bytes and maxLines lines.
-func detect(text string, work *int) *runtimeParser {
-	it := newLines(text, work)
+func detect(text string, sc *scratch) *runtimeParser {
+	it := newLines(text, sc)
 	weak := -1
 	for {
 		line, ok := it.next()
@@ -128,12 +128,12 @@ func detect(text string, work *int) *runtimeParser {
 
 // parseStack splits a stack trace text into its exception chain, each
 // exception marked with the runtime family.
-func parseStack(text string, work *int) []Exception {
-	rt := detect(text, work)
+func parseStack(text string, sc *scratch) []Exception {
+	rt := detect(text, sc)
 	if rt == nil {
 		return nil
 	}
-	chain := rt.parse(text, work)
+	chain := rt.parse(text, sc)
 	for i := range chain {
 		chain[i].Family = rt.name
 	}

@@ -65,9 +65,9 @@ func splitFileLineCol(s string) (string, int, int) {
 }
 
 // parseRust reads a Rust panic or error report and its backtrace.
-func parseRust(text string, work *int) []Exception {
+func parseRust(text string, sc *scratch) []Exception {
 	var chain []Exception
-	it := newLines(text, work)
+	it := newLines(text, sc)
 	inCauses, inTrace := false, false
 	for {
 		line, ok := it.next()
@@ -96,7 +96,7 @@ func parseRust(text string, work *int) []Exception {
 			}
 			file, ln, col := splitFileLineCol(strings.TrimSuffix(rest, ":"))
 			if file != "" {
-				e.Frames = appendFrame(e.Frames, Frame{File: file, Line: ln, Column: col})
+				e.Frames = sc.appendFrame(e.Frames, Frame{File: file, Line: ln, Column: col})
 			}
 			chain = append(chain, e)
 			inCauses, inTrace = false, false
@@ -135,7 +135,7 @@ func parseRust(text string, work *int) []Exception {
 					e.Frames = e.Frames[:0]
 				}
 				if len(e.Frames) < maxFrames {
-					e.Frames = appendFrame(e.Frames, f)
+					e.Frames = sc.appendFrame(e.Frames, f)
 				}
 			}
 		}

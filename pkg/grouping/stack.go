@@ -34,9 +34,9 @@ func appendMessage(e *Exception, line string) {
 // with "at ": a header "Type: message" (possibly continued on more lines),
 // frames, then "Caused by: ..." links. "Suppressed: ..." blocks and
 // "... N more" lines are skipped.
-func parseAtStyle(text string, frame func(string) (Frame, bool), work *int) []Exception {
+func parseAtStyle(text string, frame func(string) (Frame, bool), sc *scratch) []Exception {
 	var chain []Exception
-	it := newLines(text, work)
+	it := newLines(text, sc)
 	headerOpen := false
 	suppressed := -1
 	preamble := "" // the first line before any header: "Failed to load: Error: boom"
@@ -73,7 +73,7 @@ func parseAtStyle(text string, frame func(string) (Frame, bool), work *int) []Ex
 				}
 				e := &chain[idx]
 				if len(e.Frames) < maxFrames {
-					e.Frames = appendFrame(e.Frames, f)
+					e.Frames = sc.appendFrame(e.Frames, f)
 				}
 				headerOpen = false
 				continue
@@ -157,10 +157,10 @@ func headerInside(line string) (Exception, bool) {
 // parseDotnet parses Exception.ToString(): "Outer: msg ---> Inner: msg",
 // the innermost exception's frames first, then after each
 // "--- End of inner exception stack trace ---" the next outer one's.
-func parseDotnet(text string, work *int) []Exception {
+func parseDotnet(text string, sc *scratch) []Exception {
 	var header strings.Builder
 	var chain []Exception
-	it := newLines(text, work)
+	it := newLines(text, sc)
 	group := 0
 	started := false // seen the header
 	framing := false // seen the first frame
@@ -190,7 +190,7 @@ func parseDotnet(text string, work *int) []Exception {
 				idx = 0
 			}
 			if len(chain[idx].Frames) < maxFrames {
-				chain[idx].Frames = appendFrame(chain[idx].Frames, f)
+				chain[idx].Frames = sc.appendFrame(chain[idx].Frames, f)
 			}
 			continue
 		}
@@ -270,11 +270,11 @@ func splitDotnetHeader(h string) []Exception {
 // and bare frame lists (the Lambda JSON stackTrace). Python prints the cause
 // first and frames outermost first; the chain returned is outermost exception
 // first with frames most recent call first, like every other language.
-func parsePython(text string, work *int) []Exception {
+func parsePython(text string, sc *scratch) []Exception {
 	var blocks []Exception
 	var hint Exception
 	hasHint := false
-	it := newLines(text, work)
+	it := newLines(text, sc)
 	inTB := false
 	for {
 		line, ok := it.next()
@@ -307,7 +307,7 @@ func parsePython(text string, work *int) []Exception {
 			}
 			b := &blocks[len(blocks)-1]
 			if len(b.Frames) < maxFrames {
-				b.Frames = appendFrame(b.Frames, f)
+				b.Frames = sc.appendFrame(b.Frames, f)
 			}
 			continue
 		}
@@ -338,15 +338,16 @@ func parsePython(text string, work *int) []Exception {
 		last := &blocks[len(blocks)-1]
 		last.Type, last.Message = hint.Type, hint.Message
 	}
-	chain := make([]Exception, 0, len(blocks))
-	for i := len(blocks) - 1; i >= 0; i-- {
-		b := blocks[i]
+	// The blocks reversed in place are the chain.
+	for l, r := 0, len(blocks)-1; l < r; l, r = l+1, r-1 {
+		blocks[l], blocks[r] = blocks[r], blocks[l]
+	}
+	for _, b := range blocks {
 		for l, r := 0, len(b.Frames)-1; l < r; l, r = l+1, r-1 {
 			b.Frames[l], b.Frames[r] = b.Frames[r], b.Frames[l]
 		}
-		chain = append(chain, b)
 	}
-	return chain
+	return blocks
 }
 
 // pythonExceptionLine reads "module.Type: message" or a bare "Type".
@@ -370,9 +371,9 @@ func pythonExceptionLine(t string) (Exception, bool) {
 
 // parseGo parses a Go panic or fatal error with its goroutine traces. Only
 // the first goroutine (the one that panicked) contributes frames.
-func parseGo(text string, work *int) []Exception {
+func parseGo(text string, sc *scratch) []Exception {
 	var e Exception
-	it := newLines(text, work)
+	it := newLines(text, sc)
 	haveHeader := false
 	goroutines := 0
 	for {
@@ -416,7 +417,7 @@ func parseGo(text string, work *int) []Exception {
 		}
 		it.next()
 		if f, ok := ParseGoFrame(t, loc); ok && len(e.Frames) < maxFrames {
-			e.Frames = appendFrame(e.Frames, f)
+			e.Frames = sc.appendFrame(e.Frames, f)
 		}
 	}
 	if !haveHeader && len(e.Frames) == 0 {
@@ -455,10 +456,10 @@ func goHeader(t string) (Exception, bool) {
 // parseRuby parses Ruby backtraces: the uncaught form
 // "file.rb:5:in `m': message (Type)" followed by "from ..." lines, the Rails
 // form "Type (message):" followed by frames, and bare frame lists.
-func parseRuby(text string, work *int) []Exception {
+func parseRuby(text string, sc *scratch) []Exception {
 	var e Exception
 	have := false
-	it := newLines(text, work)
+	it := newLines(text, sc)
 	for {
 		line, ok := it.next()
 		if !ok {
@@ -475,7 +476,7 @@ func parseRuby(text string, work *int) []Exception {
 				}
 			}
 			if len(e.Frames) < maxFrames {
-				e.Frames = appendFrame(e.Frames, f)
+				e.Frames = sc.appendFrame(e.Frames, f)
 			}
 			continue
 		}
@@ -536,15 +537,16 @@ func rubyTrailer(rest string) (typ, msg string, ok bool) {
 // code of the caller (the function of line k+1). Frames are shifted so that
 // each names the function its file and line belong to; the throw site of the
 // header ("in file:line") becomes the top frame.
-func parsePHP(text string, work *int) []Exception {
+func parsePHP(text string, sc *scratch) []Exception {
 	type block struct {
 		e         Exception
 		raw       []Frame
 		throwFile string
 		throwLine int
 	}
-	var blocks []block
-	it := newLines(text, work)
+	var room [4]block // the usual trace has one or two: no allocation for them
+	blocks := room[:0]
+	it := newLines(text, sc)
 	for {
 		line, ok := it.next()
 		if !ok {
@@ -560,14 +562,14 @@ func parsePHP(text string, work *int) []Exception {
 			}
 			b := &blocks[len(blocks)-1]
 			if len(b.raw) < maxFrames {
-				b.raw = append(b.raw, f)
+				b.raw = sc.appendFrame(b.raw, f)
 			}
 			continue
 		}
 		if strings.HasPrefix(t, "#") {
 			if strings.HasSuffix(t, "{main}") && len(blocks) > 0 {
 				b := &blocks[len(blocks)-1]
-				b.raw = append(b.raw, Frame{Function: "{main}"})
+				b.raw = sc.appendFrame(b.raw, Frame{Function: "{main}"})
 			}
 			continue
 		}
@@ -582,11 +584,11 @@ func parsePHP(text string, work *int) []Exception {
 		e := b.e
 		file, ln := b.throwFile, b.throwLine
 		for _, r := range b.raw {
-			e.Frames = appendFrame(e.Frames, Frame{Function: r.Function, Module: r.Module, File: file, Line: ln})
+			e.Frames = sc.appendFrame(e.Frames, Frame{Function: r.Function, Module: r.Module, File: file, Line: ln})
 			file, ln = r.File, r.Line
 		}
 		if len(b.raw) == 0 && file != "" {
-			e.Frames = appendFrame(e.Frames, Frame{File: file, Line: ln})
+			e.Frames = sc.appendFrame(e.Frames, Frame{File: file, Line: ln})
 		}
 		chain = append(chain, e)
 	}

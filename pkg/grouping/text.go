@@ -22,11 +22,71 @@ type lineIter struct {
 	work *int
 }
 
-func newLines(s string, work *int) lineIter {
+func newLines(s string, sc *scratch) lineIter {
 	if len(s) > maxScan {
 		s = s[:maxScan]
 	}
+	var work *int
+	if sc != nil {
+		work = sc.work
+	}
 	return lineIter{s: s, work: work}
+}
+
+// scratch is one analysis's working memory: the counter of the bytes the text
+// scanners visited (nil: not counted), and the arena the exceptions' frame
+// lists grow in until compactFrames copies them out in one allocation. A nil
+// scratch grows frame lists on the heap.
+type scratch struct {
+	work  *int
+	arena []Frame // len: the slots handed out; cap: fixed (a full arena falls back to the heap)
+}
+
+// arenaFrames is the arena's size, in frames.
+const arenaFrames = 512
+
+// count adds n to the work counter.
+func (sc *scratch) count(n int) {
+	if sc != nil && sc.work != nil {
+		*sc.work += n
+	}
+}
+
+// appendFrame appends f to frames, growing the list (doubling, from 4) in the
+// arena while it has room, else on the heap.
+func (sc *scratch) appendFrame(frames []Frame, f Frame) []Frame {
+	if len(frames) < cap(frames) {
+		return append(frames, f)
+	}
+	n := max(4, 2*cap(frames))
+	if sc == nil || len(sc.arena)+n > cap(sc.arena) {
+		return appendFrame(frames, f)
+	}
+	start := len(sc.arena)
+	sc.arena = sc.arena[:start+n]
+	chunk := sc.arena[start : start+len(frames) : start+n]
+	copy(chunk, frames)
+	return append(chunk, f)
+}
+
+// compactFrames copies the frames of the chain, wherever they grew, into one
+// allocation of exactly their number, and empties the arena: nothing the
+// result holds points into it.
+func (sc *scratch) compactFrames(chain []Exception) {
+	n := 0
+	for i := range chain {
+		n += len(chain[i].Frames)
+	}
+	if n > 0 {
+		all := make([]Frame, n)
+		off := 0
+		for i := range chain {
+			k := copy(all[off:], chain[i].Frames)
+			chain[i].Frames = all[off : off+k : off+k]
+			off += k
+		}
+	}
+	sc.arena = sc.arena[:0]
 }
 
 // next returns the next line without its terminator ("\n" or "\r\n").
@@ -136,9 +196,35 @@ func isHex(c byte) bool {
 	return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }
 
-func isIdentByte(c byte) bool {
+func isIdentByte(c byte) bool { return byteClasses[c]&classIdent != 0 }
+
+func isIdentByteSlow(c byte) bool {
 	return c == '_' || c == '$' || isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
 }
+
+// Byte classes, looked up in byteClasses: the scanners ask about every byte.
+const (
+	classIdent = 1 << iota // isIdentByte
+	classWord              // isWordByte
+	classType              // a byte of a header's type name (splitTypeMessage)
+)
+
+// byteClasses is made from the predicates themselves, so a lookup answers as they do.
+var byteClasses = func() (t [256]uint8) {
+	for i := range t {
+		c := byte(i)
+		if isIdentByteSlow(c) {
+			t[i] |= classIdent
+		}
+		if isWordByteSlow(c) {
+			t[i] |= classWord
+		}
+		if isIdentByteSlow(c) || c == '.' || c == '+' || c == '`' || c == '<' || c == '>' || c == '\\' || c == '-' || c >= 0x80 {
+			t[i] |= classType
+		}
+	}
+	return t
+}()
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 
@@ -159,7 +245,7 @@ func splitTypeMessage(line string) (typ, msg string, ok bool) {
 			end = i
 			break
 		}
-		if !isIdentByte(c) && c != '.' && c != '+' && c != '`' && c != '<' && c != '>' && c != '\\' && c != '-' && c < 0x80 {
+		if byteClasses[c]&classType == 0 {
 			return "", "", false
 		}
 		i++

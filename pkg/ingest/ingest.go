@@ -330,7 +330,11 @@ func (h *Handler) deliver(ctx context.Context, budget deadline.Budget, req Reque
 	kept := h.beginLogs(stamp)
 	results := h.decoder.DecodeRecords(ctx, fb.Records, stamp, h.cfg.Workers)
 	out := Outcome{Status: http.StatusOK, Records: len(fb.Records)}
-	var errs []event.Event
+	n := 0
+	for i := range results {
+		n += len(results[i].Errors)
+	}
+	errs := make([]event.Event, 0, n) // one copy of the records' events, no growth
 	var firstBad *cwpayload.RecordError
 	for i := range results {
 		r := &results[i]

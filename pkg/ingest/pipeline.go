@@ -217,8 +217,12 @@ func (p *Pipeline) Deliver(parent context.Context, b Batch) Result {
 	} else {
 		decoded = p.decoder.DecodeData(ctx, datas, st, p.cfg.Workers)
 	}
-	var evs []event.Event
-	var owner []int // owner[k] is the item of evs[k]
+	n := 0
+	for i := range decoded {
+		n += len(decoded[i].Errors)
+	}
+	evs := make([]event.Event, 0, n)
+	owner := make([]int, 0, n) // owner[k] is the item of evs[k]
 	for i := range decoded {
 		r := &decoded[i]
 		it := &res.Items[i]
@@ -382,16 +386,25 @@ func forwardEvents(ctx context.Context, budget deadline.Budget, claims Claimer, 
 		}
 		return fw
 	}
-	fresh := make([]event.Event, 0, len(evs))
+	nFresh := 0
 	for i, o := range batch.Outcomes {
 		switch o {
 		case dedup.Fresh:
-			fresh = append(fresh, evs[i])
+			nFresh++
 			fw.outcomes[i] = sent
 		case dedup.Duplicate:
 			fw.outcomes[i] = duplicate
 		default:
 			fw.outcomes[i] = busy
+		}
+	}
+	fresh := evs // a first delivery: all of them, without a copy
+	if nFresh < len(evs) {
+		fresh = make([]event.Event, 0, nFresh)
+		for i, o := range batch.Outcomes {
+			if o == dedup.Fresh {
+				fresh = append(fresh, evs[i])
+			}
 		}
 	}
 	if len(fresh) == 0 {

@@ -53,7 +53,10 @@ type encoder struct {
 
 	h   hash.Hash
 	sum [sha256.Size]byte
-	pre []byte // the identity's preimage
+	pre []byte // the identity's input
+	// The hash's state after the input's parts before the id (midPre), when midOK.
+	mid, midPre []byte
+	midOK       bool
 
 	// The http/protobuf batch (wire.go): the resources in order of first record.
 	wkeys  map[resKey]int
@@ -61,7 +64,10 @@ type encoder struct {
 	nres   int
 	lastW  *wireRes
 	wattrs []byte
-	fix    []byte // a message made valid UTF-8
+	wrecs  []byte    // the batch's log records (ScopeLogs.log_records), in runs
+	runs   []wireRun // the runs of wrecs
+	fix    []byte    // a message made valid UTF-8
+	stack  []byte    // an error-class record's exception.stacktrace
 }
 
 func newEncoder() *encoder {
@@ -109,7 +115,7 @@ func (e *encoder) Visit(v *cwpayload.View) {
 		attrs = append(attrs, e.kv(AttrInvocationID, e.str(unsafe.String(unsafe.SliceData(id), len(id)))))
 	}
 	if v.Level.IsErrorClass() {
-		typ, m, stack := Exception(msg, v.LogGroup)
+		typ, m, stack := Exception(msg)
 		if typ != "" {
 			attrs = append(attrs, e.kv(AttrExceptionType, e.str(typ)))
 		}

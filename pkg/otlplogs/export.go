@@ -64,7 +64,7 @@ type Exporter struct {
 	bufMu sync.Mutex
 	bufs  [][]byte
 	zbufs []*bytes.Buffer
-	zw    sync.Pool // *gzip.Writer
+	zws   []*gzip.Writer // idle compressors (each holds its window and tables)
 }
 
 // New returns an Exporter. client may be nil (a client of its own with keep-alive
@@ -497,7 +497,13 @@ func (x *Exporter) compress(b []byte) *bytes.Buffer {
 		zb = bytes.NewBuffer(make([]byte, 0, len(b)/4+1024))
 	}
 	zb.Reset()
-	zw, _ := x.zw.Get().(*gzip.Writer)
+	x.bufMu.Lock()
+	var zw *gzip.Writer
+	if n := len(x.zws); n > 0 {
+		zw = x.zws[n-1]
+		x.zws = x.zws[:n-1]
+	}
+	x.bufMu.Unlock()
 	if zw == nil {
 		var err error
 		if zw, err = gzip.NewWriterLevel(zb, x.cfg.GzipLevel); err != nil {
@@ -508,6 +514,10 @@ func (x *Exporter) compress(b []byte) *bytes.Buffer {
 	}
 	_, _ = zw.Write(b) // a bytes.Buffer does not fail
 	_ = zw.Close()
-	x.zw.Put(zw)
+	x.bufMu.Lock()
+	if len(x.zws) < x.cfg.Concurrency {
+		x.zws = append(x.zws, zw)
+	}
+	x.bufMu.Unlock()
 	return zb
 }

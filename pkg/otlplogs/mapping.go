@@ -1,6 +1,7 @@
 package otlplogs
 
 import (
+	"strconv"
 	"strings"
 
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
@@ -90,30 +91,64 @@ func ServiceName(logGroup string) string {
 
 // Exception is what the grouper's extraction says of an error-class message: the type and
 // message of the outermost exception and the chain as a stack trace text.
-func Exception(message, logGroup string) (typ, msg, stack string) {
-	r := grouping.Analyze(message, logGroup)
-	if len(r.Chain) == 0 {
+func Exception(message string) (typ, msg, stack string) {
+	chain := grouping.Exceptions(message)
+	if len(chain) == 0 {
 		return "", "", ""
 	}
-	top := r.Chain[0]
-	var b strings.Builder
-	for i, e := range r.Chain {
+	return chain[0].Type, chain[0].Message, string(appendStack(nil, chain))
+}
+
+// appendStack appends the chain as exception.stacktrace reads: each exception as
+// "Type: message" (the first after "Caused by: "), each frame on a line of its own after
+// "    at ", as Frame.String renders it.
+func appendStack(b []byte, chain []grouping.Exception) []byte {
+	start := len(b)
+	for i, e := range chain {
 		if i > 0 {
-			b.WriteString("Caused by: ")
+			b = append(b, "Caused by: "...)
 		}
-		b.WriteString(e.Type)
+		b = append(b, e.Type...)
 		if e.Message != "" {
 			if e.Type != "" {
-				b.WriteString(": ")
+				b = append(b, ": "...)
 			}
-			b.WriteString(e.Message)
+			b = append(b, e.Message...)
 		}
-		b.WriteByte('\n')
+		b = append(b, '\n')
 		for _, f := range e.Frames {
-			b.WriteString("    at ")
-			b.WriteString(f.String())
-			b.WriteByte('\n')
+			b = append(b, "    at "...)
+			b = appendFrame(b, &f)
+			b = append(b, '\n')
 		}
 	}
-	return top.Type, top.Message, strings.TrimSuffix(b.String(), "\n")
+	if len(b) > start {
+		b = b[:len(b)-1] // the last line's newline
+	}
+	return b
+}
+
+// appendFrame appends f as grouping.Frame.String renders it: "function (file:line)".
+func appendFrame(b []byte, f *grouping.Frame) []byte {
+	where := f.File
+	if where == "" {
+		where = f.Module
+	}
+	hasWhere := where != "" || f.Line > 0
+	if f.Function != "" {
+		b = append(b, f.Function...)
+		if !hasWhere {
+			return b
+		}
+		b = append(b, " ("...)
+	}
+	b = append(b, where...)
+	if f.Line > 0 {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(f.Line), 10)
+	}
+	if f.Function != "" {
+		b = append(b, ')')
+	}
+	return b
 }

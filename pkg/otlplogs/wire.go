@@ -1,7 +1,9 @@
 package otlplogs
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
 	"unicode/utf8"
 	"unsafe"
@@ -10,15 +12,18 @@ import (
 
 	"github.com/aient/firehose-drain/pkg/cwpayload"
 	"github.com/aient/firehose-drain/pkg/event"
+	"github.com/aient/firehose-drain/pkg/grouping"
 	"github.com/aient/firehose-drain/pkg/invocation"
 )
 
 // The http/protobuf body written directly with protowire: the same
 // opentelemetry.proto.logs.v1.LogsData as the official types marshal (the tests decode it
 // with them and compare), without a message per record. Each (account, region, group,
-// stream) of a batch has its Resource encoded once and its log records appended to a
-// buffer of their own as they are visited; the flush writes each ResourceLogs around them.
-// No record is kept as a value: a batch is its bytes.
+// stream) of a batch has its Resource encoded once; the log records are appended, as they
+// are visited, to one buffer of the batch, in runs of one resource each (a record's
+// events are one run, unless their accounts or regions alternate), and the flush writes
+// each ResourceLogs around its runs. No record is kept as a value: a batch is its bytes,
+// and its buffers keep their size from batch to batch.
 //
 // Field numbers (opentelemetry/proto/logs/v1/logs.proto, common/v1, resource/v1):
 //
@@ -49,10 +54,17 @@ const (
 	fArrayValues          = 1
 )
 
-// wireRes is one resource of a batch: its Resource field and its records' bytes.
+// wireRes is one resource of a batch: its Resource field and where its records are.
 type wireRes struct {
-	res  []byte // ResourceLogs.resource, tag included
-	recs []byte // ScopeLogs.log_records, tags included
+	res         []byte // ResourceLogs.resource, tag included
+	size        int    // its ScopeLogs.log_records' bytes, tags included
+	first, last int32  // its first and last run in encoder.runs
+}
+
+// wireRun is a run of log records of one resource in encoder.wrecs.
+type wireRun struct {
+	start, end int32
+	next       int32 // the resource's next run, -1: none
 }
 
 // scopeField is ScopeLogs.scope, the same for every batch.
@@ -153,7 +165,7 @@ func (e *encoder) wireResource(k resKey) *wireRes {
 	add(AttrDrainID, s.d.Drain)
 	e.wattrs = attrs
 	r.res = appendBytesField(r.res[:0], fResourceLogsResource, attrs)
-	r.recs = r.recs[:0]
+	r.size, r.first, r.last = 0, -1, -1
 	e.size += len(r.res) + len(scopeField) + 16
 	return r
 }
@@ -167,10 +179,16 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 		e.fix = appendValid(e.fix[:0], msg)
 		msg = e.fix
 	}
-	var typ, emsg, stack string
+	var typ, emsg string
+	var stack []byte
 	if v.Level.IsErrorClass() {
-		// The message is valid for the call: the strings are written before it returns.
-		typ, emsg, stack = Exception(unsafe.String(unsafe.SliceData(msg), len(msg)), v.LogGroup)
+		// The message is valid for the call: the chain's strings (parts of it, or
+		// unescaped) are written before it returns.
+		if chain := grouping.Exceptions(unsafe.String(unsafe.SliceData(msg), len(msg))); len(chain) > 0 {
+			typ, emsg = chain[0].Type, chain[0].Message
+			e.stack = appendStack(e.stack[:0], chain)
+			stack = e.stack
+		}
 	}
 	rid := invocation.RequestID(msg)
 	num, text := Severity(v.Level)
@@ -191,12 +209,14 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 	if rid != nil {
 		n += fieldSize(kvSize(AttrInvocationID, len(rid)))
 	}
-	for _, a := range [...]struct {
-		k, v string
-	}{{AttrExceptionType, typ}, {AttrExceptionMessage, emsg}, {AttrExceptionStack, stack}} {
-		if a.v != "" {
-			n += fieldSize(kvSize(a.k, len(a.v)))
-		}
+	if typ != "" {
+		n += fieldSize(kvSize(AttrExceptionType, len(typ)))
+	}
+	if emsg != "" {
+		n += fieldSize(kvSize(AttrExceptionMessage, len(emsg)))
+	}
+	if len(stack) > 0 {
+		n += fieldSize(kvSize(AttrExceptionStack, len(stack)))
 	}
 	n += 1 + 8 // observed
 	need := fieldSize(n)
@@ -211,7 +231,19 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 		r = e.wireResource(key)
 		e.last, e.lastW = key, r
 	}
-	b := r.recs
+	if r.last < 0 || e.runs[r.last].end != int32(len(e.wrecs)) {
+		// A new run: the resource's records so far (if any) end elsewhere.
+		e.runs = append(e.runs, wireRun{start: int32(len(e.wrecs)), end: int32(len(e.wrecs)), next: -1})
+		i := int32(len(e.runs) - 1)
+		if r.last >= 0 {
+			e.runs[r.last].next = i
+		} else {
+			r.first = i
+		}
+		r.last = i
+	}
+	b := e.wrecs
+	start := len(b)
 	b = protowire.AppendTag(b, fScopeLogsRecords, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(n))
 	if v.Timestamp > 0 {
@@ -242,12 +274,14 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 	if emsg != "" {
 		b = appendKV(b, fRecordAttributes, AttrExceptionMessage, emsg)
 	}
-	if stack != "" {
+	if len(stack) > 0 {
 		b = appendKV(b, fRecordAttributes, AttrExceptionStack, stack)
 	}
 	b = protowire.AppendTag(b, fRecordObserved, protowire.Fixed64Type)
 	b = protowire.AppendFixed64(b, s.observed)
-	r.recs = b
+	e.wrecs = b
+	e.runs[r.last].end = int32(len(b))
+	r.size += len(b) - start
 	e.nrec++
 	e.size += need
 }
@@ -256,35 +290,60 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 func (e *encoder) flushWire() []byte {
 	out := e.s.x.getBuf()
 	for _, r := range e.wres[:e.nres] {
-		scope := len(scopeField) + len(r.recs)
+		scope := len(scopeField) + r.size
 		out = protowire.AppendTag(out, fLogsDataResourceLogs, protowire.BytesType)
 		out = protowire.AppendVarint(out, uint64(len(r.res)+fieldSize(scope)))
 		out = append(out, r.res...)
 		out = protowire.AppendTag(out, fResourceLogsScope, protowire.BytesType)
 		out = protowire.AppendVarint(out, uint64(scope))
 		out = append(out, scopeField...)
-		out = append(out, r.recs...)
+		for i := r.first; i >= 0; i = e.runs[i].next {
+			out = append(out, e.wrecs[e.runs[i].start:e.runs[i].end]...)
+		}
 	}
 	return out
 }
 
 // resetWire empties the batch, keeping the buffers.
 func (e *encoder) resetWire() {
-	for _, r := range e.wres[:e.nres] {
-		r.recs = r.recs[:0]
-	}
+	e.wrecs, e.runs = e.wrecs[:0], e.runs[:0]
 	e.nres = 0
 	clear(e.wkeys)
 	e.lastW = nil
 }
 
 // uidInto writes the event's identity (the dedup's, event.AppendIdentityInput) in hex
-// into x.
+// into x. The events of a record share the input's first parts (drain, account, log
+// group, log stream): the hash's state after them is kept, and each event hashes only its
+// id.
 func (e *encoder) uidInto(v *cwpayload.View, x *[2 * sha256.Size]byte) {
-	e.pre = event.AppendIdentityInput(e.pre[:0], e.s.d.Drain, v.Account, v.LogGroup, v.LogStream, v.ID, v.IDIsNumber)
-	e.h.Reset()
-	e.h.Write(e.pre)
+	drain := e.s.d.Drain
+	e.pre = event.AppendIdentityInput(e.pre[:0], drain, v.Account, v.LogGroup, v.LogStream, v.ID, v.IDIsNumber)
+	// The parts before the id: four length-prefixed strings.
+	n := 16 + len(drain) + len(v.Account) + len(v.LogGroup) + len(v.LogStream)
+	mh, ok := e.h.(midHash)
+	switch {
+	case !ok:
+		e.h.Reset()
+		e.h.Write(e.pre)
+	case e.midOK && bytes.Equal(e.midPre, e.pre[:n]) && mh.UnmarshalBinary(e.mid) == nil:
+		e.h.Write(e.pre[n:])
+	default:
+		e.h.Reset()
+		e.h.Write(e.pre[:n])
+		var err error
+		e.mid, err = mh.AppendBinary(e.mid[:0])
+		e.midOK = err == nil
+		e.midPre = append(e.midPre[:0], e.pre[:n]...)
+		e.h.Write(e.pre[n:])
+	}
 	hex.Encode(x[:], e.h.Sum(e.sum[:0]))
+}
+
+// midHash is a hash whose state can be kept and restored (crypto/sha256's is).
+type midHash interface {
+	encoding.BinaryAppender
+	encoding.BinaryUnmarshaler
 }
 
 // appendValid appends b to dst with every byte that is not UTF-8 as U+FFFD (as

@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,9 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/aient/firehose-drain/internal/testkit/awstest"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
+	"github.com/aient/firehose-drain/pkg/otlplogs"
 )
 
 // TestSourceBootstrapsAnswerEveryEvent runs the real functions/sources binary, once per
@@ -27,6 +31,7 @@ import (
 // grouped into problems counted once each even when SQS delivers them twice, the drain
 // books each kind, and every call is allowed by the function's role.
 func TestSourceBootstrapsAnswerEveryEvent(t *testing.T) {
+	t.Parallel() // its own moto account: no turns with the package's other tests
 	if testing.Short() {
 		t.Skip("builds the sources function and runs moto")
 	}
@@ -44,12 +49,29 @@ func TestSourceBootstrapsAnswerEveryEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The OTLP logs export on, its headers from a Secrets Manager secret as template.yaml
+	// gives them (OtlpHeadersSecretArn): each function reads the secret when it starts,
+	// and the IAM check below sees that call.
+	const otlpToken = "s3cr3t-0tlp-t0ken"
+	sec, err := secretsmanager.NewFromConfig(s.cfg).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("firehose-drain-otlp-headers"), SecretString: aws.String(otlpTokenHeader + "=" + otlpToken),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.resources[aws.ToString(sec.ARN)] = ref("OtlpHeadersSecretArn")
+
 	bin := BuildBootstrap(t, "./functions/sources")
 	fns := map[Kind]*Function{}
 	recorders := map[Kind]*callRecorder{}
+	receivers := map[Kind]*otlpReceiver{}
 	for _, kind := range []Kind{Kinesis, S3, Subscription} {
 		rec := recordCalls(t, s.endpoint)
-		env := map[string]string{"AIENT_SOURCE_KIND": string(kind), "AIENT_DRAIN_ID": ExampleDrainID, "AWS_ENDPOINT_URL": rec.URL}
+		receivers[kind] = newOTLPReceiver(t)
+		env := map[string]string{
+			"AIENT_SOURCE_KIND": string(kind), "AIENT_DRAIN_ID": ExampleDrainID, "AWS_ENDPOINT_URL": rec.URL,
+			otlplogs.EnvLogsEndpoint: receivers[kind].URL + "/v1/logs", otlplogs.EnvHeadersSecret: aws.ToString(sec.ARN),
+		}
 		for k, v := range s.env {
 			if _, set := env[k]; !set && k != "AIENT_PEPPER_SECRET_ID" && k != "AIENT_PROBLEMS_TABLE" {
 				env[k] = v
@@ -218,6 +240,22 @@ func TestSourceBootstrapsAnswerEveryEvent(t *testing.T) {
 		}
 	})
 
+	t.Run("every source exported its data events with the headers from the secret", func(t *testing.T) {
+		for kind, r := range receivers {
+			records, requests, tokens, bad := r.seen()
+			if len(bad) > 0 {
+				t.Errorf("%s: the receiver refused %q", kind, bad)
+			}
+			// At least the error events each kind queued (the data events besides them too).
+			if records < queuedBy[kind] || tokens[otlpToken] != requests {
+				t.Errorf("%s exported %d records in %d requests, %d of them with the secret's header (%v)", kind, records, requests, tokens[otlpToken], tokens)
+			}
+			if strings.Contains(fns[kind].Logs(), otlpToken) {
+				t.Errorf("%s logged the OTLP header's value", kind)
+			}
+		}
+	})
+
 	t.Run("every AWS call each source function made is allowed by its role in template.yaml", func(t *testing.T) {
 		c := samTransform(t)
 		for kind, rec := range recorders {
@@ -230,6 +268,11 @@ func TestSourceBootstrapsAnswerEveryEvent(t *testing.T) {
 				calls = append(calls, call)
 			}
 			checkCallsAllowed(t, c, sourceFunctions[string(kind)], calls, s.resources)
+			if !slices.ContainsFunc(calls, func(c apiCall) bool {
+				return c.Service == "secretsmanager" && c.Op == "GetSecretValue" && c.Body["SecretId"] == aws.ToString(sec.ARN)
+			}) {
+				t.Errorf("%s never read the OTLP headers secret", kind)
+			}
 			if (kind == S3) != (len(objects) > 0) {
 				t.Errorf("%s made %d REST (S3) calls", kind, len(objects))
 			}
