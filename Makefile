@@ -7,7 +7,7 @@ LDFLAGS  = -s -w
 BENCHCOUNT ?= 6
 FUZZTIME ?= 30s
 
-.PHONY: run install test lint lint-cfn-lint-present lint-tools bench bench-console bench-rss fuzz build clean storm chaos
+.PHONY: run install test test-long lint lint-cfn-lint-present lint-tools bench bench-console bench-rss fuzz build clean storm chaos
 
 # golangci-lint, pinned, built by `make lint` itself from the Go module proxy into a cache
 # outside the work tree (kept across clones on one machine; a fresh machine builds it once).
@@ -27,12 +27,17 @@ install:
 test: lint
 	$(GO) test -race -count=1 ./...
 
+## test-long: the tests make test runs at a smaller size, at full size (AIENT_TEST_LONG=1, see
+## internal/testkit/scale): the log store oracle over 20,000 lines, 200 MB streamed, ...
+test-long:
+	AIENT_TEST_LONG=1 $(GO) test -race -count=1 -timeout 30m ./pkg/embedded ./pkg/otlplogs ./pkg/console ./pkg/cwpayload
+
 ## lint: go vet, gofmt, golangci-lint (.golangci.yml: gofumpt, staticcheck, errcheck, ...) and cfn-lint
 lint: lint-cfn-lint-present $(GOLANGCI_LINT)
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	$(GOLANGCI_LINT) run ./...
+	$(GOLANGCI_LINT) run --allow-parallel-runners ./...
 	@if [ -f template.yaml ]; then cfn-lint template.yaml deploy/*.yaml; fi
 
 # lint-cfn-lint-present fails first, before any other lint step runs, when cfn-lint is not on
@@ -70,6 +75,7 @@ LOGS_BENCH_LINES ?= 10000000
 .PHONY: bench-logs
 bench-logs:
 	AIENT_LOGS_BENCH_DIR=$(LOGS_BENCH_DIR) AIENT_LOGS_BENCH_LINES=$(LOGS_BENCH_LINES) $(GO) test -run '^$$' -bench BenchmarkLogSearch -benchtime 1300x -count $(BENCHCOUNT) -cpu 1 -timeout 180m ./pkg/embedded | tee bench-logs.txt
+	$(GO) test -run '^$$' -bench 'BenchmarkLogPut$$' -benchtime 60x -count $(BENCHCOUNT) -cpu 1 ./pkg/embedded | tee -a bench-logs.txt
 	$(GO) test -run '^$$' -bench BenchmarkServeLogStore -benchtime 20x -count $(BENCHCOUNT) -cpu 1 -timeout 60m ./cmd/aient/cli | tee -a bench-logs.txt
 	@command -v benchstat >/dev/null 2>&1 || $(GO) install golang.org/x/perf/cmd/benchstat@latest
 	@"$$($(GO) env GOPATH)/bin/benchstat" bench-logs.txt

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -45,7 +44,16 @@ func main() {
 		log.Error("ingest cannot start", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(h)
+	// The ingest's own Runtime API loop (runtime.go), not lambda.Start: the event is read
+	// outside the Go heap.
+	api := os.Getenv("AWS_LAMBDA_RUNTIME_API")
+	if api == "" {
+		log.Error("ingest cannot start", "err", "AWS_LAMBDA_RUNTIME_API is not set: not running on Lambda")
+		os.Exit(1)
+	}
+	err = newRuntimeClient(api, log).serve(context.Background(), h)
+	log.Error("ingest stops", "err", err)
+	os.Exit(1)
 }
 
 func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*ingest.Handler, error) {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aient/firehose-drain/internal/testkit/scale"
 	"github.com/aient/firehose-drain/pkg/console"
 	"github.com/aient/firehose-drain/pkg/embedded"
 	"github.com/aient/firehose-drain/pkg/event"
@@ -200,7 +201,8 @@ func writeBenchStore(dir string, total, nProblems int) error {
 // ways answers every console read the same.
 func TestBenchStoreMatchesRecord(t *testing.T) {
 	direct, viaRecord := t.TempDir(), t.TempDir()
-	if err := writeBenchStore(direct, 3000, 40); err != nil {
+	occs := scale.N(t, 800, 3000) // make test-long: 3,000 occurrences
+	if err := writeBenchStore(direct, occs, 40); err != nil {
 		t.Fatal(err)
 	}
 	st, err := embedded.Open(viaRecord)
@@ -214,7 +216,7 @@ func TestBenchStoreMatchesRecord(t *testing.T) {
 	if !ok {
 		t.Fatal("the embedded problem store has no RecordBatch")
 	}
-	for _, r := range batcher.RecordBatch(t.Context(), benchOccurrences(3000, 40)) {
+	for _, r := range batcher.RecordBatch(t.Context(), benchOccurrences(occs, 40)) {
 		if r.Err != nil {
 			t.Fatal(r.Err)
 		}

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,15 +18,38 @@ import (
 // requireChromium makes a missing browser a failure instead of a skip (CI sets it).
 const requireChromium = "AIENT_REQUIRE_CHROMIUM"
 
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	var path string
+// theBrowser is the package's one Chromium, started by the first test that needs it and
+// stopped by TestMain: each test gets a tab of its own (its own target, so no page state
+// is shared but the process and its start-up are).
+var theBrowser struct {
+	once   sync.Once
+	ctx    context.Context // the browser's; tabs are contexts under it
+	err    error
+	cancel func()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if theBrowser.cancel != nil {
+		theBrowser.cancel()
+	}
+	os.Exit(code)
+}
+
+func chromiumPath() string {
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
+			return p
 		}
 	}
+	return ""
+}
+
+// browser is a new tab in the package's Chromium, closed when the test ends, with 90 s
+// for the test's steps.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath()
 	if path == "" {
 		msg := "no chromium on PATH: install Debian's chromium package to run the browser test"
 		if os.Getenv(requireChromium) != "" {
@@ -33,21 +57,35 @@ func browser(t *testing.T) context.Context {
 		}
 		t.Skip(msg)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
+	theBrowser.once.Do(func() {
+		dir, err := os.MkdirTemp("", "console-chromium-")
+		if err != nil {
+			theBrowser.err = err
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-quic", true),
+			chromedp.UserDataDir(dir),
+			chromedp.WindowSize(1280, 900),
+		)
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		bctx, cancelBrowser := chromedp.NewContext(actx)
+		theBrowser.ctx = bctx
+		theBrowser.cancel = func() { cancelBrowser(); cancelAlloc(); _ = os.RemoveAll(dir) }
+		theBrowser.err = chromedp.Do(bctx) // starts the browser (its first tab stays blank)
+	})
+	if theBrowser.err != nil {
+		t.Fatalf("start chromium: %v", theBrowser.err)
+	}
+	ctx, cancelTab := chromedp.NewContext(theBrowser.ctx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	t.Cleanup(func() { cancelTimeout(); cancelTab() })
 	return ctx
 }
 

@@ -13,6 +13,7 @@ import (
 )
 
 func TestDestinationsContract(t *testing.T) {
+	t.Parallel() // a store of its own
 	alertstest.RunDestinations(t, func(t *testing.T) alerts.Destinations { return openStore(t, t.TempDir()).Destinations() })
 }
 

@@ -15,10 +15,12 @@ import (
 )
 
 func TestDrainsContract(t *testing.T) {
+	t.Parallel() // a store of its own
 	drainstest.Run(t, func(t *testing.T) drains.Store { return openStore(t, t.TempDir()).Drains() })
 }
 
 func TestDrainLogContract(t *testing.T) {
+	t.Parallel() // a store of its own
 	drainstest.RunLog(t, func(t *testing.T) drainstest.LogStore {
 		ls, ok := openStore(t, t.TempDir()).Drains().(drainstest.LogStore)
 		if !ok {
@@ -29,14 +31,17 @@ func TestDrainLogContract(t *testing.T) {
 }
 
 func TestProblemsContract(t *testing.T) {
+	t.Parallel() // a store of its own
 	problemstest.Run(t, func(t *testing.T) problems.Store { return openStore(t, t.TempDir()).Problems() })
 }
 
 func TestDedupContract(t *testing.T) {
+	t.Parallel() // a store of its own
 	deduptest.Run(t, func(t *testing.T) dedup.Store { return openStore(t, t.TempDir()).Claims() })
 }
 
 func TestProblemsLifecycleContract(t *testing.T) {
+	t.Parallel() // a store of its own
 	problemstest.RunLifecycle(t, func(t *testing.T, now func() time.Time) problemstest.Rig {
 		st := openStore(t, t.TempDir(), embedded.WithClock(now))
 		return problemstest.Rig{Store: st.Problems(), Notices: func(ctx context.Context) ([]problems.Notice, error) {
@@ -51,6 +56,7 @@ func TestProblemsLifecycleContract(t *testing.T) {
 }
 
 func TestProblemReaderContract(t *testing.T) {
+	t.Parallel() // a store of its own
 	problemstest.RunReader(t, func(t *testing.T) problemstest.ReadStore {
 		rs, ok := openStore(t, t.TempDir()).Problems().(problemstest.ReadStore)
 		if !ok {

@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
 	_ "modernc.org/sqlite" // the bench reads how far the generation got
 
 	"github.com/aient/firehose-drain/pkg/embedded"
+	"github.com/aient/firehose-drain/pkg/logs"
 )
 
 // EnvLogsBenchDir and EnvLogsBenchLines run BenchmarkLogSearch over a store of that many
@@ -119,4 +121,72 @@ func BenchmarkLogSearch(b *testing.B) {
 		b.ReportMetric(pct(all, 0.99), "all-p99-ms")
 	}
 	b.ReportMetric(float64(n), "lines")
+}
+
+// BenchmarkLogPut: storing the generated lines through Put in deliveries of genPerBatch
+// lines (one iteration a delivery), into a store that holds the lines of the iterations
+// before. Reports lines/s and the database's bytes a line.
+func BenchmarkLogPut(b *testing.B) {
+	st := openBenchStore(b)
+	ls := st.Logs()
+	ctx := context.Background()
+	var batches [][]logs.Row
+	next := 0
+	var cpu time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		if len(batches) == 0 {
+			// Generate ahead, outside the timer: 20 deliveries at a time.
+			for range 20 {
+				lines := genRows(next, next+genPerBatch)
+				rows := make([]logs.Row, len(lines))
+				for i := range lines {
+					rows[i] = lines[i].row
+				}
+				batches = append(batches, rows)
+				next += genPerBatch
+			}
+		}
+		rows := batches[0]
+		batches = batches[1:]
+		c0 := processCPU(b)
+		b.StartTimer()
+		if _, err := ls.Put(ctx, rows); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		cpu += processCPU(b) - c0
+		b.StartTimer()
+	}
+	b.StopTimer()
+	size, err := ls.Size(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stored := b.N * genPerBatch
+	b.ReportMetric(float64(stored)/b.Elapsed().Seconds(), "lines/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(stored), "ns/line")
+	b.ReportMetric(float64(size)/float64(stored), "bytes/line")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(stored), "cpu-ns/line")
+}
+
+// processCPU is the CPU time (user and system) the process used so far: on a shared
+// machine, the figure a wall time hides.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func openBenchStore(b *testing.B) *embedded.Store {
+	b.Helper()
+	st, err := embedded.Open(b.TempDir(), embedded.WithLogRetention(100*365*24*time.Hour, 1<<50))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	return st
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aient/firehose-drain/internal/testkit/scale"
 	"github.com/aient/firehose-drain/pkg/embedded"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/logs"
@@ -196,7 +197,9 @@ func oracleText(l *genLine, text string) bool {
 // The benchmark's data and queries at a small scale, checked against a brute-force oracle:
 // every kind of search answers exactly the lines that match, newest first.
 func TestLogSearchAgainstAnOracle(t *testing.T) {
-	const n = 20_000
+	t.Parallel() // a store of its own
+	// make test-long: the 20,000 lines.
+	n := scale.N(t, 4_000, 20_000)
 	st := openStore(t, t.TempDir(), embedded.WithLogRetention(100*365*24*time.Hour, 0))
 	fillLogs(t, st.Logs(), 0, n)
 	lines := genRows(0, n)

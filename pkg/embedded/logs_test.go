@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aient/firehose-drain/internal/testkit/scale"
 	"github.com/aient/firehose-drain/pkg/embedded"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/logs"
@@ -80,6 +81,8 @@ func TestLogSearch(t *testing.T) {
 		{"punctuation inside a word", logs.Query{Text: "user:42"}, []string{msg(5)}},
 		{"diacritics folded", logs.Query{Text: "cafe"}, []string{msg(6)}},
 		{"a part of a word is not a word", logs.Query{Text: "xpired"}, nil},
+		{"the Lambda runtime's timestamp is the line's time, not words", logs.Query{Text: "2026-11-21T10:00:02.000Z"}, nil},
+		{"a request id as words", logs.Query{Text: "6f1c2a52-9f0e-4d43-8f3e-0a1b2c3d4e5f"}, []string{msg(3), msg(2), msg(1)}},
 		{"FTS5 syntax is plain text", logs.Query{Text: `card NOT expired`}, nil},
 		{"request id", logs.Query{RequestID: "6f1c2a52-9f0e-4d43-8f3e-0a1b2c3d4e5f"}, []string{msg(3), msg(2), msg(1)}},
 		{"request id and text", logs.Query{RequestID: "6f1c2a52-9f0e-4d43-8f3e-0a1b2c3d4e5f", Text: "card"}, []string{msg(3), msg(2)}},
@@ -248,15 +251,17 @@ func TestLogRetentionByAge(t *testing.T) {
 }
 
 func TestLogRetentionBySizeDropsTheOldest(t *testing.T) {
+	t.Parallel() // a store of its own
 	clk := newClock()
 	clk.Advance(time.Hour)
-	const cap = 512 << 10
-	st := openStore(t, t.TempDir(), embedded.WithClock(clk.Now), embedded.WithLogRetention(0, cap))
+	// The lines take four times the cap (make test-long: 500 KiB and 6,000 lines).
+	lcap, per := int64(scale.N(t, 128, 512))<<10, scale.N(t, 125, 500)
+	st := openStore(t, t.TempDir(), embedded.WithClock(clk.Now), embedded.WithLogRetention(0, lcap))
 	ls := st.Logs()
 	ctx := context.Background()
 	// Out of time order across deliveries: the oldest by event time go first, not the
 	// first stored.
-	const per, deliveries = 500, 12
+	const deliveries = 12
 	for d := range deliveries {
 		var rows []logs.Row
 		for i := range per {
@@ -279,8 +284,8 @@ func TestLogRetentionBySizeDropsTheOldest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if before <= cap {
-		t.Fatalf("the test's lines take %d bytes, not over the %d cap", before, cap)
+	if before <= lcap {
+		t.Fatalf("the test's lines take %d bytes, not over the %d cap", before, lcap)
 	}
 	dropped, err := ls.Prune(ctx)
 	if err != nil {
@@ -290,8 +295,8 @@ func TestLogRetentionBySizeDropsTheOldest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after > cap || dropped == 0 {
-		t.Fatalf("after Prune: %d bytes (cap %d), %d lines dropped", after, cap, dropped)
+	if after > lcap || dropped == 0 {
+		t.Fatalf("after Prune: %d bytes (cap %d), %d lines dropped", after, lcap, dropped)
 	}
 	p, err := ls.Search(ctx, logs.Query{Limit: logs.MaxLimit})
 	if err != nil {

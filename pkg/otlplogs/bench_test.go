@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -190,34 +191,70 @@ func BenchmarkIngestExport(b *testing.B) {
 	}
 }
 
-// BenchmarkIngestExportPaired runs the delivery with the export off and on (protobuf +
-// gzip level 1) alternately in one loop and reports on/off time.
+// BenchmarkIngestExportPaired runs the delivery with the export off, on (protobuf + gzip
+// level 1, the default) and on uncompressed, alternately in one loop, and reports as
+// process CPU time (the machine is shared: wall time is noisy; with -cpu 1 it is the
+// handler's, the receiver's and the GC's):
+//
+//   - throughput-ratio(cpu): on/off throughput (the goal: >= 0.5), and -none: the same
+//     uncompressed;
+//   - MB/s-off, MB/s-on (of request) and events/s-on;
+//   - encode-share: the part of the export's CPU (on - off) that is not gzip (none - off,
+//     the encoding, the batching and the posting), the rest being the compression;
+//   - alloc-on-x and alloc-off-x: bytes allocated per request, as multiples of the
+//     request's size (the goal: on <= 2);
+//   - wireB/event: gzip bytes sent per log record.
 func BenchmarkIngestExportPaired(b *testing.B) {
-	body, _ := benchDelivery(5_500_000)
+	body, events := benchDelivery(5_500_000)
 	req := benchRequest(body)
 	d := newDiscard(b)
-	x, err := otlplogs.New(otlplogs.Config{Endpoint: d.srv.URL + "/v1/logs"}, nil, slog.New(slog.DiscardHandler))
+	log := slog.New(slog.DiscardHandler)
+	x, err := otlplogs.New(otlplogs.Config{Endpoint: d.srv.URL + "/v1/logs"}, nil, log)
 	if err != nil {
 		b.Fatal(err)
 	}
-	off, on := benchHandler(b, nil), benchHandler(b, x)
-	mustOK(b, on, req)
-	// The process's CPU time (the machine is shared: wall time is noisy), which with
-	// -cpu 1 is the handler's, the receiver's and the GC's.
-	var cOff, cOn time.Duration
-	b.SetBytes(2 * int64(len(body)))
-	for b.Loop() {
-		c0 := cpuTime()
-		mustOK(b, off, req)
-		c1 := cpuTime()
-		mustOK(b, on, req)
-		c2 := cpuTime()
-		cOff += c1 - c0
-		cOn += c2 - c1
+	dn := newDiscard(b)
+	xn, err := otlplogs.New(otlplogs.Config{Endpoint: dn.srv.URL + "/v1/logs", Compression: otlplogs.CompressionNone}, nil, log)
+	if err != nil {
+		b.Fatal(err)
 	}
+	off, on, none := benchHandler(b, nil), benchHandler(b, x), benchHandler(b, xn)
+	// Warm the pools, the free lists and the connections: a run of -count is often one
+	// iteration, and the allocations are to be the steady state's.
+	for range 2 {
+		for _, h := range []*ingest.Handler{off, on, none} {
+			mustOK(b, h, req)
+		}
+	}
+	d.bytes.Store(0)
+	var cOff, cOn, cNone time.Duration
+	var aOff, aOn uint64
+	var ms runtime.MemStats
+	alloc := func() uint64 { runtime.ReadMemStats(&ms); return ms.TotalAlloc }
+	b.SetBytes(3 * int64(len(body)))
+	for b.Loop() {
+		a0, c0 := alloc(), cpuTime()
+		mustOK(b, off, req)
+		c1, a1 := cpuTime(), alloc()
+		mustOK(b, on, req)
+		c2, a2 := cpuTime(), alloc()
+		mustOK(b, none, req)
+		c3 := cpuTime()
+		cOff, cOn, cNone = cOff+c1-c0, cOn+c2-c1, cNone+c3-c2
+		aOff, aOn = aOff+a1-a0, aOn+a2-a1
+	}
+	n, size := float64(b.N), float64(len(body))
 	b.ReportMetric(float64(cOff)/float64(cOn), "throughput-ratio(cpu)")
-	b.ReportMetric(float64(len(body))*float64(b.N)/cOff.Seconds()/1e6, "MB/s-off(cpu)")
-	b.ReportMetric(float64(len(body))*float64(b.N)/cOn.Seconds()/1e6, "MB/s-on(cpu)")
+	b.ReportMetric(float64(cOff)/float64(cNone), "throughput-ratio-none(cpu)")
+	b.ReportMetric(size*n/cOff.Seconds()/1e6, "MB/s-off(cpu)")
+	b.ReportMetric(size*n/cOn.Seconds()/1e6, "MB/s-on(cpu)")
+	b.ReportMetric(float64(events)*n/cOn.Seconds(), "events/s-on(cpu)")
+	if cOn > cOff {
+		b.ReportMetric(float64(cNone-cOff)/float64(cOn-cOff), "encode-share")
+	}
+	b.ReportMetric(float64(aOff)/n/size, "alloc-off-x")
+	b.ReportMetric(float64(aOn)/n/size, "alloc-on-x")
+	b.ReportMetric(float64(d.bytes.Load())/float64(events)/n, "wireB/event")
 }
 
 func cpuTime() time.Duration {

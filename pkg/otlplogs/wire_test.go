@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	fht "github.com/aient/firehose-drain/internal/testkit/firehosetest"
+	"github.com/aient/firehose-drain/internal/testkit/scale"
 	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/ingest"
 	"github.com/aient/firehose-drain/pkg/otlplogs"
@@ -138,7 +139,8 @@ func (b *both) export(t testing.TB, body []byte) (wire, official []string) {
 // http/json path), over the benchmark's delivery and the conformance captures, in small
 // and large batches.
 func TestWireEncodingIsTheOfficialOne(t *testing.T) {
-	bench, _ := benchDelivery(300_000)
+	// The bench mix at 30 KB: every kind of line, several batches of 3 (make test-long: 300 KB).
+	bench, _ := benchDelivery(scale.N(t, 30_000, 300_000))
 	bodies := map[string][]byte{"bench": bench}
 	for name, b := range captures(t) {
 		bodies[name] = b

@@ -20,20 +20,47 @@ import (
 	"github.com/aient/firehose-drain/pkg/logs"
 )
 
-// buildAient builds the real aient command into a temporary dir.
+// built is the real aient command, built once for the package's tests that run it as a
+// process (TestMain removes it).
+var built struct {
+	sync.Mutex
+	dir, bin string
+}
+
+// buildAient builds the real aient command (once per test process) and returns its path.
 func buildAient(t *testing.T) string {
 	t.Helper()
+	built.Lock()
+	defer built.Unlock()
+	if built.bin != "" {
+		return built.bin
+	}
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		t.Fatalf("go env GOMOD: %v", err)
 	}
-	bin := filepath.Join(t.TempDir(), "aient")
+	dir, err := os.MkdirTemp("", "cli-aient-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "aient")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/aient")
 	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
 	if out, err := cmd.CombinedOutput(); err != nil {
+		_ = os.RemoveAll(dir)
 		t.Fatalf("go build ./cmd/aient: %v\n%s", err, out)
 	}
+	built.dir, built.bin = dir, bin
 	return bin
+}
+
+// removeAient removes the command buildAient built.
+func removeAient() {
+	built.Lock()
+	defer built.Unlock()
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
+	}
 }
 
 // serveProcess starts `aient serve [args]` as a process of its own on dir and returns its

@@ -7,4 +7,5 @@ import (
 )
 
 // TestMain runs the package's tests on one moto server (each test in an account of its own).
-func TestMain(m *testing.M) { awstest.Main(m) }
+// The aient command that tests run as a process is built once (buildAient), removed at the end.
+func TestMain(m *testing.M) { awstest.Main(m, removeAient) }

@@ -56,8 +56,26 @@ type Moto struct {
 type server struct {
 	url  string // moto itself, not a proxy
 	cmd  *exec.Cmd
-	mu   sync.Mutex // one request at a time into this server, whichever proxy sends it
 	stop func()
+	// accounts holds one lock per account: one request at a time into an account,
+	// whichever proxy sends it (see serialProxy); accounts apart take no turns.
+	accountsMu sync.Mutex
+	accounts   map[string]*sync.Mutex
+}
+
+// lock is the account's lock on s.
+func (s *server) lock(account string) *sync.Mutex {
+	s.accountsMu.Lock()
+	defer s.accountsMu.Unlock()
+	if s.accounts == nil {
+		s.accounts = map[string]*sync.Mutex{}
+	}
+	mu, ok := s.accounts[account]
+	if !ok {
+		mu = new(sync.Mutex)
+		s.accounts[account] = mu
+	}
+	return mu
 }
 
 // pkgServer is the package's one server under Main: started by the first Start that needs
@@ -70,8 +88,9 @@ var pkgServer struct {
 	accounts atomic.Int64
 }
 
-// Main runs a test package's tests with one moto server for all of them, and exits.
-func Main(m *testing.M) {
+// Main runs a test package's tests with one moto server for all of them, then atExit (the
+// package's own clean-up: binaries built once for all its tests), and exits.
+func Main(m *testing.M, atExit ...func()) {
 	pkgServer.Lock()
 	pkgServer.main = true
 	pkgServer.Unlock()
@@ -81,6 +100,9 @@ func Main(m *testing.M) {
 		pkgServer.srv.stop()
 	}
 	pkgServer.Unlock()
+	for _, f := range atExit {
+		f()
+	}
 	os.Exit(code)
 }
 

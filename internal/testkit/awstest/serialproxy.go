@@ -9,17 +9,21 @@ import (
 	"testing"
 )
 
-// serialProxy puts a reverse proxy in front of moto that forwards one request at a time,
-// and returns its URL; with an account, every request it forwards acts in that account.
-// Serial does the same for the test's own clients; the proxy extends it to other
-// processes (the real bootstrap binaries the deploy tests run), and the lock is the
-// server's, so the proxies of all the tests sharing one server take turns too. It is
-// needed for more than single-item atomicity: moto's TransactWriteItems backs up the
-// table before it starts and restores that backup when the transaction is cancelled, so a
-// cancelled transaction running beside another writer erases that writer's items — a
-// committed problem update can lose its occurrence records, and a redelivery then counts
-// them again. DynamoDB isolates transactions; one request at a time gives moto that
-// property, and nothing more: callers still interleave request by request.
+// serialProxy puts a reverse proxy in front of moto that forwards one request at a time
+// into an account, and returns its URL; with an account, every request it forwards acts
+// in that account. Serial does the same for the test's own clients; the proxy extends it
+// to other processes (the real bootstrap binaries the deploy tests run), and the lock is
+// the account's on the server, so every proxy into one account takes turns with the
+// others. It is needed for more than single-item atomicity: moto's TransactWriteItems
+// backs up the tables before it starts and restores that backup when the transaction is
+// cancelled, so a cancelled transaction running beside another writer erases that
+// writer's items — a committed problem update can lose its occurrence records, and a
+// redelivery then counts them again. DynamoDB isolates transactions; one request at a
+// time gives moto that property, and nothing more: callers still interleave request by
+// request. Moto keeps each account's resources in a backend of its own (its tables, and
+// the backup a transaction takes, are the account's; backends are created under moto's
+// own lock), so requests into different accounts — different tests of a package — need
+// no turns and run at once.
 func (s *server) serialProxy(t testing.TB, account string) (string, error) {
 	target, err := url.Parse(s.url)
 	if err != nil {
@@ -39,8 +43,9 @@ func (s *server) serialProxy(t testing.TB, account string) (string, error) {
 		return "", fmt.Errorf("listen for the moto proxy: %w", err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+		mu := s.lock(account)
+		mu.Lock()
+		defer mu.Unlock()
 		rp.ServeHTTP(w, r)
 	})}
 	go func() { _ = srv.Serve(l) }()

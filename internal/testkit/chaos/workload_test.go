@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/aient/firehose-drain/internal/testkit/awstest"
+	"github.com/aient/firehose-drain/internal/testkit/deploytest"
 	"github.com/aient/firehose-drain/internal/testkit/firehosetest"
 	"github.com/aient/firehose-drain/pkg/problems"
 )
@@ -25,7 +26,7 @@ var (
 )
 
 // TestMain runs the package's tests on one moto server (each test in an account of its own).
-func TestMain(m *testing.M) { awstest.Main(m) }
+func TestMain(m *testing.M) { awstest.Main(m, deploytest.RemoveBuilds) }
 
 func drillSeed(t *testing.T) uint64 {
 	if *seedFlag != 0 {

@@ -37,6 +37,7 @@ func countCalls(calls []apiCall) (writes, reads, sends int, ops map[string]int) 
 // the real bootstrap binaries make for a delivery with 5 % error-class events, for its
 // retry, and for grouping what it queued.
 func TestAWSCallsOfTheRealBinaries(t *testing.T) {
+	t.Parallel() // its own moto account: no turns with the package's other tests
 	if testing.Short() {
 		t.Skip("builds both functions and runs moto")
 	}

@@ -141,6 +141,7 @@ func invokeFile(t *testing.T, f *Function, file string) *Result {
 // builds both bootstrap binaries, runs each as a process against the Runtime API harness
 // with AWS services from moto, feeds it every file in events/, and checks every answer.
 func TestBootstrapsAnswerEveryEvent(t *testing.T) {
+	t.Parallel() // its own moto account: no turns with the package's other tests
 	if testing.Short() {
 		t.Skip("builds both functions and runs moto")
 	}

@@ -7,4 +7,5 @@ import (
 )
 
 // TestMain runs the package's tests on one moto server (each test in an account of its own).
-func TestMain(m *testing.M) { awstest.Main(m) }
+// The bootstraps are built once for all the tests (BuildBootstrap), removed at the end.
+func TestMain(m *testing.M) { awstest.Main(m, RemoveBuilds) }

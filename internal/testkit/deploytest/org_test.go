@@ -24,6 +24,7 @@ func parseDeploy(t *testing.T, name string) cfn {
 // in TestCfnLint): the central destination admits exactly the organization, CloudWatch Logs
 // assumes its role, and the member subscriptions carry the account and region of each event.
 func TestOrganizationTemplates(t *testing.T) {
+	t.Parallel() // its own moto account: no turns with the package's other tests
 	central := parseDeploy(t, "org-central.yaml")
 	member := parseDeploy(t, "org-member.yaml")
 	stackset := parseDeploy(t, "org-stackset.yaml")

@@ -270,23 +270,59 @@ func newRequestID() string {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
+// builds are the bootstraps built by this test process, each once, in a directory of
+// its own that RemoveBuilds removes.
+var builds struct {
+	sync.Mutex
+	dir  string
+	bins map[string]string // package -> binary
+}
+
 // BuildBootstrap builds a Lambda main package (for example "./functions/ingest") for this
 // machine, the way the Makefile builds it for Lambda (CGO off, -tags lambda.norpc), and
-// returns the path of the binary, named bootstrap.
+// returns the path of the binary, named bootstrap. A package is built once per test
+// process (its tests only run it); the package's TestMain removes the binaries with
+// RemoveBuilds.
 func BuildBootstrap(t testing.TB, pkg string) string {
 	t.Helper()
+	builds.Lock()
+	defer builds.Unlock()
+	if bin, ok := builds.bins[pkg]; ok {
+		return bin
+	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Fatalf("build %s: no go command: %v", pkg, err)
 	}
-	out := filepath.Join(t.TempDir(), "bootstrap")
+	if builds.dir == "" {
+		if builds.dir, err = os.MkdirTemp("", "deploytest-bootstraps-"); err != nil {
+			t.Fatalf("build %s: %v", pkg, err)
+		}
+		builds.bins = map[string]string{}
+	}
+	dir := filepath.Join(builds.dir, strconv.Itoa(len(builds.bins)))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatalf("build %s: %v", pkg, err)
+	}
+	out := filepath.Join(dir, "bootstrap")
 	cmd := exec.Command(goBin, "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, pkg)
 	cmd.Dir = moduleRoot(t)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
 	}
+	builds.bins[pkg] = out
 	return out
+}
+
+// RemoveBuilds removes the binaries BuildBootstrap built (a TestMain calls it at the end).
+func RemoveBuilds() {
+	builds.Lock()
+	defer builds.Unlock()
+	if builds.dir != "" {
+		_ = os.RemoveAll(builds.dir)
+		builds.dir, builds.bins = "", nil
+	}
 }
 
 func moduleRoot(t testing.TB) string {

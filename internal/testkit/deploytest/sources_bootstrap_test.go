@@ -31,6 +31,7 @@ import (
 // grouped into problems counted once each even when SQS delivers them twice, the drain
 // books each kind, and every call is allowed by the function's role.
 func TestSourceBootstrapsAnswerEveryEvent(t *testing.T) {
+	t.Parallel() // its own moto account: no turns with the package's other tests
 	if testing.Short() {
 		t.Skip("builds the sources function and runs moto")
 	}

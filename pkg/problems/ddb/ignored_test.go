@@ -19,6 +19,7 @@ import (
 // TestIgnoredAgainstMoto: the ignored events' markers (problems table) and counter
 // (drains table) move in one transaction over real HTTP.
 func TestIgnoredAgainstMoto(t *testing.T) {
+	t.Parallel() // its own moto account: no turns with the package's other tests
 	moto := awstest.Start(t)
 	problemTables := moto.NewTables("problems-ign", ddb.CreateTable)
 	drainTables := moto.NewTables("drains-ign", drainsddb.CreateTable)

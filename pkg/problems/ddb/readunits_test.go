@@ -101,6 +101,7 @@ func (m *metered) Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func
 // range (and a sparkline per problem seen in the last 24 h). The figures are logged for the
 // README. (Items a filter drops are billed too; these pages have no filter.)
 func TestReadUnitsOfAListPage(t *testing.T) {
+	t.Parallel() // its own moto account: no turns with the package's other tests
 	tables := awstest.Start(t).NewTables("problems", CreateTable)
 	table := tables.Fresh(t)
 	s := New(tables.Client, table)

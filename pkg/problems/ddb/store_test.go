@@ -41,6 +41,7 @@ func occurrence(org, env, fp, eventID string, at time.Time) problems.Occurrence 
 
 // TestAgainstMoto starts one moto server and gives every subtest a table of its own.
 func TestAgainstMoto(t *testing.T) {
+	t.Parallel() // its own moto account: no turns with the package's other tests
 	moto := awstest.Start(t)
 	tables := moto.NewTables("problems", ddb.CreateTable) // requests one at a time: each is atomic, as on AWS
 	client, newTable := tables.Client, tables.Fresh
