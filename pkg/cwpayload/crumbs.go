@@ -2,6 +2,7 @@ package cwpayload
 
 import (
 	"bytes"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -33,14 +34,21 @@ import (
 // and request id) from the documents before it. Decoding stays parallel; only the carried
 // lines (at most 20 and 8 KiB per open invocation) are copied for it.
 //
-// The breadcrumbs of one request allocate at most Limits.MaxRequestBreadcrumbs (the lines'
-// text, copied once, and an event.Breadcrumb per line an error or a carry takes): the
-// records are decoded from the last to the first and each document's errors newest first,
-// then its carries, so the budget goes to about the newest errors; an error it does not
-// reach goes without.
+// The breadcrumbs one request's errors are given weigh at most
+// Limits.MaxRequestBreadcrumbs as the ingest's queue budget weighs them (text and
+// crumbWeight a line, for each error that takes it): the records are decoded from the last
+// to the first and each document's errors newest first, so the budget goes to about the
+// newest errors, as the queue's would on a first delivery; an error it does not reach goes
+// without. Their memory is less (a line's text is copied once, however many errors take
+// it). Carried lines allocate at most a quarter of that again (their text, when no error of
+// their document took it, and an event.Breadcrumb a line); a carry past it carries nothing.
 
 // crumbWalk bounds how far back an error looks for lines of its invocation.
 const crumbWalk = 1024
+
+// crumbWeight is what a breadcrumb weighs besides its text (time, level, JSON names), as
+// the ingest's queue budget counts it.
+const crumbWeight = 64
 
 // Carries: how many of a document's last lines are looked at for invocations still open,
 // and how many of those invocations carry their lines at most.
@@ -209,6 +217,9 @@ func (p *parser) plan(n int, rid []byte, pl *crumbPlan) {
 	pl.cont = rid != nil && j < 0 && pl.k < event.MaxBreadcrumbs && pl.size < event.MaxBreadcrumbBytes
 }
 
+// weight is what the plan's lines weigh in the queue.
+func (pl *crumbPlan) weight() int64 { return int64(pl.size + pl.k*crumbWeight) }
+
 // cost is what materializing the plan allocates: a breadcrumb for each line, and the text
 // of the lines no error of the document took before.
 func (p *parser) cost(pl *crumbPlan) int64 {
@@ -221,10 +232,9 @@ func (p *parser) cost(pl *crumbPlan) int64 {
 	return n
 }
 
-// spend takes n bytes of the request's breadcrumb budget (nil: unbounded). When they do
-// not fit, the budget is spent: older errors go without, as the queue's budget does.
-func (p *parser) spend(n int64) bool {
-	b := p.crumbBudget
+// spend takes n bytes of a request's budget b (nil: unbounded). When they do not fit,
+// the budget is spent: older errors go without, as the queue's budget does.
+func spend(b *atomic.Int64, n int64) bool {
 	if b == nil || n == 0 {
 		return true
 	}
@@ -259,7 +269,7 @@ func (p *parser) endDoc() {
 		p.plan(int(pe.crumb), rid, &pl)
 		ev := &p.res.Errors[pe.ev]
 		if pl.k > 0 {
-			if !p.spend(p.cost(&pl)) {
+			if !spend(p.crumbBudget, pl.weight()) {
 				continue
 			}
 			ev.Breadcrumbs = p.materialize(&pl)
@@ -306,7 +316,7 @@ func (p *parser) carry(pl *crumbPlan) {
 			continue
 		}
 		l := link{key: p.linkKey(rid), carry: true, replace: !pl.cont}
-		if p.spend(p.cost(pl)) {
+		if spend(p.carryBudget, p.cost(pl)) {
 			l.tail = p.materialize(pl)
 		} else {
 			l.replace = true // what older documents carried is not its newest lines

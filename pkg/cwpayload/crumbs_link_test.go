@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/aient/firehose-drain/pkg/event"
 )
@@ -178,9 +177,10 @@ func TestBreadcrumbCapsAcrossRecords(t *testing.T) {
 	}
 }
 
-// TestRequestBreadcrumbBudget: the breadcrumbs one request is given allocate at most
-// Limits.MaxRequestBreadcrumbs (their text and an event.Breadcrumb a line); with one
-// worker, the newest records' errors have theirs and the oldest go without.
+// TestRequestBreadcrumbBudget: the breadcrumbs one request's errors are given weigh at
+// most Limits.MaxRequestBreadcrumbs (text and crumbWeight a line, as the queue weighs
+// them); with one worker, the newest records' errors have theirs and the oldest go
+// without.
 func TestRequestBreadcrumbBudget(t *testing.T) {
 	var records [][]byte
 	for r := range 10 {
@@ -195,8 +195,7 @@ func TestRequestBreadcrumbBudget(t *testing.T) {
 	for _, r := range records {
 		b64s = append(b64s, b64(gz(t, r)))
 	}
-	slot := int(unsafe.Sizeof(event.Breadcrumb{}))
-	one := len("START RequestId: "+reqA+" Version: $LATEST\n") + len(textLine(reqA, "INFO", strings.Repeat("y", 100))) + 2*slot
+	one := len("START RequestId: "+reqA+" Version: $LATEST\n") + len(textLine(reqA, "INFO", strings.Repeat("y", 100))) + 2*crumbWeight
 	lim := Limits{MaxRequestBreadcrumbs: int64(3*one + one/2)}
 	for _, workers := range []int{1, 2} {
 		res := NewDecoder(lim).DecodeRecords(context.Background(), b64s, nil, workers)
@@ -208,7 +207,7 @@ func TestRequestBreadcrumbBudget(t *testing.T) {
 			if b := r.Errors[0].Breadcrumbs; b != nil {
 				with++
 				for _, c := range b {
-					spent += len(c.Message) + slot
+					spent += len(c.Message) + crumbWeight
 				}
 				if workers == 1 && i < 7 {
 					t.Errorf("one worker: record %d of 10 has breadcrumbs; want only the newest 3", i)
@@ -223,6 +222,25 @@ func TestRequestBreadcrumbBudget(t *testing.T) {
 	for i, r := range res {
 		if len(r.Errors[0].Breadcrumbs) != 2 {
 			t.Errorf("unbounded: record %d has %d breadcrumbs, want 2", i, len(r.Errors[0].Breadcrumbs))
+		}
+	}
+}
+
+// TestCarryBudget: the lines carried across records allocate at most a quarter of the
+// request's breadcrumb budget; past it an invocation carries nothing (its later error
+// keeps only its own record's lines).
+func TestCarryBudget(t *testing.T) {
+	r1 := linkDoc(t, "s", 0, "START RequestId: "+reqA+" Version: $LATEST\n",
+		textLine(reqA, "INFO", strings.Repeat("a", 100)), textLine(reqA, "INFO", strings.Repeat("b", 100)))
+	r2 := linkDoc(t, "s", 100, textLine(reqA, "INFO", "c"), textLine(reqA, "ERROR", "failed"))
+	recs := [][]byte{b64(gz(t, r1)), b64(gz(t, r2))}
+	for _, c := range []struct {
+		budget int64
+		want   int
+	}{{-1, 4}, {0, 4}, {4 * 200, 1}} {
+		res := NewDecoder(Limits{MaxRequestBreadcrumbs: c.budget}).DecodeRecords(context.Background(), recs, nil, 1)
+		if got := len(res[1].Errors[0].Breadcrumbs); got != c.want {
+			t.Errorf("budget %d (carries a quarter): %d breadcrumbs %q, want %d", c.budget, got, messages(res[1].Errors[0].Breadcrumbs), c.want)
 		}
 	}
 }

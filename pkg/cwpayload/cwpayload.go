@@ -27,9 +27,10 @@ type Limits struct {
 	MaxRecordInflated int64
 	// MaxRequestInflated caps the inflated bytes of all records of one request together.
 	MaxRequestInflated int64
-	// MaxRequestBreadcrumbs caps the bytes the breadcrumbs of one request's records
-	// (DecodeRecords, DecodeData) allocate: about the newest errors have theirs, older
-	// ones go without. -1: unbounded.
+	// MaxRequestBreadcrumbs caps the breadcrumbs one request's errors (DecodeRecords,
+	// DecodeData) are given, weighed as the ingest's queue weighs them (text and 64 bytes
+	// a line): about the newest errors have theirs, older ones go without. The lines
+	// carried across records allocate at most a quarter of it. -1: unbounded.
 	MaxRequestBreadcrumbs int64
 }
 

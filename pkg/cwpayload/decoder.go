@@ -98,11 +98,11 @@ func (d *Decoder) DecodeRecords(ctx context.Context, records [][]byte, st *Stamp
 // its own worker, from the last record to the first (the request's breadcrumb budget goes
 // to the newest records first), and then links the results' breadcrumbs.
 func (d *Decoder) each(n, workers int, decode func(w *worker, i int)) {
-	crumbs := d.crumbBudget()
+	crumbs, carries := d.crumbBudgets()
 	workers = max(1, min(workers, n))
 	if workers == 1 {
 		w := d.worker()
-		w.p.crumbBudget = crumbs
+		w.p.crumbBudget, w.p.carryBudget = crumbs, carries
 		for i := n - 1; i >= 0; i-- {
 			decode(w, i)
 		}
@@ -114,7 +114,7 @@ func (d *Decoder) each(n, workers int, decode func(w *worker, i int)) {
 	for range workers {
 		wg.Go(func() {
 			w := d.worker()
-			w.p.crumbBudget = crumbs
+			w.p.crumbBudget, w.p.carryBudget = crumbs, carries
 			defer d.release(w)
 			for {
 				i := n - int(next.Add(1))
@@ -128,14 +128,16 @@ func (d *Decoder) each(n, workers int, decode func(w *worker, i int)) {
 	wg.Wait()
 }
 
-// crumbBudget is a request's breadcrumb budget; nil: unbounded.
-func (d *Decoder) crumbBudget() *atomic.Int64 {
+// crumbBudgets are a request's breadcrumb budgets (crumbs.go): the errors' weight and a
+// quarter of it for carried lines; nil: unbounded.
+func (d *Decoder) crumbBudgets() (crumbs, carries *atomic.Int64) {
 	if d.limits.MaxRequestBreadcrumbs < 0 {
-		return nil
+		return nil, nil
 	}
-	b := &atomic.Int64{}
-	b.Store(d.limits.MaxRequestBreadcrumbs)
-	return b
+	crumbs, carries = &atomic.Int64{}, &atomic.Int64{}
+	crumbs.Store(d.limits.MaxRequestBreadcrumbs)
+	carries.Store(d.limits.MaxRequestBreadcrumbs / 4)
+	return crumbs, carries
 }
 
 // link joins the breadcrumbs of invocations across the records of one request, in record
@@ -173,7 +175,7 @@ func (d *Decoder) release(w *worker) {
 	if cap(w.p.evs) > maxPooledEvents {
 		w.p.evs = nil
 	}
-	w.p.crumbBudget = nil
+	w.p.crumbBudget, w.p.carryBudget = nil, nil
 	w.p.reset(nil, nil, nil)
 	w.br.Reset(nil)
 	d.workers.Put(w)

@@ -66,8 +66,9 @@ type parser struct {
 	// crumbArena holds the breadcrumbs handed out, crumbChunk at a time; like text, a
 	// chunk is left to the events that hold it.
 	crumbArena []event.Breadcrumb
-	// crumbBudget is what is left of the request's breadcrumb bytes; nil: unbounded.
-	crumbBudget *atomic.Int64
+	// crumbBudget is what is left of the request's breadcrumb weight, carryBudget of the
+	// bytes its carried lines may allocate; nil: unbounded.
+	crumbBudget, carryBudget *atomic.Int64
 
 	// evs holds the kept events while a record is parsed; they are copied out, exactly
 	// sized, at its end, and evs is reused for the next record.

@@ -228,10 +228,17 @@ func (s Storm) run() Result {
 		q.all = append(q.all, &message{id: id, first: first, n: n, enqueuedAt: at})
 	}
 
+	// The problem item of each bug, and each batch's events by bug.
+	bugOf := make(map[string]int, s.Bugs)
+	for b := range s.Bugs {
+		o := grouper.Occurrence(ptr(bugEvent(b, s.Bugs)))
+		bugOf["problem#"+problemID(o.Org, o.Env, o.Fingerprint)] = b
+	}
 	var (
 		wg               sync.WaitGroup
 		mu               sync.Mutex
 		batches, failedN int
+		batchEvents      = map[string]map[int]int{} // batch key -> bug -> events
 	)
 	for inv := range s.Invocations {
 		// Each invocation is a Lambda instance: its own store, with the store's defaults
@@ -257,7 +264,17 @@ func (s Storm) run() Result {
 				for i, m := range msgs {
 					ev.Records[i] = events.SQSMessage{MessageId: fmt.Sprint(m.id), Body: m.body(s.Bugs)}
 				}
-				bctx := context.WithValue(ctx, batchKey{}, fmt.Sprintf("%d/%d", inv, n))
+				key := fmt.Sprintf("%d/%d", inv, n)
+				perBug := map[int]int{}
+				for _, m := range msgs {
+					for i := m.first; i < m.first+m.n; i++ {
+						perBug[i%s.Bugs]++
+					}
+				}
+				mu.Lock()
+				batchEvents[key] = perBug
+				mu.Unlock()
+				bctx := context.WithValue(ctx, batchKey{}, key)
 				resp, err := g.HandleSQS(bctx, ev)
 				if err != nil {
 					panic(err)
@@ -286,10 +303,14 @@ func (s Storm) run() Result {
 		Elapsed: since(), MaxAge: q.maxAge, Occurrences: len(table.Keys("occurrence#")),
 		Counted: make([]int64, s.Bugs),
 	}
-	for b := range s.Bugs {
-		o := grouper.Occurrence(ptr(bugEvent(b, s.Bugs)))
-		if it := table.Item("problem#" + problemID(o.Org, o.Env, o.Fingerprint)); it != nil {
+	for pk, b := range bugOf {
+		if it := table.Item(pk); it != nil {
 			r.Counted[b] = count(it)
+		}
+	}
+	for i, w := range r.BatchWrites {
+		if b, ok := bugOf[w.Problem]; ok {
+			r.BatchWrites[i].Events = batchEvents[w.Batch][b]
 		}
 	}
 	return r

@@ -294,8 +294,10 @@ func (tb *Table) rateOf(pk string, now time.Duration) *second {
 type BatchWrite struct {
 	Batch, Problem string
 	// Writes is how many writes of the problem item were applied; Occurrences is how many
-	// occurrence items those writes stored with it.
-	Writes, Occurrences int
+	// occurrence items those writes stored with it; Events is how many of the batch's
+	// events are of the problem (Storm.Run fills it in: a redelivered batch stores fewer
+	// occurrences than it has events).
+	Writes, Occurrences, Events int
 }
 
 // BatchWrites lists the problem writes of every batch.

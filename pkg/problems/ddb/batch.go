@@ -2,7 +2,6 @@ package ddb
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -447,7 +446,9 @@ func (s *Store) problemUpdate(id string, agg problems.Aggregate, st seen, occs [
 	}
 	newest := !st.exists || last >= st.last
 	if newest {
-		sample, err := json.Marshal(trimSample(o.Sample))
+		// Its own MarshalJSON, called directly: json.Marshal would only check and compact
+		// the compact JSON it returns.
+		sample, err := trimSample(o.Sample).MarshalJSON()
 		if err != nil {
 			return nil, fmt.Errorf("encode sample: %w", err)
 		}
