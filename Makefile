@@ -75,6 +75,7 @@ LOGS_BENCH_LINES ?= 10000000
 .PHONY: bench-logs
 bench-logs:
 	AIENT_LOGS_BENCH_DIR=$(LOGS_BENCH_DIR) AIENT_LOGS_BENCH_LINES=$(LOGS_BENCH_LINES) $(GO) test -run '^$$' -bench BenchmarkLogSearch -benchtime 1300x -count $(BENCHCOUNT) -cpu 1 -timeout 180m ./pkg/embedded | tee bench-logs.txt
+	$(GO) test -run '^$$' -bench 'BenchmarkLogPut$$' -benchtime 60x -count $(BENCHCOUNT) -cpu 1 ./pkg/embedded | tee -a bench-logs.txt
 	$(GO) test -run '^$$' -bench BenchmarkServeLogStore -benchtime 20x -count $(BENCHCOUNT) -cpu 1 -timeout 60m ./cmd/aient/cli | tee -a bench-logs.txt
 	@command -v benchstat >/dev/null 2>&1 || $(GO) install golang.org/x/perf/cmd/benchstat@latest
 	@"$$($(GO) env GOPATH)/bin/benchstat" bench-logs.txt

@@ -21,7 +21,7 @@ const logsTextInsertV3 = `CREATE TRIGGER logs_text_insert AFTER INSERT ON logs B
 			FROM log_streams s WHERE s.id = new.stream;
 	END`
 
-// A log database of version 3 opens as version 4 with its lines: they are found as before
+// A log database of version 3 opens as this version with its lines: they are found as before
 // (words, request id, level, a prefix), beside the lines stored after the upgrade.
 func TestAVersion3LogStoreIsMigratedWithItsLines(t *testing.T) {
 	dir := t.TempDir()
@@ -77,6 +77,10 @@ func TestAVersion3LogStoreIsMigratedWithItsLines(t *testing.T) {
 	}
 	if v != logSchemaVersion || trig != logsTextInsert {
 		t.Fatalf("version %d, trigger %s", v, trig)
+	}
+	var automerge int
+	if err := db.QueryRow(`SELECT v FROM logs_text_config WHERE k = 'automerge'`).Scan(&automerge); err != nil || automerge != 8 {
+		t.Fatalf("automerge %d, %v", automerge, err)
 	}
 	ls := st.Logs()
 	if _, err := ls.Put(ctx, []logs.Row{row(2, lambda(2, "charging card after")), row(3, lambda(3, "declined after"))}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -94,8 +95,15 @@ func TestPrefixTermsAreTheIndexsWords(t *testing.T) {
 			prefixes[w[:k]] = true
 		}
 	}
+	// Every prefix of one and two letters, and a fixed tenth of the longer ones.
+	var some []string
+	for i, p := range slices.Sorted(maps.Keys(prefixes)) {
+		if len(p) <= 2 || i%10 == 0 {
+			some = append(some, p)
+		}
+	}
 	tooBroad := 0
-	for p := range prefixes {
+	for _, p := range some {
 		var want []string
 		rows, err := db.Query(`SELECT term FROM temp.vocab WHERE term >= ? AND term < ?`, p, p[:len(p)-1]+string(p[len(p)-1]+1))
 		if err != nil {
@@ -124,8 +132,8 @@ func TestPrefixTermsAreTheIndexsWords(t *testing.T) {
 			t.Errorf("%q: got %d words %q\nwant %d %q", p, len(got), got, len(want), want)
 		}
 	}
-	if tooBroad == 0 || tooBroad == len(prefixes) {
-		t.Errorf("%d of %d prefixes too broad", tooBroad, len(prefixes))
+	if tooBroad == 0 || tooBroad == len(some) {
+		t.Errorf("%d of %d prefixes too broad", tooBroad, len(some))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -67,6 +68,15 @@ func serveDelivery(n, records, perRecord int) []byte {
 		data[r] = fht.Record(fmt.Sprintf("/aws/lambda/fn-%d", r%5), fmt.Sprintf("2026/12/01/[$LATEST]%d", r), evs...)
 	}
 	return fht.Body(fmt.Sprintf("req-%d", n), data...)
+}
+
+// processCPU is the CPU time (user and system) the process used so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (s *benchServer) post(b *testing.B, body []byte, requestID string) time.Duration {
@@ -130,17 +140,27 @@ func BenchmarkServeLogStore(b *testing.B) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	var tOn, tOff time.Duration
+	var tOn, tOff, cpuOn, cpuOff time.Duration
 	events := 0
 	for n := 0; b.Loop(); n++ {
 		body := serveDelivery(n, records, perRecord)
 		rid := fmt.Sprintf("req-%d", n)
+		postOn := func() {
+			c := processCPU(b)
+			tOn += on.post(b, body, rid)
+			cpuOn += processCPU(b) - c
+		}
+		postOff := func() {
+			c := processCPU(b)
+			tOff += off.post(b, body, rid)
+			cpuOff += processCPU(b) - c
+		}
 		if n%2 == 0 {
-			tOn += on.post(b, body, rid)
-			tOff += off.post(b, body, rid)
+			postOn()
+			postOff()
 		} else {
-			tOff += off.post(b, body, rid)
-			tOn += on.post(b, body, rid)
+			postOff()
+			postOn()
 		}
 		events += records * perRecord
 	}
@@ -150,6 +170,10 @@ func BenchmarkServeLogStore(b *testing.B) {
 	b.ReportMetric(float64(events)/tOn.Seconds(), "store-events/s")
 	b.ReportMetric(float64(events)/tOff.Seconds(), "nostore-events/s")
 	b.ReportMetric(tOff.Seconds()/tOn.Seconds(), "store/nostore")
+	// The process's CPU time while each server took its deliveries (the searcher runs during
+	// both): the difference is what the log store costs a line.
+	b.ReportMetric(float64((cpuOn-cpuOff).Nanoseconds())/float64(events), "store-cpu-ns/line")
+	b.ReportMetric(float64(cpuOff.Nanoseconds())/float64(events), "nostore-cpu-ns/line")
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "search-p50-ms")
