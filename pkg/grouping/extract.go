@@ -77,12 +77,11 @@ func stripLogPrefix(t string) string {
 		}
 	}
 	if len(t) > 20 && isDigit(t[0]) {
-		line := firstLine(t)
-		if tab := strings.IndexByte(line, '\t'); tab > 0 && tab < 40 {
+		if tab := tabInLine(t, 40); tab > 0 {
 			rest := t[tab+1:]
-			if tab2 := strings.IndexByte(firstLine(rest), '\t'); tab2 >= 0 && tab2 < 64 {
+			if tab2 := tabInLine(rest, 64); tab2 >= 0 {
 				rest2 := rest[tab2+1:]
-				if tab3 := strings.IndexByte(firstLine(rest2), '\t'); tab3 > 0 && tab3 < 10 && isLevelWord(rest2[:tab3]) {
+				if tab3 := tabInLine(rest2, 10); tab3 > 0 && isLevelWord(rest2[:tab3]) {
 					return trimSpace(rest2[tab3+1:])
 				}
 			}
@@ -111,6 +110,20 @@ func stripLogPrefix(t string) string {
 		}
 	}
 	return t
+}
+
+// tabInLine is strings.IndexByte(firstLine(s), '\t') when that is below
+// limit, else -1, reading at most limit bytes.
+func tabInLine(s string, limit int) int {
+	for i := 0; i < len(s) && i < limit; i++ {
+		switch s[i] {
+		case '\t':
+			return i
+		case '\n':
+			return -1
+		}
+	}
+	return -1
 }
 
 // leadingWordEnd is strings.IndexAny(firstLine(t), " \t") where that is at
@@ -294,7 +307,7 @@ func (x *extractor) stackChain(raw rawJSON) []Exception {
 	var e Exception
 	var b strings.Builder
 	objects, first := false, true
-	rawArray(raw, func(it rawJSON) bool {
+	rawArrayStrings(raw, func(it rawJSON, s string, isStr bool) bool {
 		if first {
 			objects, first = rawKind(it) == '{', false
 		}
@@ -314,8 +327,7 @@ func (x *extractor) stackChain(raw rawJSON) []Exception {
 			}
 			return true
 		}
-		s, ok := rawString(it)
-		if !ok || b.Len()+len(s) > maxScan {
+		if !isStr || b.Len()+len(s) > maxScan {
 			return true
 		}
 		if b.Cap() == 0 {

@@ -8,7 +8,7 @@ import "strings"
 // (its first line only). Either may be nil.
 type lineFormat struct {
 	name   string
-	wrap   func(t string) (string, bool)
+	wrap   func(t, line string) (string, bool) // line: t's first line
 	header func(t string) (Exception, bool)
 }
 
@@ -31,12 +31,13 @@ const maxUnwrap = 4
 func unwrapLine(t string) string {
 	for range maxUnwrap {
 		t = stripLogPrefix(t)
+		line := firstLine(t)
 		changed := false
 		for i := range lineFormats {
 			if lineFormats[i].wrap == nil {
 				continue
 			}
-			if rest, ok := lineFormats[i].wrap(t); ok && rest != t {
+			if rest, ok := lineFormats[i].wrap(t, line); ok && rest != t {
 				t, changed = trimSpace(rest), true
 				break
 			}
@@ -64,8 +65,7 @@ func lineHeader(t string) (Exception, bool) {
 // unwrapPHPFPM: `[21-Nov-2026 01:02:03] WARNING: [pool www] child 12 said into
 // stderr: "NOTICE: PHP message: PHP Fatal error:  Uncaught ..."`. The wrapper's
 // levels (WARNING, NOTICE) are PHP-FPM's, not the error's.
-func unwrapPHPFPM(t string) (string, bool) {
-	line := firstLine(t)
+func unwrapPHPFPM(t, line string) (string, bool) {
 	if !strings.Contains(line, "said into std") {
 		return t, false
 	}
@@ -89,7 +89,7 @@ func unwrapPHPFPM(t string) (string, bool) {
 
 // unwrapGoLogDate: the Go standard logger's "2026/11/21 01:02:03[.000000] "
 // prefix (optionally after a file:line from Lshortfile).
-func unwrapGoLogDate(t string) (string, bool) {
+func unwrapGoLogDate(t, _ string) (string, bool) {
 	if len(t) < 20 || !isDigit(t[0]) || t[4] != '/' || t[7] != '/' || t[10] != ' ' || t[13] != ':' || t[16] != ':' {
 		return t, false
 	}
@@ -112,7 +112,7 @@ func unwrapGoLogDate(t string) (string, bool) {
 }
 
 // unwrapMonolog: Laravel/Monolog "[2026-11-21 01:02:03] production.ERROR: msg {context}".
-func unwrapMonolog(t string) (string, bool) {
+func unwrapMonolog(t, _ string) (string, bool) {
 	if len(t) < 24 || t[0] != '[' || !isDigit(t[1]) {
 		return t, false
 	}
@@ -167,8 +167,7 @@ func monologException(ctx string) string {
 
 // unwrapInvokeError: the runtime error JSON after "Invoke Error", whatever
 // precedes it on the line (Bref prints its own request id form).
-func unwrapInvokeError(t string) (string, bool) {
-	line := firstLine(t)
+func unwrapInvokeError(t, line string) (string, bool) {
 	for _, p := range [...]string{"Invoke Error", "Uncaught Exception", "Unhandled Promise Rejection"} {
 		i := strings.Index(line[:min(len(line), 200+len(p))], p) // found after 200 it is not taken
 		if i < 0 {
@@ -182,7 +181,7 @@ func unwrapInvokeError(t string) (string, bool) {
 }
 
 // unwrapAPIGateway strips an API Gateway execution log's "(request-id) ".
-func unwrapAPIGateway(t string) (string, bool) {
+func unwrapAPIGateway(t, _ string) (string, bool) {
 	if len(t) < 4 || t[0] != '(' {
 		return t, false
 	}

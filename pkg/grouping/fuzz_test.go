@@ -77,7 +77,7 @@ func FuzzFrameParsers(f *testing.F) {
 		"\tat com.acme.A.b(A.java:3) ~[app.jar:1.2.0]", "at java.base/java.lang.Thread.run(Thread.java:833)",
 		"at A.B.<C>d__4.MoveNext() in /s/B.cs:line 3", "at Shop.Repo`1.Get[T](Int32 id)",
 		`  File "/var/task/app.py", line 3, in handler`, "app/a.rb:1:in `x'", "#0 /a.php(2): A->b()",
-		"main.f(0x1)\n\t/app/main.go:5 +0x10", "net/http.(*conn).serve.func1()\n\t/usr/local/go/src/net/http/server.go:1 +0x1",
+		"main.f(0x1)\n\t/app/main.go:5 +0x10", "System.Exception: a --->b ---> System.IO.IOException: c", "x ---> ---> >", "net/http.(*conn).serve.func1()\n\t/usr/local/go/src/net/http/server.go:1 +0x1",
 	} {
 		f.Add(s)
 	}
@@ -88,6 +88,12 @@ func FuzzFrameParsers(f *testing.F) {
 		}
 		if got, want := validUTF8(line), strings.ToValidUTF8(line, "\uFFFD"); got != want {
 			t.Fatalf("validUTF8(%q) = %q, want %q", line, got, want)
+		}
+		if i := strings.LastIndexAny(line, `/\`); basename(line) != line[i+1:] {
+			t.Fatalf("basename(%q) = %q, want %q", line, basename(line), line[i+1:])
+		}
+		if got, want := indexAnchored(line, " ---> ", 4), strings.Index(line, " ---> "); got != want {
+			t.Fatalf("indexAnchored(%q) = %d, want %d", line, got, want)
 		}
 		ParseV8Frame(line)
 		ParseJavaFrame(line)

@@ -520,6 +520,13 @@ func rawScalar(raw rawJSON) string {
 // rawArray calls fn with each element of a raw JSON array, until fn returns
 // false; false when raw is not an array.
 func rawArray(raw rawJSON, fn func(item rawJSON) bool) bool {
+	return rawArrayStrings(raw, func(item rawJSON, _ string, _ bool) bool { return fn(item) })
+}
+
+// rawArrayStrings is rawArray that hands fn a string element decoded too
+// (str, isStr): the validation that finds its end decodes it, where
+// rawString(item) would validate it a second time.
+func rawArrayStrings(raw rawJSON, fn func(item rawJSON, str string, isStr bool) bool) bool {
 	s := strings.TrimSpace(string(raw))
 	if len(s) == 0 || s[0] != '[' {
 		return false
@@ -534,14 +541,28 @@ func rawArray(raw rawJSON, fn func(item rawJSON) bool) bool {
 		} else if done {
 			return true
 		}
-		end, err := jsonscan.SkipValue(b, i, 1)
+		var end int
+		var str string
+		isStr := b[i] == '"'
+		if isStr {
+			var esc bool
+			if end, esc, err = jsonscan.ValidString(b, i); err == nil {
+				d := jsonFast{s: s, b: b}
+				str = d.str(i, end, esc)
+			}
+		} else {
+			end, err = jsonscan.SkipValue(b, i, 1)
+		}
 		if jsonscan.TooDeep(err) {
-			return rawArrayStd(s, n, fn)
+			return rawArrayStd(s, n, func(item rawJSON) bool {
+				str, isStr := rawString(item)
+				return fn(item, str, isStr)
+			})
 		}
 		if err != nil {
 			return false
 		}
-		if !fn(rawJSON(s[i:end])) {
+		if !fn(rawJSON(s[i:end]), str, isStr) {
 			return true
 		}
 		i, n = end, n+1

@@ -110,6 +110,13 @@ func FuzzJSONFastPath(f *testing.F) {
 			if isArray != wantArray || wantArray && !reflect.DeepEqual(got, items) && len(got)+len(items) > 0 {
 				t.Fatalf("rawArray(%q) = %q, %v; encoding/json %q, %v", raw, got, isArray, items, wantArray)
 			}
+			// The strings rawArrayStrings decodes on the way are rawString's of the items.
+			rawArrayStrings(raw, func(it rawJSON, str string, isStr bool) bool {
+				if want, wantStr := rawString(it); str != want || isStr != wantStr {
+					t.Fatalf("rawArrayStrings(%q): item %q decoded %q, %v; rawString %q, %v", raw, it, str, isStr, want, wantStr)
+				}
+				return true
+			})
 		}
 	})
 }

@@ -90,5 +90,14 @@ func FuzzMentionsPlatform(f *testing.F) {
 		if got := leadingWordEnd(s); got != wantSp {
 			t.Fatalf("leadingWordEnd(%q) = %d, want %d", s, got, wantSp)
 		}
+		for _, limit := range []int{10, 40, 64} {
+			want := strings.IndexByte(firstLine(s), '\t')
+			if want >= limit {
+				want = -1
+			}
+			if got := tabInLine(s, limit); got != want {
+				t.Fatalf("tabInLine(%q, %d) = %d, want %d", s, limit, got, want)
+			}
+		}
 	})
 }

@@ -39,10 +39,15 @@ type runtimeParser struct {
 type lineProbe struct {
 	line, t string
 	// For an "at " line: a .NET location (":line 42"); else a JVM location
-	// (isJavaAt); else the V8 frame it parses as.
-	dotnetLine, javaAt bool
-	v8                 Frame
-	v8OK               bool
+	// (isJavaAt); else whether it parses as a located V8 frame (a line number,
+	// or <anonymous> or native: v8Frame).
+	dotnetLine, javaAt, v8Located bool
+}
+
+// v8Frame reports an "at " line that parses as a V8 frame with a location.
+func v8Frame(t string) bool {
+	f, ok := ParseV8Frame(t)
+	return ok && (f.Line > 0 || f.File == "<anonymous>" || f.File == "native")
 }
 
 func newProbe(line, t string) lineProbe {
@@ -52,7 +57,7 @@ func newProbe(line, t string) lineProbe {
 		if !p.dotnetLine {
 			p.javaAt = isJavaAt(t)
 			if !p.javaAt {
-				p.v8, p.v8OK = ParseV8Frame(t)
+				p.v8Located = v8Frame(t)
 			}
 		}
 	}
@@ -188,14 +193,14 @@ func detectDotnet(p lineProbe) signal {
 		if p.javaAt {
 			return sigNone
 		}
-		if f, ok := p.v8, p.v8OK; ok && (f.Line > 0 || f.File == "<anonymous>" || f.File == "native") {
+		if p.v8Located {
 			return sigNone
 		}
 		if strings.HasSuffix(t, ")") {
 			return sigWeak
 		}
 	}
-	if strings.Contains(t, " ---> ") || strings.HasPrefix(t, "---> ") || strings.HasPrefix(t, "--- End of inner exception") {
+	if indexAnchored(t, " ---> ", 4) >= 0 || strings.HasPrefix(t, "---> ") || strings.HasPrefix(t, "--- End of inner exception") {
 		return sigStrong
 	}
 	return sigNone
@@ -247,7 +252,7 @@ func detectJava(p lineProbe) signal {
 func detectNode(p lineProbe) signal {
 	t := p.t
 	if strings.HasPrefix(t, "at ") && !p.dotnetLine && !p.javaAt {
-		if f, ok := p.v8, p.v8OK; ok && (f.Line > 0 || f.File == "<anonymous>" || f.File == "native") {
+		if p.v8Located {
 			return sigStrong
 		}
 	}

@@ -168,8 +168,10 @@ func trimSpace(s string) string {
 
 // basename returns the last element of a slash or backslash separated path.
 func basename(p string) string {
-	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
-		return p[i+1:]
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '/' || p[i] == '\\' {
+			return p[i+1:]
+		}
 	}
 	return p
 }
@@ -287,6 +289,24 @@ func looksLikeTypeName(t string) bool {
 		}
 	}
 	return false
+}
+
+// indexAnchored is strings.Index(s, sub), found by the byte sub[k], rarer in
+// the lines searched than sub's first (" ---> " by its '>': Index would stop
+// at every space of a long line).
+func indexAnchored(s, sub string, k int) int {
+	for from := k; from < len(s); {
+		j := strings.IndexByte(s[from:], sub[k])
+		if j < 0 {
+			return -1
+		}
+		start := from + j - k
+		if strings.HasPrefix(s[start:], sub) {
+			return start
+		}
+		from += j + 1
+	}
+	return -1
 }
 
 // firstLine returns s up to its first line break.

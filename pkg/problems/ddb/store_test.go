@@ -47,11 +47,19 @@ func TestAgainstMoto(t *testing.T) {
 	client, newTable := tables.Client, tables.Fresh
 	at := time.UnixMilli(1_763_700_000_123).UTC()
 
+	// The contracts run at once, each in a moto account of its own (accounts take no turns).
+	ownTables := func(t *testing.T) (*dynamodb.Client, func(testing.TB) string) {
+		t.Parallel()
+		tables := awstest.Start(t).NewTables("problems", ddb.CreateTable)
+		return tables.Client, tables.Fresh
+	}
 	t.Run("contract", func(t *testing.T) {
+		client, newTable := ownTables(t)
 		problemstest.Run(t, func(t *testing.T) problems.Store { return ddb.New(client, newTable(t)) })
 	})
 
 	t.Run("lifecycle contract", func(t *testing.T) {
+		client, newTable := ownTables(t)
 		problemstest.RunLifecycle(t, func(t *testing.T, now func() time.Time) problemstest.Rig {
 			s := ddb.New(client, newTable(t)).WithClock(now)
 			return problemstest.Rig{Store: s, Notices: func(ctx context.Context) ([]problems.Notice, error) {
@@ -68,10 +76,12 @@ func TestAgainstMoto(t *testing.T) {
 	// The same contracts with the seen cache the grouper runs with: the concurrent cases
 	// share one store, so its memory is stale whenever another writer went between.
 	t.Run("contract with the seen cache", func(t *testing.T) {
+		client, newTable := ownTables(t)
 		problemstest.Run(t, func(t *testing.T) problems.Store { return ddb.New(client, newTable(t)).WithSeenCache(0) })
 	})
 
 	t.Run("lifecycle contract with the seen cache", func(t *testing.T) {
+		client, newTable := ownTables(t)
 		problemstest.RunLifecycle(t, func(t *testing.T, now func() time.Time) problemstest.Rig {
 			s := ddb.New(client, newTable(t)).WithClock(now).WithSeenCache(0)
 			return problemstest.Rig{Store: s, Notices: func(ctx context.Context) ([]problems.Notice, error) {
@@ -281,6 +291,7 @@ func TestAgainstMoto(t *testing.T) {
 	})
 
 	t.Run("reader contract", func(t *testing.T) {
+		client, newTable := ownTables(t)
 		problemstest.RunReader(t, func(t *testing.T) problemstest.ReadStore { return ddb.New(client, newTable(t)) })
 	})
 
