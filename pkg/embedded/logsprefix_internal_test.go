@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aient/firehose-drain/internal/testkit/scale"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/logs"
 )
@@ -44,7 +45,7 @@ func TestPrefixTermsAreTheIndexsWords(t *testing.T) {
 	vocab = append(vocab, "Café", "naïve", "x-ray", "k8s", "ab", "a")
 	base := time.Now().Add(-time.Hour).UnixMilli()
 	n := 0
-	for d := range 60 {
+	for d := range scale.N(t, 20, 60) {
 		rows := make([]logs.Row, 200)
 		for i := range rows {
 			ws := make([]string, 3+r.IntN(10))
