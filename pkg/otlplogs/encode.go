@@ -191,28 +191,13 @@ func (e *encoder) scopeLogs(k resKey) *logspb.ScopeLogs {
 	key := k
 	k = resKey{validString(k.account), validString(k.region), validString(k.group), validString(k.stream)}
 	r.Attributes = r.Attributes[:0]
-	add := func(key, v string) {
-		if v != "" {
+	resourceAttributes(k, e.s.d, func(key, v string, array bool) {
+		if array {
+			r.Attributes = append(r.Attributes, e.kv(key, strArray(v)))
+		} else {
 			r.Attributes = append(r.Attributes, e.kv(key, e.str(v)))
 		}
-	}
-	s := e.s
-	add(AttrCloudProvider, "aws")
-	add(AttrCloudAccountID, k.account)
-	add(AttrCloudRegion, k.region)
-	r.Attributes = append(r.Attributes,
-		e.kv(AttrLogGroupNames, strArray(k.group)),
-		e.kv(AttrLogStreamNames, strArray(k.stream)))
-	add(AttrServiceName, ServiceName(k.group))
-	if fn, ok := LambdaFunction(k.group); ok {
-		add(AttrCloudPlatform, PlatformLambda)
-		add(AttrFaaSName, fn)
-		add(AttrFaaSVersion, LambdaVersion(k.stream))
-		add(AttrFaaSInstance, k.stream)
-	}
-	add(AttrDeploymentEnv, s.d.Env)
-	add(AttrOrg, s.d.Org)
-	add(AttrDrainID, s.d.Drain)
+	})
 	e.size += 256 + len(k.group) + len(k.stream)
 	e.data.ResourceLogs = append(e.data.ResourceLogs, rl)
 	sl := rl.ScopeLogs[0]
@@ -292,4 +277,30 @@ func (e *encoder) uid(v *cwpayload.View) string {
 	var x [2 * sha256.Size]byte
 	e.uidInto(v, &x)
 	return e.keep(x[:])
+}
+
+// resourceAttributes visits the attributes of the resource of key k for drain d, in the
+// order both encoders write them (the official types' and the wire encoder's): values that
+// are arrays of one string say so; empty values are skipped.
+func resourceAttributes(k resKey, d Delivery, visit func(key, v string, array bool)) {
+	add := func(key, v string) {
+		if v != "" {
+			visit(key, v, false)
+		}
+	}
+	add(AttrCloudProvider, "aws")
+	add(AttrCloudAccountID, k.account)
+	add(AttrCloudRegion, k.region)
+	visit(AttrLogGroupNames, k.group, true)
+	visit(AttrLogStreamNames, k.stream, true)
+	add(AttrServiceName, ServiceName(k.group))
+	if fn, ok := LambdaFunction(k.group); ok {
+		add(AttrCloudPlatform, PlatformLambda)
+		add(AttrFaaSName, fn)
+		add(AttrFaaSVersion, LambdaVersion(k.stream))
+		add(AttrFaaSInstance, k.stream)
+	}
+	add(AttrDeploymentEnv, d.Env)
+	add(AttrOrg, d.Org)
+	add(AttrDrainID, d.Drain)
 }

@@ -139,30 +139,15 @@ func (e *encoder) wireResource(k resKey) *wireRes {
 	r := e.wres[e.nres]
 	e.wkeys[k] = e.nres
 	e.nres++
-	s := e.s
-	var attrs []byte
-	add := func(key, v string) {
-		if v != "" {
+	k = resKey{validString(k.account), validString(k.region), validString(k.group), validString(k.stream)}
+	attrs := e.wattrs[:0]
+	resourceAttributes(k, e.s.d, func(key, v string, array bool) {
+		if array {
+			attrs = appendArrayKV(attrs, fResourceAttributes, key, v)
+		} else {
 			attrs = appendKV(attrs, fResourceAttributes, key, validString(v))
 		}
-	}
-	k = resKey{validString(k.account), validString(k.region), validString(k.group), validString(k.stream)}
-	attrs = e.wattrs[:0]
-	add(AttrCloudProvider, "aws")
-	add(AttrCloudAccountID, k.account)
-	add(AttrCloudRegion, k.region)
-	attrs = appendArrayKV(attrs, fResourceAttributes, AttrLogGroupNames, k.group)
-	attrs = appendArrayKV(attrs, fResourceAttributes, AttrLogStreamNames, k.stream)
-	add(AttrServiceName, ServiceName(k.group))
-	if fn, ok := LambdaFunction(k.group); ok {
-		add(AttrCloudPlatform, PlatformLambda)
-		add(AttrFaaSName, fn)
-		add(AttrFaaSVersion, LambdaVersion(k.stream))
-		add(AttrFaaSInstance, k.stream)
-	}
-	add(AttrDeploymentEnv, s.d.Env)
-	add(AttrOrg, s.d.Org)
-	add(AttrDrainID, s.d.Drain)
+	})
 	e.wattrs = attrs
 	r.res = appendBytesField(r.res[:0], fResourceLogsResource, attrs)
 	r.size, r.first, r.last = 0, -1, -1
