@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/aient/firehose-drain/internal/awsretry"
 	"github.com/aient/firehose-drain/pkg/event"
 )
 
@@ -197,7 +198,7 @@ func throttleCode(code string) bool {
 }
 
 // transient reports whether a retry may cure err: a failed entry that is not the sender's
-// fault, a 5xx or 429 answer, a timeout, a connection failure.
+// fault, or what awsretry.Transient says with SQS's own transient codes.
 func transient(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return true
@@ -206,22 +207,7 @@ func transient(err error) bool {
 	if errors.As(err, &ee) {
 		return !ee.senderFault
 	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		code := ae.ErrorCode()
-		if _, ok := retry.DefaultRetryableErrorCodes[code]; ok {
-			return true
-		}
-		switch code {
-		case "InternalError", "InternalFailure", "ServiceUnavailable", "AWS.SimpleQueueService.InternalError":
-			return true
-		}
-	}
-	var status interface{ HTTPStatusCode() int }
-	if errors.As(err, &status) && (status.HTTPStatusCode() >= 500 || status.HTTPStatusCode() == 429) {
-		return true
-	}
-	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
+	return awsretry.Transient(err, "InternalError", "InternalFailure", "ServiceUnavailable", "AWS.SimpleQueueService.InternalError")
 }
 
 // entryError is a batch entry SQS answered as failed.

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/aient/firehose-drain/internal/awsretry"
 	"github.com/aient/firehose-drain/pkg/dedup"
 )
 
@@ -156,34 +157,10 @@ func throttled(err error) bool {
 	return ok || ae.ErrorCode() == "RequestLimitExceeded"
 }
 
-// transient reports whether err is one a later retry may cure: throttling, a 5xx or 429
-// answer, a timeout or cancellation, or a connection failure.
+// transient reports whether err is one a later retry may cure (awsretry.Transient, with
+// DynamoDB's own transient codes).
 func transient(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return true
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		code := ae.ErrorCode()
-		if _, ok := retry.DefaultThrottleErrorCodes[code]; ok {
-			return true
-		}
-		if _, ok := retry.DefaultRetryableErrorCodes[code]; ok {
-			return true
-		}
-		switch code {
-		case "InternalServerError", "ServiceUnavailable", "ReplicatedWriteConflictException", "TransactionConflictException":
-			return true
-		}
-	}
-	var status interface{ HTTPStatusCode() int }
-	if errors.As(err, &status) && (status.HTTPStatusCode() >= 500 || status.HTTPStatusCode() == 429) {
-		return true
-	}
-	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
+	return awsretry.Transient(err, "InternalServerError", "ServiceUnavailable", "ReplicatedWriteConflictException", "TransactionConflictException")
 }
 
 func millis(t time.Time) types.AttributeValue {
