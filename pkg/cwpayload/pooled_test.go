@@ -34,7 +34,7 @@ func TestPooledDecodeIsDecodeAndReusesNoEventOfAnother(t *testing.T) {
 		}
 		for i := range ref {
 			r, p := ref[i], x.Results[i]
-			if r.Events != p.Events || r.Control != p.Control || r.Data != p.Data || !reflect.DeepEqual(r.Err, p.Err) {
+			if r.Events != p.Events || r.Control != p.Control || r.Data != p.Data || (r.Err == nil) != (p.Err == nil) || (r.Err != nil && r.Err.Error() != p.Err.Error()) {
 				t.Fatalf("round %d record %d: %+v, want %+v", round, i, p, r)
 			}
 			if !reflect.DeepEqual(r.Errors, p.Errors) {
