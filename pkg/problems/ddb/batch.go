@@ -49,27 +49,34 @@ type seen struct {
 // one BatchGetItem reads the times of every problem of the batch, then each problem is
 // written by its own transactions, problems in parallel. With a seen cache
 // (WithSeenCache), the problems it knows are written at once, while the others are read.
-// While the read is out, the writer of each problem read drafts its first transaction
-// (draft): everything the answer cannot change, so that less CPU sits between the read's
-// answer and the write.
+// The problems a Prefetch is reading already are not read again: the batch waits for that
+// read. While the read is out, the writer of each problem read drafts its first
+// transaction (draft): everything the answer cannot change, so that less CPU sits between
+// the read's answer and the write.
 func (s *Store) RecordBatch(ctx context.Context, occs []problems.Occurrence) []problems.Result {
 	plan := problems.PlanBatch(occs)
 	known := make(map[string]seen, len(plan.Groups))
-	var unknown []problems.Group
+	var unknown []string
 	for _, g := range plan.Groups {
 		if st, ok := s.cache.get(g.ID); ok {
 			known[g.ID] = st
 		} else {
-			unknown = append(unknown, g)
+			unknown = append(unknown, g.ID)
 		}
 	}
 	tx := newSharedTx(ctx, s.db, len(plan.Groups), s.parallel)
 	var read map[string]seen
 	if len(unknown) > 0 {
-		// The known problems' writes go, and the others' are drafted, while those are read.
+		// The known problems' writes go, and the others' are drafted, while those are read
+		// (or their reads that Prefetch started are awaited).
+		own, started := s.prefetched.take(unknown)
 		tx.read = make(chan struct{})
 		go func() {
-			r := s.readSeen(ctx, unknown)
+			r := map[string]seen{}
+			if len(own) > 0 {
+				r = s.readSeen(ctx, own)
+			}
+			started.await(ctx, r)
 			read = r
 			tx.readDone()
 		}()
@@ -92,18 +99,18 @@ func (s *Store) Record(ctx context.Context, o problems.Occurrence) (bool, error)
 	return problems.RecordOne(ctx, s, o)
 }
 
-// readSeen reads firstSeen and lastSeen of the groups' problems, strongly consistent, one
+// readSeen reads firstSeen and lastSeen of problems ids, strongly consistent, one
 // BatchGetItem per 100 problems (in parallel), unprocessed keys asked again. A problem it
 // could not read is absent from the map: its first write assumes it new, and a wrong
 // guess costs one cancelled transaction that returns the item (ALL_OLD).
-func (s *Store) readSeen(ctx context.Context, groups []problems.Group) map[string]seen {
-	out := make(map[string]seen, len(groups))
+func (s *Store) readSeen(ctx context.Context, ids []string) map[string]seen {
+	out := make(map[string]seen, len(ids))
 	var (
 		mu sync.Mutex
 		wg sync.WaitGroup
 	)
-	for start := 0; start < len(groups); start += maxBatchGetKeys {
-		chunk := groups[start:min(start+maxBatchGetKeys, len(groups))]
+	for start := 0; start < len(ids); start += maxBatchGetKeys {
+		chunk := ids[start:min(start+maxBatchGetKeys, len(ids))]
 		read := func() {
 			got := s.readChunk(ctx, chunk)
 			mu.Lock()
@@ -122,12 +129,12 @@ func (s *Store) readSeen(ctx context.Context, groups []problems.Group) map[strin
 	return out
 }
 
-func (s *Store) readChunk(ctx context.Context, groups []problems.Group) map[string]seen {
-	out := make(map[string]seen, len(groups))
-	keys := make([]map[string]types.AttributeValue, len(groups))
-	for i, g := range groups {
-		keys[i] = map[string]types.AttributeValue{attrPK: str(problemPrefix + g.ID)}
-		out[g.ID] = seen{} // absent unless an item comes back
+func (s *Store) readChunk(ctx context.Context, ids []string) map[string]seen {
+	out := make(map[string]seen, len(ids))
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = map[string]types.AttributeValue{attrPK: str(problemPrefix + id)}
+		out[id] = seen{} // absent unless an item comes back
 	}
 	for attempt := 1; len(keys) > 0; attempt++ {
 		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{

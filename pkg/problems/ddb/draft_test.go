@@ -107,3 +107,67 @@ func TestDraftedWhileReading(t *testing.T) {
 		})
 	}
 }
+
+// TestPrefetch: a read Prefetch started is what the next RecordBatch of those problems
+// waits for (no read of its own), used once; problems the seen cache knows are not read;
+// a read nobody used within prefetchKeep is dropped, and the batch reads itself.
+func TestPrefetch(t *testing.T) {
+	occs := []problems.Occurrence{
+		{Identity: "id-1", Org: "o", Env: "e", Fingerprint: "f", At: time.UnixMilli(5000)},
+		{Identity: "id-2", Org: "o", Env: "e", Fingerprint: "f", At: time.UnixMilli(6000)},
+	}
+	id := problems.ID("o", "e", "f")
+	record := func(t *testing.T, s *Store) {
+		t.Helper()
+		for i, r := range s.RecordBatch(t.Context(), occs) {
+			if r.Err != nil {
+				t.Errorf("result %d = %+v", i, r)
+			}
+		}
+	}
+	t.Run("a prefetched read is the batch's, once", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			db := &slowRead{scripted: scripted{items: []map[string]types.AttributeValue{problemItem(1000, 9000)}, answers: []error{nil, nil}}, start: time.Now()}
+			s := &Store{db: db, table: "t", now: time.Now, parallel: 1}
+			s.Prefetch(t.Context(), []string{id})
+			time.Sleep(readLatency / 2) // the batch comes while the read is out
+			record(t, s)
+			if db.gets != 1 || fmt.Sprint(db.sent) != fmt.Sprint([]sentTxn{{2, "2", condInside}}) {
+				t.Errorf("after a prefetch: %d reads, sent %v; want 1 read and the write as read", db.gets, db.sent)
+			}
+			if d := time.Since(db.start); d != readLatency {
+				t.Errorf("the batch ended %v after the prefetch, want %v: when the prefetched read answered", d, readLatency)
+			}
+			db.scripted.answers = []error{cancelled([]string{"ConditionalCheckFailed", "ConditionalCheckFailed"}, "None", nil)}
+			record(t, s)
+			if db.gets != 2 {
+				t.Errorf("a second batch made %d reads in all, want its own (2)", db.gets)
+			}
+		})
+	})
+	t.Run("known problems are not prefetched", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			db := &slowRead{scripted: scripted{answers: []error{nil}}, start: time.Now()}
+			s := (&Store{db: db, table: "t", now: time.Now, parallel: 1}).WithSeenCache(0)
+			s.cache.put(id, seen{exists: true, first: 1000, last: 9000})
+			s.Prefetch(t.Context(), []string{id})
+			synctest.Wait()
+			if db.gets != 0 {
+				t.Errorf("Prefetch of a problem the cache knows made %d reads", db.gets)
+			}
+		})
+	})
+	t.Run("an unused prefetched read is dropped", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			db := &slowRead{scripted: scripted{answers: []error{nil}}, start: time.Now()}
+			s := &Store{db: db, table: "t", now: time.Now, parallel: 1}
+			s.Prefetch(t.Context(), []string{id})
+			time.Sleep(readLatency + prefetchKeep + time.Second)
+			s.Prefetch(t.Context(), nil) // sweeps
+			record(t, s)
+			if db.gets != 2 {
+				t.Errorf("%d reads, want the stale prefetch dropped and the batch's own read (2)", db.gets)
+			}
+		})
+	})
+}

@@ -34,3 +34,26 @@ func TestBatchContractOnSimulatedTable(t *testing.T) {
 		})
 	}
 }
+
+// prefetched records each batch after a Prefetch of all its problems, the way the grouper
+// names a batch's problems while it fingerprints it.
+type prefetched struct{ *ddb.Store }
+
+func (p prefetched) RecordBatch(ctx context.Context, occs []problems.Occurrence) []problems.Result {
+	ids := make([]string, len(occs))
+	for i, o := range occs {
+		ids[i] = problems.ID(o.Org, o.Env, o.Fingerprint)
+	}
+	p.Prefetch(ctx, ids)
+	return p.Store.RecordBatch(ctx, occs)
+}
+
+// TestBatchContractPrefetched runs the batch contract over stormsim's table with every
+// batch's problems prefetched first: redelivered, concurrent and crashed batches count
+// each occurrence once whichever batch's Prefetch read a problem.
+func TestBatchContractPrefetched(t *testing.T) {
+	problemstest.RunBatch(t, func(t *testing.T) problems.Store {
+		table := stormsim.NewTable(stormsim.TableConfig{}, func(context.Context) string { return "" })
+		return prefetched{ddb.NewFromAPI(table, "problems", ddb.Options{}).WithSeenCache(0)}
+	}, synctest.Test)
+}

@@ -150,6 +150,8 @@ type Store struct {
 	wait     func(ctx context.Context, d time.Duration) error
 	// cache: WithSeenCache (nil: every batch reads its problems first).
 	cache *seenCache
+	// prefetched: the reads Prefetch started, by problem id.
+	prefetched prefetches
 }
 
 // Options tune a Store made by NewFromAPI. Zero values take the defaults.
