@@ -131,5 +131,9 @@ func (e *early) prepared(mi int, p *prepared) {
 	e.mu.Unlock()
 	if len(ids) > 0 {
 		e.pf.Prefetch(e.ctx, ids)
+		// The read's goroutine is ready to run, and the workers hold every P: yield, so
+		// that the request goes out now rather than when the batch is prepared (traced:
+		// 2 ms later).
+		runtime.Gosched()
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -80,6 +81,7 @@ func (s *Store) RecordBatch(ctx context.Context, occs []problems.Occurrence) []p
 			read = r
 			tx.readDone()
 		}()
+		runtime.Gosched() // the read's request goes out before the writers take the Ps
 	}
 	return plan.Run(ctx, s.parallel, func(ctx context.Context, g problems.Group) []problems.Result {
 		defer tx.leave()
