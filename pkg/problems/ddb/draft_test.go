@@ -138,7 +138,7 @@ func TestPrefetch(t *testing.T) {
 			if d := time.Since(db.start); d != readLatency {
 				t.Errorf("the batch ended %v after the prefetch, want %v: when the prefetched read answered", d, readLatency)
 			}
-			db.scripted.answers = []error{cancelled([]string{"ConditionalCheckFailed", "ConditionalCheckFailed"}, "None", nil)}
+			db.answers = []error{cancelled([]string{"ConditionalCheckFailed", "ConditionalCheckFailed"}, "None", nil)}
 			record(t, s)
 			if db.gets != 2 {
 				t.Errorf("a second batch made %d reads in all, want its own (2)", db.gets)
