@@ -34,6 +34,8 @@ type Decoder struct {
 	noPresize bool
 	b64       *b64Tables // read only
 	workers   sync.Pool  // *worker
+	decoded   sync.Pool  // *Decoded (pooled.go)
+	chunks    sync.Pool  // *[]event.Event of eventChunk, the Decoded's
 }
 
 // worker is the reusable state of one decoding goroutine.
@@ -176,6 +178,7 @@ func (d *Decoder) release(w *worker) {
 		w.p.evs = nil
 	}
 	w.p.crumbBudget, w.p.carryBudget = nil, nil
+	w.p.kept, w.p.chunk = nil, nil
 	w.p.reset(nil, nil, nil)
 	w.br.Reset(nil)
 	d.workers.Put(w)
