@@ -113,20 +113,24 @@ func (p *parser) resetCrumbs() {
 func (p *parser) rid(j int) []byte {
 	c := &p.crumbs[j]
 	if !c.ridRead {
-		c.ridRead, c.ridLen = true, -1
-		m := p.crumbText(c)
-		if id := invocation.RequestID(m); id != nil {
-			c.ridOff, c.ridLen = int32(len(p.rids)), int32(len(id))
-			p.rids = append(p.rids, id...)
-			c.start = bytes.HasPrefix(m, startLine) || bytes.Contains(m, platformStart)
-			c.end = bytes.HasPrefix(m, endLine) || bytes.HasPrefix(m, reportLine) ||
-				bytes.Contains(m, platformDone) || bytes.Contains(m, platformReport)
-		}
+		p.readRID(c, p.crumbText(c))
 	}
 	if c.ridLen < 0 {
 		return nil
 	}
 	return p.rids[c.ridOff : c.ridOff+c.ridLen]
+}
+
+// readRID reads the request id of c from m, its crumbText.
+func (p *parser) readRID(c *crumb, m []byte) {
+	c.ridRead, c.ridLen = true, -1
+	if id := invocation.RequestID(m); id != nil {
+		c.ridOff, c.ridLen = int32(len(p.rids)), int32(len(id))
+		p.rids = append(p.rids, id...)
+		c.start = bytes.HasPrefix(m, startLine) || bytes.Contains(m, platformStart)
+		c.end = bytes.HasPrefix(m, endLine) || bytes.HasPrefix(m, reportLine) ||
+			bytes.Contains(m, platformDone) || bytes.Contains(m, platformReport)
+	}
 }
 
 var (

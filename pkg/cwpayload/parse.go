@@ -73,6 +73,10 @@ type parser struct {
 	// evs holds the kept events while a record is parsed; they are copied out, exactly
 	// sized, at its end, and evs is reused for the next record.
 	evs []event.Event
+	// kept, when set, is the Decoded of DecodeRecordsPooled the copies are cut from, chunk
+	// its chunk being filled (pooled.go).
+	kept  *Decoded
+	chunk []event.Event
 }
 
 // textChunk is the size of the parser's text arena chunks.
@@ -117,7 +121,8 @@ func (p *parser) parseRecord(b []byte, st *Stamp, res *RecordResult) *RecordErro
 			evs := res.Errors
 			res.Errors = nil
 			if len(evs) > 0 {
-				res.Errors = append(make([]event.Event, 0, len(evs)), evs...)
+				res.Errors = p.room(len(evs))
+				copy(res.Errors, evs)
 			}
 			clear(evs[:n])
 			p.evs = evs[:0]

@@ -1,6 +1,8 @@
 package cwpayload
 
 import (
+	"unicode/utf8"
+
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/level"
 )
@@ -27,8 +29,12 @@ type View struct {
 	// ID is the event id; Message the unescaped message. Both alias decoder buffers.
 	ID      []byte
 	Message []byte
+	// RequestID is the Lambda request id the message names (pkg/invocation), nil when
+	// none; it aliases decoder buffers. The decoder reads it once per event for the
+	// breadcrumbs and the Visitor alike.
+	RequestID []byte
 	// IDIsNumber is set when the id was a JSON number (event.Event.IDIsNumber): the
-	// identity of the id 5 is not that of the id "5" (event.AppendIdentityInput).
+	// identity of the id 5 is not that of the id "5" (event.IdentityHasher).
 	IDIsNumber bool
 	// Timestamp is the event's own time, milliseconds since the epoch.
 	Timestamp int64
@@ -92,6 +98,17 @@ func (p *parser) visit(i int, msg, id span, ts int64, account, xAccount, xRegion
 		v.ID = []byte(p.stringOf(id))
 	}
 	v.Message, v.Timestamp, v.Level = m, ts, l
+	// The request id, read now for the Visitor and kept for the breadcrumbs (noted above:
+	// the last crumb). crumbText is m when m is UTF-8; else it is made again, as there.
+	c := &p.crumbs[len(p.crumbs)-1]
+	if !c.ridRead {
+		if utf8.Valid(m) {
+			p.readRID(c, m)
+		} else {
+			p.readRID(c, p.crumbText(c))
+		}
+	}
+	v.RequestID = p.rid(len(p.crumbs) - 1)
 	p.visitor.Visit(v)
 	return i, nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/aient/firehose-drain/pkg/invocation"
 )
 
 // seen is a Visitor factory that records every visited event by record, and how many
@@ -20,6 +22,7 @@ type seen struct {
 type seenRecord struct {
 	events []string
 	ends   int
+	wrong  []string // events whose View.RequestID is not what pkg/invocation reads
 }
 
 func (s *seen) visit(i int) Visitor {
@@ -37,6 +40,11 @@ func (s *seen) visit(i int) Visitor {
 }
 
 func (r *seenRecord) Visit(v *View) {
+	// The request id is the one pkg/invocation reads from the message as encoding/json
+	// decodes it (bytes that are not UTF-8 as U+FFFD).
+	if want := invocation.RequestID([]byte(strings.ToValidUTF8(string(v.Message), "\uFFFD"))); !bytes.Equal(v.RequestID, want) {
+		r.wrong = append(r.wrong, fmt.Sprintf("%q: RequestID %q, want %q", v.Message, v.RequestID, want))
+	}
 	r.events = append(r.events, fmt.Sprintf("%s|%s|%s|%d|%s|%s", v.LogGroup, v.LogStream, v.ID, v.Timestamp, v.Level, v.Message))
 }
 func (r *seenRecord) End() { r.ends++ }
@@ -51,6 +59,9 @@ func (s *seen) all(t *testing.T, n int) string {
 		r := s.recs[i]
 		if r == nil || r.ends != 1 {
 			t.Fatalf("record %d: visitor %v, want one End", i, r)
+		}
+		for _, w := range r.wrong {
+			t.Errorf("record %d: %s", i, w)
 		}
 		for _, e := range r.events {
 			b.WriteString(e + "\n")
@@ -112,5 +123,42 @@ func TestVisitorOnEveryPath(t *testing.T) {
 	}
 	if got := stream.all(t, len(g.payloads)); got != want {
 		t.Errorf("DecodeStream visited other events than DecodeRecords")
+	}
+}
+
+// TestVisitorRequestIDOfOddMessages: View.RequestID on messages that are escaped, not
+// UTF-8, or name no request id is what pkg/invocation reads from their decoded text (seen
+// checks each), and the breadcrumbs, which read the same ids, take the invocation's lines.
+func TestVisitorRequestIDOfOddMessages(t *testing.T) {
+	const rid = "8f3c2a10-1b2c-4d5e-8f90-0123456789ab"
+	msgs := []string{
+		`START RequestId: ` + rid + ` Version: $LATEST\n`,
+		`{\"level\":\"info\",\"requestId\":\"` + rid + `\",\"msg\":\"escaped\"}`,
+		"2026-11-20T10:00:00.000Z\\t" + rid + "\\tINFO\\tnot UTF-8: \xff\xfe",
+		"\xff\xff\xff 2026-11-20T10:00:00.000Z\\t" + rid + "\\tINFO\\tinvalid first",
+		`no request id here`,
+		"2026-11-20T10:00:00.000Z\\t" + rid + "\\tERROR\\tboom \xff",
+	}
+	var doc strings.Builder
+	doc.WriteString(`{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/lambda/f","logStream":"s","subscriptionFilters":["f"],"logEvents":[`)
+	for i, m := range msgs {
+		if i > 0 {
+			doc.WriteByte(',')
+		}
+		fmt.Fprintf(&doc, `{"id":"%d","timestamp":%d,"message":"%s"}`, i+1, 1763640000000+int64(i), m)
+	}
+	doc.WriteString(`]}`)
+	var s seen
+	res := NewDecoder(Limits{}).DecodeData(context.Background(), [][]byte{[]byte(doc.String())}, &Stamp{Drain: "drn_v", Visit: s.visit}, 1)
+	if res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	if s.all(t, 1); len(s.recs[0].events) != len(msgs) {
+		t.Fatalf("%d events visited, want %d", len(s.recs[0].events), len(msgs))
+	}
+	// The lines of the invocation: START, the escaped JSON line and the text line that is
+	// not UTF-8; not the line whose first field is not a timestamp, nor the one naming none.
+	if len(res[0].Errors) != 1 || len(res[0].Errors[0].Breadcrumbs) != 3 {
+		t.Fatalf("errors %d, breadcrumbs of the error %v: want 1 error with 3 lines", len(res[0].Errors), res[0].Errors)
 	}
 }

@@ -158,15 +158,17 @@ func ValidRegion(s string) bool {
 	return true
 }
 
-// AppendIdentityInput appends to b what ComputeIdentity hashes (hex SHA-256) for an event
-// of these parts: the Visitors that see an event as bytes (the OTLP export's
-// log.record.uid, the local log store's uid) hash it to the dedup's identity without
-// building an Event, a numeric id apart from the same digits as a string.
-func AppendIdentityInput(b []byte, drain, account, logGroup, logStream string, id []byte, idIsNumber bool) []byte {
+// appendIdentityPrefix appends the identity input's parts before the id.
+func appendIdentityPrefix(b []byte, drain, account, logGroup, logStream string) []byte {
 	for _, p := range [...]string{drain, account, logGroup, logStream} {
 		b = append(b, byte(len(p)>>24), byte(len(p)>>16), byte(len(p)>>8), byte(len(p)))
 		b = append(b, p...)
 	}
+	return b
+}
+
+// appendIdentityID appends the identity input's id part(s).
+func appendIdentityID(b, id []byte, idIsNumber bool) []byte {
 	b = append(b, byte(len(id)>>24), byte(len(id)>>16), byte(len(id)>>8), byte(len(id)))
 	b = append(b, id...)
 	if idIsNumber {
@@ -174,4 +176,39 @@ func AppendIdentityInput(b []byte, drain, account, logGroup, logStream string, i
 		b = append(b, numberPart...)
 	}
 	return b
+}
+
+// IdentityHasher hashes the identities of many events (the SHA-256 that ComputeIdentity
+// writes in hex) from their parts as bytes, without building an Event: the Visitors that
+// see events as bytes (the OTLP export's log.record.uid, the local log store's uid) get the
+// dedup's identity, a numeric id apart from the same digits as a string. It builds the
+// input's parts before the id only when they change (a Visitor sees the events of one log
+// stream in a row). The zero value
+// is ready; it is not safe for concurrent use.
+type IdentityHasher struct {
+	in  []byte
+	pre int // the parts before the id: in[:pre]
+}
+
+// Sum returns the identity hash of an event of these parts.
+func (h *IdentityHasher) Sum(drain, account, logGroup, logStream string, id []byte, idIsNumber bool) [sha256.Size]byte {
+	if !h.samePrefix(drain, account, logGroup, logStream) {
+		h.in = appendIdentityPrefix(h.in[:0], drain, account, logGroup, logStream)
+		h.pre = len(h.in)
+	}
+	h.in = appendIdentityID(h.in[:h.pre], id, idIsNumber)
+	return sha256.Sum256(h.in)
+}
+
+// samePrefix reports whether in[:pre] is the prefix of these parts (compared as bytes:
+// the parts may alias buffers their owner reuses).
+func (h *IdentityHasher) samePrefix(parts ...string) bool {
+	b := h.in[:h.pre]
+	for _, p := range parts {
+		if len(b) < 4+len(p) || int(b[0])<<24|int(b[1])<<16|int(b[2])<<8|int(b[3]) != len(p) || string(b[4:4+len(p)]) != p {
+			return false
+		}
+		b = b[4+len(p):]
+	}
+	return len(b) == 0
 }

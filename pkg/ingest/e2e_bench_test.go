@@ -70,32 +70,13 @@ func BenchmarkDelivery(b *testing.B) {
 		b.Run(fmt.Sprintf("errors=%d%%", pct), func(b *testing.B) {
 			payload, errorEvents := benchDelivery(200, 500, pct)
 			fake := awsfake.Start(b, 5*time.Millisecond, 10*time.Millisecond)
-			cfg := fake.Config()
-			claims := dedup.New(dedupddb.New(dynamodb.NewFromConfig(cfg), "claims"), dedup.Config{})
-			send := sqsqueue.New(sqs.NewFromConfig(cfg), fake.URL+"/123456789012/events")
-			auth := &fakeAuth{
-				drains: map[string]drains.Drain{drainID: {ID: drainID, Org: "acme", Env: "prod", State: drains.StateActive}},
-				keys:   map[string]string{drainID: key},
-			}
-			h := ingest.New(auth, &fakeBooks{}, claims, send, ingest.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			h := deliveryHandler(fake, nil)
 			fake.Counts()
 			b.ReportAllocs()
 			cpu0 := awsfake.CPUTime()
 			buf := make([]byte, len(payload))
 			for b.Loop() {
-				copy(buf, payload)                                                       // Invoke parses the event in place, as the Lambda runtime allows
-				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // the ingest's budget
-				out, err := h.Invoke(ctx, buf)
-				cancel()
-				if err != nil {
-					b.Fatal(err)
-				}
-				var resp struct {
-					StatusCode int `json:"statusCode"`
-				}
-				if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode != 200 {
-					b.Fatalf("answer %s (%v)", out, err)
-				}
+				invokeOK(b, h, payload, buf)
 			}
 			cpu := awsfake.CPUTime() - cpu0
 			counts := fake.Counts()
@@ -109,5 +90,36 @@ func BenchmarkDelivery(b *testing.B) {
 			b.ReportMetric(float64(errorEvents), "error-events")
 			b.ReportMetric(float64(len(payload)), "request-B")
 		})
+	}
+}
+
+// deliveryHandler is the ingest handler of BenchmarkDelivery: the real DynamoDB claimer and
+// SQS sender against fake, and export (nil: none).
+func deliveryHandler(fake *awsfake.Server, export ingest.Exporter) *ingest.Handler {
+	cfg := fake.Config()
+	claims := dedup.New(dedupddb.New(dynamodb.NewFromConfig(cfg), "claims"), dedup.Config{})
+	send := sqsqueue.New(sqs.NewFromConfig(cfg), fake.URL+"/123456789012/events")
+	auth := &fakeAuth{
+		drains: map[string]drains.Drain{drainID: {ID: drainID, Org: "acme", Env: "prod", State: drains.StateActive}},
+		keys:   map[string]string{drainID: key},
+	}
+	return ingest.New(auth, &fakeBooks{}, claims, send, ingest.Config{Export: export, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+}
+
+// invokeOK delivers payload (copied into buf: Invoke parses the event in place, as the
+// Lambda runtime allows) within the ingest's budget, and fails unless it is answered 200.
+func invokeOK(b *testing.B, h *ingest.Handler, payload, buf []byte) {
+	copy(buf, payload)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := h.Invoke(ctx, buf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var resp struct {
+		StatusCode int `json:"statusCode"`
+	}
+	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode != 200 {
+		b.Fatalf("answer %s (%v)", out, err)
 	}
 }

@@ -44,7 +44,9 @@ type Claimer interface {
 	Release(ctx context.Context, b *dedup.Batch) error
 }
 
-// Sender sends claimed events downstream (SQS, or the embedded queue).
+// Sender sends claimed events downstream (SQS, or the embedded queue). The Handler reuses
+// the memory of the events slice for its next requests once Send has returned: a Sender
+// that keeps events copies them (the values; their strings stay valid).
 type Sender interface {
 	Send(ctx context.Context, events []event.Event) error
 }
@@ -85,6 +87,8 @@ type Handler struct {
 	cfg     Config
 	// bodies holds one token per request body being read by ServeHTTP.
 	bodies chan struct{}
+	// free keeps the event buffers of finished requests for the next ones (events).
+	free chan *eventBuf
 
 	mu         sync.Mutex
 	authWrites map[string]time.Time // drain id -> last auth-failure write attempt by this instance
@@ -119,6 +123,7 @@ func New(auth Authenticator, books Bookkeeper, claims Claimer, send Sender, cfg 
 		auth: auth, books: books, claims: claims, send: send,
 		decoder:     cwpayload.NewDecoder(cfg.Limits),
 		bodies:      make(chan struct{}, cfg.MaxConcurrentBodies),
+		free:        make(chan *eventBuf, maxFreeEventBufs),
 		cfg:         cfg,
 		authWrites:  map[string]time.Time{},
 		authPending: map[string]*refusals{},
@@ -327,14 +332,19 @@ func (h *Handler) deliver(ctx context.Context, budget deadline.Budget, req Reque
 	}
 
 	export := h.beginExport(ctx, stamp, delivery.At)
-	kept := h.beginLogs(stamp)
-	results := h.decoder.DecodeRecords(ctx, fb.Records, stamp, h.cfg.Workers)
+	logs := h.beginLogs(stamp)
+	decoded := h.decoder.DecodeRecordsPooled(ctx, fb.Records, stamp, h.cfg.Workers)
+	results := decoded.Results
 	out := Outcome{Status: http.StatusOK, Records: len(fb.Records)}
 	n := 0
 	for i := range results {
 		n += len(results[i].Errors)
 	}
-	errs := make([]event.Event, 0, n) // one copy of the records' events, no growth
+	// One copy of the records' events, into memory the handler keeps for the next
+	// request: the claim list and what is sent are cut from it.
+	kept := h.events(n)
+	defer h.doneEvents(kept)
+	errs := kept.evs
 	var firstBad *cwpayload.RecordError
 	for i := range results {
 		r := &results[i]
@@ -349,12 +359,14 @@ func (h *Handler) deliver(ctx context.Context, budget deadline.Budget, req Reque
 			}
 		}
 	}
+	decoded.Release() // the events are in errs
+	kept.evs = errs
 	out.ErrorEvents = len(errs)
 	if err := ctx.Err(); err != nil {
 		h.endExport(ctx, export, &out, delivery)
 		return Outcome{Status: http.StatusServiceUnavailable, Message: "deadline reached while decoding; retry", Records: out.Records}
 	}
-	if st := h.endLogs(ctx, kept, &out); st != nil {
+	if st := h.endLogs(ctx, logs, &out); st != nil {
 		h.endExport(ctx, export, &out, delivery)
 		return *st
 	}

@@ -1,12 +1,10 @@
 package logs
 
 import (
-	"crypto/sha256"
 	"sync"
 
 	"github.com/aient/firehose-drain/pkg/cwpayload"
 	"github.com/aient/firehose-drain/pkg/event"
-	"github.com/aient/firehose-drain/pkg/invocation"
 )
 
 // Collector gathers the rows of one delivery while its records decode: Visitor is the
@@ -36,7 +34,7 @@ func (c *Collector) Rows() []Row {
 type recordRows struct {
 	c    *Collector
 	rows []Row
-	pre  []byte
+	ids  event.IdentityHasher
 }
 
 func (r *recordRows) Visit(v *cwpayload.View) {
@@ -44,10 +42,9 @@ func (r *recordRows) Visit(v *cwpayload.View) {
 		Drain: r.c.drain, Account: v.Account, Region: v.Region, LogGroup: v.LogGroup, LogStream: v.LogStream,
 		EventID: string(v.ID), Time: v.Timestamp, Level: v.Level, Message: string(v.Message),
 	}
-	r.pre = event.AppendIdentityInput(r.pre[:0], r.c.drain, v.Account, v.LogGroup, v.LogStream, v.ID, v.IDIsNumber)
-	row.UID = sha256.Sum256(r.pre)
-	if id := invocation.RequestID(v.Message); id != nil {
-		row.RequestID = string(id)
+	row.UID = r.ids.Sum(r.c.drain, v.Account, v.LogGroup, v.LogStream, v.ID, v.IDIsNumber)
+	if v.RequestID != nil {
+		row.RequestID = string(v.RequestID)
 	}
 	r.rows = append(r.rows, row)
 }

@@ -2,7 +2,6 @@ package otlplogs
 
 import (
 	"crypto/sha256"
-	"hash"
 	"unicode/utf8"
 	"unsafe"
 
@@ -12,7 +11,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/aient/firehose-drain/pkg/cwpayload"
-	"github.com/aient/firehose-drain/pkg/invocation"
+	"github.com/aient/firehose-drain/pkg/event"
 )
 
 // resKey is what one ResourceLogs stands for within a delivery (the drain is the
@@ -51,12 +50,7 @@ type encoder struct {
 	arena []byte
 	size  int // the batch's estimated encoded size
 
-	h   hash.Hash
-	sum [sha256.Size]byte
-	pre []byte // the identity's input
-	// The hash's state after the input's parts before the id (midPre), when midOK.
-	mid, midPre []byte
-	midOK       bool
+	ids event.IdentityHasher // log.record.uid
 
 	// The http/protobuf batch (wire.go): the resources in order of first record.
 	wkeys  map[resKey]int
@@ -71,7 +65,7 @@ type encoder struct {
 }
 
 func newEncoder() *encoder {
-	return &encoder{byKey: map[resKey]*logspb.ScopeLogs{}, wkeys: map[resKey]int{}, h: sha256.New()}
+	return &encoder{byKey: map[resKey]*logspb.ScopeLogs{}, wkeys: map[resKey]int{}}
 }
 
 // Visit encodes one event; the batch goes out when it is full.
@@ -110,9 +104,8 @@ func (e *encoder) Visit(v *cwpayload.View) {
 	lr.Body = e.str(msg)
 	attrs := e.attrs(6)
 	attrs = append(attrs, e.kv(AttrLogRecordUID, e.str(e.uid(v))))
-	if id := invocation.RequestID(unsafe.Slice(unsafe.StringData(msg), len(msg))); id != nil {
-		// id is a slice of msg's bytes in the arena.
-		attrs = append(attrs, e.kv(AttrInvocationID, e.str(unsafe.String(unsafe.SliceData(id), len(id)))))
+	if v.RequestID != nil {
+		attrs = append(attrs, e.kv(AttrInvocationID, e.str(e.keep(v.RequestID))))
 	}
 	if v.Level.IsErrorClass() {
 		typ, m, stack := Exception(msg)
@@ -271,8 +264,8 @@ func (e *encoder) keep(b []byte) string {
 	return unsafe.String(unsafe.SliceData(e.arena[start:]), len(b))
 }
 
-// uid is the event's identity, the same hash as the dedup's (event.AppendIdentityInput),
-// hashed once from a reused buffer, hex in the arena.
+// uid is the event's identity, the same hash as the dedup's (event.IdentityHasher), hex in
+// the arena.
 func (e *encoder) uid(v *cwpayload.View) string {
 	var x [2 * sha256.Size]byte
 	e.uidInto(v, &x)

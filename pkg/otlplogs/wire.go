@@ -1,9 +1,7 @@
 package otlplogs
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding"
 	"encoding/hex"
 	"unicode/utf8"
 	"unsafe"
@@ -11,9 +9,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/aient/firehose-drain/pkg/cwpayload"
-	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/grouping"
-	"github.com/aient/firehose-drain/pkg/invocation"
 )
 
 // The http/protobuf body written directly with protowire: the same
@@ -175,7 +171,7 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 			stack = e.stack
 		}
 	}
-	rid := invocation.RequestID(msg)
+	rid := v.RequestID
 	num, text := Severity(v.Level)
 
 	// The record's size, field by field.
@@ -297,38 +293,10 @@ func (e *encoder) resetWire() {
 	e.lastW = nil
 }
 
-// uidInto writes the event's identity (the dedup's, event.AppendIdentityInput) in hex
-// into x. The events of a record share the input's first parts (drain, account, log
-// group, log stream): the hash's state after them is kept, and each event hashes only its
-// id.
+// uidInto writes the event's identity (the dedup's: event.IdentityHasher) in hex into x.
 func (e *encoder) uidInto(v *cwpayload.View, x *[2 * sha256.Size]byte) {
-	drain := e.s.d.Drain
-	e.pre = event.AppendIdentityInput(e.pre[:0], drain, v.Account, v.LogGroup, v.LogStream, v.ID, v.IDIsNumber)
-	// The parts before the id: four length-prefixed strings.
-	n := 16 + len(drain) + len(v.Account) + len(v.LogGroup) + len(v.LogStream)
-	mh, ok := e.h.(midHash)
-	switch {
-	case !ok:
-		e.h.Reset()
-		e.h.Write(e.pre)
-	case e.midOK && bytes.Equal(e.midPre, e.pre[:n]) && mh.UnmarshalBinary(e.mid) == nil:
-		e.h.Write(e.pre[n:])
-	default:
-		e.h.Reset()
-		e.h.Write(e.pre[:n])
-		var err error
-		e.mid, err = mh.AppendBinary(e.mid[:0])
-		e.midOK = err == nil
-		e.midPre = append(e.midPre[:0], e.pre[:n]...)
-		e.h.Write(e.pre[n:])
-	}
-	hex.Encode(x[:], e.h.Sum(e.sum[:0]))
-}
-
-// midHash is a hash whose state can be kept and restored (crypto/sha256's is).
-type midHash interface {
-	encoding.BinaryAppender
-	encoding.BinaryUnmarshaler
+	sum := e.ids.Sum(e.s.d.Drain, v.Account, v.LogGroup, v.LogStream, v.ID, v.IDIsNumber)
+	hex.Encode(x[:], sum[:])
 }
 
 // appendValid appends b to dst with every byte that is not UTF-8 as U+FFFD (as

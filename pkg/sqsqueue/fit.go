@@ -118,7 +118,7 @@ func encode(e *event.Event) ([]byte, error) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(e); err != nil {
-		return nil, fmt.Errorf("sqsqueue: encode event %s: %w", e.ID, err)
+		return nil, encodeError(e, err)
 	}
 	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if bytes.Contains(body, []byte("\uFFFE")) || bytes.Contains(body, []byte("\uFFFF")) {
@@ -126,4 +126,8 @@ func encode(e *event.Event) ([]byte, error) {
 		body = bytes.ReplaceAll(body, []byte("\uFFFF"), []byte(`\uffff`))
 	}
 	return body, nil
+}
+
+func encodeError(e *event.Event, err error) error {
+	return fmt.Errorf("sqsqueue: encode event %s: %w", e.ID, err)
 }

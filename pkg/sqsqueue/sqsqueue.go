@@ -72,12 +72,23 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// API is the one SQS call a Sender makes; *sqs.Client has it. The input's strings are
+// valid only until the call returns: an API must not keep them.
+type API interface {
+	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+}
+
+var _ API = (*sqs.Client)(nil)
+
 // Sender sends events to one SQS queue. It is safe for concurrent use.
 type Sender struct {
 	client     *sqs.Client
+	api        API
 	queueURL   string
 	packBytes  int
 	packEvents int
+	// free keeps the buffers of finished Sends for the next ones (see work).
+	free chan *work
 }
 
 // Option configures a Sender.
@@ -92,7 +103,18 @@ func WithPacking(events, bytes int) Option {
 
 // New returns a Sender to the queue at queueURL.
 func New(client *sqs.Client, queueURL string, opts ...Option) *Sender {
-	s := &Sender{client: client, queueURL: queueURL, packBytes: DefaultPackBytes, packEvents: DefaultPackEvents}
+	s := NewWithAPI(client, queueURL, opts...)
+	s.client = client
+	return s
+}
+
+// NewWithAPI returns a Sender that sends with api (a fake of SQS in tests and benchmarks);
+// its Client is nil unless api is an *sqs.Client.
+func NewWithAPI(api API, queueURL string, opts ...Option) *Sender {
+	s := &Sender{api: api, queueURL: queueURL, packBytes: DefaultPackBytes, packEvents: DefaultPackEvents, free: make(chan *work, maxFreeWork)}
+	if c, ok := api.(*sqs.Client); ok {
+		s.client = c
+	}
 	for _, o := range opts {
 		o(s)
 	}
@@ -117,28 +139,21 @@ type message struct {
 // once more; if any still fail, Send returns an error wrapping ErrUnavailable that says
 // how many (an *Error, which keeps the failure's class: see ErrUnavailable). Events are
 // not deduplicated here: a failed Send may have sent some of them.
+//
+// The bodies are written once, each at its place in its message, into a buffer the Sender
+// keeps for its next Sends: the messages' strings are over that buffer and live only until
+// Send returns (SendMessageBatch serializes them before it returns).
 func (s *Sender) Send(ctx context.Context, events []event.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	bodies := make([][]byte, 0, len(events))
-	var unfit error
-	unfitN := 0
-	for i := range events {
-		// Room for the packed shape's framing, so a packed message never passes the limit.
-		body, err := Fit(&events[i], MaxMessageBytes-len(packOpen)-len(packClose))
-		if err != nil {
-			unfitN++
-			unfit = errors.Join(unfit, err)
-			continue
-		}
-		bodies = append(bodies, body)
-	}
-	msgs := pack(bodies, s.packEvents, s.packBytes)
+	w := s.work()
+	defer s.done(w)
+	unfitN, unfit := w.build(events, s.packEvents, s.packBytes)
 
-	failed, lastErr := s.sendAll(ctx, msgs)
+	failed, lastErr := s.sendAll(ctx, w, w.msgs)
 	if len(failed) > 0 && ctx.Err() == nil {
-		failed, lastErr = s.sendAll(ctx, failed)
+		failed, lastErr = s.sendAll(ctx, w, failed)
 	}
 	if len(failed) == 0 && unfitN == 0 {
 		return nil
@@ -223,7 +238,7 @@ func (e *entryError) Error() string {
 
 // sendAll sends msgs in batches and returns the messages that were not sent, with the
 // last error seen.
-func (s *Sender) sendAll(ctx context.Context, msgs []message) ([]message, error) {
+func (s *Sender) sendAll(ctx context.Context, w *work, msgs []message) ([]message, error) {
 	var (
 		g       errgroup.Group
 		mu      sync.Mutex
@@ -231,19 +246,21 @@ func (s *Sender) sendAll(ctx context.Context, msgs []message) ([]message, error)
 		lastErr error
 	)
 	g.SetLimit(concurrency)
-	batches := batch(msgs)
+	batches := batch(w.batches[:0], msgs)
+	w.batches = batches
+	entries := w.entryRoom(len(msgs))
 	for bi, b := range batches {
 		if ctx.Err() != nil {
 			mu.Lock()
 			for _, rest := range batches[bi:] {
-				failed = append(failed, rest...)
+				failed = append(failed, msgs[rest.start:rest.end]...)
 			}
 			lastErr = ctx.Err()
 			mu.Unlock()
 			break
 		}
 		g.Go(func() error {
-			notSent, err := s.sendBatch(ctx, b)
+			notSent, err := s.sendBatch(ctx, msgs[b.start:b.end], entries[b.start:b.end])
 			if len(notSent) > 0 {
 				mu.Lock()
 				defer mu.Unlock()
@@ -257,26 +274,35 @@ func (s *Sender) sendAll(ctx context.Context, msgs []message) ([]message, error)
 	return failed, lastErr
 }
 
-// sendBatch sends one batch and returns the messages that failed.
-func (s *Sender) sendBatch(ctx context.Context, b []message) ([]message, error) {
-	entries := make([]types.SendMessageBatchRequestEntry, len(b))
-	for i, m := range b {
-		entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(m.body)}
+// entryIDs are the batch entries' ids: an entry's index in its batch.
+var entryIDs = func() (ids [MaxBatchEntries]string) {
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
 	}
-	out, err := s.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(s.queueURL), Entries: entries})
+	return ids
+}()
+
+// sendBatch sends one batch, with entries as room for its entries, and returns the
+// messages that failed.
+func (s *Sender) sendBatch(ctx context.Context, b []message, entries []types.SendMessageBatchRequestEntry) ([]message, error) {
+	for i := range b {
+		entries[i] = types.SendMessageBatchRequestEntry{Id: &entryIDs[i], MessageBody: &b[i].body}
+	}
+	out, err := s.api.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &s.queueURL, Entries: entries})
+	clear(entries) // nothing of this call's is kept past it
 	if err != nil {
 		return b, fmt.Errorf("send batch of %d: %w", len(b), err)
 	}
 	// Only entries the answer confirms count as sent.
-	sent := make([]bool, len(b))
+	var sent [MaxBatchEntries]bool
 	for _, r := range out.Successful {
 		if i, err := strconv.Atoi(aws.ToString(r.Id)); err == nil && i >= 0 && i < len(b) {
 			sent[i] = true
 		}
 	}
 	var failed []message
-	for i, ok := range sent {
-		if !ok {
+	for i := range b {
+		if !sent[i] {
 			failed = append(failed, b[i])
 		}
 	}
@@ -299,7 +325,7 @@ const (
 
 // pack puts consecutive event bodies into messages of at most maxEvents events and about
 // maxBytes bytes (a body alone may be larger, up to MaxMessageBytes); one event keeps its
-// own shape.
+// own shape. It is the reference the Sender's packing (work.build) is tested against.
 func pack(bodies [][]byte, maxEvents, maxBytes int) []message {
 	var out []message
 	for start := 0; start < len(bodies); {
@@ -327,22 +353,23 @@ func pack(bodies [][]byte, maxEvents, maxBytes int) []message {
 	return out
 }
 
-// batch splits msgs into batches of at most MaxBatchEntries and MaxBatchBytes.
-func batch(msgs []message) [][]message {
-	var (
-		out   [][]message
-		cur   []message
-		bytes int
-	)
-	for _, m := range msgs {
-		if len(cur) == MaxBatchEntries || (len(cur) > 0 && bytes+len(m.body) > MaxBatchBytes) {
+// span is msgs[start:end], one batch.
+type span struct{ start, end int }
+
+// batch appends to out the batches of msgs: at most MaxBatchEntries and MaxBatchBytes each.
+func batch(out []span, msgs []message) []span {
+	cur := span{}
+	bytes := 0
+	for i, m := range msgs {
+		if n := i - cur.start; n == MaxBatchEntries || (n > 0 && bytes+len(m.body) > MaxBatchBytes) {
+			cur.end = i
 			out = append(out, cur)
-			cur, bytes = nil, 0
+			cur, bytes = span{start: i}, 0
 		}
-		cur = append(cur, m)
 		bytes += len(m.body)
 	}
-	if len(cur) > 0 {
+	if cur.start < len(msgs) {
+		cur.end = len(msgs)
 		out = append(out, cur)
 	}
 	return out

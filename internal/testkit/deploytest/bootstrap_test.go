@@ -18,6 +18,7 @@ import (
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
 	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/grouper"
+	"github.com/aient/firehose-drain/pkg/otlplogs"
 	problemsddb "github.com/aient/firehose-drain/pkg/problems/ddb"
 )
 
@@ -158,7 +159,13 @@ func TestBootstrapsAnswerEveryEvent(t *testing.T) {
 		return env
 	}
 	ingestCalls, grouperCalls := recordCalls(t, s.endpoint), recordCalls(t, s.endpoint)
-	ingest := StartFunction(t, BuildBootstrap(t, "./functions/ingest"), withEndpoint(ingestCalls.URL))
+	// The ingest exports every data event over OTLP, its headers from the secret (read when
+	// it starts: the IAM check below sees that call).
+	secretARN := createOTLPHeadersSecret(t, s, "firehose-drain-ingest-otlp-headers")
+	receiver := newOTLPReceiver(t)
+	ingestEnv := withEndpoint(ingestCalls.URL)
+	ingestEnv[otlplogs.EnvLogsEndpoint], ingestEnv[otlplogs.EnvHeadersSecret] = receiver.URL+"/v1/logs", secretARN
+	ingest := StartFunction(t, BuildBootstrap(t, "./functions/ingest"), ingestEnv)
 	ingest.Timeout = s.ingestWait
 	grouper := StartFunction(t, BuildBootstrap(t, "./functions/grouper"), withEndpoint(grouperCalls.URL))
 	grouper.Timeout = s.grouperWait
@@ -183,6 +190,12 @@ func TestBootstrapsAnswerEveryEvent(t *testing.T) {
 				!e.Level.IsErrorClass() || e.FirehoseRequestID != gzipRequestID {
 				t.Errorf("queued event %+v", e)
 			}
+		}
+	})
+	t.Run("the ingest exported the data events with the headers from the secret", func(t *testing.T) {
+		checkExported(t, "ingest", receiver, 2, ingest.Logs())
+		if !readSecret(ingestCalls.Calls(), secretARN) {
+			t.Error("the ingest never read the OTLP headers secret")
 		}
 	})
 	t.Run("a Firehose retry of the gzip request is answered 200 and queues nothing again", func(t *testing.T) {

@@ -5,9 +5,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	"google.golang.org/protobuf/proto"
 )
@@ -90,4 +94,45 @@ func errString(err error) string {
 		return "not /v1/logs"
 	}
 	return err.Error()
+}
+
+// otlpToken is the header value the test's secret holds.
+const otlpToken = "s3cr3t-0tlp-t0ken"
+
+// createOTLPHeadersSecret creates the Secrets Manager secret of the OTLP export's headers
+// (OtlpHeadersSecretArn in template.yaml: each function reads it when it starts) and maps
+// its ARN to the parameter, for the IAM check of the calls. It returns the ARN.
+func createOTLPHeadersSecret(t *testing.T, s stack, name string) string {
+	t.Helper()
+	sec, err := secretsmanager.NewFromConfig(s.cfg).CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{
+		Name: aws.String(name), SecretString: aws.String(otlpTokenHeader + "=" + otlpToken),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.resources[aws.ToString(sec.ARN)] = ref("OtlpHeadersSecretArn")
+	return aws.ToString(sec.ARN)
+}
+
+// checkExported checks that r received at least min records, every request with the
+// secret's header, and that the function's log never shows the header's value.
+func checkExported(t *testing.T, name string, r *otlpReceiver, min int, logs string) {
+	t.Helper()
+	records, requests, tokens, bad := r.seen()
+	if len(bad) > 0 {
+		t.Errorf("%s: the receiver refused %q", name, bad)
+	}
+	if records < min || requests == 0 || tokens[otlpToken] != requests {
+		t.Errorf("%s exported %d records in %d requests, %d of them with the secret's header (%v)", name, records, requests, tokens[otlpToken], tokens)
+	}
+	if strings.Contains(logs, otlpToken) {
+		t.Errorf("%s logged the OTLP header's value", name)
+	}
+}
+
+// readSecret reports whether calls read the secret arn.
+func readSecret(calls []apiCall, arn string) bool {
+	return slices.ContainsFunc(calls, func(c apiCall) bool {
+		return c.Service == "secretsmanager" && c.Op == "GetSecretValue" && c.Body["SecretId"] == arn
+	})
 }

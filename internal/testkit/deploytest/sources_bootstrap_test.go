@@ -6,9 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/aient/firehose-drain/internal/testkit/awstest"
 	drainsddb "github.com/aient/firehose-drain/pkg/drains/ddb"
@@ -52,14 +49,7 @@ func TestSourceBootstrapsAnswerEveryEvent(t *testing.T) {
 	// The OTLP logs export on, its headers from a Secrets Manager secret as template.yaml
 	// gives them (OtlpHeadersSecretArn): each function reads the secret when it starts,
 	// and the IAM check below sees that call.
-	const otlpToken = "s3cr3t-0tlp-t0ken"
-	sec, err := secretsmanager.NewFromConfig(s.cfg).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
-		Name: aws.String("firehose-drain-otlp-headers"), SecretString: aws.String(otlpTokenHeader + "=" + otlpToken),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.resources[aws.ToString(sec.ARN)] = ref("OtlpHeadersSecretArn")
+	secretARN := createOTLPHeadersSecret(t, s, "firehose-drain-otlp-headers")
 
 	bin := BuildBootstrap(t, "./functions/sources")
 	fns := map[Kind]*Function{}
@@ -70,7 +60,7 @@ func TestSourceBootstrapsAnswerEveryEvent(t *testing.T) {
 		receivers[kind] = newOTLPReceiver(t)
 		env := map[string]string{
 			"AIENT_SOURCE_KIND": string(kind), "AIENT_DRAIN_ID": ExampleDrainID, "AWS_ENDPOINT_URL": rec.URL,
-			otlplogs.EnvLogsEndpoint: receivers[kind].URL + "/v1/logs", otlplogs.EnvHeadersSecret: aws.ToString(sec.ARN),
+			otlplogs.EnvLogsEndpoint: receivers[kind].URL + "/v1/logs", otlplogs.EnvHeadersSecret: secretARN,
 		}
 		for k, v := range s.env {
 			if _, set := env[k]; !set && k != "AIENT_PEPPER_SECRET_ID" && k != "AIENT_PROBLEMS_TABLE" {
@@ -242,17 +232,8 @@ func TestSourceBootstrapsAnswerEveryEvent(t *testing.T) {
 
 	t.Run("every source exported its data events with the headers from the secret", func(t *testing.T) {
 		for kind, r := range receivers {
-			records, requests, tokens, bad := r.seen()
-			if len(bad) > 0 {
-				t.Errorf("%s: the receiver refused %q", kind, bad)
-			}
 			// At least the error events each kind queued (the data events besides them too).
-			if records < queuedBy[kind] || tokens[otlpToken] != requests {
-				t.Errorf("%s exported %d records in %d requests, %d of them with the secret's header (%v)", kind, records, requests, tokens[otlpToken], tokens)
-			}
-			if strings.Contains(fns[kind].Logs(), otlpToken) {
-				t.Errorf("%s logged the OTLP header's value", kind)
-			}
+			checkExported(t, string(kind), r, queuedBy[kind], fns[kind].Logs())
 		}
 	})
 
@@ -268,9 +249,7 @@ func TestSourceBootstrapsAnswerEveryEvent(t *testing.T) {
 				calls = append(calls, call)
 			}
 			checkCallsAllowed(t, c, sourceFunctions[string(kind)], calls, s.resources)
-			if !slices.ContainsFunc(calls, func(c apiCall) bool {
-				return c.Service == "secretsmanager" && c.Op == "GetSecretValue" && c.Body["SecretId"] == aws.ToString(sec.ARN)
-			}) {
+			if !readSecret(calls, secretARN) {
 				t.Errorf("%s never read the OTLP headers secret", kind)
 			}
 			if (kind == S3) != (len(objects) > 0) {

@@ -33,20 +33,23 @@ const (
 // Updates (#token = :token), 100 per TransactWriteItems, at most 16 transactions in flight.
 // Keys not held by token are left alone (their condition fails, which is not an error).
 func (s *Store) Commit(ctx context.Context, keys []string, token string, expiresAt time.Time) error {
+	// What every item has alike is built once and shared by them (the SDK only reads it).
+	table := aws.String(s.table)
+	update, cond := aws.String("SET #state = :done, #exp = :exp REMOVE #lease"), aws.String("#token = :token")
+	names := map[string]string{"#state": AttrState, "#exp": AttrExpiresAt, "#lease": AttrLeaseUntil, "#token": AttrToken}
+	values := map[string]types.AttributeValue{
+		":done":  &types.AttributeValueMemberS{Value: StateDone},
+		":exp":   seconds(expiresAt),
+		":token": &types.AttributeValueMemberS{Value: token},
+	}
 	return s.transactEach(ctx, "commit", keys, func(key string) types.TransactWriteItem {
 		return types.TransactWriteItem{Update: &types.Update{
-			TableName:           aws.String(s.table),
-			Key:                 map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
-			UpdateExpression:    aws.String("SET #state = :done, #exp = :exp REMOVE #lease"),
-			ConditionExpression: aws.String("#token = :token"),
-			ExpressionAttributeNames: map[string]string{
-				"#state": AttrState, "#exp": AttrExpiresAt, "#lease": AttrLeaseUntil, "#token": AttrToken,
-			},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":done":  &types.AttributeValueMemberS{Value: StateDone},
-				":exp":   seconds(expiresAt),
-				":token": &types.AttributeValueMemberS{Value: token},
-			},
+			TableName:                 table,
+			Key:                       map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
+			UpdateExpression:          update,
+			ConditionExpression:       cond,
+			ExpressionAttributeNames:  names,
+			ExpressionAttributeValues: values,
 		}}
 	})
 }
@@ -55,16 +58,19 @@ func (s *Store) Commit(ctx context.Context, keys []string, token string, expires
 // TransactWriteItems. Keys not held by token, and keys already committed, are left alone:
 // a release never makes a sent event claimable again.
 func (s *Store) Release(ctx context.Context, keys []string, token string) error {
+	table, cond := aws.String(s.table), aws.String("#token = :token AND #state = :inflight")
+	names := map[string]string{"#token": AttrToken, "#state": AttrState}
+	values := map[string]types.AttributeValue{
+		":token":    &types.AttributeValueMemberS{Value: token},
+		":inflight": &types.AttributeValueMemberS{Value: StateInflight},
+	}
 	return s.transactEach(ctx, "release", keys, func(key string) types.TransactWriteItem {
 		return types.TransactWriteItem{Delete: &types.Delete{
-			TableName:                aws.String(s.table),
-			Key:                      map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
-			ConditionExpression:      aws.String("#token = :token AND #state = :inflight"),
-			ExpressionAttributeNames: map[string]string{"#token": AttrToken, "#state": AttrState},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":token":    &types.AttributeValueMemberS{Value: token},
-				":inflight": &types.AttributeValueMemberS{Value: StateInflight},
-			},
+			TableName:                 table,
+			Key:                       map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
+			ConditionExpression:       cond,
+			ExpressionAttributeNames:  names,
+			ExpressionAttributeValues: values,
 		}}
 	})
 }
@@ -185,26 +191,30 @@ func (s *Store) ClaimBatch(ctx context.Context, claims []dedup.Claim, now time.T
 	for i := range pending {
 		pending[i] = i
 	}
+	// What the items have alike is built once and shared by them (the SDK only reads it).
+	table, cond := aws.String(s.table), aws.String(claimCondition)
+	names := map[string]string{"#pk": AttrKey, "#state": AttrState, "#lease": AttrLeaseUntil}
+	inflight := &types.AttributeValueMemberS{Value: StateInflight}
+	values := map[string]types.AttributeValue{":inflight": inflight, ":now": millis(now)}
+	var same claimValues
 	for attempts := 0; len(pending) > 0; {
 		chunk := pending[:min(len(pending), maxTransactItems)]
 		items := make([]types.TransactWriteItem, len(chunk))
 		for k, i := range chunk {
 			c := claims[i]
+			token, lease, exp := same.of(c)
 			items[k] = types.TransactWriteItem{Put: &types.Put{
-				TableName: aws.String(s.table),
+				TableName: table,
 				Item: map[string]types.AttributeValue{
 					AttrKey:        &types.AttributeValueMemberS{Value: c.Key},
-					AttrState:      &types.AttributeValueMemberS{Value: StateInflight},
-					AttrToken:      &types.AttributeValueMemberS{Value: c.Token},
-					AttrLeaseUntil: millis(c.LeaseUntil),
-					AttrExpiresAt:  seconds(c.ExpiresAt),
+					AttrState:      inflight,
+					AttrToken:      token,
+					AttrLeaseUntil: lease,
+					AttrExpiresAt:  exp,
 				},
-				ConditionExpression:      aws.String(claimCondition),
-				ExpressionAttributeNames: map[string]string{"#pk": AttrKey, "#state": AttrState, "#lease": AttrLeaseUntil},
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":inflight": &types.AttributeValueMemberS{Value: StateInflight},
-					":now":      millis(now),
-				},
+				ConditionExpression:                 cond,
+				ExpressionAttributeNames:            names,
+				ExpressionAttributeValues:           values,
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 			}}
 		}
@@ -267,4 +277,26 @@ func (s *Store) ClaimBatch(ctx context.Context, claims []dedup.Claim, now time.T
 		}
 	}
 	return out, nil
+}
+
+// claimValues are the token, lease and expiry attribute values of the last claim given to
+// of: the claims of one batch share them (one token, one lease), so their items share the
+// values too.
+type claimValues struct {
+	c                 dedup.Claim
+	token, lease, exp types.AttributeValue
+}
+
+func (v *claimValues) of(c dedup.Claim) (token, lease, exp types.AttributeValue) {
+	if v.token == nil || c.Token != v.c.Token {
+		v.token = &types.AttributeValueMemberS{Value: c.Token}
+	}
+	if v.lease == nil || !c.LeaseUntil.Equal(v.c.LeaseUntil) {
+		v.lease = millis(c.LeaseUntil)
+	}
+	if v.exp == nil || !c.ExpiresAt.Equal(v.c.ExpiresAt) {
+		v.exp = seconds(c.ExpiresAt)
+	}
+	v.c = c
+	return v.token, v.lease, v.exp
 }
