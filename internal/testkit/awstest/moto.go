@@ -152,7 +152,8 @@ func Start(t testing.TB) *Moto {
 	return srv.open(t, strconv.FormatInt(100000000000+pkgServer.accounts.Add(1), 10))
 }
 
-// UnpatchedEnv, set, runs moto_server as installed, without motopatch (to compare).
+// UnpatchedEnv is the variable that, set, runs moto_server as installed, without motopatch
+// (to compare).
 const UnpatchedEnv = "AIENT_MOTO_UNPATCHED"
 
 // motopatch is a sitecustomize.py that moto_server's Python loads at startup: it takes out
