@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -48,41 +50,49 @@ type seen struct {
 // one BatchGetItem reads the times of every problem of the batch, then each problem is
 // written by its own transactions, problems in parallel. With a seen cache
 // (WithSeenCache), the problems it knows are written at once, while the others are read.
+// The problems a Prefetch is reading already are not read again: the batch waits for that
+// read. While the read is out, the writer of each problem read drafts its first
+// transaction (draft): everything the answer cannot change, so that less CPU sits between
+// the read's answer and the write.
 func (s *Store) RecordBatch(ctx context.Context, occs []problems.Occurrence) []problems.Result {
 	plan := problems.PlanBatch(occs)
 	known := make(map[string]seen, len(plan.Groups))
-	var unknown []problems.Group
+	var unknown []string
 	for _, g := range plan.Groups {
 		if st, ok := s.cache.get(g.ID); ok {
 			known[g.ID] = st
 		} else {
-			unknown = append(unknown, g)
+			unknown = append(unknown, g.ID)
 		}
 	}
 	tx := newSharedTx(ctx, s.db, len(plan.Groups), s.parallel)
 	var read map[string]seen
-	switch {
-	case len(unknown) == 0:
-	case len(known) == 0:
-		// Nothing to write before the read: read first, as one request at a time would.
-		read = s.readSeen(ctx, unknown)
-	default:
-		// The known problems' writes go while the others are read.
+	if len(unknown) > 0 {
+		// The known problems' writes go, and the others' are drafted, while those are read
+		// (or their reads that Prefetch started are awaited).
+		own, started := s.prefetched.take(unknown)
 		tx.read = make(chan struct{})
 		go func() {
-			r := s.readSeen(ctx, unknown)
+			r := map[string]seen{}
+			if len(own) > 0 {
+				r = s.readSeen(ctx, own)
+			}
+			started.await(ctx, r)
 			read = r
 			tx.readDone()
 		}()
+		runtime.Gosched() // the read's request goes out before the writers take the Ps
 	}
 	return plan.Run(ctx, s.parallel, func(ctx context.Context, g problems.Group) []problems.Result {
 		defer tx.leave()
 		st, ok := known[g.ID]
+		var first *draft
 		if !ok {
+			first = s.draft(g.ID, g.Occurrences[:chunkEnd(g.Occurrences, 0)], s.now())
 			tx.awaitRead()
 			st = read[g.ID]
 		}
-		return s.recordGroup(ctx, g, st, tx)
+		return s.recordGroup(ctx, g, st, tx, first)
 	})
 }
 
@@ -91,18 +101,18 @@ func (s *Store) Record(ctx context.Context, o problems.Occurrence) (bool, error)
 	return problems.RecordOne(ctx, s, o)
 }
 
-// readSeen reads firstSeen and lastSeen of the groups' problems, strongly consistent, one
+// readSeen reads firstSeen and lastSeen of problems ids, strongly consistent, one
 // BatchGetItem per 100 problems (in parallel), unprocessed keys asked again. A problem it
 // could not read is absent from the map: its first write assumes it new, and a wrong
 // guess costs one cancelled transaction that returns the item (ALL_OLD).
-func (s *Store) readSeen(ctx context.Context, groups []problems.Group) map[string]seen {
-	out := make(map[string]seen, len(groups))
+func (s *Store) readSeen(ctx context.Context, ids []string) map[string]seen {
+	out := make(map[string]seen, len(ids))
 	var (
 		mu sync.Mutex
 		wg sync.WaitGroup
 	)
-	for start := 0; start < len(groups); start += maxBatchGetKeys {
-		chunk := groups[start:min(start+maxBatchGetKeys, len(groups))]
+	for start := 0; start < len(ids); start += maxBatchGetKeys {
+		chunk := ids[start:min(start+maxBatchGetKeys, len(ids))]
 		read := func() {
 			got := s.readChunk(ctx, chunk)
 			mu.Lock()
@@ -121,12 +131,12 @@ func (s *Store) readSeen(ctx context.Context, groups []problems.Group) map[strin
 	return out
 }
 
-func (s *Store) readChunk(ctx context.Context, groups []problems.Group) map[string]seen {
-	out := make(map[string]seen, len(groups))
-	keys := make([]map[string]types.AttributeValue, len(groups))
-	for i, g := range groups {
-		keys[i] = map[string]types.AttributeValue{attrPK: str(problemPrefix + g.ID)}
-		out[g.ID] = seen{} // absent unless an item comes back
+func (s *Store) readChunk(ctx context.Context, ids []string) map[string]seen {
+	out := make(map[string]seen, len(ids))
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = map[string]types.AttributeValue{attrPK: str(problemPrefix + id)}
+		out[id] = seen{} // absent unless an item comes back
 	}
 	for attempt := 1; len(keys) > 0; attempt++ {
 		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
@@ -172,15 +182,80 @@ func (s *Store) readChunk(ctx context.Context, groups []problems.Group) map[stri
 }
 
 // recordGroup writes one problem's new occurrences, OccurrencesPerWrite per transaction,
-// one transaction after another (they write the same problem item).
-func (s *Store) recordGroup(ctx context.Context, g problems.Group, st seen, tx *sharedTx) []problems.Result {
+// one transaction after another (they write the same problem item). first, when not nil,
+// is the draft of the first transaction.
+func (s *Store) recordGroup(ctx context.Context, g problems.Group, st seen, tx *sharedTx, first *draft) []problems.Result {
 	res := make([]problems.Result, len(g.Occurrences))
 	for start := 0; start < len(g.Occurrences); {
 		end := chunkEnd(g.Occurrences, start)
-		st = s.writeChunk(ctx, g.ID, g.Occurrences[start:end], st, res[start:end], tx)
+		st = s.writeChunk(ctx, g.ID, g.Occurrences[start:end], st, res[start:end], tx, first)
+		first = nil
 		start = end
 	}
 	return res
+}
+
+// draft is the part of a transaction of occs (one problem's) that does not depend on what
+// is known of the problem: the occurrences' Puts, the hour items' Updates, the aggregate
+// and the newest occurrence's encoded sample. A writer builds it while its problem is
+// being read; the rest (the problem's Update and the lifecycle's part) follows the answer.
+type draft struct {
+	id        string
+	occs      []problems.Occurrence
+	agg       problems.Aggregate
+	puts      []types.TransactWriteItem
+	hours     []types.TransactWriteItem
+	affected  []affectedCount
+	sample    string // agg.Newest's trimmed sample, JSON
+	search    string
+	sampleErr error
+}
+
+// draft builds the draft of a transaction of occs of problem id, written at now.
+func (s *Store) draft(id string, occs []problems.Occurrence, now time.Time) *draft {
+	d := &draft{id: id, occs: occs, agg: problems.AggregateOf(occs), affected: affectedCounts(occs)}
+	expires := num(now.Add(OccurrenceTTL).Unix())
+	table := aws.String(s.table)
+	d.puts = make([]types.TransactWriteItem, len(occs))
+	for i, o := range occs {
+		d.puts[i] = types.TransactWriteItem{Put: s.occurrencePut(id, o, expires, table)}
+	}
+	for _, u := range s.hourUpdates(id, occs) {
+		d.hours = append(d.hours, types.TransactWriteItem{Update: u})
+	}
+	o := d.agg.Newest
+	// Its own MarshalJSON, called directly: json.Marshal would only check and compact the
+	// compact JSON it returns.
+	sample, err := trimSample(o.Sample).MarshalJSON()
+	if err != nil {
+		d.sampleErr = fmt.Errorf("encode sample: %w", err)
+	}
+	d.sample = string(sample)
+	d.search = searchText(o.Title, o.Culprit, o.Sample.Message)
+	return d
+}
+
+// transaction is the whole transaction of d written to the problem as st knows it, with
+// the lifecycle part lp: the occurrences' Puts first (their cancellation reasons are
+// indexed by occurrence), then the problem's Update, the hours' Updates and the notice's
+// Put.
+func (s *Store) transaction(id string, d *draft, st seen, lp lcPart) ([]types.TransactWriteItem, error) {
+	update, err := s.problemUpdate(id, d, st, lp)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]types.TransactWriteItem, 0, len(d.puts)+1+len(d.hours)+1)
+	items = append(items, d.puts...)
+	items = append(items, types.TransactWriteItem{Update: update})
+	items = append(items, d.hours...)
+	if lp.notice != nil {
+		put, err := s.noticePut(*lp.notice)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, types.TransactWriteItem{Put: put})
+	}
+	return items, nil
 }
 
 // chunkEnd is where the transaction of the occurrences from start ends: at most
@@ -205,8 +280,8 @@ func chunkEnd(occs []problems.Occurrence, start int) int {
 
 // writeChunk records occs (at most OccurrencesPerWrite, all of problem id) in one
 // transaction, retried without the occurrences found recorded, and fills res. It returns
-// what it then knows of the problem's times.
-func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occurrence, st seen, res []problems.Result, tx *sharedTx) seen {
+// what it then knows of the problem's times. first, when not nil, is the draft of occs.
+func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occurrence, st seen, res []problems.Result, tx *sharedTx, first *draft) seen {
 	pending := make([]int, len(occs))
 	for i := range pending {
 		pending[i] = i
@@ -218,16 +293,19 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 		}
 		return st
 	}
-	expires := num(s.now().Add(OccurrenceTTL).Unix())
+	d := first
 	for attempts := 0; ; {
 		if len(pending) == 0 {
 			return st
 		}
-		batch := make([]problems.Occurrence, len(pending))
-		for k, i := range pending {
-			batch[k] = occs[i]
+		if d == nil || len(d.occs) != len(pending) {
+			batch := make([]problems.Occurrence, len(pending))
+			for k, i := range pending {
+				batch[k] = occs[i]
+			}
+			d = s.draft(id, batch, s.now())
 		}
-		agg := problems.AggregateOf(batch)
+		batch, agg := d.occs, d.agg
 		lp, err := s.lifecyclePart(ctx, id, batch, agg, st, s.now(), tx.idle)
 		if errors.Is(err, errMoved) {
 			// Read it again as it now is, and decide again.
@@ -247,25 +325,9 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 		if err != nil {
 			return fail(err)
 		}
-		update, err := s.problemUpdate(id, agg, st, batch, lp)
+		items, err := s.transaction(id, d, st, lp)
 		if err != nil {
 			return fail(err)
-		}
-		items := make([]types.TransactWriteItem, 0, len(batch)+problemItems+1)
-		table := aws.String(s.table)
-		for _, o := range batch {
-			items = append(items, types.TransactWriteItem{Put: s.occurrencePut(id, o, expires, table)})
-		}
-		items = append(items, types.TransactWriteItem{Update: update})
-		for _, u := range s.hourUpdates(id, batch) {
-			items = append(items, types.TransactWriteItem{Update: u})
-		}
-		if lp.notice != nil {
-			put, err := s.noticePut(*lp.notice)
-			if err != nil {
-				return fail(err)
-			}
-			items = append(items, types.TransactWriteItem{Put: put})
 		}
 		// One part of the batch's shared transactions: answered as if sent alone.
 		if err = tx.write(items); err == nil {
@@ -419,10 +481,11 @@ func (s *Store) occurrencePut(id string, o problems.Occurrence, expires types.At
 	}
 }
 
-// problemUpdate is the update of the problem item by a group's new occurrences, with the
-// condition under which it is right: the problem as st says it is. The count grows by
+// problemUpdate is the update of the problem item by a group's new occurrences (d), with
+// the condition under which it is right: the problem as st says it is. The count grows by
 // agg.Count in any case; the times and the sample move only where agg goes past them.
-func (s *Store) problemUpdate(id string, agg problems.Aggregate, st seen, occs []problems.Occurrence, lp lcPart) (*types.Update, error) {
+func (s *Store) problemUpdate(id string, d *draft, st seen, lp lcPart) (*types.Update, error) {
+	agg := d.agg
 	o := agg.Newest
 	first, last := agg.First.UnixMilli(), agg.Last.UnixMilli()
 	names := map[string]string{"#count": attrCount, "#pk": attrPK}
@@ -434,7 +497,7 @@ func (s *Store) problemUpdate(id string, agg problems.Aggregate, st seen, occs [
 		add = append(add, "#logGroups :groups")
 	}
 	// Counts by account, region and log group: one top-level attribute each (query.go).
-	for i, a := range affectedCounts(occs) {
+	for i, a := range d.affected {
 		n, v := fmt.Sprintf("#aff%d", i), fmt.Sprintf(":aff%d", i)
 		names[n], values[v] = a.attr, num(a.n)
 		add = append(add, n+" "+v)
@@ -446,19 +509,16 @@ func (s *Store) problemUpdate(id string, agg problems.Aggregate, st seen, occs [
 	}
 	newest := !st.exists || last >= st.last
 	if newest {
-		// Its own MarshalJSON, called directly: json.Marshal would only check and compact
-		// the compact JSON it returns.
-		sample, err := trimSample(o.Sample).MarshalJSON()
-		if err != nil {
-			return nil, fmt.Errorf("encode sample: %w", err)
+		if d.sampleErr != nil {
+			return nil, d.sampleErr
 		}
 		setAttr("lastSeen", attrLastSeen, num(last))
 		setAttr("title", attrTitle, str(o.Title))
 		setAttr("culprit", attrCulprit, str(o.Culprit))
 		setAttr("level", attrLevel, str(o.Level))
-		setAttr("sample", attrSample, str(string(sample)))
+		setAttr("sample", attrSample, str(d.sample))
 		setAttr("kind", attrKind, str(kindProblem))
-		setAttr("search", attrSearch, str(searchText(o.Title, o.Culprit, o.Sample.Message)))
+		setAttr("search", attrSearch, str(d.search))
 	}
 	if !st.exists {
 		setAttr("firstSeen", attrFirstSeen, num(first))

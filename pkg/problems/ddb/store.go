@@ -21,7 +21,9 @@
 // A batch's occurrences are grouped by problem (problems.PlanBatch). One BatchGetItem
 // (strongly consistent, 100 problems a request) reads every problem's firstSeen and
 // lastSeen; then each problem is written by ONE TransactWriteItems per OccurrencesPerWrite
-// new occurrences, different problems in parallel (DefaultParallel). A transaction holds
+// new occurrences, different problems in parallel (DefaultParallel). While the read is
+// out, each problem's writer drafts the parts of its first transaction that the answer
+// cannot change. A transaction holds
 //
 //   - a Put of occurrence#<identity> if attribute_not_exists(pk), for each occurrence;
 //   - one Update of the problem: ADD count n (the transaction's occurrences), ADD the log
@@ -148,6 +150,8 @@ type Store struct {
 	wait     func(ctx context.Context, d time.Duration) error
 	// cache: WithSeenCache (nil: every batch reads its problems first).
 	cache *seenCache
+	// prefetched: the reads Prefetch started, by problem id.
+	prefetched prefetches
 }
 
 // Options tune a Store made by NewFromAPI. Zero values take the defaults.

@@ -15,12 +15,33 @@ import (
 
 // runBatch is the part of the contract about RecordBatch.
 func runBatch(t *testing.T, newStore func(t *testing.T) problems.Store) {
-	t.Run("a batch over several problems counts each identity once with each problem's aggregates", func(t *testing.T) { testBatchAggregates(t, newStore(t)) })
-	t.Run("a batch merges with the stored problem whatever the order, a tie going to the later record", func(t *testing.T) { testBatchMerges(t, newStore(t)) })
-	t.Run("a partly redelivered batch counts only the new identities", func(t *testing.T) { testPartialRedelivery(t, newStore(t)) })
-	t.Run("concurrent overlapping batches count each identity once", func(t *testing.T) { testConcurrentBatches(t, newStore(t)) })
-	t.Run("a batch cut short by its context and run again counts each identity once", func(t *testing.T) { testCrashedBatch(t, newStore(t)) })
-	t.Run("more new occurrences of one problem than one write carries all count", func(t *testing.T) { testLargeGroup(t, newStore(t)) })
+	RunBatch(t, newStore, nil)
+}
+
+// RunBatch runs the part of the contract about RecordBatch alone (Get is the only reader
+// it needs): for write paths over a simulation of the backend that has only the calls
+// the write path makes. in, when not nil, runs each case, e.g. synctest.Test, so that
+// the simulation's latency and the store's waits run on a virtual clock; nil runs each
+// case as it is.
+func RunBatch(t *testing.T, newStore func(t *testing.T) problems.Store, in func(t *testing.T, f func(t *testing.T))) {
+	if in == nil {
+		in = func(t *testing.T, f func(t *testing.T)) { f(t) }
+	}
+	for _, c := range []struct {
+		name string
+		test func(t *testing.T, s problems.Store)
+	}{
+		{"a batch over several problems counts each identity once with each problem's aggregates", testBatchAggregates},
+		{"a batch merges with the stored problem whatever the order, a tie going to the later record", testBatchMerges},
+		{"a partly redelivered batch counts only the new identities", testPartialRedelivery},
+		{"concurrent overlapping batches count each identity once", testConcurrentBatches},
+		{"a batch cut short by its context and run again counts each identity once", testCrashedBatch},
+		{"more new occurrences of one problem than one write carries all count", testLargeGroup},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in(t, func(t *testing.T) { c.test(t, newStore(t)) })
+		})
+	}
 }
 
 func mustBatch(t *testing.T, s problems.Store, occs []problems.Occurrence) []problems.Result {
