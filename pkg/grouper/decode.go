@@ -10,15 +10,16 @@ import (
 )
 
 // decodeFast reads a queue message body of the shapes the ingest sends — one event object,
-// or {"events": [event, ...]} — without reflection: each object's members are event.Event's
-// JSON names spelled exactly, each at most once, with values of their own type (strings
-// valid UTF-8, the timestamp an integer, the flags true or false, attributes an object of
-// strings, breadcrumbs an array of {time, level, message}). Anything else (another spelling
-// or member, null, a duplicate, invalid UTF-8, malformed JSON, something after the value) is
-// ok false: Decode reads the body with encoding/json then, which decides the result and
-// the error. So the fast path never changes what a body decodes to (FuzzDecode holds it to
-// encoding/json); it only skips reflection for the bodies the ingest writes, ~10 µs an
-// event on the grouper's critical path.
+// or {"events": [event, ...]} — without reflection: each object's members are
+// event.Event's JSON names spelled exactly (no escape in a name), each at most once, with
+// values of their own type (strings valid UTF-8, the timestamp an integer, the flags true
+// or false, attributes an object of strings, breadcrumbs an array of {time, level,
+// message}). Anything else (another spelling or member, null, a duplicate, invalid UTF-8,
+// malformed JSON, something after the value) is ok false: Decode reads the body with
+// encoding/json then, which decides the result and the error. So the fast path never
+// changes what a body decodes to (FuzzDecode holds it to encoding/json); it only skips
+// reflection for the bodies the ingest writes, ~10 µs an event on the grouper's critical
+// path.
 func decodeFast(body []byte) (wires []wireEvent, ok bool) {
 	i := jsonscan.SkipWS(body, 0)
 	if i >= len(body) || body[i] != '{' {
@@ -107,69 +108,89 @@ var eventMembers = map[string]int{
 	"identityKey": mIdentityKey, "breadcrumbs": mBreadcrumbs,
 }
 
-// flatEvent reads the event object at b[i] == '{'.
+// flatEvent reads the event object at b[i] == '{'. (A loop of its own rather than
+// jsonscan.WalkObject: no closure to allocate per event.)
 func flatEvent(b []byte, i int) (w wireEvent, end int, ok bool) {
 	if i >= len(b) || b[i] != '{' {
 		return w, 0, false
 	}
-	e := &w.Event
 	have := 0
-	end, ok = walk(b, i, func(key []byte, v int) (int, bool) {
-		m := eventMembers[string(key)]
+	i++
+	for first := true; ; first = false {
+		next, done, err := jsonscan.Member(b, i, first, '}', "input")
+		if err != nil {
+			return w, 0, false
+		}
+		if done {
+			return w, next, true
+		}
+		start, stop, esc, v, err := jsonscan.Key(b, next)
+		if err != nil || esc {
+			return w, 0, false
+		}
+		m := eventMembers[string(b[start:stop])]
 		if m == 0 || have&m != 0 {
-			return 0, false
+			return w, 0, false
 		}
 		have |= m
-		var (
-			s   *string
-			n   int
-			str string
-			ok  bool
-		)
-		switch m {
-		case mDrain:
-			s = &e.Drain
-		case mOrg:
-			s = &e.Org
-		case mEnv:
-			s = &e.Env
-		case mAccount:
-			s = &e.Account
-		case mRegion:
-			s = &e.Region
-		case mLogGroup:
-			s = &e.LogGroup
-		case mLogStream:
-			s = &e.LogStream
-		case mID:
-			s = &e.ID
-		case mFirehoseRequestID:
-			s = &e.FirehoseRequestID
-		case mIdentityKey:
-			s = &e.IdentityKey
-		case mLevel:
-			str, n, ok = readString(b, v)
-			e.Level = event.Level(str)
-			return n, ok
-		case mMessage:
-			str, n, ok = readString(b, v)
-			w.Message = &str
-			return n, ok
-		case mIDIsNumber:
-			return readBool(b, v, &e.IDIsNumber)
-		case mTruncated:
-			return readBool(b, v, &e.Truncated)
-		case mTimestamp:
-			return readInt(b, v, &e.Timestamp)
-		case mAttributes:
-			return readAttributes(b, v, &e.Attributes)
-		case mBreadcrumbs:
-			return readBreadcrumbs(b, v, &e.Breadcrumbs)
+		if i, ok = member(b, v, m, &w); !ok {
+			return w, 0, false
 		}
-		*s, n, ok = readString(b, v)
+	}
+}
+
+// member reads the value at b[v] of event member m into w.
+func member(b []byte, v, m int, w *wireEvent) (int, bool) {
+	e := &w.Event
+	var s *string
+	switch m {
+	case mDrain:
+		s = &e.Drain
+	case mOrg:
+		s = &e.Org
+	case mEnv:
+		s = &e.Env
+	case mAccount:
+		s = &e.Account
+	case mRegion:
+		s = &e.Region
+	case mLogGroup:
+		s = &e.LogGroup
+	case mLogStream:
+		s = &e.LogStream
+	case mID:
+		s = &e.ID
+	case mFirehoseRequestID:
+		s = &e.FirehoseRequestID
+	case mIdentityKey:
+		s = &e.IdentityKey
+	case mLevel:
+		str, n, ok := readString(b, v)
+		e.Level = event.Level(str)
 		return n, ok
-	})
-	return w, end, ok
+	case mMessage:
+		str, n, ok := readString(b, v)
+		w.Message = &str
+		return n, ok
+	case mIDIsNumber:
+		return readBool(b, v, &e.IDIsNumber)
+	case mTruncated:
+		return readBool(b, v, &e.Truncated)
+	case mTimestamp:
+		return readInt(b, v, &e.Timestamp)
+	case mAttributes:
+		return readAttributes(b, v, &e.Attributes)
+	case mBreadcrumbs:
+		return readBreadcrumbs(b, v, &e.Breadcrumbs)
+	default:
+		return 0, false
+	}
+	var (
+		n  int
+		ok bool
+	)
+	*s, n, ok = readString(b, v)
+	return n, ok
 }
 
 // readString reads the string at b[i], which must be one and valid UTF-8 once unescaped.
