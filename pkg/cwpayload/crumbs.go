@@ -64,10 +64,13 @@ type crumb struct {
 	// The request id, once read: p.rids[ridOff:ridOff+ridLen] (ridLen -1: none).
 	ridOff, ridLen int32
 	ridRead        bool
-	start          bool  // the line starts its invocation
-	end            bool  // the line ends its invocation (END, REPORT, platform.runtimeDone / report)
-	textLen        int32 // the length of crumbText, -1: not known yet
-	bc             int32 // index in p.bcs of the line as a breadcrumb, -1: not made yet
+	// Whether the line starts its invocation (START, platform.start) and ends it (END,
+	// REPORT, platform.runtimeDone / report), read when a walk first asks (marksRead):
+	// only lines that name a request id have them.
+	marksRead  bool
+	start, end bool
+	textLen    int32 // the length of crumbText, -1: not known yet
+	bc         int32 // index in p.bcs of the line as a breadcrumb, -1: not made yet
 }
 
 // pend is an error-class event of the current document waiting for its breadcrumbs.
@@ -127,10 +130,28 @@ func (p *parser) readRID(c *crumb, m []byte) {
 	if id := invocation.RequestID(m); id != nil {
 		c.ridOff, c.ridLen = int32(len(p.rids)), int32(len(id))
 		p.rids = append(p.rids, id...)
-		c.start = bytes.HasPrefix(m, startLine) || bytes.Contains(m, platformStart)
-		c.end = bytes.HasPrefix(m, endLine) || bytes.HasPrefix(m, reportLine) ||
-			bytes.Contains(m, platformDone) || bytes.Contains(m, platformReport)
 	}
+}
+
+// marks returns whether line j starts and ends its invocation (false for a line that
+// names no request id), reading them the first time.
+func (p *parser) marks(j int) (start, end bool) {
+	c := &p.crumbs[j]
+	if !c.marksRead {
+		c.marksRead = true
+		if p.rid(j) != nil {
+			m := p.crumbText(c)
+			// The platform's JSON events are objects; the text lines start with their verb.
+			if j := bytes.TrimLeft(m, " \t\r\n"); len(j) > 0 && j[0] == '{' {
+				c.start = bytes.Contains(j, platformStart)
+				c.end = bytes.Contains(j, platformDone) || bytes.Contains(j, platformReport)
+			} else {
+				c.start = bytes.HasPrefix(m, startLine)
+				c.end = bytes.HasPrefix(m, endLine) || bytes.HasPrefix(m, reportLine)
+			}
+		}
+	}
+	return c.start, c.end
 }
 
 var (
@@ -214,8 +235,10 @@ func (p *parser) plan(n int, rid []byte, pl *crumbPlan) {
 		pl.taken[pl.k] = int32(j)
 		pl.k++
 		pl.size += l
-		if rid != nil && p.crumbs[j].start {
-			return // the invocation's first line
+		if rid != nil {
+			if start, _ := p.marks(j); start {
+				return // the invocation's first line
+			}
 		}
 	}
 	pl.cont = rid != nil && j < 0 && pl.k < event.MaxBreadcrumbs && pl.size < event.MaxBreadcrumbBytes
@@ -311,7 +334,7 @@ func (p *parser) carry(pl *crumbPlan) {
 		decided[nd] = rid
 		nd++
 		p.plan(j+1, rid, pl)
-		if p.crumbs[j].end {
+		if _, end := p.marks(j); end {
 			if pl.cont {
 				// Carried from an older document and ended in this one: what is carried
 				// goes. (One that started here was carried by none.)

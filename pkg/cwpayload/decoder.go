@@ -10,18 +10,23 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/aient/firehose-drain/internal/jsonscan"
+	"github.com/aient/firehose-drain/pkg/event"
 )
 
 // maxPooledBuffer is the largest buffer a worker keeps between records, and
-// maxPooledEvents the most kept events.
+// maxPooledEvents the most kept events. A Decoder keeps maxFreeWorkers workers of at most
+// maxFreeWorkerBytes of buffers besides its sync.Pool.
 const (
-	maxPooledBuffer = 64 << 20
-	maxPooledEvents = 16 << 10
+	maxPooledBuffer    = 64 << 20
+	maxPooledEvents    = 16 << 10
+	maxFreeWorkers     = 4
+	maxFreeWorkerBytes = 8 << 20
 )
 
 // Decoder decodes Firehose record data. It holds pools of gzip readers and buffers and is
@@ -34,8 +39,15 @@ type Decoder struct {
 	noPresize bool
 	b64       *b64Tables // read only
 	workers   sync.Pool  // *worker
-	decoded   sync.Pool  // *Decoded (pooled.go)
-	chunks    sync.Pool  // *[]event.Event of eventChunk, the Decoded's
+	// free keeps up to maxFreeWorkers workers of modest buffers (maxFreeWorkerBytes) out
+	// of the reach of the garbage collector, which empties workers every other cycle:
+	// the next request's workers do not grow their buffers again.
+	free    chan *worker
+	decoded sync.Pool // *Decoded (pooled.go)
+	// chunks keeps up to maxFreeChunks event chunks of finished Decodeds (pooled.go): a
+	// bounded free list rather than a sync.Pool, which every other garbage collection
+	// empties — about once a request.
+	chunks chan *[]event.Event
 }
 
 // worker is the reusable state of one decoding goroutine.
@@ -62,7 +74,7 @@ func NewDecoder(l Limits) *Decoder {
 	if l.MaxRequestBreadcrumbs == 0 {
 		l.MaxRequestBreadcrumbs = def.MaxRequestBreadcrumbs
 	}
-	d := &Decoder{limits: l, b64: newB64Tables()}
+	d := &Decoder{limits: l, b64: newB64Tables(), chunks: make(chan *[]event.Event, maxFreeChunks), free: make(chan *worker, maxFreeWorkers)}
 	d.workers.New = func() any { return new(worker) }
 	return d
 }
@@ -158,6 +170,11 @@ func (d *Decoder) link(results []RecordResult) {
 
 // worker takes a worker from the pool.
 func (d *Decoder) worker() *worker {
+	select {
+	case w := <-d.free:
+		return w
+	default:
+	}
 	if w, ok := d.workers.Get().(*worker); ok {
 		return w
 	}
@@ -181,6 +198,13 @@ func (d *Decoder) release(w *worker) {
 	w.p.kept, w.p.chunk = nil, nil
 	w.p.reset(nil, nil, nil)
 	w.br.Reset(nil)
+	if cap(w.raw)+cap(w.out)+cap(w.p.scratch)+cap(w.p.evs)*int(unsafe.Sizeof(event.Event{})) <= maxFreeWorkerBytes {
+		select {
+		case d.free <- w:
+			return
+		default:
+		}
+	}
 	d.workers.Put(w)
 }
 

@@ -8,8 +8,12 @@ import (
 	"github.com/aient/firehose-drain/pkg/event"
 )
 
-// eventChunk is how many events one pooled chunk of a Decoded holds.
-const eventChunk = 1024
+// eventChunk is how many events one pooled chunk of a Decoded holds; a Decoder keeps at
+// most maxFreeChunks of them (~16 MB) for its next requests.
+const (
+	eventChunk    = 1024
+	maxFreeChunks = 64
+)
 
 // Decoded is the results of DecodeRecordsPooled and the memory they hold that the decoder
 // reuses once Release is called: the results slice and the chunks the records' Errors are
@@ -58,7 +62,10 @@ func (x *Decoded) Release() {
 	for _, c := range x.chunks {
 		clear((*c)[:cap(*c)]) // no event's strings are kept alive by the pool
 		if cap(*c) == eventChunk {
-			x.d.chunks.Put(c)
+			select {
+			case x.d.chunks <- c:
+			default:
+			}
 		}
 	}
 	clear(x.chunks)
@@ -79,7 +86,10 @@ func (p *parser) room(n int) []event.Event {
 	if len(p.chunk)+n > cap(p.chunk) {
 		var c *[]event.Event
 		if n <= eventChunk {
-			c, _ = x.d.chunks.Get().(*[]event.Event)
+			select {
+			case c = <-x.d.chunks:
+			default:
+			}
 		}
 		if c == nil {
 			s := make([]event.Event, 0, max(eventChunk, n))

@@ -37,43 +37,50 @@ func RequestID(msg []byte) []byte {
 	if m[0] == '{' {
 		return fromJSON(m)
 	}
-	var f [4][]byte
-	n := fields(m, &f)
-	switch {
-	case n >= 3 && isPlatformVerb(f[0]) && string(f[1]) == "RequestId:" && isUUID(f[2]):
-		return f[2]
-	case n >= 2 && isTimestamp(f[0]) && isUUID(f[1]):
-		return f[1]
-	case n >= 3 && isBracketLevel(f[0]) && isTimestamp(f[1]) && isUUID(f[2]):
-		return f[2]
+	// The first byte says which text format the line may be in: a platform line starts
+	// with its verb, the runtimes' lines with a timestamp or a bracketed level.
+	var f [3][]byte
+	switch c := m[0]; {
+	case c == 'S' || c == 'E' || c == 'R' || c == 'I':
+		if fields(m, f[:3]) == 3 && isPlatformVerb(f[0]) && string(f[1]) == "RequestId:" && isUUID(f[2]) {
+			return f[2]
+		}
+	case isDigit(c):
+		if fields(m, f[:2]) == 2 && isTimestamp(f[0]) && isUUID(f[1]) {
+			return f[1]
+		}
+	case c == '[':
+		if fields(m, f[:3]) == 3 && isBracketLevel(f[0]) && isTimestamp(f[1]) && isUUID(f[2]) {
+			return f[2]
+		}
 	}
 	return nil
 }
 
+// sepClass classifies the bytes fields splits on: 1 a field separator (space, tab), 2 the
+// end of the line (newline, carriage return).
+var sepClass = [256]uint8{' ': 1, '\t': 1, '\n': 2, '\r': 2}
+
 // fields splits the first line of m on tabs and spaces into at most len(f) fields, looking
 // at most maxScan bytes.
-func fields(m []byte, f *[4][]byte) int {
+func fields(m []byte, f [][]byte) int {
 	if len(m) > maxScan {
 		m = m[:maxScan]
 	}
-	n := 0
-	start := -1
-	for i := 0; i <= len(m); i++ {
-		end := i == len(m) || m[i] == ' ' || m[i] == '\t' || m[i] == '\n' || m[i] == '\r'
-		switch {
-		case !end && start < 0:
-			start = i
-		case end && start >= 0:
-			f[n] = m[start:i]
-			n++
-			start = -1
-			if n == len(f) {
-				return n
-			}
+	n, i := 0, 0
+	for n < len(f) {
+		for i < len(m) && sepClass[m[i]] == 1 {
+			i++
 		}
-		if i < len(m) && (m[i] == '\n' || m[i] == '\r') {
-			break
+		if i == len(m) || sepClass[m[i]] == 2 {
+			return n
 		}
+		start := i
+		for i < len(m) && sepClass[m[i]] == 0 {
+			i++
+		}
+		f[n] = m[start:i]
+		n++
 	}
 	return n
 }

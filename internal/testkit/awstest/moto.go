@@ -8,16 +8,24 @@
 // and each Start then hands the test its own AWS account on the package's one server (moto
 // keeps every account's tables, queues and secrets apart), so tests keep their fixed names
 // and never see each other's resources. Without Main, Start starts a server per test.
+//
+// The server runs with motopatch (motopatch/sitecustomize.py, on its PYTHONPATH), two fixes
+// of moto's own CPU costs that change none of its answers: a TransactWriteItems backs up each
+// of its tables once, not once per item (a 100-item transaction deep-copied the whole table
+// 100 times), and the Host header is checked against moto's list of services listed once,
+// not on every request. AIENT_MOTO_UNPATCHED=1 runs moto as installed.
 package awstest
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -57,6 +65,8 @@ type server struct {
 	url  string // moto itself, not a proxy
 	cmd  *exec.Cmd
 	stop func()
+	// patchDir holds motopatch and what it applied ("" without it: UnpatchedEnv).
+	patchDir string
 	// accounts holds one lock per account: one request at a time into an account,
 	// whichever proxy sends it (see serialProxy); accounts apart take no turns.
 	accountsMu sync.Mutex
@@ -142,6 +152,21 @@ func Start(t testing.TB) *Moto {
 	return srv.open(t, strconv.FormatInt(100000000000+pkgServer.accounts.Add(1), 10))
 }
 
+// UnpatchedEnv is the variable that, set, runs moto_server as installed, without motopatch
+// (to compare).
+const UnpatchedEnv = "AIENT_MOTO_UNPATCHED"
+
+// motopatch is a sitecustomize.py that moto_server's Python loads at startup: it takes out
+// two costs of moto's own that change no answer (a transaction's backup of a table copied
+// once per item instead of once, and a directory listing on every request). See the file.
+//
+//go:embed motopatch/sitecustomize.py
+var motopatch []byte
+
+// patchApplied is the file, in the server's patch directory, where motopatch names each fix
+// it applied.
+const patchApplied = "applied"
+
 // startServer starts moto_server on a free loopback port and waits until it answers.
 func startServer(bin string) (*server, error) {
 	port, err := freePort()
@@ -150,15 +175,36 @@ func startServer(bin string) (*server, error) {
 	}
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Env = append(os.Environ(), "MOTO_ALLOW_NONEXISTENT_REGION=true")
+	var patchDir string
+	if os.Getenv(UnpatchedEnv) == "" {
+		if patchDir, err = os.MkdirTemp("", "awstest-motopatch-"); err != nil {
+			return nil, fmt.Errorf("moto patch: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(patchDir, "sitecustomize.py"), motopatch, 0o600); err != nil {
+			_ = os.RemoveAll(patchDir)
+			return nil, fmt.Errorf("moto patch: %w", err)
+		}
+		path := patchDir
+		if old := os.Getenv("PYTHONPATH"); old != "" {
+			path += string(os.PathListSeparator) + old
+		}
+		cmd.Env = append(cmd.Env, "PYTHONPATH="+path, "AIENT_MOTO_PATCH_MARK="+filepath.Join(patchDir, patchApplied))
+	}
 	if err := cmd.Start(); err != nil {
+		if patchDir != "" {
+			_ = os.RemoveAll(patchDir)
+		}
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
-	s := &server{url: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
+	s := &server{url: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, patchDir: patchDir}
 	var once sync.Once
 	s.stop = func() {
 		once.Do(func() {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
+			if patchDir != "" {
+				_ = os.RemoveAll(patchDir)
+			}
 		})
 	}
 	probe := &http.Client{Transport: newTransport(), Timeout: 5 * time.Second}
