@@ -99,13 +99,22 @@ func (d *Decoder) DecodeRecords(ctx context.Context, records [][]byte, st *Stamp
 		st = &Stamp{}
 	}
 	results := make([]RecordResult, len(records))
+	d.decodeInto(ctx, records, st, workers, results, nil)
+	return results
+}
+
+// decodeInto decodes records into results (one each) under the request's inflate budget
+// and links their breadcrumbs; the records' Errors are cut from kept's chunks, or
+// allocated when kept is nil.
+func (d *Decoder) decodeInto(ctx context.Context, records [][]byte, st *Stamp, workers int, results []RecordResult, kept *Decoded) {
 	budget := &atomic.Int64{}
 	budget.Store(d.limits.MaxRequestInflated)
 	d.each(len(records), workers, func(w *worker, i int) {
+		w.p.kept = kept
 		d.decodeOne(ctx, w, i, records[i], st, budget, &results[i])
+		w.p.kept = nil
 	})
 	d.link(results)
-	return results
 }
 
 // each runs decode(w, i) for every record i of n on up to workers goroutines, each with

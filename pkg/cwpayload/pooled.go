@@ -3,7 +3,6 @@ package cwpayload
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 
 	"github.com/aient/firehose-drain/pkg/event"
 )
@@ -43,15 +42,7 @@ func (d *Decoder) DecodeRecordsPooled(ctx context.Context, records [][]byte, st 
 		x.Results = make([]RecordResult, len(records))
 	}
 	x.Results = x.Results[:len(records)]
-	results := x.Results
-	budget := &atomic.Int64{}
-	budget.Store(d.limits.MaxRequestInflated)
-	d.each(len(records), workers, func(w *worker, i int) {
-		w.p.kept = x
-		d.decodeOne(ctx, w, i, records[i], st, budget, &results[i])
-		w.p.kept = nil
-	})
-	d.link(results)
+	d.decodeInto(ctx, records, st, workers, x.Results, x)
 	return x
 }
 

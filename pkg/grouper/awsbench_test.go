@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -43,8 +44,10 @@ func bugEvent(i, bugs int) event.Event {
 // (written by the same adapter on stormsim's table, which evaluates its expressions). Both
 // take a new store (an empty seen cache) for every batch. problems=existing-warm is the
 // steady state of a warm instance: one store for every batch, which remembers the problems
-// from the batch before and writes them without reading.
+// from the batch before and writes them without reading. The collector runs as in the
+// grouper function (grouper.TuneGC, at the template's default of 512 MB).
 func BenchmarkGrouperBatch(b *testing.B) {
+	defer grouper.TuneGC(512, os.Getenv)()
 	type variant struct {
 		messages, perMessage int
 		problems             string

@@ -136,6 +136,19 @@ type Packed struct {
 // the valid events and, when some are not events, an errPoison error saying why; a body
 // that is not JSON, or holds no event, is poison as a whole.
 func Decode(body []byte) ([]event.Event, error) {
+	wires, ok := decodeFast(body)
+	if !ok {
+		var err error
+		if wires, err = decodeJSON(body); err != nil {
+			return nil, err
+		}
+	}
+	return checked(wires)
+}
+
+// decodeJSON reads a body with encoding/json: what decodeFast does not read, and the
+// reference it is held to.
+func decodeJSON(body []byte) ([]wireEvent, error) {
 	var b wireBody
 	if err := json.Unmarshal(body, &b); err != nil {
 		return nil, fmt.Errorf("%w: body is not an event: %w", errPoison, err)
@@ -150,6 +163,12 @@ func Decode(body []byte) ([]event.Event, error) {
 		}
 		wires = b.Events
 	}
+	return wires, nil
+}
+
+// checked checks the decoded events: the valid ones, and an errPoison error naming the
+// others.
+func checked(wires []wireEvent) ([]event.Event, error) {
 	out := make([]event.Event, 0, len(wires))
 	var errs []error
 	for i, w := range wires {

@@ -54,8 +54,8 @@ func batchOf(t *testing.T, evs []event.Event) events.SQSEvent {
 	return ev
 }
 
-// TestPrefetchNamesTheFirstMessagesProblems: a batch of at least 8 messages names to a
-// Prefetcher, once, before it records the batch, the problems of at least its first
+// TestPrefetchNamesTheFirstMessagesProblems: a batch of at least 32 KiB of bodies names to
+// a Prefetcher, once, before it records the batch, the problems of at least its first
 // quarter of messages (here every problem: 100 messages over 20 problems, the first 20
 // messages one of each); poison messages name nothing; a smaller batch is not prefetched.
 func TestPrefetchNamesTheFirstMessagesProblems(t *testing.T) {
@@ -90,10 +90,10 @@ func TestPrefetchNamesTheFirstMessagesProblems(t *testing.T) {
 	}
 
 	small := &prefetching{MemStore: problemstest.NewMemStore()}
-	if _, err := grouper.New(small, quiet).HandleSQS(t.Context(), batchOf(t, evs[:7])); err != nil {
+	if _, err := grouper.New(small, quiet).HandleSQS(t.Context(), batchOf(t, evs[:40])); err != nil {
 		t.Fatal(err)
 	}
 	if len(small.named) != 0 {
-		t.Errorf("a batch of 7 messages named %v, want no Prefetch", small.named)
+		t.Errorf("a batch of 40 messages (under 32 KiB) named %v, want no Prefetch", small.named)
 	}
 }
