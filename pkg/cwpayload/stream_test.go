@@ -83,22 +83,75 @@ func ids(evs []event.Event) string {
 }
 
 // TestDecodeStreamLayouts: every layout an S3 object can have gives the events of the same
-// documents decoded one by one by DecodeData (the Firehose code path after base64).
+// documents decoded one by one by DecodeData (the Firehose code path after base64), read
+// whole and in short reads: on a ~1 MB request (16 documents of 60-90 KB, more than the
+// reader's buffer), in reads of sizes that cycle from 1 byte to 4 KB; on a small request
+// (4 documents cut to a few events, errors included), one byte at a time, so that every
+// token, escape, delimiter, document and gzip member boundary falls between two reads.
 func TestDecodeStreamLayouts(t *testing.T) {
-	g := generateRequest(7, 200<<10)
+	big := generateRequest(7, 200<<10)
+	if len(big.payloads) < 8 {
+		t.Fatalf("the big request has %d documents", len(big.payloads))
+	}
+	small := cutDocuments(t, big.payloads[:4], 6)
+	whole := func(b []byte) io.Reader { return bytes.NewReader(b) }
+	checkStreamLayouts(t, "big", big.payloads, map[string]func([]byte) io.Reader{
+		"whole": whole, "reads of 1 byte to 4 KB": func(b []byte) io.Reader { return &cyclingReader{r: bytes.NewReader(b)} },
+	})
+	checkStreamLayouts(t, "small", small, map[string]func([]byte) io.Reader{
+		"whole": whole, "a byte at a time": func(b []byte) io.Reader { return iotest.OneByteReader(bytes.NewReader(b)) },
+	})
+}
+
+// cutDocuments returns payloads with each document's events cut to its first n and its
+// first error-class event after them.
+func cutDocuments(t *testing.T, payloads [][]byte, n int) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for _, p := range payloads {
+		var doc genDoc
+		if err := json.Unmarshal(p, &doc); err != nil {
+			t.Fatal(err)
+		}
+		kept := doc.LogEvents[:n:n]
+		for _, e := range doc.LogEvents[n:] {
+			if strings.Contains(e.Message, "ERROR") {
+				kept = append(kept, e)
+				break
+			}
+		}
+		doc.LogEvents = kept
+		b, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// checkStreamLayouts streams payloads in every layout and encoding through each reader
+// and compares with the documents decoded one by one.
+func checkStreamLayouts(t *testing.T, name string, payloads [][]byte, readers map[string]func([]byte) io.Reader) {
+	t.Helper()
 	d := NewDecoder(Limits{})
-	want := d.DecodeData(context.Background(), g.payloads, &Stamp{Drain: "drn_s"}, 1)
-	var wantEvents int
+	want := d.DecodeData(context.Background(), payloads, &Stamp{Drain: "drn_s"}, 1)
+	var wantEvents, events int
 	var wantErrors []event.Event
-	for _, r := range want {
+	for i, r := range want {
 		if r.Err != nil {
 			t.Fatal(r.Err)
 		}
 		wantEvents += r.Events
 		wantErrors = append(wantErrors, r.Errors...)
+		var doc genDoc
+		if err := json.Unmarshal(payloads[i], &doc); err != nil {
+			t.Fatal(err)
+		}
+		events += len(doc.LogEvents)
 	}
-	if wantEvents != g.events || len(wantErrors) != g.errors || g.errors == 0 {
-		t.Fatalf("reference decode: %d events %d errors, generated %d %d", wantEvents, len(wantErrors), g.events, g.errors)
+	if wantEvents != events || len(wantErrors) == 0 {
+		t.Fatalf("%s: reference decode: %d events %d errors, the documents have %d events", name, wantEvents, len(wantErrors), events)
 	}
 	for _, layout := range []struct {
 		name string
@@ -111,7 +164,7 @@ func TestDecodeStreamLayouts(t *testing.T) {
 		{"pretty, newline-separated", func(b []byte) []byte { return pretty(t, b) }, "\r\n"},
 	} {
 		var plain, members bytes.Buffer
-		for _, p := range g.payloads {
+		for _, p := range payloads {
 			doc := append(layout.doc(p), layout.sep...)
 			plain.Write(doc)
 			members.Write(gzipAll(t, doc))
@@ -124,25 +177,40 @@ func TestDecodeStreamLayouts(t *testing.T) {
 			{"gzip", gzipAll(t, plain.Bytes())},
 			{"gzip member per document", members.Bytes()},
 		} {
-			t.Run(layout.name+", "+enc.name, func(t *testing.T) {
-				for _, rd := range []struct {
-					name string
-					r    io.Reader
-				}{{"whole", bytes.NewReader(enc.b)}, {"a byte at a time", iotest.OneByteReader(bytes.NewReader(enc.b))}} {
-					got := decodeStream(t, d, rd.r)
+			t.Run(name+", "+layout.name+", "+enc.name, func(t *testing.T) {
+				for rd, reader := range readers {
+					got := decodeStream(t, d, reader(enc.b))
 					if len(got.bad) > 0 {
-						t.Fatalf("%s: %v", rd.name, got.bad[0])
+						t.Fatalf("%s: %v", rd, got.bad[0])
 					}
-					if got.docs != len(g.payloads) || got.events != wantEvents || ids(got.errors) != ids(wantErrors) {
-						t.Fatalf("%s: %d docs %d events %d errors, want %d %d %d", rd.name, got.docs, got.events, len(got.errors), len(g.payloads), wantEvents, len(wantErrors))
+					if got.docs != len(payloads) || got.events != wantEvents || ids(got.errors) != ids(wantErrors) {
+						t.Fatalf("%s: %d docs %d events %d errors, want %d %d %d", rd, got.docs, got.events, len(got.errors), len(payloads), wantEvents, len(wantErrors))
 					}
 					if got.stats.Bytes != int64(plain.Len()) {
-						t.Errorf("%s: stats.Bytes = %d, want the inflated %d", rd.name, got.stats.Bytes, plain.Len())
+						t.Errorf("%s: stats.Bytes = %d, want the inflated %d", rd, got.stats.Bytes, plain.Len())
 					}
 				}
 			})
 		}
 	}
+}
+
+// cyclingReader returns reads whose sizes cycle through the Fibonacci numbers from 1 to
+// 4181: short reads all through the stream, a 1-, 2- and 3-byte read every 11 KB.
+type cyclingReader struct {
+	r    io.Reader
+	a, b int
+}
+
+func (c *cyclingReader) Read(p []byte) (int, error) {
+	if c.b == 0 || c.b > 4181 {
+		c.a, c.b = 0, 1
+	}
+	if len(p) > c.b {
+		p = p[:c.b]
+	}
+	c.a, c.b = c.b, c.a+c.b
+	return c.r.Read(p)
 }
 
 // TestDecodeStreamBadDocuments: a truncated last document, junk between documents, a
