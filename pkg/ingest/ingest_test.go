@@ -159,7 +159,7 @@ func TestConformanceDeliveries(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	goodRecord := fht.Record("/aws/lambda/pay", "s1", fht.InfoEvent(1))
-	bomb := base64.StdEncoding.EncodeToString(fht.Gzip(make([]byte, 64<<20)))
+	bomb := base64.StdEncoding.EncodeToString(fht.Gzip(make([]byte, 8<<20))) // twice newRig's record cap
 	truncated := fht.Gzip([]byte(`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[]}`))
 	truncated = truncated[:len(truncated)/2]
 	cases := []struct {
