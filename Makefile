@@ -38,8 +38,13 @@ install:
 # in encoding/json's cache, seen); the packages listed instantiate no generic code of the standard
 # library. `go test -race ./...` without the Makefile instruments everything.
 RACE_UNINSTRUMENTED ?= modernc.org/sqlite/lib modernc.org/libc/... modernc.org/memory
+# TEST_FIRST: the packages whose tests take longest, longest first (go test builds and starts
+# packages in the order it is given them, ./... in alphabetical order): one of them started
+# last would leave the other core idle while it ends. The rest follow in ./...'s order.
+TEST_FIRST ?= ./pkg/problems/ddb ./cmd/aient/cli ./internal/testkit/deploytest ./pkg/embedded \
+	./internal/testkit/chaos ./pkg/cwpayload ./pkg/drains/ddb ./pkg/ingest ./pkg/console
 test: lint
-	$(GO) test -race -count=1 -vet=off -ldflags=-w $(foreach p,$(RACE_UNINSTRUMENTED),-gcflags='$(p)=-race=false') ./...
+	$(GO) test -race -count=1 -vet=off -ldflags=-w $(foreach p,$(RACE_UNINSTRUMENTED),-gcflags='$(p)=-race=false') $(TEST_FIRST) ./...
 
 ## test-long: the tests make test runs at a smaller size, at full size (AIENT_TEST_LONG=1, see
 ## internal/testkit/scale): the log store oracle over 20,000 lines, 200 MB streamed, ...
