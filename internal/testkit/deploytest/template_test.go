@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -61,20 +62,32 @@ func ref(name string) any { return map[string]any{"Ref": name} }
 
 func getAtt(res, attr string) any { return map[string]any{"Fn::GetAtt": []any{res, attr}} }
 
+// transformed is template.yaml's SAM transform, run once per test process (four tests read it;
+// each decodes its own copy).
+var transformed struct {
+	sync.Mutex
+	out []byte
+}
+
 // samTransform runs the SAM transform offline (testdata/sam_transform.py, with the
 // aws-sam-translator that cfn-lint installs) and decodes the CloudFormation it produces.
 func samTransform(t *testing.T) cfn {
 	t.Helper()
-	py := lookTool(t, "python3", "install Python 3 and `pip install cfn-lint` (it brings aws-sam-translator)", true)
-	if _, stderr, err := tryRunIn(".", py, "-c", "import samtranslator"); err != nil {
-		msg := fmt.Sprintf("aws-sam-translator is not importable (%v: %s): `pip install cfn-lint` installs it", err, stderr)
-		if os.Getenv(requireEnv) != "" {
-			t.Fatal(msg)
+	transformed.Lock()
+	defer transformed.Unlock()
+	if transformed.out == nil {
+		py := lookTool(t, "python3", "install Python 3 and `pip install cfn-lint` (it brings aws-sam-translator)", true)
+		if _, stderr, err := tryRunIn(".", py, "-c", "import samtranslator"); err != nil {
+			msg := fmt.Sprintf("aws-sam-translator is not importable (%v: %s): `pip install cfn-lint` installs it", err, stderr)
+			if os.Getenv(requireEnv) != "" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
 		}
-		t.Skip(msg)
+		root := repoRoot(t)
+		transformed.out = runIn(t, root, py, filepath.Join("internal", "testkit", "deploytest", "testdata", "sam_transform.py"), "template.yaml")
 	}
-	root := repoRoot(t)
-	out := runIn(t, root, py, filepath.Join("internal", "testkit", "deploytest", "testdata", "sam_transform.py"), "template.yaml")
+	out := transformed.out
 	var c cfn
 	if err := json.Unmarshal(out, &c); err != nil {
 		t.Fatalf("decode the transformed template: %v", err)
