@@ -44,8 +44,11 @@ func buildAient(t *testing.T) string {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "aient")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/aient")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/aient")
 	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+	// As deploytest builds the Lambda bootstraps (-trimpath, no cgo): the packages they share
+	// are compiled once, and a fresh clone finds them in the build cache.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		_ = os.RemoveAll(dir)
 		t.Fatalf("go build ./cmd/aient: %v\n%s", err, out)

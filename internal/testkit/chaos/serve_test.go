@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -358,7 +359,8 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// buildAient builds the aient command as `go build` does (sharing the build cache with it).
+// buildAient builds the aient command as deploytest builds the bootstraps (sharing the build
+// cache with them).
 func buildAient(t *testing.T) string {
 	t.Helper()
 	root, err := exec.Command("go", "env", "GOMOD").Output()
@@ -366,8 +368,11 @@ func buildAient(t *testing.T) string {
 		t.Fatalf("go env GOMOD: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "aient")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/aient")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/aient")
 	cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
+	// As deploytest builds the Lambda bootstraps (-trimpath, no cgo): the packages they share
+	// are compiled once, and a fresh clone finds them in the build cache.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/aient: %v\n%s", err, out)
 	}
