@@ -46,8 +46,13 @@ func benchDelivery(records, perRecord, pct int) (payload []byte, errorEvents int
 		data = append(data, fht.Record("/aws/lambda/pay", fmt.Sprintf("2026/11/21/[$LATEST]%04d", r), evs...))
 	}
 	const reqID = "bench-request"
+	return urlEvent(reqID, fht.Body(reqID, data...)), errorEvents
+}
+
+// urlEvent is the Function URL event of a Firehose request body to the drain.
+func urlEvent(reqID string, body []byte) []byte {
 	payload, err := json.Marshal(map[string]any{
-		"version": "2.0", "rawPath": "/aws/firehose/" + drainID, "body": string(fht.Body(reqID, data...)),
+		"version": "2.0", "rawPath": "/aws/firehose/" + drainID, "body": string(body),
 		"headers": map[string]string{
 			"x-amz-firehose-request-id": reqID, "x-amz-firehose-access-key": key, "content-type": "application/json",
 			"x-amz-firehose-source-arn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
@@ -57,7 +62,7 @@ func benchDelivery(records, perRecord, pct int) (payload []byte, errorEvents int
 	if err != nil {
 		panic(err)
 	}
-	return payload, errorEvents
+	return payload
 }
 
 // BenchmarkDelivery is the whole ingest handler over a ~100 k-event delivery with the real

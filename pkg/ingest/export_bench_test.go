@@ -9,13 +9,15 @@ import (
 	"time"
 
 	"github.com/aient/firehose-drain/internal/testkit/awsfake"
+	fht "github.com/aient/firehose-drain/internal/testkit/firehosetest"
 	"github.com/aient/firehose-drain/pkg/ingest"
 	"github.com/aient/firehose-drain/pkg/otlplogs"
 )
 
 // BenchmarkDeliveryExport is BenchmarkDelivery's handler (the real claimer and sender, a
-// fake AWS answering DynamoDB after 5 ms and SQS after 10 ms) at 5 % error-class events,
-// with the OTLP export off and on (http/protobuf + gzip, the default, to a receiver that
+// fake AWS answering DynamoDB after 5 ms and SQS after 10 ms) over the ~5.5 MB delivery of
+// pkg/otlplogs' export benchmarks (firehosetest.LambdaDelivery: 137 k events, ~5 %
+// error-class), with the OTLP export off and on (http/protobuf + gzip, the default, to a receiver that
 // reads and discards), alternately in one loop, meant for one core:
 //
 //	go test -run '^$' -bench DeliveryExport -count 6 -cpu 1 ./pkg/ingest
@@ -26,7 +28,8 @@ import (
 // wall time of a delivery off and on, the ratio of their delivery rates
 // (throughput-ratio(wall), on/off), and the same in process CPU.
 func BenchmarkDeliveryExport(b *testing.B) {
-	payload, _ := benchDelivery(200, 500, 5)
+	body, _ := fht.LambdaDelivery(5_500_000)
+	payload := urlEvent(fht.LambdaDeliveryRequestID, body)
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/x-protobuf")

@@ -3,10 +3,8 @@ package otlplogs_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -60,49 +58,9 @@ type benchSender struct{}
 
 func (benchSender) Send(context.Context, []event.Event) error { return nil }
 
-// benchDelivery builds a Firehose body of about size bytes: Lambda platform lines, text and
-// JSON app logs, ~5% multi-line errors, one stream per record.
-func benchDelivery(size int) (body []byte, events int) {
-	r := rand.New(rand.NewPCG(1, 2))
-	words := []string{"order", "payment", "user", "cart", "session", "invoice", "lookup", "cache"}
-	var data []string
-	total := 100
-	seq := 0
-	ts := int64(1763640000000)
-	for total < size {
-		var evs []fht.LogEvent
-		add := func(msg string) {
-			seq++
-			ts += int64(r.IntN(5))
-			evs = append(evs, fht.LogEvent{ID: fmt.Sprintf("%d%032d", ts, seq), Timestamp: ts, Message: msg})
-		}
-		for len(evs) < 150+r.IntN(350) {
-			req := fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xfff, r.Uint32()&0xfff, r.Uint64()&0xffffffffffff)
-			add("START RequestId: " + req + " Version: $LATEST\n")
-			for k := 2 + r.IntN(6); k > 0; k-- {
-				stamp := time.UnixMilli(ts).UTC().Format("2006-01-02T15:04:05.000Z")
-				switch x := r.IntN(100); {
-				case x < 5:
-					add(fmt.Sprintf("%s\t%s\tERROR\tInvoke Error \t{\"errorType\":\"TypeError\",\"errorMessage\":\"Cannot read properties of undefined (reading '%s')\",\"stack\":[\"TypeError: Cannot read properties of undefined (reading '%s')\",\"    at handler (/var/task/src/%s.js:%d:%d)\",\"    at Runtime.handleOnceNonStreaming (file:///var/runtime/index.mjs:1173:29)\"]}\n",
-						stamp, req, words[r.IntN(8)], words[r.IntN(8)], words[r.IntN(8)], r.IntN(200), r.IntN(80)))
-				case x < 50:
-					add(fmt.Sprintf("%s\t%s\tINFO\t%s %s processed in %d ms (items=%d)\n", stamp, req, words[r.IntN(8)], words[r.IntN(8)], r.IntN(900), r.IntN(50)))
-				case x < 60:
-					add(fmt.Sprintf("%s\t%s\tWARN\tretrying %s after error: timeout after %d ms\n", stamp, req, words[r.IntN(8)], r.IntN(3000)))
-				default:
-					add(fmt.Sprintf("{\"level\":\"info\",\"time\":%d,\"requestId\":\"%s\",\"msg\":\"%s %s\",\"durationMs\":%d,\"status\":%d,\"path\":\"/api/%s/%d\"}\n", ts, req, words[r.IntN(8)], words[r.IntN(8)], r.IntN(900), 200+r.IntN(5)*100, words[r.IntN(8)], r.IntN(100000)))
-				}
-			}
-			add("END RequestId: " + req + "\n")
-			add(fmt.Sprintf("REPORT RequestId: %s\tDuration: %d.%02d ms\tBilled Duration: %d ms\tMemory Size: 512 MB\tMax Memory Used: %d MB\t\n", req, r.IntN(900), r.IntN(100), r.IntN(900)+1, 80+r.IntN(100)))
-		}
-		rec := fht.Record(fmt.Sprintf("/aws/lambda/service-%d", r.IntN(8)), fmt.Sprintf("2026/11/20/[$LATEST]%016x%016x", r.Uint64(), r.Uint64()), evs...)
-		data = append(data, rec)
-		events += len(evs)
-		total += len(rec) + 12
-	}
-	return fht.Body("6f2e3d10-0000-4000-8000-000000000001", data...), events
-}
+// benchDelivery is the benchmarks' Firehose body of about size bytes
+// (firehosetest.LambdaDelivery).
+func benchDelivery(size int) (body []byte, events int) { return fht.LambdaDelivery(size) }
 
 // discard is an OTLP receiver that reads every request and answers an empty success.
 type discard struct {
@@ -134,7 +92,7 @@ func benchHandler(b *testing.B, x *otlplogs.Exporter) *ingest.Handler {
 
 func benchRequest(body []byte) ingest.Request {
 	h := map[string]string{
-		"x-amz-firehose-request-id": "6f2e3d10-0000-4000-8000-000000000001", "x-amz-firehose-access-key": "k",
+		"x-amz-firehose-request-id": fht.LambdaDeliveryRequestID, "x-amz-firehose-access-key": "k",
 		"x-amz-firehose-source-arn": "arn:aws:firehose:us-east-2:366620023056:deliverystream/aient",
 	}
 	return ingest.Request{Method: http.MethodPost, Path: ingest.PathPrefix + "drn_bench", Header: func(n string) string { return h[n] }, Body: body}

@@ -8,6 +8,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"time"
 )
 
 // LogEvent is one CloudWatch Logs event of a record.
@@ -125,3 +127,53 @@ const (
 	ReqA = "aaaaaaaa-1111-4222-8333-444455556666"
 	ReqB = "bbbbbbbb-1111-4222-8333-444455556666"
 )
+
+// LambdaDeliveryRequestID is the Firehose request id of LambdaDelivery's body.
+const LambdaDeliveryRequestID = "6f2e3d10-0000-4000-8000-000000000001"
+
+// LambdaDelivery builds a Firehose body of about size bytes, the same for every call: the
+// log lines of Lambda invocations (START, END and REPORT platform lines; text and JSON
+// application lines at INFO and WARN; ~5 % error-class lines, each a Node.js error with its
+// stack), 150-500 events a record, one log stream per record across eight functions. The
+// benchmarks of the OTLP export and of the whole ingest handler run over it.
+func LambdaDelivery(size int) (body []byte, events int) {
+	r := rand.New(rand.NewPCG(1, 2))
+	words := []string{"order", "payment", "user", "cart", "session", "invoice", "lookup", "cache"}
+	var data []string
+	total := 100
+	seq := 0
+	ts := int64(1763640000000)
+	for total < size {
+		var evs []LogEvent
+		add := func(msg string) {
+			seq++
+			ts += int64(r.IntN(5))
+			evs = append(evs, LogEvent{ID: fmt.Sprintf("%d%032d", ts, seq), Timestamp: ts, Message: msg})
+		}
+		for len(evs) < 150+r.IntN(350) {
+			req := fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xfff, r.Uint32()&0xfff, r.Uint64()&0xffffffffffff)
+			add("START RequestId: " + req + " Version: $LATEST\n")
+			for k := 2 + r.IntN(6); k > 0; k-- {
+				stamp := time.UnixMilli(ts).UTC().Format("2006-01-02T15:04:05.000Z")
+				switch x := r.IntN(100); {
+				case x < 5:
+					add(fmt.Sprintf("%s\t%s\tERROR\tInvoke Error \t{\"errorType\":\"TypeError\",\"errorMessage\":\"Cannot read properties of undefined (reading '%s')\",\"stack\":[\"TypeError: Cannot read properties of undefined (reading '%s')\",\"    at handler (/var/task/src/%s.js:%d:%d)\",\"    at Runtime.handleOnceNonStreaming (file:///var/runtime/index.mjs:1173:29)\"]}\n",
+						stamp, req, words[r.IntN(8)], words[r.IntN(8)], words[r.IntN(8)], r.IntN(200), r.IntN(80)))
+				case x < 50:
+					add(fmt.Sprintf("%s\t%s\tINFO\t%s %s processed in %d ms (items=%d)\n", stamp, req, words[r.IntN(8)], words[r.IntN(8)], r.IntN(900), r.IntN(50)))
+				case x < 60:
+					add(fmt.Sprintf("%s\t%s\tWARN\tretrying %s after error: timeout after %d ms\n", stamp, req, words[r.IntN(8)], r.IntN(3000)))
+				default:
+					add(fmt.Sprintf("{\"level\":\"info\",\"time\":%d,\"requestId\":\"%s\",\"msg\":\"%s %s\",\"durationMs\":%d,\"status\":%d,\"path\":\"/api/%s/%d\"}\n", ts, req, words[r.IntN(8)], words[r.IntN(8)], r.IntN(900), 200+r.IntN(5)*100, words[r.IntN(8)], r.IntN(100000)))
+				}
+			}
+			add("END RequestId: " + req + "\n")
+			add(fmt.Sprintf("REPORT RequestId: %s\tDuration: %d.%02d ms\tBilled Duration: %d ms\tMemory Size: 512 MB\tMax Memory Used: %d MB\t\n", req, r.IntN(900), r.IntN(100), r.IntN(900)+1, 80+r.IntN(100)))
+		}
+		rec := Record(fmt.Sprintf("/aws/lambda/service-%d", r.IntN(8)), fmt.Sprintf("2026/11/20/[$LATEST]%016x%016x", r.Uint64(), r.Uint64()), evs...)
+		data = append(data, rec)
+		events += len(evs)
+		total += len(rec) + 12
+	}
+	return Body(LambdaDeliveryRequestID, data...), events
+}
