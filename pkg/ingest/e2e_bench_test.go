@@ -113,18 +113,19 @@ func deliveryHandler(fake *awsfake.Server, export ingest.Exporter) *ingest.Handl
 
 // invokeOK delivers payload (copied into buf: Invoke parses the event in place, as the
 // Lambda runtime allows) within the ingest's budget, and fails unless it is answered 200.
-func invokeOK(b *testing.B, h *ingest.Handler, payload, buf []byte) {
+func invokeOK(tb testing.TB, h *ingest.Handler, payload, buf []byte) {
+	tb.Helper()
 	copy(buf, payload)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	out, err := h.Invoke(ctx, buf)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	var resp struct {
 		StatusCode int `json:"statusCode"`
 	}
 	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode != 200 {
-		b.Fatalf("answer %s (%v)", out, err)
+		tb.Fatalf("answer %s (%v)", out, err)
 	}
 }

@@ -2,14 +2,12 @@ package ingest_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -74,18 +72,7 @@ func (r *reuseRig) invoke(t *testing.T, payload []byte) []string {
 	r.claims.mu.Lock()
 	clear(r.claims.state)
 	r.claims.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	out, err := r.h.Invoke(ctx, slices.Clone(payload))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var resp struct {
-		StatusCode int `json:"statusCode"`
-	}
-	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("answer %s (%v)", out, err)
-	}
+	invokeOK(t, r.h, payload, make([]byte, len(payload)))
 	return r.sqs.take()
 }
 
