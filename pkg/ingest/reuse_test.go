@@ -1,54 +1,21 @@
 package ingest_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/aient/firehose-drain/pkg/drains"
 	"github.com/aient/firehose-drain/pkg/ingest"
 	"github.com/aient/firehose-drain/pkg/sqsqueue"
+	"github.com/aient/firehose-drain/pkg/sqsqueue/sqsqueuetest"
 )
 
-// recordingSQS answers every entry as sent and keeps a copy of each body.
-type recordingSQS struct {
-	mu     sync.Mutex
-	bodies []string
-}
-
-func (r *recordingSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
-	out := &sqs.SendMessageBatchOutput{}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, e := range in.Entries {
-		r.bodies = append(r.bodies, strings.Clone(aws.ToString(e.MessageBody)))
-		out.Successful = append(out.Successful, types.SendMessageBatchResultEntry{Id: e.Id})
-	}
-	return out, nil
-}
-
-// take returns the bodies sent since the last take, sorted (batches go concurrently).
-func (r *recordingSQS) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	b := r.bodies
-	r.bodies = nil
-	slices.Sort(b)
-	return b
-}
-
-// reuseRig is a handler with the real sqsqueue.Sender over recordingSQS.
+// reuseRig is a handler with the real sqsqueue.Sender over a recording fake of SQS.
 type reuseRig struct {
 	h      *ingest.Handler
-	sqs    *recordingSQS
+	sqs    *sqsqueuetest.Recorder
 	claims *fakeClaims
 }
 
@@ -57,7 +24,7 @@ func newReuseRig() *reuseRig {
 		drains: map[string]drains.Drain{drainID: {ID: drainID, Org: "acme", Env: "prod", State: drains.StateActive}},
 		keys:   map[string]string{drainID: key},
 	}
-	r := &reuseRig{sqs: &recordingSQS{}, claims: newFakeClaims()}
+	r := &reuseRig{sqs: &sqsqueuetest.Recorder{}, claims: newFakeClaims()}
 	r.h = ingest.New(auth, &fakeBooks{}, r.claims, sqsqueue.NewWithAPI(r.sqs, "https://sqs.us-east-1.amazonaws.com/123456789012/events"),
 		// One worker: with two, which record spends the request's breadcrumb budget first
 		// varies, and with it the bodies.
@@ -73,7 +40,7 @@ func (r *reuseRig) invoke(t *testing.T, payload []byte) []string {
 	clear(r.claims.state)
 	r.claims.mu.Unlock()
 	invokeOK(t, r.h, payload, make([]byte, len(payload)))
-	return r.sqs.take()
+	return r.sqs.Take()
 }
 
 func TestRequestsBackToBackSendOnlyTheirOwnBytes(t *testing.T) {

@@ -9,11 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-
 	"github.com/aient/firehose-drain/pkg/event"
+	"github.com/aient/firehose-drain/pkg/sqsqueue/sqsqueuetest"
 )
 
 // randomEvents are n events of seed: mostly small, some with breadcrumbs, some over a
@@ -94,31 +91,6 @@ func TestBuildWritesTheBodiesPackAndFitWould(t *testing.T) {
 	}
 }
 
-// recordingAPI answers every entry as sent and keeps a copy of each body it was given.
-type recordingAPI struct {
-	mu     sync.Mutex
-	bodies []string
-}
-
-func (a *recordingAPI) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
-	out := &sqs.SendMessageBatchOutput{}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, e := range in.Entries {
-		a.bodies = append(a.bodies, strings.Clone(aws.ToString(e.MessageBody)))
-		out.Successful = append(out.Successful, types.SendMessageBatchResultEntry{Id: e.Id})
-	}
-	return out, nil
-}
-
-func (a *recordingAPI) take() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	b := a.bodies
-	a.bodies = nil
-	return b
-}
-
 // sameBodies reports whether got and want are the same bodies, in any order (batches are
 // sent concurrently).
 func sameBodies(got, want []string) bool {
@@ -126,7 +98,7 @@ func sameBodies(got, want []string) bool {
 }
 
 func TestSendsBackToBackDoNotShareBytes(t *testing.T) {
-	api := &recordingAPI{}
+	api := &sqsqueuetest.Recorder{}
 	s := NewWithAPI(api, "q")
 	ctx := context.Background()
 	// A long request, then a shorter one in the same buffer: no byte of the first may
@@ -137,7 +109,7 @@ func TestSendsBackToBackDoNotShareBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 		want, _, _ := reference(t, evs, DefaultPackEvents, DefaultPackBytes)
-		got := api.take()
+		got := api.Take()
 		if !sameBodies(got, want) {
 			t.Fatalf("round %d: the bodies sent are not the events' (%d messages, want %d)", round, len(got), len(want))
 		}
@@ -150,7 +122,7 @@ func TestConcurrentSendsEachSendTheirOwnEvents(t *testing.T) {
 	for g := range 6 {
 		wg.Go(func() {
 			for round := range 5 {
-				api := &recordingAPI{}
+				api := &sqsqueuetest.Recorder{}
 				mine := *s
 				mine.api = api // the same buffers (free), this goroutine's record
 				evs := randomEvents(uint64(1000+g*10+round), 50, false)
@@ -159,7 +131,7 @@ func TestConcurrentSendsEachSendTheirOwnEvents(t *testing.T) {
 					return
 				}
 				want, _, _ := reference(t, evs, DefaultPackEvents, DefaultPackBytes)
-				if got := api.take(); !sameBodies(got, want) {
+				if got := api.Take(); !sameBodies(got, want) {
 					t.Errorf("goroutine %d round %d: another Send's bytes in the bodies", g, round)
 					return
 				}
