@@ -4,7 +4,6 @@ package grouper_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -53,7 +52,7 @@ func (s *countOnly) RecordBatch(ctx context.Context, occs []problems.Occurrence)
 // benchBatch is an SQS batch of n messages over 20 problems (20 error types and
 // functions), event times spread over the last minutes, fresh identities per call.
 func benchBatch(b *testing.B, round, n int, now time.Time) events.SQSEvent {
-	var ev events.SQSEvent
+	evs := make([]event.Event, 0, n)
 	for i := range n {
 		k := i % 20
 		e := event.Event{
@@ -64,13 +63,9 @@ func benchBatch(b *testing.B, round, n int, now time.Time) events.SQSEvent {
 				`"stack":"PaymentError%d: charge failed for order %d\n    at charge%d (/var/task/src/pay.js:%d:5)\n    at handler (/var/task/src/index.js:12:3)"}`, i, k, k, i, k, 10+i),
 			Level: event.Error,
 		}
-		body, err := json.Marshal(e)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprint(i), Body: string(body)})
+		evs = append(evs, e)
 	}
-	return ev
+	return batchOf(b, evs)
 }
 
 // BenchmarkGrouperStates is the grouper on one core over batches of 100 messages (20

@@ -41,7 +41,8 @@ func (p *prefetching) RecordBatch(ctx context.Context, occs []problems.Occurrenc
 	return p.MemStore.RecordBatch(ctx, occs)
 }
 
-func batchOf(t *testing.T, evs []event.Event) events.SQSEvent {
+// batchOf is an SQS batch of one message per event, message ids 0, 1, ...
+func batchOf(t testing.TB, evs []event.Event) events.SQSEvent {
 	t.Helper()
 	var ev events.SQSEvent
 	for i, e := range evs {
