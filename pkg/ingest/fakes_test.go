@@ -91,7 +91,7 @@ func (c *fakeClaims) Claim(_ context.Context, keys []string) (*dedup.Batch, erro
 		case "inflight":
 			b.Outcomes[i] = dedup.Busy
 		default:
-			c.state[k] = "ours"
+			c.state[k] = "inflight" // until Commit or Release, as the real claims (their lease aside)
 			b.Outcomes[i] = dedup.Fresh
 		}
 	}
