@@ -789,3 +789,26 @@ func ReadValidString(b []byte, i int) ([]byte, int, error) {
 	}
 	return s, end, nil
 }
+
+// AppendValid appends b to dst with each byte that is not UTF-8 as U+FFFD, as encoding/json
+// decodes a string holding it.
+func AppendValid(dst, b []byte) []byte {
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		} else {
+			dst = append(dst, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return dst
+}
+
+// ValidText is s, or s with each byte that is not UTF-8 as U+FFFD (AppendValid).
+func ValidText(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return string(AppendValid(nil, []byte(s)))
+}

@@ -178,18 +178,8 @@ func (p *parser) crumbText(c *crumb) []byte {
 	if utf8.Valid(m) {
 		return m
 	}
-	fixed := p.crumbFix[:0]
-	for len(m) > 0 {
-		r, n := utf8.DecodeRune(m)
-		if r == utf8.RuneError && n == 1 {
-			fixed = utf8.AppendRune(fixed, utf8.RuneError)
-		} else {
-			fixed = append(fixed, m[:n]...)
-		}
-		m = m[n:]
-	}
-	p.crumbFix = fixed
-	return fixed
+	p.crumbFix = jsonscan.AppendValid(p.crumbFix[:0], m)
+	return p.crumbFix
 }
 
 // textLen is len(crumbText) of crumb j, read once.
@@ -355,25 +345,7 @@ func (p *parser) carry(pl *crumbPlan) {
 // linkKey names an invocation of the document's stream, its names as encoding/json
 // decodes them (each byte that is not UTF-8 as U+FFFD), as the events carry them.
 func (p *parser) linkKey(rid []byte) string {
-	return asDecoded(p.ownerS) + "\x00" + asDecoded(p.groupS) + "\x00" + asDecoded(p.streamS) + "\x00" + string(rid)
-}
-
-// asDecoded is s with each byte that is not UTF-8 as U+FFFD.
-func asDecoded(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b []byte
-	for len(s) > 0 {
-		r, n := utf8.DecodeRuneInString(s)
-		if r == utf8.RuneError && n == 1 {
-			b = utf8.AppendRune(b, utf8.RuneError)
-		} else {
-			b = append(b, s[:n]...)
-		}
-		s = s[n:]
-	}
-	return string(b)
+	return jsonscan.ValidText(p.ownerS) + "\x00" + jsonscan.ValidText(p.groupS) + "\x00" + jsonscan.ValidText(p.streamS) + "\x00" + string(rid)
 }
 
 // materialize returns the plan's lines as breadcrumbs, oldest first.

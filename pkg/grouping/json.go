@@ -448,28 +448,13 @@ func (d *jsonFast) str(i, end int, esc bool) string {
 		if utf8.ValidString(inner) {
 			return inner
 		}
-		return string(appendValidUTF8(make([]byte, 0, len(inner)+8), d.b[i+1:end-1]))
+		return string(jsonscan.AppendValid(make([]byte, 0, len(inner)+8), d.b[i+1:end-1]))
 	}
 	u, _ := jsonscan.Unescape(make([]byte, 0, len(inner)), d.b[i+1:end-1]) // validated
 	if utf8.Valid(u) {
 		return unsafe.String(unsafe.SliceData(u), len(u)) // u is not written again
 	}
-	return string(appendValidUTF8(make([]byte, 0, len(u)+8), u))
-}
-
-// appendValidUTF8 appends b with every byte that is not part of a valid
-// UTF-8 sequence replaced by U+FFFD (one each, as encoding/json has it).
-func appendValidUTF8(out, b []byte) []byte {
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r == utf8.RuneError && n == 1 {
-			out = append(out, "\uFFFD"...)
-		} else {
-			out = append(out, b[:n]...)
-		}
-		b = b[n:]
-	}
-	return out
+	return string(jsonscan.AppendValid(make([]byte, 0, len(u)+8), u))
 }
 
 // rawKind is the first byte of a raw value: '"', '{', '[', '0' for a number,

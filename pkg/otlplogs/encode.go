@@ -10,6 +10,7 @@ import (
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/aient/firehose-drain/internal/jsonscan"
 	"github.com/aient/firehose-drain/pkg/cwpayload"
 	"github.com/aient/firehose-drain/pkg/event"
 )
@@ -97,7 +98,7 @@ func (e *encoder) Visit(v *cwpayload.View) {
 
 	raw := v.Message
 	if !utf8.Valid(raw) {
-		e.fix = appendValid(e.fix[:0], raw)
+		e.fix = jsonscan.AppendValid(e.fix[:0], raw)
 		raw = e.fix
 	}
 	msg := e.keep(raw)
@@ -182,7 +183,7 @@ func (e *encoder) scopeLogs(k resKey) *logspb.ScopeLogs {
 	e.nrl++
 	r := rl.Resource
 	key := k
-	k = resKey{validString(k.account), validString(k.region), validString(k.group), validString(k.stream)}
+	k = resKey{jsonscan.ValidText(k.account), jsonscan.ValidText(k.region), jsonscan.ValidText(k.group), jsonscan.ValidText(k.stream)}
 	r.Attributes = r.Attributes[:0]
 	resourceAttributes(k, e.s.d, func(key, v string, array bool) {
 		if array {

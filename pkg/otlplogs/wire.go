@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/aient/firehose-drain/internal/jsonscan"
 	"github.com/aient/firehose-drain/pkg/cwpayload"
 	"github.com/aient/firehose-drain/pkg/grouping"
 )
@@ -135,13 +136,13 @@ func (e *encoder) wireResource(k resKey) *wireRes {
 	r := e.wres[e.nres]
 	e.wkeys[k] = e.nres
 	e.nres++
-	k = resKey{validString(k.account), validString(k.region), validString(k.group), validString(k.stream)}
+	k = resKey{jsonscan.ValidText(k.account), jsonscan.ValidText(k.region), jsonscan.ValidText(k.group), jsonscan.ValidText(k.stream)}
 	attrs := e.wattrs[:0]
 	resourceAttributes(k, e.s.d, func(key, v string, array bool) {
 		if array {
 			attrs = appendArrayKV(attrs, fResourceAttributes, key, v)
 		} else {
-			attrs = appendKV(attrs, fResourceAttributes, key, validString(v))
+			attrs = appendKV(attrs, fResourceAttributes, key, jsonscan.ValidText(v))
 		}
 	})
 	e.wattrs = attrs
@@ -157,7 +158,7 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 	cfg := &s.x.cfg
 	msg := v.Message
 	if !utf8.Valid(msg) {
-		e.fix = appendValid(e.fix[:0], msg)
+		e.fix = jsonscan.AppendValid(e.fix[:0], msg)
 		msg = e.fix
 	}
 	var typ, emsg string
@@ -297,28 +298,4 @@ func (e *encoder) resetWire() {
 func (e *encoder) uidInto(v *cwpayload.View, x *[2 * sha256.Size]byte) {
 	sum := e.ids.Sum(e.s.d.Drain, v.Account, v.LogGroup, v.LogStream, v.ID, v.IDIsNumber)
 	hex.Encode(x[:], sum[:])
-}
-
-// appendValid appends b to dst with every byte that is not UTF-8 as U+FFFD (as
-// encoding/json reads it): OTLP strings must be UTF-8, and a receiver refuses a request
-// that holds one that is not.
-func appendValid(dst, b []byte) []byte {
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r == utf8.RuneError && n == 1 {
-			dst = utf8.AppendRune(dst, utf8.RuneError)
-		} else {
-			dst = append(dst, b[:n]...)
-		}
-		b = b[n:]
-	}
-	return dst
-}
-
-// validString is s, or s with its bytes that are not UTF-8 as U+FFFD.
-func validString(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	return string(appendValid(nil, []byte(s)))
 }
