@@ -10,6 +10,10 @@
 // (TransactionCanceledException, ConditionalCheckFailed with the item when the action asks
 // for ALL_OLD); every other condition (times, counts, versions: state the fake's static
 // items do not track) holds, and the transaction commits.
+//
+// The fake runs in the benchmark's process, on the cores the code it measures uses, so its
+// own work is kept small: the items are encoded once (SetItems), and a transaction is read
+// in one pass that decodes only the keys, conditions and names it answers by.
 package awsfake
 
 import (
@@ -40,7 +44,9 @@ type Server struct {
 
 	mu    sync.Mutex
 	ops   map[string]int
-	items map[string]any // "pk" value -> item in DynamoDB's JSON, for reads
+	// items: "pk" value -> the item in DynamoDB's JSON, encoded once by SetItems (reads
+	// answer it as it is).
+	items map[string]json.RawMessage
 }
 
 // SetItems makes reads (BatchGetItem, GetItem) find these items, by their "pk" attribute,
@@ -48,10 +54,14 @@ type Server struct {
 func (s *Server) SetItems(items []map[string]types.AttributeValue) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.items = map[string]any{}
+	s.items = map[string]json.RawMessage{}
 	for _, it := range items {
 		if pk, ok := it["pk"].(*types.AttributeValueMemberS); ok {
-			s.items[pk.Value] = wireItem(it)
+			b, err := json.Marshal(wireItem(it))
+			if err != nil {
+				panic(fmt.Sprintf("awsfake: encode item %s: %v", pk.Value, err))
+			}
+			s.items[pk.Value] = b
 		}
 	}
 }
@@ -93,10 +103,10 @@ func wireValue(av types.AttributeValue) map[string]any {
 }
 
 // found answers the keys of a read request with the items SetItems gave.
-func (s *Server) found(keys []map[string]map[string]string) []any {
+func (s *Server) found(keys []map[string]map[string]string) []json.RawMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []any
+	var out []json.RawMessage
 	for _, k := range keys {
 		if it, ok := s.items[k["pk"]["S"]]; ok {
 			out = append(out, it)
@@ -172,13 +182,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		responses := map[string]any{}
+		// Written as it is, the items encoded once (SetItems): the fake's CPU stays small.
+		out := []byte(`{"Responses":{`)
+		n := 0
 		for table, ka := range in.RequestItems {
-			if found := s.found(ka.Keys); len(found) > 0 {
-				responses[table] = found
+			found := s.found(ka.Keys)
+			if len(found) == 0 {
+				continue
 			}
+			if n++; n > 1 {
+				out = append(out, ',')
+			}
+			name, _ := json.Marshal(table) //nolint:errchkjson // a string encodes
+			out = append(append(append(out, name...), ':'), '[')
+			for k, it := range found {
+				if k > 0 {
+					out = append(out, ',')
+				}
+				out = append(out, it...)
+			}
+			out = append(out, ']')
 		}
-		writeJSON(w, map[string]any{"Responses": responses})
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		_, _ = w.Write(append(out, "}}\n"...))
 	case "DynamoDB.GetItem":
 		var in struct{ Key map[string]map[string]string }
 		if err := json.Unmarshal(body, &in); err != nil {
@@ -207,59 +233,24 @@ func (s *Server) transactWriteItems(w http.ResponseWriter, body []byte) {
 		writeJSON(w, map[string]any{}) // nothing exists and nothing needs to: it commits
 		return
 	}
-	// Only the key of each action is decoded (the other attributes are skipped): the
-	// fake's own work stays small beside the code it measures.
-	type key struct {
-		PK struct{ S string } `json:"pk"`
-	}
-	type action struct {
-		Item, Key                           *key
-		ConditionExpression                 string
-		ExpressionAttributeNames            map[string]string
-		ReturnValuesOnConditionCheckFailure string
-	}
-	var in struct {
-		TransactItems []struct {
-			Put, Update, Delete, ConditionCheck *action
-		}
-	}
-	if err := json.Unmarshal(body, &in); err != nil {
+	actions, err := readTransaction(body)
+	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	reasons := make([]map[string]any, len(in.TransactItems))
+	reasons := make([]map[string]any, len(actions))
 	cancelled := false
 	s.mu.Lock()
-	for i, it := range in.TransactItems {
+	for i, a := range actions {
 		reasons[i] = map[string]any{"Code": "None"}
-		a := it.Put
-		for _, b := range []*action{it.Update, it.Delete, it.ConditionCheck} {
-			if a == nil {
-				a = b
-			}
-		}
-		if a == nil {
+		if !a.present || !a.hasKey {
 			continue
 		}
-		k := a.Key
-		if k == nil {
-			k = a.Item
-		}
-		if k == nil {
-			continue
-		}
-		item, exists := s.items[k.PK.S]
-		pkName := "#pk"
-		for n, attr := range a.ExpressionAttributeNames {
-			if attr == "pk" {
-				pkName = n
-			}
-		}
-		if (exists && strings.Contains(a.ConditionExpression, "attribute_not_exists("+pkName+")")) ||
-			(!exists && strings.Contains(a.ConditionExpression, "attribute_exists("+pkName+")")) {
+		item, exists := s.items[a.pk]
+		if a.cancels(exists) {
 			cancelled = true
 			reasons[i] = map[string]any{"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
-			if exists && a.ReturnValuesOnConditionCheckFailure == "ALL_OLD" {
+			if exists && a.allOld {
 				reasons[i]["Item"] = item
 			}
 		}
