@@ -42,8 +42,8 @@ type Server struct {
 	// DynamoDB and SQS are the latencies of each service's requests.
 	DynamoDB, SQS time.Duration
 
-	mu    sync.Mutex
-	ops   map[string]int
+	mu  sync.Mutex
+	ops map[string]int
 	// items: "pk" value -> the item in DynamoDB's JSON, encoded once by SetItems (reads
 	// answer it as it is).
 	items map[string]json.RawMessage
