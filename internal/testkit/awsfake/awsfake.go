@@ -1,8 +1,9 @@
 // Package awsfake is a latency-injecting stand-in for DynamoDB and SQS over real HTTP, for
-// end-to-end benchmarks: every request waits Latency (per service), then gets the answer a
-// healthy service gives (reads find nothing or the items given to SetItems, every SQS entry
-// is sent), and is counted by operation. Writes change no state: it measures what the code
-// asks of AWS and how long that takes when each request costs what it costs on AWS.
+// end-to-end benchmarks: every request is answered its service's latency after it arrives,
+// with the answer a healthy service gives (reads find nothing or the items given to
+// SetItems, projected as they ask, every SQS entry is sent), and is counted by operation.
+// Writes change no state: it measures what the code asks of AWS and how long that takes
+// when each request costs what it costs on AWS.
 //
 // A TransactWriteItems is answered as DynamoDB would over those items as far as existence
 // goes: an action conditioned on attribute_not_exists(#pk) of an item SetItems gave, or on
@@ -10,6 +11,11 @@
 // (TransactionCanceledException, ConditionalCheckFailed with the item when the action asks
 // for ALL_OLD); every other condition (times, counts, versions: state the fake's static
 // items do not track) holds, and the transaction commits.
+//
+// The fake runs in the benchmark's process, on the cores the code it measures uses, so its
+// own work is kept small (the items are encoded once, a transaction is read in one pass
+// that decodes only the keys, conditions and names it answers by) and counted in the
+// latency.
 package awsfake
 
 import (
@@ -20,10 +26,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,22 +49,81 @@ type Server struct {
 	// DynamoDB and SQS are the latencies of each service's requests.
 	DynamoDB, SQS time.Duration
 
-	mu    sync.Mutex
-	ops   map[string]int
-	items map[string]any // "pk" value -> item in DynamoDB's JSON, for reads
+	mu  sync.Mutex
+	ops map[string]int
+	// items: "pk" value -> the item SetItems gave; encoded: projection (projection's key,
+	// "" for the whole item) -> "pk" value -> the item's projection in DynamoDB's JSON,
+	// encoded once.
+	items   map[string]map[string]types.AttributeValue
+	encoded map[string]map[string]json.RawMessage
 }
 
 // SetItems makes reads (BatchGetItem, GetItem) find these items, by their "pk" attribute,
-// whatever the writes do: a benchmark of a steady state where the items exist.
+// whatever the writes do: a benchmark of a steady state where the items exist. A read with
+// a ProjectionExpression gets the attributes it names, as from DynamoDB (a nested path
+// names its whole top-level attribute).
 func (s *Server) SetItems(items []map[string]types.AttributeValue) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.items = map[string]any{}
+	s.items = map[string]map[string]types.AttributeValue{}
+	s.encoded = map[string]map[string]json.RawMessage{}
 	for _, it := range items {
 		if pk, ok := it["pk"].(*types.AttributeValueMemberS); ok {
-			s.items[pk.Value] = wireItem(it)
+			s.items[pk.Value] = it
 		}
 	}
+}
+
+// projection is the top-level attributes a ProjectionExpression names, sorted, and a key of
+// them; none (and key "") for an empty expression: the whole item.
+func projection(expr string, names map[string]string) (attrs []string, key string) {
+	if strings.TrimSpace(expr) == "" {
+		return nil, ""
+	}
+	for _, term := range strings.Split(expr, ",") {
+		term = strings.TrimSpace(term)
+		if i := strings.IndexAny(term, ".["); i >= 0 {
+			term = strings.TrimSpace(term[:i])
+		}
+		if n, ok := names[term]; ok {
+			term = n
+		}
+		if !slices.Contains(attrs, term) {
+			attrs = append(attrs, term)
+		}
+	}
+	slices.Sort(attrs)
+	return attrs, "\x00" + strings.Join(attrs, "\x00")
+}
+
+// encodedLocked is item pk's projection attrs (key: projection's) in DynamoDB's JSON,
+// encoded the first time it is asked for (s.mu held).
+func (s *Server) encodedLocked(pk string, attrs []string, key string) (json.RawMessage, bool) {
+	if b, ok := s.encoded[key][pk]; ok {
+		return b, true
+	}
+	it, ok := s.items[pk]
+	if !ok {
+		return nil, false
+	}
+	if attrs != nil {
+		p := make(map[string]types.AttributeValue, len(attrs))
+		for _, a := range attrs {
+			if v, ok := it[a]; ok {
+				p[a] = v
+			}
+		}
+		it = p
+	}
+	b, err := json.Marshal(wireItem(it))
+	if err != nil {
+		panic(fmt.Sprintf("awsfake: encode item %s: %v", pk, err))
+	}
+	if s.encoded[key] == nil {
+		s.encoded[key] = map[string]json.RawMessage{}
+	}
+	s.encoded[key][pk] = b
+	return b, true
 }
 
 // wireItem is an item in DynamoDB's JSON protocol.
@@ -95,13 +162,15 @@ func wireValue(av types.AttributeValue) map[string]any {
 	}
 }
 
-// found answers the keys of a read request with the items SetItems gave.
-func (s *Server) found(keys []map[string]map[string]string) []any {
+// found answers the keys of a read request with the items SetItems gave, projected as
+// the request's ProjectionExpression (with its names) says.
+func (s *Server) found(keys []map[string]map[string]string, expr string, names map[string]string) []json.RawMessage {
+	attrs, key := projection(expr, names)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []any
+	var out []json.RawMessage
 	for _, k := range keys {
-		if it, ok := s.items[k["pk"]["S"]]; ok {
+		if it, ok := s.encodedLocked(k["pk"]["S"], attrs, key); ok {
 			out = append(out, it)
 		}
 	}
@@ -209,6 +278,7 @@ func (s *Server) Counts() map[string]int {
 
 // ServeHTTP answers one AWS JSON-protocol request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
 	service, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
 	body, err := readBody(r)
 	if err != nil {
@@ -228,34 +298,82 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.ops[name]++
 	s.mu.Unlock()
-	time.Sleep(wait)
+	// Answered wait after the request arrived: the fake's own work (reading the body,
+	// deciding the answer) is within the latency, as DynamoDB's is within its own.
+	answer := &buffered{header: http.Header{}, status: http.StatusOK}
+	s.answer(answer, name, body)
+	time.Sleep(time.Until(arrived.Add(wait)))
+	answer.writeTo(w)
+}
+
+// buffered is an answer held until it is due.
+type buffered struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *buffered) Header() http.Header         { return b.header }
+func (b *buffered) Write(p []byte) (int, error) { return b.body.Write(p) }
+func (b *buffered) WriteHeader(status int)      { b.status = status }
+
+func (b *buffered) writeTo(w http.ResponseWriter) {
+	maps.Copy(w.Header(), b.header)
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body.Bytes())
+}
+
+// answer writes the answer to the request body of operation name to w.
+func (s *Server) answer(w http.ResponseWriter, name string, body []byte) {
 	switch name {
 	case "SQS.SendMessageBatch":
 		s.sendMessageBatch(w, body)
 	case "DynamoDB.BatchGetItem":
 		var in struct {
 			RequestItems map[string]struct {
-				Keys []map[string]map[string]string
+				Keys                     []map[string]map[string]string
+				ProjectionExpression     string
+				ExpressionAttributeNames map[string]string
 			}
 		}
 		if err := json.Unmarshal(body, &in); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		responses := map[string]any{}
+		// Written as it is, the items encoded once (SetItems): the fake's CPU stays small.
+		out := []byte(`{"Responses":{`)
+		n := 0
 		for table, ka := range in.RequestItems {
-			if found := s.found(ka.Keys); len(found) > 0 {
-				responses[table] = found
+			found := s.found(ka.Keys, ka.ProjectionExpression, ka.ExpressionAttributeNames)
+			if len(found) == 0 {
+				continue
 			}
+			if n++; n > 1 {
+				out = append(out, ',')
+			}
+			name, _ := json.Marshal(table) //nolint:errchkjson // a string encodes
+			out = append(append(append(out, name...), ':'), '[')
+			for k, it := range found {
+				if k > 0 {
+					out = append(out, ',')
+				}
+				out = append(out, it...)
+			}
+			out = append(out, ']')
 		}
-		writeJSON(w, map[string]any{"Responses": responses})
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		_, _ = w.Write(append(out, "}}\n"...))
 	case "DynamoDB.GetItem":
-		var in struct{ Key map[string]map[string]string }
+		var in struct {
+			Key                      map[string]map[string]string
+			ProjectionExpression     string
+			ExpressionAttributeNames map[string]string
+		}
 		if err := json.Unmarshal(body, &in); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if found := s.found([]map[string]map[string]string{in.Key}); len(found) > 0 {
+		if found := s.found([]map[string]map[string]string{in.Key}, in.ProjectionExpression, in.ExpressionAttributeNames); len(found) > 0 {
 			writeJSON(w, map[string]any{"Item": found[0]})
 			return
 		}
@@ -277,60 +395,25 @@ func (s *Server) transactWriteItems(w http.ResponseWriter, body []byte) {
 		writeJSON(w, map[string]any{}) // nothing exists and nothing needs to: it commits
 		return
 	}
-	// Only the key of each action is decoded (the other attributes are skipped): the
-	// fake's own work stays small beside the code it measures.
-	type key struct {
-		PK struct{ S string } `json:"pk"`
-	}
-	type action struct {
-		Item, Key                           *key
-		ConditionExpression                 string
-		ExpressionAttributeNames            map[string]string
-		ReturnValuesOnConditionCheckFailure string
-	}
-	var in struct {
-		TransactItems []struct {
-			Put, Update, Delete, ConditionCheck *action
-		}
-	}
-	if err := json.Unmarshal(body, &in); err != nil {
+	actions, err := readTransaction(body)
+	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	reasons := make([]map[string]any, len(in.TransactItems))
+	reasons := make([]map[string]any, len(actions))
 	cancelled := false
 	s.mu.Lock()
-	for i, it := range in.TransactItems {
+	for i, a := range actions {
 		reasons[i] = map[string]any{"Code": "None"}
-		a := it.Put
-		for _, b := range []*action{it.Update, it.Delete, it.ConditionCheck} {
-			if a == nil {
-				a = b
-			}
-		}
-		if a == nil {
+		if !a.present || !a.hasKey {
 			continue
 		}
-		k := a.Key
-		if k == nil {
-			k = a.Item
-		}
-		if k == nil {
-			continue
-		}
-		item, exists := s.items[k.PK.S]
-		pkName := "#pk"
-		for n, attr := range a.ExpressionAttributeNames {
-			if attr == "pk" {
-				pkName = n
-			}
-		}
-		if (exists && strings.Contains(a.ConditionExpression, "attribute_not_exists("+pkName+")")) ||
-			(!exists && strings.Contains(a.ConditionExpression, "attribute_exists("+pkName+")")) {
+		_, exists := s.items[a.pk]
+		if a.cancels(exists) {
 			cancelled = true
 			reasons[i] = map[string]any{"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
-			if exists && a.ReturnValuesOnConditionCheckFailure == "ALL_OLD" {
-				reasons[i]["Item"] = item
+			if exists && a.allOld {
+				reasons[i]["Item"], _ = s.encodedLocked(a.pk, nil, "")
 			}
 		}
 	}

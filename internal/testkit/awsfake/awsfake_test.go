@@ -2,6 +2,8 @@ package awsfake_test
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -65,6 +67,57 @@ func TestTransactionsAnswerByExistence(t *testing.T) {
 				if (i == c.item) != (n != nil && n.Value == "7") {
 					t.Errorf("reason %d carries item %v", i, r.Item)
 				}
+			}
+		})
+	}
+}
+
+// A read gets the attributes its ProjectionExpression names (through its names; a nested
+// path its whole top-level attribute), the whole item without one, nothing for a key
+// SetItems did not give.
+func TestReadsAreProjected(t *testing.T) {
+	fake := awsfake.Start(t, time.Millisecond, 0)
+	db := dynamodb.NewFromConfig(fake.Config())
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	fake.SetItems([]map[string]types.AttributeValue{{
+		"pk": s("problem#a"), "count": &types.AttributeValueMemberN{Value: "7"}, "sample": s("large"),
+		"hourly": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"1": &types.AttributeValueMemberN{Value: "2"}}},
+	}})
+	keys := []map[string]types.AttributeValue{{"pk": s("problem#a")}, {"pk": s("problem#b")}}
+	for _, c := range []struct {
+		name, expr string
+		names      map[string]string
+		want       []string
+	}{
+		{"names", "#pk, #count", map[string]string{"#pk": "pk", "#count": "count"}, []string{"count", "pk"}},
+		{"plain and nested", "pk,hourly.#h", map[string]string{"#h": "1"}, []string{"hourly", "pk"}},
+		{"whole item", "", nil, []string{"count", "hourly", "pk", "sample"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ka := types.KeysAndAttributes{Keys: keys, ExpressionAttributeNames: c.names}
+			if c.expr != "" {
+				ka.ProjectionExpression = aws.String(c.expr)
+			}
+			out, err := db.BatchGetItem(t.Context(), &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{"t": ka}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			items := out.Responses["t"]
+			if len(items) != 1 {
+				t.Fatalf("BatchGetItem found %d items, want problem#a only", len(items))
+			}
+			got := slices.Sorted(maps.Keys(items[0]))
+			if !slices.Equal(got, c.want) {
+				t.Errorf("attributes %v, want %v", got, c.want)
+			}
+			get, err := db.GetItem(t.Context(), &dynamodb.GetItemInput{
+				TableName: aws.String("t"), Key: keys[0], ProjectionExpression: ka.ProjectionExpression, ExpressionAttributeNames: c.names,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Sorted(maps.Keys(get.Item)); !slices.Equal(got, c.want) {
+				t.Errorf("GetItem's attributes %v, want %v", got, c.want)
 			}
 		})
 	}
