@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -25,10 +27,6 @@ import (
 func TestSetupServesADeliveryFromItsEnvironment(t *testing.T) {
 	m := awstest.Start(t)
 	ctx := context.Background()
-	t.Setenv("AWS_ENDPOINT_URL", m.Endpoint)
-	t.Setenv("AWS_REGION", awstest.Region)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
 
 	cfg := m.Config()
 	db := dynamodb.NewFromConfig(cfg)
@@ -47,6 +45,9 @@ func TestSetupServesADeliveryFromItsEnvironment(t *testing.T) {
 	}
 	env := map[string]string{
 		envDrainsTable: "drains", envClaimsTable: "claims", envQueueURL: *q.QueueUrl, envPepperSecret: "aient-pepper",
+		// What Lambda sets (the AWS configuration is read from getenv too), moto's endpoint.
+		"AWS_ENDPOINT_URL": m.Endpoint, "AWS_REGION": awstest.Region,
+		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
 	}
 	getenv := func(k string) string { return env[k] }
 
@@ -57,7 +58,7 @@ func TestSetupServesADeliveryFromItsEnvironment(t *testing.T) {
 	if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("aient-pepper"), SecretString: aws.String("pepper-value-0123456789")}); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{envDrainsTable, envClaimsTable, envQueueURL, envPepperSecret} {
+	for _, k := range []string{envDrainsTable, envClaimsTable, envQueueURL, envPepperSecret, "AWS_REGION", "AWS_ACCESS_KEY_ID"} {
 		saved := env[k]
 		delete(env, k)
 		if _, err := setup(ctx, getenv, slog.Default()); err == nil || !strings.Contains(err.Error(), k) {
@@ -94,5 +95,28 @@ func TestSetupServesADeliveryFromItsEnvironment(t *testing.T) {
 	msgs, err := sqs.NewFromConfig(cfg).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10})
 	if err != nil || len(msgs.Messages) != 1 {
 		t.Fatalf("queue holds %v (%v), want the one error event", msgs, err)
+	}
+}
+
+// The ingest's AWS configuration comes from internal/awsenv, not the SDK's config
+// package: linked, config brings the STS, SSO, SSO OIDC and sign-in clients, ~1.9 MB of
+// binary the ingest's peak RSS pays for (README, Performance). A new import that pulls it
+// back in fails here.
+func TestIngestDoesNotLinkTheSDKConfigPackage(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("no go command: %v", err)
+	}
+	cmd := exec.Command(goBin, "list", "-deps", "-tags", "lambda.norpc", ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		switch pkg {
+		case "github.com/aws/aws-sdk-go-v2/config", "github.com/aws/aws-sdk-go-v2/service/sts", "github.com/aws/aws-sdk-go-v2/service/sso":
+			t.Errorf("the ingest links %s", pkg)
+		}
 	}
 }

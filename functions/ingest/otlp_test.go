@@ -30,10 +30,6 @@ import (
 func TestSetupExportsWithHeadersFromTheSecret(t *testing.T) {
 	m := awstest.Start(t)
 	ctx := context.Background()
-	t.Setenv("AWS_ENDPOINT_URL", m.Endpoint)
-	t.Setenv("AWS_REGION", awstest.Region)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
 	cfg := m.Config()
 	db := dynamodb.NewFromConfig(cfg)
 	sm := secretsmanager.NewFromConfig(cfg)
@@ -66,6 +62,8 @@ func TestSetupExportsWithHeadersFromTheSecret(t *testing.T) {
 	env := map[string]string{
 		envDrainsTable: "drains-otlp", envClaimsTable: "claims-otlp", envQueueURL: *q.QueueUrl, envPepperSecret: "pepper-otlp",
 		otlplogs.EnvEndpoint: backend.URL, envOTLPHeadersSecret: "otlp-headers",
+		"AWS_ENDPOINT_URL": m.Endpoint, "AWS_REGION": awstest.Region,
+		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
 	}
 	getenv := func(k string) string { return env[k] }
 

@@ -11,17 +11,17 @@ package awsconf
 
 import (
 	"context"
-	"net/http"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/aient/firehose-drain/internal/awsenv"
 )
 
 // IdleConnsPerHost is how many idle connections to one AWS endpoint the client keeps: the
 // most requests the code has in flight to one service (the ingest's claim concurrency).
-const IdleConnsPerHost = 256
+const IdleConnsPerHost = awsenv.IdleConnsPerHost
 
 // Load is config.LoadDefaultConfig with HTTPClient.
 func Load(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Config, error) {
@@ -30,11 +30,6 @@ func Load(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Con
 }
 
 // HTTPClient is the SDK's buildable client (its timeouts, proxy and TLS settings) keeping
-// IdleConnsPerHost idle connections per host.
-func HTTPClient() *awshttp.BuildableClient {
-	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns = 4 * IdleConnsPerHost
-		t.MaxIdleConnsPerHost = IdleConnsPerHost
-		t.IdleConnTimeout = 90 * time.Second
-	})
-}
+// IdleConnsPerHost idle connections per host: awsenv's, which the ingest loads without
+// this package.
+func HTTPClient() *awshttp.BuildableClient { return awsenv.HTTPClient() }
