@@ -128,7 +128,7 @@ func appendAction(dst []byte, it *types.TransactWriteItem) ([]byte, error) {
 		m.key("ConditionCheck")
 		m.open()
 		m.str("ConditionExpression", c.ConditionExpression)
-		m.names("ExpressionAttributeNames", c.ExpressionAttributeNames)
+		m.names(c.ExpressionAttributeNames)
 		m.values("ExpressionAttributeValues", c.ExpressionAttributeValues)
 		m.values("Key", c.Key)
 		m.enum("ReturnValuesOnConditionCheckFailure", string(c.ReturnValuesOnConditionCheckFailure))
@@ -139,7 +139,7 @@ func appendAction(dst []byte, it *types.TransactWriteItem) ([]byte, error) {
 		m.key("Delete")
 		m.open()
 		m.str("ConditionExpression", d.ConditionExpression)
-		m.names("ExpressionAttributeNames", d.ExpressionAttributeNames)
+		m.names(d.ExpressionAttributeNames)
 		m.values("ExpressionAttributeValues", d.ExpressionAttributeValues)
 		m.values("Key", d.Key)
 		m.enum("ReturnValuesOnConditionCheckFailure", string(d.ReturnValuesOnConditionCheckFailure))
@@ -150,7 +150,7 @@ func appendAction(dst []byte, it *types.TransactWriteItem) ([]byte, error) {
 		m.key("Put")
 		m.open()
 		m.str("ConditionExpression", p.ConditionExpression)
-		m.names("ExpressionAttributeNames", p.ExpressionAttributeNames)
+		m.names(p.ExpressionAttributeNames)
 		m.values("ExpressionAttributeValues", p.ExpressionAttributeValues)
 		m.values("Item", p.Item)
 		m.enum("ReturnValuesOnConditionCheckFailure", string(p.ReturnValuesOnConditionCheckFailure))
@@ -161,7 +161,7 @@ func appendAction(dst []byte, it *types.TransactWriteItem) ([]byte, error) {
 		m.key("Update")
 		m.open()
 		m.str("ConditionExpression", u.ConditionExpression)
-		m.names("ExpressionAttributeNames", u.ExpressionAttributeNames)
+		m.names(u.ExpressionAttributeNames)
 		m.values("ExpressionAttributeValues", u.ExpressionAttributeValues)
 		m.values("Key", u.Key)
 		m.enum("ReturnValuesOnConditionCheckFailure", string(u.ReturnValuesOnConditionCheckFailure))
@@ -218,11 +218,12 @@ func (m *members) enum(k, v string) {
 	}
 }
 
-func (m *members) names(k string, v map[string]string) {
+// names writes the ExpressionAttributeNames member.
+func (m *members) names(v map[string]string) {
 	if v == nil {
 		return
 	}
-	m.key(k)
+	m.key("ExpressionAttributeNames")
 	m.dst = append(m.dst, '{')
 	first := true
 	for n, attr := range v {
