@@ -33,6 +33,9 @@ type View struct {
 	// none; it aliases decoder buffers. The decoder reads it once per event for the
 	// breadcrumbs and the Visitor alike.
 	RequestID []byte
+	// MessageUTF8 is set when Message is valid UTF-8, as the decoder checked it once for
+	// every Visitor (false: not checked or not valid).
+	MessageUTF8 bool
 	// IDIsNumber is set when the id was a JSON number (event.Event.IDIsNumber): the
 	// identity of the id 5 is not that of the id "5" (event.IdentityHasher).
 	IDIsNumber bool
@@ -98,11 +101,12 @@ func (p *parser) visit(i int, msg, id span, ts int64, account, xAccount, xRegion
 		v.ID = []byte(p.stringOf(id))
 	}
 	v.Message, v.Timestamp, v.Level = m, ts, l
+	v.MessageUTF8 = utf8.Valid(m)
 	// The request id, read now for the Visitor and kept for the breadcrumbs (noted above:
 	// the last crumb). crumbText is m when m is UTF-8; else it is made again, as there.
 	c := &p.crumbs[len(p.crumbs)-1]
 	if !c.ridRead {
-		if utf8.Valid(m) {
+		if v.MessageUTF8 {
 			p.readRID(c, m)
 		} else {
 			p.readRID(c, p.crumbText(c))

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -75,7 +76,7 @@ func BenchmarkDelivery(b *testing.B) {
 		b.Run(fmt.Sprintf("errors=%d%%", pct), func(b *testing.B) {
 			payload, errorEvents := benchDelivery(200, 500, pct)
 			fake := awsfake.Start(b, 5*time.Millisecond, 10*time.Millisecond)
-			h := deliveryHandler(fake, nil)
+			h := deliveryHandler(fake.Config(), nil)
 			fake.Counts()
 			b.ReportAllocs()
 			cpu0 := awsfake.CPUTime()
@@ -100,8 +101,8 @@ func BenchmarkDelivery(b *testing.B) {
 
 // deliveryHandler is the ingest handler of BenchmarkDelivery: the real DynamoDB claimer and
 // SQS sender against fake, and export (nil: none).
-func deliveryHandler(fake *awsfake.Server, export ingest.Exporter) *ingest.Handler {
-	cfg := fake.Config()
+func deliveryHandler(cfg aws.Config, export ingest.Exporter) *ingest.Handler {
+	fake := struct{ URL string }{*cfg.BaseEndpoint}
 	claims := dedup.New(dedupddb.New(dynamodb.NewFromConfig(cfg), "claims"), dedup.Config{})
 	send := sqsqueue.New(sqs.NewFromConfig(cfg), fake.URL+"/123456789012/events")
 	auth := &fakeAuth{

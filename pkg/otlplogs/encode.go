@@ -54,15 +54,17 @@ type encoder struct {
 	ids event.IdentityHasher // log.record.uid
 
 	// The http/protobuf batch (wire.go): the resources in order of first record.
-	wkeys  map[resKey]int
-	wres   []*wireRes
-	nres   int
-	lastW  *wireRes
-	wattrs []byte
-	wrecs  []byte    // the batch's log records (ScopeLogs.log_records), in runs
-	runs   []wireRun // the runs of wrecs
-	fix    []byte    // a message made valid UTF-8
-	stack  []byte    // an error-class record's exception.stacktrace
+	wkeys   map[resKey]int
+	wres    []*wireRes
+	nres    int
+	lastW   *wireRes
+	wattrs  []byte
+	wrecs   []byte    // the batch's log records (ScopeLogs.log_records), in runs
+	runs    []wireRun // the runs of wrecs
+	fix     []byte    // a message made valid UTF-8
+	stack   []byte    // an error-class record's exception.stacktrace
+	ridHead []byte    // the head of faas.invocation_id for a request id of ridLen bytes
+	ridLen  int
 }
 
 func newEncoder() *encoder {
@@ -97,7 +99,7 @@ func (e *encoder) Visit(v *cwpayload.View) {
 	lr.SeverityNumber, lr.SeverityText = Severity(v.Level)
 
 	raw := v.Message
-	if !utf8.Valid(raw) {
+	if !v.MessageUTF8 && !utf8.Valid(raw) {
 		e.fix = jsonscan.AppendValid(e.fix[:0], raw)
 		raw = e.fix
 	}
@@ -269,8 +271,7 @@ func (e *encoder) keep(b []byte) string {
 // the arena.
 func (e *encoder) uid(v *cwpayload.View) string {
 	var x [2 * sha256.Size]byte
-	e.uidInto(v, &x)
-	return e.keep(x[:])
+	return e.keep(e.appendUID(x[:0], v))
 }
 
 // resourceAttributes visits the attributes of the resource of key k for drain d, in the

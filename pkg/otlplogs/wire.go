@@ -10,6 +10,7 @@ import (
 
 	"github.com/aient/firehose-drain/internal/jsonscan"
 	"github.com/aient/firehose-drain/pkg/cwpayload"
+	"github.com/aient/firehose-drain/pkg/event"
 	"github.com/aient/firehose-drain/pkg/grouping"
 )
 
@@ -157,7 +158,7 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 	s := e.s
 	cfg := &s.x.cfg
 	msg := v.Message
-	if !utf8.Valid(msg) {
+	if !v.MessageUTF8 && !utf8.Valid(msg) {
 		e.fix = jsonscan.AppendValid(e.fix[:0], msg)
 		msg = e.fix
 	}
@@ -173,21 +174,16 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 		}
 	}
 	rid := v.RequestID
-	num, text := Severity(v.Level)
+	sev := severityFields(v.Level)
 
 	// The record's size, field by field.
 	n := 0
 	if v.Timestamp > 0 {
 		n += 1 + 8
 	}
-	if num != 0 {
-		n += 1 + protowire.SizeVarint(uint64(num))
-	}
-	if text != "" {
-		n += fieldSize(len(text))
-	}
+	n += len(sev)
 	n += fieldSize(anyStrSize(len(msg)))
-	n += fieldSize(kvSize(AttrLogRecordUID, 2*sha256.Size))
+	n += len(uidAttrHead) + 2*sha256.Size
 	if rid != nil {
 		n += fieldSize(kvSize(AttrInvocationID, len(rid)))
 	}
@@ -232,23 +228,20 @@ func (e *encoder) visitWire(v *cwpayload.View) {
 		b = protowire.AppendTag(b, fRecordTime, protowire.Fixed64Type)
 		b = protowire.AppendFixed64(b, uint64(v.Timestamp)*1e6)
 	}
-	if num != 0 {
-		b = protowire.AppendTag(b, fRecordSeverity, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(num))
-	}
-	if text != "" {
-		b = appendStrField(b, fRecordSeverityText, text)
-	}
+	b = append(b, sev...)
 	b = protowire.AppendTag(b, fRecordBody, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(anyStrSize(len(msg))))
 	b = protowire.AppendTag(b, fAnyString, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(len(msg)))
 	b = append(b, msg...)
-	var uid [2 * sha256.Size]byte
-	e.uidInto(v, &uid)
-	b = appendKV(b, fRecordAttributes, AttrLogRecordUID, uid[:])
+	b = append(b, uidAttrHead...)
+	b = e.appendUID(b, v)
 	if rid != nil {
-		b = appendKV(b, fRecordAttributes, AttrInvocationID, rid)
+		if len(rid) != e.ridLen || e.ridHead == nil {
+			e.ridHead, e.ridLen = appendKVHead(e.ridHead[:0], AttrInvocationID, len(rid)), len(rid)
+		}
+		b = append(b, e.ridHead...)
+		b = append(b, rid...)
 	}
 	if typ != "" {
 		b = appendKV(b, fRecordAttributes, AttrExceptionType, typ)
@@ -294,8 +287,59 @@ func (e *encoder) resetWire() {
 	e.lastW = nil
 }
 
-// uidInto writes the event's identity (the dedup's: event.IdentityHasher) in hex into x.
-func (e *encoder) uidInto(v *cwpayload.View, x *[2 * sha256.Size]byte) {
+// appendUID appends the event's identity (the dedup's: event.IdentityHasher) in hex.
+func (e *encoder) appendUID(b []byte, v *cwpayload.View) []byte {
 	sum := e.ids.Sum(e.s.d.Drain, v.Account, v.LogGroup, v.LogStream, v.ID, v.IDIsNumber)
-	hex.Encode(x[:], sum[:])
+	return hex.AppendEncode(b, sum[:])
+}
+
+// appendKVHead appends LogRecord.attributes' KeyValue{key, AnyValue{string_value}} for a
+// value of n bytes, up to the value's bytes: what every record's attribute of that key and
+// length starts with.
+func appendKVHead(b []byte, key string, n int) []byte {
+	b = protowire.AppendTag(b, fRecordAttributes, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(kvSize(key, n)))
+	b = appendStrField(b, fKVKey, key)
+	b = protowire.AppendTag(b, fKVValue, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(anyStrSize(n)))
+	b = protowire.AppendTag(b, fAnyString, protowire.BytesType)
+	return protowire.AppendVarint(b, uint64(n))
+}
+
+// uidAttrHead is the head of every record's log.record.uid attribute (64 hex digits).
+var uidAttrHead = appendKVHead(nil, AttrLogRecordUID, 2*sha256.Size)
+
+// The LogRecord.severity_number and .severity_text fields of each level (Severity), as
+// every record of that level starts them.
+var sevDebug, sevInfo, sevWarn, sevError, sevFatal = sevField(event.Debug), sevField(event.Info),
+	sevField(event.Warn), sevField(event.Error), sevField(event.Fatal)
+
+func sevField(l event.Level) []byte {
+	num, text := Severity(l)
+	var b []byte
+	if num != 0 {
+		b = protowire.AppendTag(b, fRecordSeverity, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(num))
+	}
+	if text != "" {
+		b = appendStrField(b, fRecordSeverityText, text)
+	}
+	return b
+}
+
+// severityFields returns the severity fields of a record of level l (none when unknown).
+func severityFields(l event.Level) []byte {
+	switch l {
+	case event.Debug:
+		return sevDebug
+	case event.Info:
+		return sevInfo
+	case event.Warn:
+		return sevWarn
+	case event.Error:
+		return sevError
+	case event.Fatal:
+		return sevFatal
+	}
+	return nil
 }

@@ -19,6 +19,7 @@
 package awsfake
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
@@ -28,6 +29,8 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -183,13 +186,80 @@ func Start(tb testing.TB, dynamo, sqs time.Duration) *Server {
 	return s
 }
 
-// Config is an SDK configuration that sends every request to the fake, through a client
-// that keeps enough connections for the concurrency the code uses.
-func (s *Server) Config() aws.Config {
+// processEnv carries the latencies from StartProcess to the child's ServeProcess.
+const processEnv = "AIENT_AWSFAKE_PROCESS"
+
+// Process is a fake in a child process (StartProcess).
+type Process struct {
+	URL string
+}
+
+// StartProcess starts a fake with the given latencies in a child process: the test binary
+// itself, running only the test named helperTest, whose body calls ServeProcess. The
+// fake's CPU is then not the caller's, as AWS's is not the code's: a benchmark that prices
+// the code in process CPU, or on one core (-cpu 1: the child keeps its own), counts only
+// the code and its SDK. The child stops with tb.
+func StartProcess(tb testing.TB, helperTest string, dynamo, sqs time.Duration) *Process {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+helperTest+"$", "-test.count=1", "-test.timeout=0")
+	cmd.Env = append(os.Environ(), processEnv+"="+dynamo.String()+","+sqs.String())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "awsfake: serving "); ok {
+			go func() { _, _ = io.Copy(io.Discard, out) }()
+			return &Process{URL: u}
+		}
+	}
+	tb.Fatalf("awsfake: the child process %s ended before serving (%v)", helperTest, sc.Err())
+	return nil
+}
+
+// ServeProcess is the body of StartProcess's helper test: in the child it serves a fake
+// until killed and never returns; in any other run it returns at once (the test skips).
+func ServeProcess(t *testing.T) {
+	v, ok := os.LookupEnv(processEnv)
+	if !ok {
+		t.Skip("the helper process of awsfake.StartProcess")
+	}
+	d, q, _ := strings.Cut(v, ",")
+	dynamo, err := time.ParseDuration(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqs, err := time.ParseDuration(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Start(t, dynamo, sqs)
+	fmt.Printf("awsfake: serving %s\n", s.URL)
+	select {}
+}
+
+// Config is an SDK configuration that sends every request to the fake.
+func (p *Process) Config() aws.Config { return config(p.URL) }
+
+// Config is an SDK configuration that sends every request to the fake.
+func (s *Server) Config() aws.Config { return config(s.URL) }
+
+// config sends every request to url, through a client that keeps enough connections for
+// the concurrency the code uses.
+func config(url string) aws.Config {
 	return aws.Config{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("bench", "bench", ""),
-		BaseEndpoint: aws.String(s.URL),
+		BaseEndpoint: aws.String(url),
 		HTTPClient: &http.Client{Transport: &http.Transport{
 			MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute,
 		}},
