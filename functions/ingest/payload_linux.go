@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"syscall"
+
+	"github.com/aient/firehose-drain/internal/alias"
 )
 
 // reservedPayload is the address space kept for events: well above the 6 MB Lambda
@@ -51,6 +53,22 @@ func (b *payloadBuffer) read(r io.Reader) ([]byte, error) {
 		return nil, err
 	}
 	return append(append(make([]byte, 0, n+len(rest)), b.mem[:n]...), rest...), nil
+}
+
+// discard gives the pages wholly inside part (a part of the event being served) back to
+// the system: they read as zeros after, and are backed again only when the next event
+// is read into them. A part outside the mapping (an event read into the heap) is left
+// alone.
+func (b *payloadBuffer) discard(part []byte) {
+	off := alias.Offset(b.mem, part)
+	if off < 0 {
+		return
+	}
+	const page = 4096 // the smallest page; with larger ones madvise rounds within the range
+	start, end := (off+page-1)/page*page, (off+len(part))/page*page
+	if end > start {
+		_ = syscall.Madvise(b.mem[start:end], syscall.MADV_DONTNEED) // only a hint: on failure the pages stay
+	}
 }
 
 // done ends the invocation's use of the buffer.

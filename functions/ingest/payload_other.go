@@ -14,4 +14,6 @@ func newPayloadBuffer() *payloadBuffer { return &payloadBuffer{} }
 
 func (b *payloadBuffer) read(r io.Reader) ([]byte, error) { return io.ReadAll(r) }
 
+func (b *payloadBuffer) discard([]byte) {}
+
 func (b *payloadBuffer) done() {}

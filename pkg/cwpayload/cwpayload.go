@@ -75,6 +75,11 @@ type Stamp struct {
 	// record is a Firehose record (DecodeRecords), an item's data (DecodeData) or
 	// document i of a stream (DecodeStream).
 	Visit func(record int) Visitor
+	// Done, when set, is called by DecodeRecords and DecodeRecordsPooled from the decoding
+	// goroutine once record i's data will not be read again (after its Visitor's End),
+	// whatever became of it: the caller may then discard those bytes. The records are
+	// decoded from the last to the first, up to workers at a time.
+	Done func(record int)
 }
 
 // RecordResult is what one record held.

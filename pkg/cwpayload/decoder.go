@@ -113,6 +113,9 @@ func (d *Decoder) decodeInto(ctx context.Context, records [][]byte, st *Stamp, w
 		w.p.kept = kept
 		d.decodeOne(ctx, w, i, records[i], st, budget, &results[i])
 		w.p.kept = nil
+		if st.Done != nil {
+			st.Done(i)
+		}
 	})
 	d.link(results)
 }

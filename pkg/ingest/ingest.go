@@ -138,6 +138,11 @@ type Request struct {
 	Header func(name string) string
 	// Body is the request body as sent (possibly gzip); a Function URL's base64 is undone.
 	Body []byte
+	// Discard, when set, is given parts of Body while the records are decoded, each once,
+	// that the handler will not read again: the caller may overwrite or unmap them
+	// (InvokeDiscarding). Only the records' region is given, never the bytes that parsed
+	// values (the request id) refer to.
+	Discard func([]byte)
 }
 
 // Response is the answer: always the Firehose JSON body, also on errors.
@@ -331,6 +336,11 @@ func (h *Handler) deliver(ctx context.Context, budget deadline.Budget, req Reque
 		RequestID: *requestID, Attributes: attrs,
 	}
 
+	if req.Discard != nil {
+		if c := newConsumed(body, fb.Records, req.Discard); c != nil {
+			stamp.Done = c.record
+		}
+	}
 	export := h.beginExport(ctx, stamp, delivery.At)
 	logs := h.beginLogs(stamp)
 	decoded := h.decoder.DecodeRecordsPooled(ctx, fb.Records, stamp, h.cfg.Workers)

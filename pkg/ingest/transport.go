@@ -72,16 +72,24 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, req *Request)
 // unescaped inside payload, which the runtime reads afresh for every invocation and
 // reuses only after Invoke returns; nothing of it is kept past that.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return h.InvokeDiscarding(ctx, payload, nil)
+}
+
+// InvokeDiscarding is Invoke that also gives discard, while the records are decoded, the
+// parts of payload it will not read again (Request.Discard): the Lambda loop returns their
+// pages to the system, so the event and the decoding's heap are not resident together.
+func (h *Handler) InvokeDiscarding(ctx context.Context, payload []byte, discard func([]byte)) ([]byte, error) {
 	var resp Response
 	u, err := firehose.ParseURLEventInPlace(payload)
 	if err != nil {
 		resp = Response{Status: http.StatusBadRequest, Body: firehose.ResponseBody("", h.cfg.Now(), "request: "+err.Error())}
 	} else {
 		resp = h.Handle(ctx, Request{
-			Method: strings.ToUpper(u.Method),
-			Path:   u.RawPath,
-			Header: func(name string) string { return u.Headers[name] },
-			Body:   u.Body,
+			Method:  strings.ToUpper(u.Method),
+			Path:    u.RawPath,
+			Header:  func(name string) string { return u.Headers[name] },
+			Body:    u.Body,
+			Discard: discard,
 		})
 	}
 	return json.Marshal(events.LambdaFunctionURLResponse{

@@ -26,6 +26,10 @@ import (
 // BenchmarkPeakRSS measures the ingest alone.
 const envCollectorFirehose = "AIENT_BENCH_COLLECTOR_FIREHOSE"
 
+// envIngestBinary names an ingest bootstrap built beforehand, measured instead of one
+// built from ./functions/ingest: two builds compared in alternation, run by run.
+const envIngestBinary = "AIENT_BENCH_INGEST"
+
 // rssBody is a Firehose body of at least size bytes: records of 400 CloudWatch events of
 // Lambda text lines with random request ids and values (so that gzip compresses them about
 // as it does real logs), every 1000th an error (moto, behind the tests' serializing proxy,
@@ -65,7 +69,10 @@ func BenchmarkPeakRSS(b *testing.B) {
 	body, events, inflated := rssBody(5_500_000)
 	b.Logf("body %d bytes, %d events, ~%d bytes of messages inflated", len(body), events, inflated)
 	s := deployOnMoto(b)
-	bin := BuildBootstrap(b, "./functions/ingest")
+	bin := os.Getenv(envIngestBinary)
+	if bin == "" {
+		bin = BuildBootstrap(b, "./functions/ingest")
+	}
 	payload, err := json.Marshal(functionURLEvent(urlRequest{
 		method: "POST", drainID: ExampleDrainID, accessKey: ExampleAccessKey, requestID: "rss",
 		sourceARN: "arn:aws:firehose:us-east-1:123456789012:deliverystream/aient-cloudwatch-logs",
