@@ -51,10 +51,10 @@ type Server struct {
 
 	mu  sync.Mutex
 	ops map[string]int
-	// items: "pk" value -> the item SetItems gave; encoded: projection (projection's key,
-	// "" for the whole item) -> "pk" value -> the item's projection in DynamoDB's JSON,
-	// encoded once.
-	items   map[string]map[string]types.AttributeValue
+	// items: "pk" value -> the item SetItems gave, each attribute's value in DynamoDB's
+	// JSON; encoded: projection (projection's key, "" for the whole item) -> "pk" value ->
+	// the item's projection in DynamoDB's JSON, encoded once.
+	items   map[string]map[string]json.RawMessage
 	encoded map[string]map[string]json.RawMessage
 }
 
@@ -63,13 +63,37 @@ type Server struct {
 // a ProjectionExpression gets the attributes it names, as from DynamoDB (a nested path
 // names its whole top-level attribute).
 func (s *Server) SetItems(items []map[string]types.AttributeValue) {
+	s.setWireItems(wireItems(items))
+}
+
+// wireItems are items in DynamoDB's JSON, attribute by attribute.
+func wireItems(items []map[string]types.AttributeValue) []map[string]json.RawMessage {
+	out := make([]map[string]json.RawMessage, 0, len(items))
+	for _, it := range items {
+		w := make(map[string]json.RawMessage, len(it))
+		for k, v := range it {
+			b, err := json.Marshal(wireValue(v))
+			if err != nil {
+				panic(fmt.Sprintf("awsfake: encode attribute %s: %v", k, err))
+			}
+			w[k] = b
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// setWireItems is SetItems of items in DynamoDB's JSON (an item without a string "pk" is
+// left out).
+func (s *Server) setWireItems(items []map[string]json.RawMessage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.items = map[string]map[string]types.AttributeValue{}
+	s.items = map[string]map[string]json.RawMessage{}
 	s.encoded = map[string]map[string]json.RawMessage{}
 	for _, it := range items {
-		if pk, ok := it["pk"].(*types.AttributeValueMemberS); ok {
-			s.items[pk.Value] = it
+		var pk struct{ S *string }
+		if json.Unmarshal(it["pk"], &pk) == nil && pk.S != nil {
+			s.items[*pk.S] = it
 		}
 	}
 }
@@ -107,7 +131,7 @@ func (s *Server) encodedLocked(pk string, attrs []string, key string) (json.RawM
 		return nil, false
 	}
 	if attrs != nil {
-		p := make(map[string]types.AttributeValue, len(attrs))
+		p := make(map[string]json.RawMessage, len(attrs))
 		for _, a := range attrs {
 			if v, ok := it[a]; ok {
 				p[a] = v
@@ -115,7 +139,7 @@ func (s *Server) encodedLocked(pk string, attrs []string, key string) (json.RawM
 		}
 		it = p
 	}
-	b, err := json.Marshal(wireItem(it))
+	b, err := json.Marshal(it)
 	if err != nil {
 		panic(fmt.Sprintf("awsfake: encode item %s: %v", pk, err))
 	}
@@ -250,6 +274,63 @@ func ServeProcess(t *testing.T) {
 // Config is an SDK configuration that sends every request to the fake.
 func (p *Process) Config() aws.Config { return config(p.URL) }
 
+// Control paths of a fake, for a Process's SetItems and Counts (AWS's requests go to "/").
+const (
+	itemsPath  = "/awsfake/items"
+	countsPath = "/awsfake/counts"
+)
+
+// control answers the control requests (itemsPath, countsPath); false for any other.
+func (s *Server) control(w http.ResponseWriter, r *http.Request) bool {
+	switch r.URL.Path {
+	case itemsPath:
+		var items []map[string]json.RawMessage
+		if err := json.NewDecoder(r.Body).Decode(&items); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return true
+		}
+		s.setWireItems(items)
+		w.WriteHeader(http.StatusNoContent)
+	case countsPath:
+		writeJSON(w, s.Counts())
+	default:
+		return false
+	}
+	return true
+}
+
+// SetItems is Server.SetItems in the child.
+func (p *Process) SetItems(tb testing.TB, items []map[string]types.AttributeValue) {
+	tb.Helper()
+	body, err := json.Marshal(wireItems(items))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp, err := http.Post(p.URL+itemsPath, "application/json", bytes.NewReader(body)) //nolint:noctx // a test's call to its own child
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		tb.Fatalf("awsfake: set items: %s", resp.Status)
+	}
+}
+
+// Counts is Server.Counts of the child.
+func (p *Process) Counts(tb testing.TB) map[string]int {
+	tb.Helper()
+	resp, err := http.Get(p.URL + countsPath) //nolint:noctx // a test's call to its own child
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]int
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
 // Config is an SDK configuration that sends every request to the fake.
 func (s *Server) Config() aws.Config { return config(s.URL) }
 
@@ -279,6 +360,9 @@ func (s *Server) Counts() map[string]int {
 // ServeHTTP answers one AWS JSON-protocol request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	arrived := time.Now()
+	if s.control(w, r) {
+		return
+	}
 	service, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
 	body, err := readBody(r)
 	if err != nil {

@@ -122,3 +122,39 @@ func TestReadsAreProjected(t *testing.T) {
 		})
 	}
 }
+
+// TestAWSFakeProcess is the child process of StartProcess (skipped otherwise).
+func TestAWSFakeProcess(t *testing.T) { awsfake.ServeProcess(t) }
+
+// A fake in a child process finds the items SetItems gave it, projected, answers a
+// transaction by them, and counts the requests.
+func TestProcessItemsAndCounts(t *testing.T) {
+	fake := awsfake.StartProcess(t, "TestAWSFakeProcess", time.Millisecond, 0)
+	db := dynamodb.NewFromConfig(fake.Config())
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	fake.SetItems(t, []map[string]types.AttributeValue{{"pk": s("problem#a"), "count": &types.AttributeValueMemberN{Value: "7"}, "sample": s("large")}})
+	out, err := db.BatchGetItem(t.Context(), &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{"t": {
+		Keys:                 []map[string]types.AttributeValue{{"pk": s("problem#a")}, {"pk": s("problem#b")}},
+		ProjectionExpression: aws.String("pk, #c"), ExpressionAttributeNames: map[string]string{"#c": "count"},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items := out.Responses["t"]; len(items) != 1 || !slices.Equal(slices.Sorted(maps.Keys(items[0])), []string{"count", "pk"}) {
+		t.Fatalf("BatchGetItem found %v, want problem#a's pk and count", items)
+	}
+	_, err = db.TransactWriteItems(t.Context(), &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Put: &types.Put{
+		TableName: aws.String("t"), Item: map[string]types.AttributeValue{"pk": s("problem#a")},
+		ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": "pk"},
+	}}}})
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		t.Fatalf("TransactWriteItems of a known item as new = %v, want it cancelled", err)
+	}
+	if got := fake.Counts(t); got["DynamoDB.BatchGetItem"] != 1 || got["DynamoDB.TransactWriteItems"] != 1 {
+		t.Errorf("Counts = %v, want one BatchGetItem and one TransactWriteItems", got)
+	}
+	if got := fake.Counts(t); len(got) != 0 {
+		t.Errorf("Counts after Counts = %v, want none", got)
+	}
+}
