@@ -310,7 +310,7 @@ func (p *Process) SetItems(tb testing.TB, items []map[string]types.AttributeValu
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusNoContent {
 		tb.Fatalf("awsfake: set items: %s", resp.Status)
 	}
@@ -323,7 +323,7 @@ func (p *Process) Counts(tb testing.TB) map[string]int {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var out map[string]int
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		tb.Fatal(err)
