@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -66,16 +67,16 @@ func (s *Store) RecordBatch(ctx context.Context, occs []problems.Occurrence) []p
 		}
 	}
 	tx := newSharedTx(ctx, s.db, len(plan.Groups), s.parallel)
-	var read map[string]seen
+	var read map[string]readItem
 	if len(unknown) > 0 {
 		// The known problems' writes go, and the others' are drafted, while those are read
 		// (or their reads that Prefetch started are awaited).
 		own, started := s.prefetched.take(unknown)
 		tx.read = make(chan struct{})
 		go func() {
-			r := map[string]seen{}
+			r := map[string]readItem{}
 			if len(own) > 0 {
-				r = s.readSeen(ctx, own)
+				r = s.readItems(ctx, own)
 			}
 			started.await(ctx, r)
 			read = r
@@ -89,8 +90,12 @@ func (s *Store) RecordBatch(ctx context.Context, occs []problems.Occurrence) []p
 		var first *draft
 		if !ok {
 			first = s.draft(g.ID, g.Occurrences[:chunkEnd(g.Occurrences, 0)], s.now())
+			s.speculate(first)
 			tx.awaitRead()
-			st = read[g.ID]
+			// Each writer reads its own item's state, the writers at once.
+			if st, ok = seenOf(read[g.ID]); !ok {
+				st = seen{} // malformed: unknown, the transaction will say
+			}
 		}
 		return s.recordGroup(ctx, g, st, tx, first)
 	})
@@ -101,12 +106,16 @@ func (s *Store) Record(ctx context.Context, o problems.Occurrence) (bool, error)
 	return problems.RecordOne(ctx, s, o)
 }
 
-// readSeen reads firstSeen and lastSeen of problems ids, strongly consistent, one
-// BatchGetItem per 100 problems (in parallel), unprocessed keys asked again. A problem it
-// could not read is absent from the map: its first write assumes it new, and a wrong
-// guess costs one cancelled transaction that returns the item (ALL_OLD).
-func (s *Store) readSeen(ctx context.Context, ids []string) map[string]seen {
-	out := make(map[string]seen, len(ids))
+// readItem is a problem item as readItems reads it (its attributes the write path needs).
+type readItem = map[string]types.AttributeValue
+
+// readItems reads the items of problems ids (what the write path needs of them: seenOf),
+// strongly consistent, one BatchGetItem per 100 problems (in parallel), unprocessed keys
+// asked again. A problem that does not exist, or that it could not read, is absent from
+// the map: its first write assumes it new, and a wrong guess costs one cancelled
+// transaction that returns the item (ALL_OLD).
+func (s *Store) readItems(ctx context.Context, ids []string) map[string]readItem {
+	out := make(map[string]readItem, len(ids))
 	var (
 		mu sync.Mutex
 		wg sync.WaitGroup
@@ -131,12 +140,11 @@ func (s *Store) readSeen(ctx context.Context, ids []string) map[string]seen {
 	return out
 }
 
-func (s *Store) readChunk(ctx context.Context, ids []string) map[string]seen {
-	out := make(map[string]seen, len(ids))
+func (s *Store) readChunk(ctx context.Context, ids []string) map[string]readItem {
+	out := make(map[string]readItem, len(ids))
 	keys := make([]map[string]types.AttributeValue, len(ids))
 	for i, id := range ids {
 		keys[i] = map[string]types.AttributeValue{attrPK: str(problemPrefix + id)}
-		out[id] = seen{} // absent unless an item comes back
 	}
 	for attempt := 1; len(keys) > 0; attempt++ {
 		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
@@ -160,25 +168,14 @@ func (s *Store) readChunk(ctx context.Context, ids []string) map[string]seen {
 		}
 		for _, item := range res.Responses[s.table] {
 			r := ddbitem.Reader{Item: item}
-			id := strings.TrimPrefix(r.Str(attrPK), problemPrefix)
-			st, ok := seenOf(item)
-			if !ok {
-				delete(out, id) // malformed: unknown, the transaction will say
-				continue
-			}
-			out[id] = st
+			out[strings.TrimPrefix(r.Str(attrPK), problemPrefix)] = item
 		}
 		keys = res.UnprocessedKeys[s.table].Keys
 		if len(keys) == 0 || attempt >= maxAttempts || s.sleep(ctx, backoff(attempt)) != nil {
 			break
 		}
 	}
-	for _, k := range keys { // still unprocessed: unknown
-		if v, ok := k[attrPK].(*types.AttributeValueMemberS); ok {
-			delete(out, strings.TrimPrefix(v.Value, problemPrefix))
-		}
-	}
-	return out
+	return out // keys still unprocessed: unknown
 }
 
 // recordGroup writes one problem's new occurrences, OccurrencesPerWrite per transaction,
@@ -208,7 +205,8 @@ type draft struct {
 	hours     []types.TransactWriteItem
 	encoded   [][]byte // the JSON of puts, then of hours; nil where it could not be encoded
 	affected  []affectedCount
-	sample    string // agg.Newest's trimmed sample, JSON
+	steady    *steadyTx // speculate's; nil when none
+	sample    string    // agg.Newest's trimmed sample, JSON
 	search    string
 	sampleErr error
 }
@@ -328,8 +326,8 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 			}
 			d = s.draft(id, batch, s.now())
 		}
-		batch, agg := d.occs, d.agg
-		lp, err := s.lifecyclePart(ctx, id, batch, agg, st, s.now(), tx.idle)
+		agg := d.agg
+		items, encoded, lp, err := s.build(ctx, id, d, st, tx)
 		if errors.Is(err, errMoved) {
 			// Read it again as it now is, and decide again.
 			if attempts++; attempts >= maxAttempts {
@@ -345,10 +343,6 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 			}
 			continue
 		}
-		if err != nil {
-			return fail(err)
-		}
-		items, encoded, err := s.transaction(id, d, st, lp)
 		if err != nil {
 			return fail(err)
 		}
@@ -409,6 +403,70 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 			}
 		}
 	}
+}
+
+// build is the transaction of d written to the problem as st knows it, its encoded
+// actions and its lifecycle part: the one the draft speculated when st is steady for it
+// (steadyFor), else built now.
+func (s *Store) build(ctx context.Context, id string, d *draft, st seen, tx *sharedTx) ([]types.TransactWriteItem, [][]byte, lcPart, error) {
+	if items, encoded, lp, ok := d.steadyFor(st); ok {
+		return items, encoded, lp, nil
+	}
+	lp, err := s.lifecyclePart(ctx, id, d.occs, d.agg, st, s.now(), tx.idle)
+	if err != nil {
+		return nil, nil, lcPart{}, err
+	}
+	items, encoded, err := s.transaction(id, d, st, lp)
+	return items, encoded, lp, err
+}
+
+// steadySeen is what the write of a steady problem assumes of it (see speculate): it
+// exists, and the batch is neither before its first nor before its last occurrence.
+var steadySeen = seen{exists: true, first: math.MinInt64, last: math.MinInt64}
+
+// steadyTx is the transaction of a draft's occurrences to a steady problem, built at now.
+type steadyTx struct {
+	now     time.Time
+	times   []time.Time
+	items   []types.TransactWriteItem
+	encoded [][]byte
+}
+
+// speculate builds, while d's problem is being read, the transaction d's write has when
+// the answer is what a known problem's write almost always meets: the item exists, the
+// batch is at or past its lastSeen and not before its firstSeen, and its guard admits the
+// batch (lifecyclePart counts it without a decision). Nothing of that transaction depends
+// on the item's values — only the choice of it does (steadyFor) — so it is built and
+// encoded whole before the answer, and the writer of a known problem has only to send it
+// when the answer comes. Its conditions are the ones lifecyclePart and problemUpdate give
+// that answer, and they hold it true when the transaction applies, as always.
+func (s *Store) speculate(d *draft) {
+	now := s.now()
+	times := make([]time.Time, len(d.occs))
+	for i, o := range d.occs {
+		times[i] = o.At
+	}
+	items, encoded, err := s.transaction(d.id, d, steadySeen, admittedPart(times, now))
+	if err != nil {
+		return // built after the answer, which reports the error
+	}
+	u := len(d.puts) // the problem's Update
+	if encoded[u], err = appendAction(nil, &items[u]); err != nil {
+		encoded[u] = nil
+	}
+	d.steady = &steadyTx{now: now, times: times, items: items, encoded: encoded}
+}
+
+// steadyFor returns the transaction speculate built when st is steady for d (and d's
+// first use of it: a retry builds its own, at its own time), with the lifecycle part's
+// next state.
+func (d *draft) steadyFor(st seen) ([]types.TransactWriteItem, [][]byte, lcPart, bool) {
+	sp := d.steady
+	d.steady = nil
+	if sp == nil || !st.exists || d.agg.Last.UnixMilli() < st.last || d.agg.First.UnixMilli() < st.first || !admits(st, sp.times, sp.now) {
+		return nil, nil, lcPart{}, false
+	}
+	return sp.items, sp.encoded, lcPart{next: admittedNext(st.lc, sp.times, sp.now)}, true
 }
 
 // Cancellation reason codes the write path acts on.

@@ -127,6 +127,57 @@ type lcPart struct {
 	next lcSeen
 }
 
+// admits reports whether the problem as st knows it has a guard that admits a write of
+// occurrences at times, at now: the write counts them without a decision (admittedPart).
+func admits(st seen, times []time.Time, now time.Time) bool {
+	return st.exists && st.lc.hasLife && st.lc.hasGuard && st.lc.guard.Admits(times, now)
+}
+
+// admittedPart is the lifecycle part of a write the guard admits (admits): the hourly
+// buckets grow, the guard's room shrinks, under the condition that the guard still admits
+// it. Nothing of it depends on what is known of the problem but that the guard admits.
+func admittedPart(times []time.Time, now time.Time) lcPart {
+	n := int64(len(times))
+	p := lcPart{
+		names:  map[string]string{"#ver": attrVer, "#guardUntil": attrGuardUntil, "#guardRoom": attrGuardRoom, "#guardFrom": attrGuardFrom},
+		values: map[string]types.AttributeValue{":lcOne": num(1)},
+		add:    []string{"#ver :lcOne"},
+	}
+	hours := map[int64]int64{}
+	oldest := problems.OldestHour(now)
+	for _, t := range times {
+		if h := problems.HourOf(t); !h.Before(oldest) { // older ones count, without a bucket
+			hours[h.Unix()]++
+		}
+	}
+	if len(hours) > 0 {
+		p.names["#hourly"], p.values[":lcZero"] = attrHourly, num(0)
+	}
+	for i, h := range slices.Sorted(maps.Keys(hours)) {
+		k := strconv.Itoa(i)
+		p.names["#h"+k] = strconv.FormatInt(h, 10)
+		p.values[":h"+k] = num(hours[h])
+		p.set = append(p.set, fmt.Sprintf("#hourly.#h%s = if_not_exists(#hourly.#h%s, :lcZero) + :h%s", k, k, k))
+	}
+	p.values[":lcNow"], p.values[":lcN"], p.values[":lcNegN"] = num(now.UnixMilli()), num(n), num(-n)
+	p.values[":lcOldest"] = num(slices.MinFunc(times, time.Time.Compare).UnixMilli())
+	p.add = append(p.add, "#guardRoom :lcNegN")
+	p.cond = "#guardUntil > :lcNow AND #guardRoom >= :lcN AND #guardFrom <= :lcOldest"
+	return p
+}
+
+// admittedNext is the lifecycle lc has once a write of occurrences at times, admitted at
+// now, commits.
+func admittedNext(lc lcSeen, times []time.Time, now time.Time) lcSeen {
+	n := int64(len(times))
+	next := lc
+	next.count += n
+	next.ver++
+	next.guard.Room -= n
+	next.life.Hourly = problems.AddHourly(lc.life.Hourly, times, now)
+	return next
+}
+
 // errMoved: the problem changed between the read and a second read; decide again.
 var errMoved = errors.New("the problem moved while its lifecycle was decided")
 
@@ -142,39 +193,15 @@ func (s *Store) lifecyclePart(ctx context.Context, id string, batch []problems.O
 	for i, o := range batch {
 		times[i] = o.At
 	}
-	n := int64(len(batch))
+	if admits(st, times, now) {
+		p := admittedPart(times, now)
+		p.next = admittedNext(st.lc, times, now)
+		return p, nil
+	}
 	p := lcPart{
 		names:  map[string]string{"#ver": attrVer, "#guardUntil": attrGuardUntil, "#guardRoom": attrGuardRoom, "#guardFrom": attrGuardFrom},
 		values: map[string]types.AttributeValue{":lcOne": num(1)},
 		add:    []string{"#ver :lcOne"},
-	}
-	if st.exists && st.lc.hasLife && st.lc.hasGuard && st.lc.guard.Admits(times, now) {
-		hours := map[int64]int64{}
-		oldest := problems.OldestHour(now)
-		for _, t := range times {
-			if h := problems.HourOf(t); !h.Before(oldest) { // older ones count, without a bucket
-				hours[h.Unix()]++
-			}
-		}
-		if len(hours) > 0 {
-			p.names["#hourly"], p.values[":lcZero"] = attrHourly, num(0)
-		}
-		for i, h := range slices.Sorted(maps.Keys(hours)) {
-			k := strconv.Itoa(i)
-			p.names["#h"+k] = strconv.FormatInt(h, 10)
-			p.values[":h"+k] = num(hours[h])
-			p.set = append(p.set, fmt.Sprintf("#hourly.#h%s = if_not_exists(#hourly.#h%s, :lcZero) + :h%s", k, k, k))
-		}
-		p.values[":lcNow"], p.values[":lcN"], p.values[":lcNegN"] = num(now.UnixMilli()), num(n), num(-n)
-		p.values[":lcOldest"] = num(slices.MinFunc(times, time.Time.Compare).UnixMilli())
-		p.add = append(p.add, "#guardRoom :lcNegN")
-		p.cond = "#guardUntil > :lcNow AND #guardRoom >= :lcN AND #guardFrom <= :lcOldest"
-		p.next = st.lc
-		p.next.count += n
-		p.next.ver++
-		p.next.guard.Room -= n
-		p.next.life.Hourly = problems.AddHourly(st.lc.life.Hourly, times, now)
-		return p, nil
 	}
 
 	prev := problems.Problem{

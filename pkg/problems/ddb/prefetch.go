@@ -41,7 +41,7 @@ func (s *Store) Prefetch(ctx context.Context, ids []string) {
 		return
 	}
 	go func() {
-		r.got = s.readSeen(ctx, want)
+		r.got = s.readItems(ctx, want)
 		r.at = s.now()
 		close(r.done)
 	}()
@@ -56,7 +56,7 @@ type prefetches struct {
 // prefetchRead is one read Prefetch started: got and at are set before done is closed.
 type prefetchRead struct {
 	done chan struct{}
-	got  map[string]seen
+	got  map[string]readItem
 	at   time.Time
 }
 
@@ -98,7 +98,7 @@ func (p *prefetches) take(ids []string) (own []string, st started) {
 
 // await waits for the reads of st (until ctx ends) and adds what they found to into: a
 // problem whose read did not answer in time is left out, which the write takes as unknown.
-func (st started) await(ctx context.Context, into map[string]seen) {
+func (st started) await(ctx context.Context, into map[string]readItem) {
 	for id, r := range st {
 		select {
 		case <-r.done:
