@@ -196,15 +196,17 @@ func (s *Store) recordGroup(ctx context.Context, g problems.Group, st seen, tx *
 }
 
 // draft is the part of a transaction of occs (one problem's) that does not depend on what
-// is known of the problem: the occurrences' Puts, the hour items' Updates, the aggregate
-// and the newest occurrence's encoded sample. A writer builds it while its problem is
-// being read; the rest (the problem's Update and the lifecycle's part) follows the answer.
+// is known of the problem: the occurrences' Puts, the hour items' Updates (both also
+// encoded as the request's JSON, wire.go), the aggregate and the newest occurrence's
+// encoded sample. A writer builds it while its problem is being read; the rest (the
+// problem's Update and the lifecycle's part) follows the answer.
 type draft struct {
 	id        string
 	occs      []problems.Occurrence
 	agg       problems.Aggregate
 	puts      []types.TransactWriteItem
 	hours     []types.TransactWriteItem
+	encoded   [][]byte // the JSON of puts, then of hours; nil where it could not be encoded
 	affected  []affectedCount
 	sample    string // agg.Newest's trimmed sample, JSON
 	search    string
@@ -223,6 +225,21 @@ func (s *Store) draft(id string, occs []problems.Occurrence, now time.Time) *dra
 	for _, u := range s.hourUpdates(id, occs) {
 		d.hours = append(d.hours, types.TransactWriteItem{Update: u})
 	}
+	// Encoded into one buffer, each action a slice of it.
+	d.encoded = make([][]byte, 0, len(d.puts)+len(d.hours))
+	buf := make([]byte, 0, actionSize/2*(len(d.puts)+len(d.hours)))
+	for _, actions := range [][]types.TransactWriteItem{d.puts, d.hours} {
+		for i := range actions {
+			start := len(buf)
+			b, err := appendAction(buf, &actions[i])
+			if err != nil {
+				d.encoded = append(d.encoded, nil) // the request encodes it
+				continue
+			}
+			buf = b
+			d.encoded = append(d.encoded, buf[start:len(buf):len(buf)])
+		}
+	}
 	o := d.agg.Newest
 	// Its own MarshalJSON, called directly: json.Marshal would only check and compact the
 	// compact JSON it returns.
@@ -238,24 +255,30 @@ func (s *Store) draft(id string, occs []problems.Occurrence, now time.Time) *dra
 // transaction is the whole transaction of d written to the problem as st knows it, with
 // the lifecycle part lp: the occurrences' Puts first (their cancellation reasons are
 // indexed by occurrence), then the problem's Update, the hours' Updates and the notice's
-// Put.
-func (s *Store) transaction(id string, d *draft, st seen, lp lcPart) ([]types.TransactWriteItem, error) {
+// Put; and the JSON of those of its actions the draft encoded (nil for the others).
+func (s *Store) transaction(id string, d *draft, st seen, lp lcPart) ([]types.TransactWriteItem, [][]byte, error) {
 	update, err := s.problemUpdate(id, d, st, lp)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	items := make([]types.TransactWriteItem, 0, len(d.puts)+1+len(d.hours)+1)
+	n := len(d.puts) + 1 + len(d.hours) + 1
+	items := make([]types.TransactWriteItem, 0, n)
 	items = append(items, d.puts...)
 	items = append(items, types.TransactWriteItem{Update: update})
 	items = append(items, d.hours...)
+	encoded := make([][]byte, 0, n)
+	encoded = append(encoded, d.encoded[:len(d.puts)]...)
+	encoded = append(encoded, nil)
+	encoded = append(encoded, d.encoded[len(d.puts):]...)
 	if lp.notice != nil {
 		put, err := s.noticePut(*lp.notice)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		items = append(items, types.TransactWriteItem{Put: put})
+		encoded = append(encoded, nil)
 	}
-	return items, nil
+	return items, encoded, nil
 }
 
 // chunkEnd is where the transaction of the occurrences from start ends: at most
@@ -325,12 +348,12 @@ func (s *Store) writeChunk(ctx context.Context, id string, occs []problems.Occur
 		if err != nil {
 			return fail(err)
 		}
-		items, err := s.transaction(id, d, st, lp)
+		items, encoded, err := s.transaction(id, d, st, lp)
 		if err != nil {
 			return fail(err)
 		}
 		// One part of the batch's shared transactions: answered as if sent alone.
-		if err = tx.write(items); err == nil {
+		if err = tx.write(items, encoded); err == nil {
 			for _, i := range pending {
 				res[i].Recorded = true
 			}

@@ -52,9 +52,10 @@ type sharedTx struct {
 }
 
 type txPart struct {
-	items []types.TransactWriteItem
-	err   error
-	done  chan struct{}
+	items   []types.TransactWriteItem
+	encoded [][]byte // the items' JSON where it is known (withEncoded)
+	err     error
+	done    chan struct{}
 }
 
 // newSharedTx serves the writers of a batch of writers problems, parallel at once.
@@ -126,14 +127,16 @@ func (t *sharedTx) idle(f func()) {
 }
 
 // write sends items as one part of a shared transaction and returns the part's answer.
-func (t *sharedTx) write(items []types.TransactWriteItem) error {
+// encoded is the items' JSON where the writer encoded it before (nil entries, or nil: the
+// request encodes them).
+func (t *sharedTx) write(items []types.TransactWriteItem, encoded [][]byte) error {
 	if len(items) > maxTransactItems/2 {
 		// Too large to share with much: sent alone, the writer waiting like the others.
 		var err error
-		t.idle(func() { err = t.send1(items) })
+		t.idle(func() { err = t.send1(items, encoded) })
 		return err
 	}
-	p := &txPart{items: items, done: make(chan struct{})}
+	p := &txPart{items: items, encoded: encoded, done: make(chan struct{})}
 	t.mu.Lock()
 	if t.items+len(items) > maxTransactItems {
 		t.flushLocked()
@@ -183,8 +186,8 @@ func (t *sharedTx) flushLocked() {
 	go t.send(parts)
 }
 
-func (t *sharedTx) send1(items []types.TransactWriteItem) error {
-	_, err := t.db.TransactWriteItems(t.ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+func (t *sharedTx) send1(items []types.TransactWriteItem, encoded [][]byte) error {
+	_, err := t.db.TransactWriteItems(t.ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}, withEncoded(encoded))
 	return err //nolint:wrapcheck // the writer reads the SDK's error types
 }
 
@@ -194,15 +197,23 @@ func (t *sharedTx) send(parts []*txPart) {
 		return
 	}
 	if len(parts) == 1 {
-		parts[0].err = t.send1(parts[0].items)
+		parts[0].err = t.send1(parts[0].items, parts[0].encoded)
 		t.answer(parts[0])
 		return
 	}
-	var items []types.TransactWriteItem
+	var (
+		items   []types.TransactWriteItem
+		encoded [][]byte
+	)
 	for _, p := range parts {
 		items = append(items, p.items...)
+		encoded = append(encoded, p.encoded...)
+		// A part with fewer encodings than items (none) has the rest encoded at the call.
+		for range len(p.items) - len(p.encoded) {
+			encoded = append(encoded, nil)
+		}
 	}
-	err := t.send1(items)
+	err := t.send1(items, encoded)
 	var tce *types.TransactionCanceledException
 	switch {
 	case err == nil:
@@ -236,7 +247,7 @@ func (t *sharedTx) alone(parts []*txPart) {
 	var wg sync.WaitGroup
 	for _, p := range parts {
 		wg.Go(func() {
-			p.err = t.send1(p.items)
+			p.err = t.send1(p.items, p.encoded)
 			t.answer(p)
 		})
 	}

@@ -67,7 +67,7 @@ func writeAll(t *testing.T, r *txRecorder, writers, parallel, n int) []error {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			defer tx.leave()
-			errs[w] = tx.write(part(w, n))
+			errs[w] = tx.write(part(w, n), nil)
 		})
 	}
 	wg.Wait()
@@ -178,7 +178,7 @@ func TestAWriterLeavingReleasesTheOthers(t *testing.T) {
 	for w := range 2 {
 		wg.Go(func() {
 			defer tx.leave()
-			errs[w] = tx.write(part(w, 2))
+			errs[w] = tx.write(part(w, 2), nil)
 		})
 	}
 	time.Sleep(20 * time.Millisecond) // both parts queued, waiting for the third writer
@@ -197,7 +197,7 @@ func TestTheLingerSendsWhatCame(t *testing.T) {
 	r := &txRecorder{}
 	tx := newSharedTx(t.Context(), r, 2, 32)
 	tx.linger = 5 * time.Millisecond
-	if err := tx.write(part(0, 2)); err != nil {
+	if err := tx.write(part(0, 2), nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(r.requests) != 1 {
@@ -218,7 +218,7 @@ func TestWritersAnsweredTogetherWriteTogetherAgain(t *testing.T) {
 		wg.Go(func() {
 			defer tx.leave()
 			for round := range 3 {
-				if err := tx.write(part(w*10+round, 2)); err != nil {
+				if err := tx.write(part(w*10+round, 2), nil); err != nil {
 					errs[w] = err
 				}
 			}
@@ -249,7 +249,7 @@ func TestWritersWaitingForTheReadSendTogether(t *testing.T) {
 			if w > 0 {
 				tx.awaitRead()
 			}
-			if err := tx.write(part(w, 2)); err != nil {
+			if err := tx.write(part(w, 2), nil); err != nil {
 				t.Errorf("writer %d: %v", w, err)
 			}
 		})
