@@ -200,12 +200,16 @@ func allowedEndpoint(endpoint string) error {
 		}
 	}
 	for _, a := range addrs {
-		ip := net.ParseIP(a)
-		if ip == nil || !(ip.IsLoopback() || ip.Equal(net.IPv4(169, 254, 170, 2)) || ip.Equal(net.IPv4(169, 254, 170, 23)) || ip.Equal(net.ParseIP("fd00:ec2::23"))) {
+		if !agentAddress(net.ParseIP(a)) {
 			return fmt.Errorf("host %q: plain HTTP only to a loopback or container agent address", host)
 		}
 	}
 	return nil
+}
+
+// agentAddress: ip is a loopback address or a container credentials agent's.
+func agentAddress(ip net.IP) bool {
+	return ip != nil && (ip.IsLoopback() || ip.Equal(net.IPv4(169, 254, 170, 2)) || ip.Equal(net.IPv4(169, 254, 170, 23)) || ip.Equal(net.ParseIP("fd00:ec2::23")))
 }
 
 // boolVar reads a true/false variable; unset is false.
