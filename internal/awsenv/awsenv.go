@@ -4,21 +4,24 @@
 // config.LoadDefaultConfig links every credential source the SDK knows (shared config
 // files, SSO, web identity, assume-role, the console sign-in, the instance metadata
 // service) and with them the STS, SSO, SSO OIDC and sign-in clients: ~1.9 MB of text and
-// read-only data in the ingest binary, which the ingest's peak resident set pays for
-// (Lambda maps the binary's pages in whole; the OpenTelemetry Collector comparison of
-// README's Performance section measures it), and ~0.5 MB of heap built by their package
-// initialisers. On Lambda none of them is used: the runtime puts the function role's
-// credentials and the region in the environment. Load reads exactly those, the SDK's
-// endpoint and retry variables, and refuses to start when a variable is set that only the
-// config package would honour (a profile, a role to assume, a CA bundle, ...), instead of
-// ignoring it.
+// read-only data in the ingest binary, which the ingest's peak resident set pays for (the
+// binary's pages are nearly all resident once it runs: the OpenTelemetry Collector
+// comparison of README's Performance section measures it), and ~0.5 MB of heap built by
+// their package initialisers. On Lambda none of them is used: the runtime puts the
+// function role's credentials and the region in the environment (or, where it serves them
+// over HTTP, the container credentials endpoint's address). Load reads exactly those, the
+// SDK's endpoint and retry variables, and refuses to start when a variable is set that
+// only the config package would honour (a profile, a role to assume, a CA bundle, ...),
+// instead of ignoring it.
 package awsenv
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -27,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/smithy-go/logging"
 )
 
@@ -42,14 +46,25 @@ const (
 	EnvIgnoreEndpoints = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
 	EnvMaxAttempts     = "AWS_MAX_ATTEMPTS"
 	EnvRetryMode       = "AWS_RETRY_MODE"
+
+	// The container credentials endpoint, read when the environment holds no keys (the
+	// SDK's order): a path under http://169.254.170.2, or a full URL (plain HTTP only to a
+	// loopback or container-agent address), with an optional Authorization token, given
+	// or read from a file on every retrieval.
+	EnvContainerRelativeURI = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
+	EnvContainerFullURI     = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
+	EnvContainerToken       = "AWS_CONTAINER_AUTHORIZATION_TOKEN"
+	EnvContainerTokenFile   = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
 )
+
+// containerAgent is the ECS/Lambda container credentials agent a relative URI is under.
+const containerAgent = "http://169.254.170.2"
 
 // unsupported are the SDK's variables that change what a client does and that Load does
 // not implement: set, they stop the start-up with their name.
 var unsupported = []string{
 	"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
 	"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
-	"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
 	"AWS_CA_BUNDLE", "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT", "AWS_DEFAULTS_MODE",
 	"AWS_ACCOUNT_ID_ENDPOINT_MODE", "AWS_SDK_UA_APP_ID",
 }
@@ -98,13 +113,18 @@ func Load(getenv func(string) string) (aws.Config, error) {
 	}
 	switch {
 	case creds.AccessKeyID == "" && creds.SecretAccessKey == "":
-		return aws.Config{}, errors.New(EnvAccessKeyID + " and " + EnvSecretAccessKey + " are not set: no credentials")
+		p, err := containerCredentials(getenv)
+		if err != nil {
+			return aws.Config{}, err
+		}
+		cfg.Credentials = p
 	case creds.AccessKeyID == "":
 		return aws.Config{}, errors.New(EnvAccessKeyID + " is not set")
 	case creds.SecretAccessKey == "":
 		return aws.Config{}, errors.New(EnvSecretAccessKey + " is not set")
+	default:
+		cfg.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
 	}
-	cfg.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
 	ignore, err := boolVar(getenv, EnvIgnoreEndpoints)
 	if err != nil {
 		return aws.Config{}, err
@@ -127,6 +147,69 @@ func Load(getenv func(string) string) (aws.Config, error) {
 		cfg.RetryMode = m
 	}
 	return cfg, nil
+}
+
+// containerCredentials is the provider of the container credentials endpoint the
+// environment names, cached as the SDK caches it (renewed 5 minutes before expiry).
+func containerCredentials(getenv func(string) string) (aws.CredentialsProvider, error) {
+	endpoint := getenv(EnvContainerFullURI)
+	if rel := getenv(EnvContainerRelativeURI); rel != "" {
+		endpoint = containerAgent + rel
+	} else if endpoint == "" {
+		return nil, errors.New(EnvAccessKeyID + " and " + EnvSecretAccessKey + " are not set, nor " + EnvContainerFullURI + ": no credentials")
+	} else if err := allowedEndpoint(endpoint); err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvContainerFullURI, err)
+	}
+	token, file := getenv(EnvContainerToken), getenv(EnvContainerTokenFile)
+	p := endpointcreds.New(endpoint, func(o *endpointcreds.Options) {
+		o.AuthorizationToken = token
+		if file != "" {
+			o.AuthorizationTokenProvider = endpointcreds.TokenProviderFunc(func() (string, error) {
+				b, err := os.ReadFile(file)
+				if err != nil {
+					return "", fmt.Errorf("%s: %w", EnvContainerTokenFile, err)
+				}
+				return string(b), nil
+			})
+		}
+	})
+	return aws.NewCredentialsCache(p, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = 5 * time.Minute }), nil
+}
+
+// allowedEndpoint is the SDK's rule for a full container credentials URL: over plain
+// HTTP (the token in the clear) only to a loopback address or a container agent's
+// (169.254.170.2, 169.254.170.23, fd00:ec2::23), every address of a host name checked.
+func allowedEndpoint(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return fmt.Errorf("not a URL: %w", err)
+	}
+	host := u.Hostname()
+	switch {
+	case host == "":
+		return errors.New("no host")
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme != "http":
+		return fmt.Errorf("scheme %q: want http or https", u.Scheme)
+	}
+	addrs := []string{host}
+	if net.ParseIP(host) == nil {
+		if addrs, err = net.LookupHost(host); err != nil {
+			return fmt.Errorf("host %q: %w", host, err)
+		}
+	}
+	for _, a := range addrs {
+		if !agentAddress(net.ParseIP(a)) {
+			return fmt.Errorf("host %q: plain HTTP only to a loopback or container agent address", host)
+		}
+	}
+	return nil
+}
+
+// agentAddress: ip is a loopback address or a container credentials agent's.
+func agentAddress(ip net.IP) bool {
+	return ip != nil && (ip.IsLoopback() || ip.Equal(net.IPv4(169, 254, 170, 2)) || ip.Equal(net.IPv4(169, 254, 170, 23)) || ip.Equal(net.ParseIP("fd00:ec2::23")))
 }
 
 // boolVar reads a true/false variable; unset is false.

@@ -2,8 +2,16 @@ package awsenv
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -78,12 +86,13 @@ func TestLoadRefusesWhatItDoesNotRead(t *testing.T) {
 		want string
 	}{
 		{"no region", map[string]string{"AWS_REGION": "", "AWS_DEFAULT_REGION": ""}, "AWS_REGION is not set"},
-		{"no credentials", map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}, "no credentials"},
+		{"no credentials", map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": ""}, "no credentials"},
 		{"no key id", map[string]string{"AWS_ACCESS_KEY_ID": ""}, "AWS_ACCESS_KEY_ID is not set"},
 		{"no secret key", map[string]string{"AWS_SECRET_ACCESS_KEY": ""}, "AWS_SECRET_ACCESS_KEY is not set"},
 		{"a profile", map[string]string{"AWS_PROFILE": "dev"}, "AWS_PROFILE is set"},
 		{"a role to assume", map[string]string{"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/r", "AWS_WEB_IDENTITY_TOKEN_FILE": "/t"}, "AWS_ROLE_ARN is set"},
-		{"container credentials", map[string]string{"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds"}, "AWS_CONTAINER_CREDENTIALS_FULL_URI is set"},
+		{"container credentials over plain HTTP elsewhere", map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://192.0.2.7/creds"}, "AWS_CONTAINER_CREDENTIALS_FULL_URI: host \"192.0.2.7\""},
+		{"container credentials, another scheme", map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "file:///creds"}, "AWS_CONTAINER_CREDENTIALS_FULL_URI"},
 		{"a CA bundle", map[string]string{"AWS_CA_BUNDLE": "/etc/ca.pem"}, "AWS_CA_BUNDLE is set"},
 		{"FIPS endpoints", map[string]string{"AWS_USE_FIPS_ENDPOINT": "true"}, "AWS_USE_FIPS_ENDPOINT is set"},
 		{"bad max attempts", map[string]string{"AWS_MAX_ATTEMPTS": "many"}, `AWS_MAX_ATTEMPTS="many"`},
@@ -134,5 +143,75 @@ func TestLoadReachesTheConfiguredEndpoints(t *testing.T) {
 	}
 	if _, err := dynamodb.NewFromConfig(cfg).ListTables(ctx, &dynamodb.ListTablesInput{}); err == nil {
 		t.Fatal("DynamoDB answered from an endpoint nobody listens on")
+	}
+}
+
+// containerAgent serves the container credentials endpoint's answer to the right token.
+func containerAgentServer(t *testing.T, token string) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if r.Header.Get("Authorization") != token || r.URL.Path != "/creds" {
+			http.Error(w, `{"code":"AccessDenied","message":"wrong token"}`, http.StatusForbidden)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{
+			"AccessKeyId": "testing", "SecretAccessKey": "testing", "Token": "container-token",
+			"Expiration": time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
+		})
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+// Without keys in the environment, the container credentials endpoint (as Lambda may
+// serve them): its token given or read from a file, the credentials it answers used for
+// real calls to moto; with keys, the keys win and the endpoint is not asked (the SDK's
+// order).
+func TestLoadTakesContainerCredentialsWithoutKeys(t *testing.T) {
+	m := awstest.Start(t)
+	ctx := t.Context()
+	srv, calls := containerAgentServer(t, "agent-token")
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("agent-token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	noKeys := map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_REGION": awstest.Region, "AWS_ENDPOINT_URL": m.Endpoint, "AWS_CONTAINER_CREDENTIALS_FULL_URI": srv.URL + "/creds"}
+	for name, extra := range map[string]map[string]string{
+		"token":      {"AWS_CONTAINER_AUTHORIZATION_TOKEN": "agent-token"},
+		"token file": {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile},
+	} {
+		env := maps.Clone(noKeys)
+		maps.Copy(env, extra)
+		cfg, err := Load(lambdaEnv(env))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		creds, err := cfg.Credentials.Retrieve(ctx)
+		if err != nil || creds.AccessKeyID != "testing" || creds.SessionToken != "container-token" || !creds.CanExpire {
+			t.Fatalf("%s: credentials %+v (%v), want the endpoint's, expiring", name, creds, err)
+		}
+		if _, err := sqs.NewFromConfig(cfg).ListQueues(ctx, &sqs.ListQueuesInput{}); err != nil {
+			t.Fatalf("%s: SQS with the endpoint's credentials: %v", name, err)
+		}
+	}
+	cfg, err := Load(lambdaEnv(map[string]string{"AWS_REGION": awstest.Region, "AWS_ENDPOINT_URL": m.Endpoint, "AWS_CONTAINER_AUTHORIZATION_TOKEN": "wrong", "AWS_CONTAINER_CREDENTIALS_FULL_URI": srv.URL + "/creds", "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": ""}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Credentials.Retrieve(ctx); err == nil {
+		t.Fatal("credentials with the wrong token")
+	}
+	before := calls.Load()
+	cfg, err = Load(lambdaEnv(map[string]string{"AWS_CONTAINER_CREDENTIALS_FULL_URI": srv.URL + "/creds"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds, err := cfg.Credentials.Retrieve(ctx); err != nil || creds.AccessKeyID != "AKIDEXAMPLE" || calls.Load() != before {
+		t.Fatalf("keys and an endpoint: %+v (%v), %d calls to the endpoint; want the keys, none", creds, err, calls.Load()-before)
+	}
+	if _, err := Load(lambdaEnv(map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/x"})); err != nil {
+		t.Fatalf("a relative URI: %v", err)
 	}
 }
