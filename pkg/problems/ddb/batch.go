@@ -90,7 +90,7 @@ func (s *Store) RecordBatch(ctx context.Context, occs []problems.Occurrence) []p
 		var first *draft
 		if !ok {
 			first = s.draft(g.ID, g.Occurrences[:chunkEnd(g.Occurrences, 0)], s.now())
-			s.speculate(first)
+			s.speculate(first, tx.reading)
 			tx.awaitRead()
 			// Each writer reads its own item's state, the writers at once.
 			if st, ok = seenOf(read[g.ID]); !ok {
@@ -439,8 +439,13 @@ type steadyTx struct {
 // on the item's values — only the choice of it does (steadyFor) — so it is built and
 // encoded whole before the answer, and the writer of a known problem has only to send it
 // when the answer comes. Its conditions are the ones lifecyclePart and problemUpdate give
-// that answer, and they hold it true when the transaction applies, as always.
-func (s *Store) speculate(d *draft) {
+// that answer, and they hold it true when the transaction applies, as always. It is built
+// only while the read is still out (reading): the CPU would be idle then, and once the
+// answer is in, the writer builds the transaction it needs.
+func (s *Store) speculate(d *draft, reading func() bool) {
+	if !reading() {
+		return
+	}
 	now := s.now()
 	times := make([]time.Time, len(d.occs))
 	for i, o := range d.occs {

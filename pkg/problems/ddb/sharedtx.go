@@ -109,6 +109,13 @@ func (t *sharedTx) readDone() {
 	t.read = nil
 }
 
+// reading reports whether the batch's read is still out (awaitRead would wait).
+func (t *sharedTx) reading() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.read != nil
+}
+
 // idle runs f (a read, a backoff: anything but building a part) with the writer counted
 // as waiting, so that the parts of the others go without waiting for it.
 func (t *sharedTx) idle(f func()) {

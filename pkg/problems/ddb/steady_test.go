@@ -54,7 +54,7 @@ func TestSteadyTransactionIsTheOneBuiltForTheAnswer(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			d := s.draft(id, occs, now)
-			s.speculate(d)
+			s.speculate(d, func() bool { return true })
 			items, encoded, lp, ok := d.steadyFor(c.st)
 			if ok != c.steady {
 				t.Fatalf("steadyFor = %v, want %v", ok, c.steady)
@@ -97,5 +97,18 @@ func TestSteadyTransactionIsTheOneBuiltForTheAnswer(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Nothing is speculated once the read has answered: the writer builds the one transaction
+// its answer needs.
+func TestNothingSpeculatedAfterTheAnswer(t *testing.T) {
+	now := time.UnixMilli(1_796_150_000_000).UTC()
+	s := NewFromAPI(nil, "problems", Options{Now: func() time.Time { return now }})
+	occs := []problems.Occurrence{{Identity: "id-1", Org: "o", Env: "e", Fingerprint: "f", At: now.Add(-time.Second)}}
+	d := s.draft(problems.ID("o", "e", "f"), occs, now)
+	s.speculate(d, func() bool { return false })
+	if d.steady != nil {
+		t.Fatal("speculated after the answer")
 	}
 }
