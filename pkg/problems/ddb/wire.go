@@ -125,54 +125,41 @@ func appendAction(dst []byte, it *types.TransactWriteItem) ([]byte, error) {
 	dst = append(dst, '{')
 	m := members{dst: dst}
 	if c := it.ConditionCheck; c != nil {
-		m.key("ConditionCheck")
-		m.open()
-		m.str("ConditionExpression", c.ConditionExpression)
-		m.names(c.ExpressionAttributeNames)
-		m.values("ExpressionAttributeValues", c.ExpressionAttributeValues)
-		m.values("Key", c.Key)
-		m.enum("ReturnValuesOnConditionCheckFailure", string(c.ReturnValuesOnConditionCheckFailure))
-		m.str("TableName", c.TableName)
-		m.close()
+		m.action("ConditionCheck", c.ConditionExpression, c.ExpressionAttributeNames, c.ExpressionAttributeValues,
+			"Key", c.Key, c.ReturnValuesOnConditionCheckFailure, c.TableName, nil)
 	}
 	if d := it.Delete; d != nil {
-		m.key("Delete")
-		m.open()
-		m.str("ConditionExpression", d.ConditionExpression)
-		m.names(d.ExpressionAttributeNames)
-		m.values("ExpressionAttributeValues", d.ExpressionAttributeValues)
-		m.values("Key", d.Key)
-		m.enum("ReturnValuesOnConditionCheckFailure", string(d.ReturnValuesOnConditionCheckFailure))
-		m.str("TableName", d.TableName)
-		m.close()
+		m.action("Delete", d.ConditionExpression, d.ExpressionAttributeNames, d.ExpressionAttributeValues,
+			"Key", d.Key, d.ReturnValuesOnConditionCheckFailure, d.TableName, nil)
 	}
 	if p := it.Put; p != nil {
-		m.key("Put")
-		m.open()
-		m.str("ConditionExpression", p.ConditionExpression)
-		m.names(p.ExpressionAttributeNames)
-		m.values("ExpressionAttributeValues", p.ExpressionAttributeValues)
-		m.values("Item", p.Item)
-		m.enum("ReturnValuesOnConditionCheckFailure", string(p.ReturnValuesOnConditionCheckFailure))
-		m.str("TableName", p.TableName)
-		m.close()
+		m.action("Put", p.ConditionExpression, p.ExpressionAttributeNames, p.ExpressionAttributeValues,
+			"Item", p.Item, p.ReturnValuesOnConditionCheckFailure, p.TableName, nil)
 	}
 	if u := it.Update; u != nil {
-		m.key("Update")
-		m.open()
-		m.str("ConditionExpression", u.ConditionExpression)
-		m.names(u.ExpressionAttributeNames)
-		m.values("ExpressionAttributeValues", u.ExpressionAttributeValues)
-		m.values("Key", u.Key)
-		m.enum("ReturnValuesOnConditionCheckFailure", string(u.ReturnValuesOnConditionCheckFailure))
-		m.str("TableName", u.TableName)
-		m.str("UpdateExpression", u.UpdateExpression)
-		m.close()
+		m.action("Update", u.ConditionExpression, u.ExpressionAttributeNames, u.ExpressionAttributeValues,
+			"Key", u.Key, u.ReturnValuesOnConditionCheckFailure, u.TableName, u.UpdateExpression)
 	}
 	if m.err != nil {
 		return nil, m.err
 	}
 	return append(m.dst, '}'), nil
+}
+
+// action appends member kind of a TransactWriteItem: the members the four kinds share, in
+// the SDK's order, item being the Key (or a Put's Item) and update an Update's expression.
+func (m *members) action(kind string, cond *string, names map[string]string, values map[string]types.AttributeValue,
+	itemMember string, item map[string]types.AttributeValue, rv types.ReturnValuesOnConditionCheckFailure, table, update *string) {
+	m.key(kind)
+	m.open()
+	m.str("ConditionExpression", cond)
+	m.names(names)
+	m.values("ExpressionAttributeValues", values)
+	m.values(itemMember, item)
+	m.enum("ReturnValuesOnConditionCheckFailure", string(rv))
+	m.str("TableName", table)
+	m.str("UpdateExpression", update)
+	m.close()
 }
 
 // members appends the members of a JSON object (after its '{'), the SDK's way: a pointer
