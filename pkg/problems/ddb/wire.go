@@ -148,8 +148,11 @@ func appendAction(dst []byte, it *types.TransactWriteItem) ([]byte, error) {
 
 // action appends member kind of a TransactWriteItem: the members the four kinds share, in
 // the SDK's order, item being the Key (or a Put's Item) and update an Update's expression.
-func (m *members) action(kind string, cond *string, names map[string]string, values map[string]types.AttributeValue,
-	itemMember string, item map[string]types.AttributeValue, rv types.ReturnValuesOnConditionCheckFailure, table, update *string) {
+func (m *members) action(
+	kind string, cond *string, names map[string]string, values map[string]types.AttributeValue,
+	itemMember string, item map[string]types.AttributeValue,
+	rv types.ReturnValuesOnConditionCheckFailure, table, update *string,
+) {
 	m.key(kind)
 	m.open()
 	m.str("ConditionExpression", cond)
