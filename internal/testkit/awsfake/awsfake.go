@@ -12,10 +12,11 @@
 // for ALL_OLD); every other condition (times, counts, versions: state the fake's static
 // items do not track) holds, and the transaction commits.
 //
-// The fake runs in the benchmark's process, on the cores the code it measures uses, so its
-// own work is kept small (the items are encoded once, a transaction is read in one pass
-// that decodes only the keys, conditions and names it answers by) and counted in the
-// latency.
+// Start runs the fake in the benchmark's process, on the cores the code it measures uses;
+// StartProcess runs it in a child process, so that the benchmark's CPU and cores are the
+// code's alone, as AWS's work is not the code's. Either way its own work is kept small (the
+// items are encoded once, a transaction is read in one pass that decodes only the keys,
+// conditions and names it answers by) and counted in the latency.
 package awsfake
 
 import (
