@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
@@ -520,8 +521,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case "partial":
 		// The Collector takes the batch, and the answer says some records were refused.
-		rec := httptestRecorder{header: http.Header{}}
-		p.forward.ServeHTTP(&rec, r)
+		p.forward.ServeHTTP(httptest.NewRecorder(), r)
 		resp := plogotlp.NewExportResponse()
 		resp.PartialSuccess().SetRejectedLogRecords(2)
 		resp.PartialSuccess().SetErrorMessage("2 log records over the backend's size limit")
@@ -536,16 +536,6 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.forward.ServeHTTP(w, r)
 	}
 }
-
-type httptestRecorder struct {
-	header http.Header
-	code   int
-	body   bytes.Buffer
-}
-
-func (r *httptestRecorder) Header() http.Header         { return r.header }
-func (r *httptestRecorder) Write(b []byte) (int, error) { return r.body.Write(b) }
-func (r *httptestRecorder) WriteHeader(c int)           { r.code = c }
 
 // burst is a delivery of n records of per events each, with an error every fifth event,
 // in two streams of one function.

@@ -50,11 +50,7 @@ func (s *slowRead) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 // expiry, computed when they are drafted) while the read is out, and writes the problem
 // as the answer says; a retry without some occurrences drafts again.
 func TestDraftedWhileReading(t *testing.T) {
-	occAt := func(id string, ms int64) problems.Occurrence {
-		return problems.Occurrence{Identity: id, Org: "o", Env: "e", Fingerprint: "f", At: time.UnixMilli(ms)}
-	}
-	three := []problems.Occurrence{occAt("id-1", 5000), occAt("id-2", 6000), occAt("id-3", 4000)}
-	none := []string{"None", "None", "None"}
+	three, none := threeOccurrences()
 	cases := []struct {
 		name     string
 		db       scripted

@@ -102,12 +102,19 @@ const (
 	condOldest      = "attribute_exists(#pk) AND #lastSeen > :last AND #firstSeen > :firstSeen"
 )
 
+// occAt is an occurrence of one problem at ms.
+func occAt(id string, ms int64) problems.Occurrence {
+	return problems.Occurrence{Identity: id, Org: "o", Env: "e", Fingerprint: "f", At: time.UnixMilli(ms)}
+}
+
+// threeOccurrences is the batch the scripted-transaction tests record (out of time order),
+// and the cancellation reasons of a transaction none of whose occurrences existed.
+func threeOccurrences() ([]problems.Occurrence, []string) {
+	return []problems.Occurrence{occAt("id-1", 5000), occAt("id-2", 6000), occAt("id-3", 4000)}, []string{"None", "None", "None"}
+}
+
 func TestRecordBatchWrites(t *testing.T) {
-	occAt := func(id string, ms int64) problems.Occurrence {
-		return problems.Occurrence{Identity: id, Org: "o", Env: "e", Fingerprint: "f", At: time.UnixMilli(ms)}
-	}
-	three := []problems.Occurrence{occAt("id-1", 5000), occAt("id-2", 6000), occAt("id-3", 4000)}
-	none := []string{"None", "None", "None"}
+	three, none := threeOccurrences()
 	cases := []struct {
 		name    string
 		db      scripted
